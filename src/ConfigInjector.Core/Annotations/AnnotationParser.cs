@@ -1,0 +1,177 @@
+using ConfigInjector.Core.References;
+using ConfigInjector.Core.Text;
+
+namespace ConfigInjector.Core.Annotations;
+
+/// <summary>
+/// Turns a pod's annotations into an <see cref="InjectionRequest"/> through one table of key → parser,
+/// so a new annotation is one row. Nothing is ignored silently: unknown keys and bad values become warnings,
+/// malformed references and names become errors that reject the pod.
+/// </summary>
+public static class AnnotationParser
+{
+    private sealed record Rule(string Key, bool IsPrefix, string Display, Action<Builder, string, string> Apply);
+
+    private static readonly Rule[] Rules =
+    [
+        Exact(AnnotationKeys.Inject, (b, _, v) => b.Request = b.Request with { Inject = b.Bool(AnnotationKeys.Inject, v) switch { true => OptIn.Yes, false => OptIn.No, null => OptIn.Unset } }),
+        Prefix(AnnotationKeys.SecretEnv, "secret.<ENV_NAME>", (b, name, v) => b.AddEnv(AnnotationKeys.SecretEnv, name, v, EnvSource.Secret)),
+        Prefix(AnnotationKeys.ConfigEnv, "config.<ENV_NAME>", (b, name, v) => b.AddEnv(AnnotationKeys.ConfigEnv, name, v, EnvSource.Config)),
+        Prefix(AnnotationKeys.File, "file.<NAME>", (b, name, v) => b.AddFile(name, v)),
+        Exact(AnnotationKeys.SecretsFrom, (b, _, v) => b.SetSecretsFrom(v)),
+        Exact(AnnotationKeys.SecretsPrefix, (b, _, v) => b.SetSecretsPrefix(v)),
+        Exact(AnnotationKeys.FilesDir, (b, _, v) => b.SetFilesDir(v)),
+        Exact(AnnotationKeys.Profiles, (b, _, v) => b.Request = b.Request with { Profiles = SplitList(v) }),
+        Exact(AnnotationKeys.Containers, (b, _, v) => b.SetContainers(v)),
+        Exact(AnnotationKeys.InitContainers, (b, _, v) => b.Request = b.Request with { InitContainers = b.Bool(AnnotationKeys.InitContainers, v) ?? false }),
+        Exact(AnnotationKeys.Rotation, (b, _, v) => b.SetRotation(v)),
+        Exact(AnnotationKeys.Override, (b, _, v) => b.Request = b.Request with { Override = b.Bool(AnnotationKeys.Override, v) ?? false }),
+        Exact(AnnotationKeys.Injected, (b, _, _) => b.Request = b.Request with { AlreadyInjected = true }),
+        Exact(AnnotationKeys.ManagedSecret, (_, _, _) => { }),
+    ];
+
+    /// <summary>The valid keys as a user would write them, for messages and documentation.</summary>
+    public static IEnumerable<string> KnownKeys => Rules.Select(r => r.Display);
+
+    public static AnnotationParseResult Parse(IReadOnlyDictionary<string, string>? annotations)
+    {
+        var builder = new Builder();
+        if (annotations is null)
+            return builder.Build();
+
+        // Ordinal order makes the request (and so the patch) independent of the map's enumeration order.
+        foreach (var (key, value) in annotations.OrderBy(a => a.Key, StringComparer.Ordinal))
+        {
+            if (!key.StartsWith(AnnotationKeys.Prefix, StringComparison.Ordinal))
+                continue;
+            builder.Request = builder.Request with { HasAnyAnnotation = true };
+            var rule = Rules.FirstOrDefault(r => r.IsPrefix ? key.StartsWith(r.Key, StringComparison.Ordinal) && key.Length > r.Key.Length : key == r.Key);
+            if (rule is null)
+                builder.Warnings.Add($"unknown annotation {key}; did you mean {Suggest(key)}?");
+            else
+                rule.Apply(builder, rule.IsPrefix ? key[rule.Key.Length..] : "", value ?? "");
+        }
+        return builder.Build();
+    }
+
+    private static string Suggest(string key)
+    {
+        var typed = key[AnnotationKeys.Prefix.Length..];
+        var dot = typed.IndexOf('.');
+        var suffix = dot >= 0 ? typed[(dot + 1)..] : "";
+        var candidates = Rules.Select(r => r.IsPrefix && suffix.Length > 0 ? r.Key[AnnotationKeys.Prefix.Length..] + suffix : r.Display);
+        return AnnotationKeys.Prefix + ClosestMatch.Find(typed, candidates);
+    }
+
+    private static Rule Exact(string key, Action<Builder, string, string> apply) => new(key, false, key[AnnotationKeys.Prefix.Length..], apply);
+
+    private static Rule Prefix(string key, string display, Action<Builder, string, string> apply) => new(key, true, display, apply);
+
+    private static List<string> SplitList(string value) =>
+        [.. value.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)];
+
+    private sealed class Builder
+    {
+        private readonly List<EnvRequest> _env = [];
+        private readonly List<FileRequest> _files = [];
+        public InjectionRequest Request { get; set; } = new();
+        public List<string> Errors { get; } = [];
+        public List<string> Warnings { get; } = [];
+
+        public AnnotationParseResult Build() =>
+            new(Request with { Env = _env.ToArray(), Files = _files.ToArray() }, Errors, Warnings);
+
+        public bool? Bool(string key, string value) => value switch
+        {
+            "true" => true,
+            "false" => false,
+            _ => Warn<bool?>($"{key}: \"{value}\" is not \"true\" or \"false\"; did you mean \"{ClosestMatch.Find(value, ["true", "false"])}\"? Treated as not set", null),
+        };
+
+        public void AddEnv(string prefix, string name, string value, EnvSource source)
+        {
+            var key = prefix + name;
+            if (!Names.IsEnvName(name))
+            {
+                Errors.Add($"{key}: \"{name}\" is not a valid environment variable name (letters, digits and '_', not starting with a digit)");
+                return;
+            }
+            if (_env.Any(e => e.Name == name))
+            {
+                Errors.Add($"{key}: {name} is already set by {_env.First(e => e.Name == name).Annotation}");
+                return;
+            }
+            var reference = ParseRef(key, value, keyAllowed: true);
+            if (reference is not null)
+                _env.Add(new EnvRequest(name, reference, source, key));
+        }
+
+        public void AddFile(string name, string value)
+        {
+            var key = AnnotationKeys.File + name;
+            if (!Names.IsFileName(name))
+            {
+                Errors.Add($"{key}: \"{name}\" is not a valid file name (letters, digits, '.', '_' and '-')");
+                return;
+            }
+            var reference = ParseRef(key, value, keyAllowed: true);
+            if (reference is not null)
+                _files.Add(new FileRequest(name, reference, key));
+        }
+
+        public void SetSecretsFrom(string value)
+        {
+            var reference = ParseRef(AnnotationKeys.SecretsFrom, value, keyAllowed: false);
+            if (reference is not null)
+                Request = Request with { SecretsFrom = reference };
+        }
+
+        public void SetSecretsPrefix(string value)
+        {
+            if (value.Length > 0 && !Names.IsEnvName(value))
+                Errors.Add($"{AnnotationKeys.SecretsPrefix}: \"{value}\" is not a valid start of an environment variable name");
+            else
+                Request = Request with { SecretsPrefix = value };
+        }
+
+        public void SetFilesDir(string value)
+        {
+            if (!value.StartsWith('/') || value == "/" || value.Contains(':') || value.Split('/').Any(s => s is ".." or "."))
+                Errors.Add($"{AnnotationKeys.FilesDir}: \"{value}\" must be an absolute directory path other than '/', without '.', '..' or ':'");
+            else
+                Request = Request with { FilesDir = value.TrimEnd('/') };
+        }
+
+        public void SetContainers(string value)
+        {
+            var names = SplitList(value);
+            if (names.Count == 0)
+                Errors.Add($"{AnnotationKeys.Containers}: \"{value}\" names no container");
+            else
+                Request = Request with { Containers = names };
+        }
+
+        public void SetRotation(string value)
+        {
+            RotationMode? mode = value switch { "restart" => RotationMode.Restart, "none" => RotationMode.None, _ => null };
+            if (mode is null)
+                Warnings.Add($"{AnnotationKeys.Rotation}: \"{value}\" is not \"restart\" or \"none\"; did you mean \"{ClosestMatch.Find(value, ["restart", "none"])}\"? The policy's default applies");
+            Request = Request with { Rotation = mode };
+        }
+
+        private SecretReference? ParseRef(string key, string value, bool keyAllowed)
+        {
+            var parsed = ReferenceParser.Parse(value, keyAllowed);
+            if (parsed.IsOk)
+                return parsed.Value;
+            Errors.Add($"{key}: \"{value}\": {parsed.Error}");
+            return null;
+        }
+
+        private T Warn<T>(string warning, T result)
+        {
+            Warnings.Add(warning);
+            return result;
+        }
+    }
+}

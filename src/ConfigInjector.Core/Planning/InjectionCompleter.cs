@@ -1,0 +1,231 @@
+using ConfigInjector.Core.Annotations;
+using ConfigInjector.Core.Policies;
+using ConfigInjector.Core.References;
+using ConfigInjector.Core.Secrets;
+using k8s.Models;
+
+namespace ConfigInjector.Core.Planning;
+
+/// <summary>
+/// Step two of planning, once the backends were read: pick each value, apply <c>onBackendError</c>,
+/// expand <c>secrets-from</c>, lay out the managed Secret and the env/file changes per container.
+/// </summary>
+public static class InjectionCompleter
+{
+    private sealed record Wanted(string Name, SecretReference Ref, bool Plain);
+
+    private sealed record Resolved(string Value, string Version);
+
+    public static StepOutcome<InjectionPlan> Complete(V1Pod pod, PreparedInjection prepared, IReadOnlyDictionary<SecretLocation, SecretRead> reads)
+    {
+        var state = new State(prepared, reads);
+        var request = prepared.Request;
+
+        var annotationEnv = new List<(Wanted Want, Resolved Value)>();
+        foreach (var env in request.Env)
+        {
+            var plain = env.Source == EnvSource.Config && !prepared.Backends[env.Ref.Backend].Sensitive;
+            if (env.Source == EnvSource.Config && !plain)
+                state.Warnings.Add($"{env.Annotation}: backend {env.Ref.Backend} is sensitive; delivered through the managed Secret");
+            if (state.Value(env.Ref, env.Ref) is { } value)
+                annotationEnv.Add((new Wanted(env.Name, env.Ref, plain), value));
+        }
+        if (request.SecretsFrom is { } from)
+            annotationEnv.AddRange(state.ExpandSecretsFrom(from, request.SecretsPrefix, request.Env.Select(e => e.Name).ToHashSet()));
+
+        var files = new List<(FileRequest File, Resolved Value)>();
+        foreach (var file in request.Files)
+        {
+            if (state.Value(file.Ref, file.Ref) is { } value)
+                files.Add((file, value));
+        }
+
+        var inline = new List<(InlineEnvRequest Inline, Resolved Value)>();
+        foreach (var item in prepared.Inline)
+        {
+            if (state.Value(item.Ref, item.Ref) is { } value)
+                inline.Add((item, value));
+        }
+
+        if (state.Errors.Count > 0)
+            return new StepOutcome<InjectionPlan>(null, state.Errors, state.Warnings, state.PolicyDenied);
+
+        // Secret data keys: the env name where it is unique, else qualified by container; files under "file.".
+        var keys = new SecretKeys();
+        foreach (var (want, value) in annotationEnv.Where(a => !a.Want.Plain))
+            keys.Add(want.Name, want.Ref, value);
+        var inlineKeys = inline.Select(i => keys.Add(i.Inline.Name, i.Inline.Ref, i.Value)).ToList();
+        foreach (var (file, value) in files)
+            keys.Add("file." + file.Name, file.Ref, value);
+        var data = keys.Data;
+        var sources = keys.Sources;
+
+        var secretName = data.Count == 0 ? null : ManagedSecretNaming.NameFor(pod, prepared.Subject.Namespace, sources);
+        var changes = new List<EnvChange>();
+        for (var i = 0; i < inline.Count; i++)
+            changes.Add(new EnvChange(inline[i].Inline.Container, SecretEnv(inline[i].Inline.Name, secretName!, inlineKeys[i]), inline[i].Inline.EnvIndex));
+
+        foreach (var target in prepared.Targets)
+            changes.AddRange(EnvChangesFor(target, annotationEnv, prepared, secretName, state.Warnings));
+
+        var secret = secretName is null ? null : new ManagedSecretSpec(secretName, prepared.Subject.Namespace, data, keys.Versions);
+        var fileItems = files.Select(f => new V1KeyToPath { Key = "file." + f.File.Name, Path = f.File.Name }).ToList();
+        var plan = new InjectionPlan(
+            changes,
+            files.Count > 0 ? prepared.Targets : [],
+            fileItems,
+            request.FilesDir,
+            secret,
+            string.Join(",", state.Used.Order(StringComparer.Ordinal)),
+            [.. prepared.Decisions.Values],
+            state.Warnings);
+        return new StepOutcome<InjectionPlan>(plan, [], state.Warnings);
+    }
+
+    private static IEnumerable<EnvChange> EnvChangesFor(
+        TargetContainer target, List<(Wanted Want, Resolved Value)> env, PreparedInjection prepared, string? secretName, List<string> warnings)
+    {
+        var existing = target.Container.Env ?? [];
+        var inlineNames = prepared.Inline.Where(i => i.Container == target).Select(i => i.Name).ToHashSet();
+        var kept = new List<string>();
+        foreach (var (want, value) in env)
+        {
+            var index = IndexOf(existing, want.Name);
+            if (inlineNames.Contains(want.Name) || (index >= 0 && !prepared.Request.Override))
+            {
+                kept.Add(want.Name);
+                continue;
+            }
+            var envVar = want.Plain ? new V1EnvVar { Name = want.Name, Value = value.Value } : SecretEnv(want.Name, secretName!, want.Name);
+            yield return new EnvChange(target, envVar, index >= 0 ? index : null);
+        }
+        if (kept.Count > 0)
+            warnings.Add($"container {target.Name} already sets {string.Join(", ", kept)}; kept its own value ({AnnotationKeys.Override}: \"true\" replaces it)");
+    }
+
+    private static int IndexOf(IList<V1EnvVar> env, string name)
+    {
+        for (var i = 0; i < env.Count; i++)
+        {
+            if (env[i].Name == name)
+                return i;
+        }
+        return -1;
+    }
+
+    private static V1EnvVar SecretEnv(string name, string secretName, string key) =>
+        new() { Name = name, ValueFrom = new V1EnvVarSource { SecretKeyRef = new V1SecretKeySelector { Name = secretName, Key = key } } };
+
+    private sealed class State(PreparedInjection prepared, IReadOnlyDictionary<SecretLocation, SecretRead> reads)
+    {
+        public List<string> Errors { get; } = [];
+        public List<string> Warnings { get; } = [];
+        public HashSet<string> Used { get; } = [];
+        public bool PolicyDenied { get; private set; }
+
+        /// <summary>The value for one ref, or null after recording why not (error, or a warning when skipped).</summary>
+        public Resolved? Value(SecretReference reference, SecretReference decidedBy)
+        {
+            var document = Document(reference, decidedBy);
+            if (document is null)
+                return null;
+            string? key = reference.Key;
+            if (key is null)
+            {
+                if (document.Data.Count != 1)
+                {
+                    Errors.Add($"{reference}: the path holds {document.Data.Count} keys ({string.Join(", ", document.Data.Keys.Order())}); name one with #<key>");
+                    return null;
+                }
+                key = document.Data.Keys.First();
+            }
+            if (!document.Data.TryGetValue(key, out var value))
+            {
+                Errors.Add($"{reference}: the path has no key \"{key}\" (keys: {string.Join(", ", document.Data.Keys.Order())})");
+                return null;
+            }
+            Used.Add((reference with { Version = document.Version }).ToString());
+            return new Resolved(value, document.Version);
+        }
+
+        public IEnumerable<(Wanted, Resolved)> ExpandSecretsFrom(SecretReference from, string prefix, HashSet<string> explicitNames)
+        {
+            var document = Document(from, from);
+            if (document is null)
+                yield break;
+            foreach (var key in document.Data.Keys.Order(StringComparer.Ordinal))
+            {
+                var name = prefix + key;
+                if (!Names.IsEnvName(name))
+                {
+                    Warnings.Add($"{AnnotationKeys.SecretsFrom}: key \"{key}\" of {from} is not a valid environment variable name; not injected");
+                    continue;
+                }
+                if (explicitNames.Contains(name))
+                    continue;
+                var keyed = from.WithKey(key);
+                var decision = PolicyEvaluator.Evaluate(prepared.Policies, prepared.Subject, keyed);
+                if (!decision.Allowed)
+                {
+                    PolicyDenied = true;
+                    Errors.Add(decision.Reason);
+                    continue;
+                }
+                Used.Add((keyed with { Version = document.Version }).ToString());
+                yield return (new Wanted(name, keyed, false), new Resolved(document.Data[key], document.Version));
+            }
+        }
+
+        private SecretDocument? Document(SecretReference reference, SecretReference decidedBy)
+        {
+            var read = reads.TryGetValue(reference.Location, out var r)
+                ? r
+                : SecretRead.Failed(reference.Location, "not read");
+            switch (read.Status)
+            {
+                case ReadStatus.Found:
+                    return read.Document;
+                case ReadStatus.NotFound:
+                    Errors.Add($"{reference}: not found: {read.Reason}");
+                    return null;
+            }
+
+            var mode = prepared.Decisions[decidedBy].OnBackendError;
+            switch (mode)
+            {
+                case BackendErrorMode.AllowStale when read.Document is not null:
+                    Warnings.Add($"{reference}: backend error ({read.Reason}); using the last-known-good value (onBackendError: allow-stale)");
+                    return read.Document;
+                case BackendErrorMode.Skip:
+                    Warnings.Add($"{reference}: backend error ({read.Reason}); not injected (onBackendError: skip)");
+                    return null;
+                default:
+                    Errors.Add($"{reference}: backend error: {read.Reason}{(mode == BackendErrorMode.AllowStale ? " (no last-known-good value)" : "")}");
+                    return null;
+            }
+        }
+    }
+
+    /// <summary>
+    /// The managed Secret's keys. A key is reused for the same ref and numbered when another ref already took
+    /// the name. <see cref="Sources"/> (refs without versions) names the Secret, so a rotation keeps the name.
+    /// </summary>
+    private sealed class SecretKeys
+    {
+        public SortedDictionary<string, string> Data { get; } = new(StringComparer.Ordinal);
+        public SortedDictionary<string, string> Sources { get; } = new(StringComparer.Ordinal);
+        public SortedDictionary<string, string> Versions { get; } = new(StringComparer.Ordinal);
+
+        public string Add(string key, SecretReference reference, Resolved value)
+        {
+            var source = reference.ToString();
+            var candidate = key;
+            for (var n = 2; Sources.TryGetValue(candidate, out var existing) && existing != source; n++)
+                candidate = $"{key}.{n}";
+            Data[candidate] = value.Value;
+            Sources[candidate] = source;
+            Versions[candidate] = (reference with { Version = value.Version }).ToString();
+            return candidate;
+        }
+    }
+}

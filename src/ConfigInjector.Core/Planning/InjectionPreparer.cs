@@ -1,0 +1,125 @@
+using ConfigInjector.Core.Annotations;
+using ConfigInjector.Core.Policies;
+using ConfigInjector.Core.References;
+using k8s.Models;
+
+namespace ConfigInjector.Core.Planning;
+
+/// <summary>
+/// Step one of planning, before any backend is read: pick target containers, collect every reference,
+/// check that its backend exists and that a SecretPolicy allows it. A denied ref is never read.
+/// </summary>
+public static class InjectionPreparer
+{
+    public static StepOutcome<PreparedInjection> Prepare(
+        V1Pod pod,
+        string podNamespace,
+        InjectionRequest request,
+        IReadOnlyList<SecretPolicy> policies,
+        IReadOnlyDictionary<string, BackendInfo> backends)
+    {
+        var errors = new List<string>();
+        var warnings = new List<string>();
+        var subject = new Subject(podNamespace, string.IsNullOrEmpty(pod.Spec?.ServiceAccountName) ? "default" : pod.Spec.ServiceAccountName);
+
+        var targets = SelectTargets(pod, request, errors);
+        var inline = FindInlineRefs(pod, errors);
+        CheckFilesMount(pod, request, targets, errors);
+        foreach (var profile in request.Profiles)
+            errors.Add($"{AnnotationKeys.Profiles}: ConfigProfile \"{profile}\" not found");
+
+        var explicitRefs = request.Env.Select(e => e.Ref)
+            .Concat(request.Files.Select(f => f.Ref))
+            .Concat(inline.Select(i => i.Ref))
+            .Distinct()
+            .ToList();
+
+        var decisions = new Dictionary<SecretReference, PolicyDecision>();
+        var denied = false;
+        foreach (var reference in explicitRefs.Append(request.SecretsFrom).OfType<SecretReference>())
+        {
+            if (!backends.ContainsKey(reference.Backend))
+            {
+                errors.Add($"{reference}: backend \"{reference.Backend}\" is not configured (configured: {string.Join(", ", backends.Keys.Order())})");
+                continue;
+            }
+            var decision = PolicyEvaluator.Evaluate(policies, subject, reference, pathOnly: reference == request.SecretsFrom);
+            decisions[reference] = decision;
+            if (!decision.Allowed)
+            {
+                denied = true;
+                errors.Add(decision.Reason);
+            }
+        }
+
+        if (errors.Count > 0)
+            return new StepOutcome<PreparedInjection>(null, errors, warnings, denied);
+
+        var locations = decisions.Keys.Select(r => r.Location).Distinct().ToList();
+        var prepared = new PreparedInjection(subject, request, targets, inline, policies, decisions, locations, backends, warnings);
+        return new StepOutcome<PreparedInjection>(prepared, [], warnings);
+    }
+
+    private static List<TargetContainer> SelectTargets(V1Pod pod, InjectionRequest request, List<string> errors)
+    {
+        var regular = Containers(pod.Spec?.Containers, ContainerKind.Regular);
+        var init = Containers(pod.Spec?.InitContainers, ContainerKind.Init);
+        if (request.Containers is null)
+            return request.InitContainers ? [.. init, .. regular] : regular;
+
+        var selected = new List<TargetContainer>();
+        foreach (var name in request.Containers)
+        {
+            var match = regular.FirstOrDefault(c => c.Name == name);
+            var initMatch = init.FirstOrDefault(c => c.Name == name);
+            if (match is not null)
+                selected.Add(match);
+            else if (initMatch is not null && request.InitContainers)
+                selected.Add(initMatch);
+            else if (initMatch is not null)
+                errors.Add($"{AnnotationKeys.Containers}: \"{name}\" is an init container; set {AnnotationKeys.InitContainers}: \"true\" to inject it");
+            else
+                errors.Add($"{AnnotationKeys.Containers}: no container named \"{name}\" (containers: {string.Join(", ", regular.Concat(init).Select(c => c.Name))})");
+        }
+        return selected;
+    }
+
+    private static List<TargetContainer> Containers(IList<V1Container>? containers, ContainerKind kind) =>
+        containers is null ? [] : [.. containers.Select((c, i) => new TargetContainer(kind, i, c))];
+
+    private static List<InlineEnvRequest> FindInlineRefs(V1Pod pod, List<string> errors)
+    {
+        var found = new List<InlineEnvRequest>();
+        var all = Containers(pod.Spec?.InitContainers, ContainerKind.Init).Concat(Containers(pod.Spec?.Containers, ContainerKind.Regular));
+        foreach (var container in all)
+        {
+            var env = container.Container.Env;
+            for (var i = 0; env is not null && i < env.Count; i++)
+            {
+                var value = env[i].Value;
+                if (value is null || !value.StartsWith(AnnotationKeys.InlineReferencePrefix, StringComparison.Ordinal))
+                    continue;
+                var parsed = ReferenceParser.Parse(value[AnnotationKeys.InlineReferencePrefix.Length..]);
+                if (parsed.IsOk)
+                    found.Add(new InlineEnvRequest(container, i, env[i].Name, parsed.Value!));
+                else
+                    errors.Add($"container {container.Name} env {env[i].Name}: \"{value}\": {parsed.Error}");
+            }
+        }
+        return found;
+    }
+
+    private static void CheckFilesMount(V1Pod pod, InjectionRequest request, List<TargetContainer> targets, List<string> errors)
+    {
+        if (request.Files.Count == 0)
+            return;
+        if (pod.Spec?.Volumes?.Any(v => v.Name == InjectionPlan.FilesVolumeName) == true)
+            errors.Add($"the pod already has a volume named {InjectionPlan.FilesVolumeName}; remove it or the file.* annotations");
+        foreach (var target in targets)
+        {
+            var clash = target.Container.VolumeMounts?.FirstOrDefault(m => m.MountPath.TrimEnd('/') == request.FilesDir);
+            if (clash is not null)
+                errors.Add($"container {target.Name} already mounts {clash.Name} at {request.FilesDir}; set {AnnotationKeys.FilesDir} to another directory");
+        }
+    }
+}

@@ -1,0 +1,73 @@
+using ConfigInjector.Core.Annotations;
+using ConfigInjector.Core.Policies;
+using ConfigInjector.Core.References;
+using k8s.Models;
+
+namespace ConfigInjector.Core.Planning;
+
+public enum ContainerKind { Regular, Init }
+
+/// <summary>A container of the pod with its place in the spec.</summary>
+public sealed record TargetContainer(ContainerKind Kind, int Index, V1Container Container)
+{
+    public string Pointer => Kind == ContainerKind.Regular ? $"/spec/containers/{Index}" : $"/spec/initContainers/{Index}";
+
+    public string Name => Container.Name;
+}
+
+/// <summary>What the admission knows about the configured backends, without talking to them.</summary>
+public sealed record BackendInfo(string Name, bool Sensitive);
+
+/// <summary>An env var in a container whose value is <c>configinjector:&lt;ref&gt;</c>.</summary>
+public sealed record InlineEnvRequest(TargetContainer Container, int EnvIndex, string Name, SecretReference Ref);
+
+/// <summary>Everything decided before any backend is read: targets, refs, policy decisions and what to read.</summary>
+public sealed record PreparedInjection(
+    Subject Subject,
+    InjectionRequest Request,
+    IReadOnlyList<TargetContainer> Targets,
+    IReadOnlyList<InlineEnvRequest> Inline,
+    IReadOnlyList<SecretPolicy> Policies,
+    IReadOnlyDictionary<SecretReference, PolicyDecision> Decisions,
+    IReadOnlyList<SecretLocation> Locations,
+    IReadOnlyDictionary<string, BackendInfo> Backends,
+    IReadOnlyList<string> Warnings);
+
+/// <summary>
+/// The result of a planning step: <see cref="Value"/> when it can go on; otherwise a rejection (<see cref="Errors"/>)
+/// or, with neither, nothing to do for this pod.
+/// </summary>
+public sealed record StepOutcome<T>(T? Value, IReadOnlyList<string> Errors, IReadOnlyList<string> Warnings, bool PolicyDenied = false)
+    where T : class
+{
+    public bool Rejected => Errors.Count > 0;
+
+    public static StepOutcome<T> Nothing(IReadOnlyList<string> warnings) => new(null, [], warnings);
+}
+
+/// <summary>One env var to add to (or replace in) a container.</summary>
+public sealed record EnvChange(TargetContainer Container, V1EnvVar Var, int? ReplaceIndex);
+
+/// <summary>The content of the managed Secret: data keys to values, and to the refs with the versions they came from.</summary>
+public sealed record ManagedSecretSpec(
+    string Name,
+    string Namespace,
+    IReadOnlyDictionary<string, string> Data,
+    IReadOnlyDictionary<string, string> Sources)
+{
+    public override string ToString() => $"ManagedSecret {Namespace}/{Name} ({Data.Count} keys)";
+}
+
+/// <summary>The complete, validated injection: what the patch builder turns into JSON-patch operations.</summary>
+public sealed record InjectionPlan(
+    IReadOnlyList<EnvChange> Env,
+    IReadOnlyList<TargetContainer> FileMounts,
+    IReadOnlyList<V1KeyToPath> FileItems,
+    string FilesDir,
+    ManagedSecretSpec? Secret,
+    string InjectedAnnotation,
+    IReadOnlyList<PolicyDecision> Decisions,
+    IReadOnlyList<string> Warnings)
+{
+    public const string FilesVolumeName = "configinjector-files";
+}

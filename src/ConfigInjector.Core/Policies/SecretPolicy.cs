@@ -1,0 +1,24 @@
+using ConfigInjector.Core.Annotations;
+
+namespace ConfigInjector.Core.Policies;
+
+public enum BackendErrorMode { Deny, AllowStale, Skip }
+
+/// <summary>Who a policy applies to. <c>ServiceAccounts</c> null = any.</summary>
+public sealed record PolicySubjects(IReadOnlyList<string> Namespaces, IReadOnlyList<string>? ServiceAccounts);
+
+/// <summary>One allow rule: a backend, path globs (<c>*</c> one segment, <c>**</c> any depth) and key globs (null = any).</summary>
+public sealed record PolicyRule(string Backend, IReadOnlyList<string> Paths, IReadOnlyList<string>? Keys);
+
+public sealed record RotationSettings(TimeSpan Interval, RotationMode OnChange)
+{
+    public static readonly RotationSettings Default = new(TimeSpan.FromMinutes(5), RotationMode.Restart);
+}
+
+/// <summary>A SecretPolicy (configinjector.io/v1alpha1) as the security team wrote it, validated.</summary>
+public sealed record SecretPolicy(
+    string Name,
+    PolicySubjects Subjects,
+    IReadOnlyList<PolicyRule> Rules,
+    RotationSettings Rotation,
+    BackendErrorMode OnBackendError);

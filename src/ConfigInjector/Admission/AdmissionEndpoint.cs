@@ -1,0 +1,159 @@
+using System.Diagnostics;
+using System.Text.Json;
+using ConfigInjector.Observability;
+using k8s;
+using k8s.Models;
+using Microsoft.AspNetCore.Http.Features;
+
+namespace ConfigInjector.Admission;
+
+/// <summary>
+/// <c>POST /mutate-pods</c>: binds the AdmissionReview, rejects bad input with HTTP 400/413 and a one-line
+/// reason, echoes uid/apiVersion/kind, and records metrics. Never a 500, never a stack trace.
+/// </summary>
+public sealed partial class AdmissionEndpoint(AdmissionHandler handler, InjectorMetrics metrics, long maxRequestBytes, ILogger<AdmissionEndpoint> log)
+{
+    public const string Path = "/mutate-pods";
+    private const string ApiVersion = "admission.k8s.io/v1";
+
+    private sealed class BadRequest(int status, string reason) : Exception(reason)
+    {
+        public int Status => status;
+    }
+
+    public async Task HandleAsync(HttpContext context)
+    {
+        var started = Stopwatch.GetTimestamp();
+        string result;
+        try
+        {
+            var (review, input) = await BindAsync(context);
+            var verdict = input is null ? AdmissionVerdict.Pass([]) : await DecideAsync(input, context.RequestAborted);
+            result = verdict.Result;
+            await WriteReviewAsync(context, review, verdict);
+        }
+        catch (BadRequest bad)
+        {
+            result = "bad_request";
+            LogBadRequest(log, bad.Status, bad.Message);
+            context.Response.StatusCode = bad.Status;
+            context.Response.ContentType = "text/plain; charset=utf-8";
+            await context.Response.WriteAsync(AdmissionVerdict.OneLine(bad.Message) + "\n");
+        }
+        metrics.AdmissionRequests.WithLabels(result).Inc();
+        metrics.AdmissionDuration.Observe(Stopwatch.GetElapsedTime(started).TotalSeconds);
+    }
+
+    private async Task<AdmissionVerdict> DecideAsync(AdmissionInput input, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await handler.HandleAsync(input, cancellationToken);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            // A bug must not become a 500 the API server cannot explain: deny this pod and say where to look.
+            var id = Guid.NewGuid().ToString("N")[..8];
+            LogUnexpected(log, e, id, input.Namespace, input.Uid);
+            return AdmissionVerdict.Failure($"configinjector: internal error {id}; see the webhook log");
+        }
+    }
+
+    /// <summary>Returns the review and, when it is a Pod CREATE for us, the input; null input means "allow, nothing to do".</summary>
+    private async Task<(AdmissionReview Review, AdmissionInput? Input)> BindAsync(HttpContext context)
+    {
+        var body = await ReadBodyAsync(context);
+        AdmissionReview? review;
+        try
+        {
+            review = JsonSerializer.Deserialize(body, AdmissionJson.Default.AdmissionReview);
+        }
+        catch (JsonException e)
+        {
+            throw new BadRequest(400, $"the body is not a valid AdmissionReview JSON document: {e.Message}");
+        }
+        if (review is null)
+            throw new BadRequest(400, "the body is JSON null, not an AdmissionReview");
+        if (review.ApiVersion != ApiVersion || review.Kind != "AdmissionReview")
+            throw new BadRequest(400, $"expected apiVersion {ApiVersion} and kind AdmissionReview, got \"{review.ApiVersion}\" \"{review.Kind}\"");
+        var request = review.Request ?? throw new BadRequest(400, "the AdmissionReview has no request");
+        if (string.IsNullOrEmpty(request.Uid))
+            throw new BadRequest(400, "request.uid is missing");
+        if (request.Kind is not { Group: "" or null, Version: "v1", Kind: "Pod" })
+            throw new BadRequest(400, $"request.kind is {request.Kind?.ToString() ?? "missing"}; this webhook mutates only v1 Pod");
+        if (request.Operation != "CREATE" || !string.IsNullOrEmpty(request.SubResource))
+            return (review, null);
+        if (request.Object is not { ValueKind: JsonValueKind.Object } podJson)
+            throw new BadRequest(400, "request.object is missing or not a JSON object");
+
+        V1Pod pod;
+        try
+        {
+            pod = KubernetesJson.Deserialize<V1Pod>(podJson.GetRawText());
+        }
+        catch (Exception e) when (e is JsonException or FormatException or InvalidOperationException)
+        {
+            throw new BadRequest(400, $"request.object is not a valid Pod: {e.Message}");
+        }
+        if (pod.Kind is not null and not "Pod")
+            throw new BadRequest(400, $"request.object.kind is {pod.Kind}; this webhook mutates only Pods");
+        var podNamespace = !string.IsNullOrEmpty(request.Namespace) ? request.Namespace : pod.Metadata?.NamespaceProperty;
+        if (string.IsNullOrEmpty(podNamespace))
+            throw new BadRequest(400, "request.namespace is missing");
+        return (review, new AdmissionInput(request.Uid, pod, podNamespace, request.DryRun == true, request.UserInfo?.Username));
+    }
+
+    private async Task<byte[]> ReadBodyAsync(HttpContext context)
+    {
+        if (context.Request.ContentLength > maxRequestBytes)
+            throw new BadRequest(413, $"the body is larger than {maxRequestBytes} bytes");
+        var sizeFeature = context.Features.Get<IHttpMaxRequestBodySizeFeature>();
+        if (sizeFeature is { IsReadOnly: false })
+            sizeFeature.MaxRequestBodySize = maxRequestBytes;
+
+        using var buffer = new MemoryStream();
+        var chunk = new byte[16 * 1024];
+        try
+        {
+            int read;
+            while ((read = await context.Request.Body.ReadAsync(chunk, context.RequestAborted)) > 0)
+            {
+                if (buffer.Length + read > maxRequestBytes)
+                    throw new BadRequest(413, $"the body is larger than {maxRequestBytes} bytes");
+                buffer.Write(chunk, 0, read);
+            }
+        }
+        catch (Microsoft.AspNetCore.Http.BadHttpRequestException e)
+        {
+            throw new BadRequest(e.StatusCode, e.StatusCode == 413 ? $"the body is larger than {maxRequestBytes} bytes" : $"the request body could not be read: {e.Message}");
+        }
+        if (buffer.Length == 0)
+            throw new BadRequest(400, "the body is empty; expected an AdmissionReview");
+        return buffer.ToArray();
+    }
+
+    private static async Task WriteReviewAsync(HttpContext context, AdmissionReview request, AdmissionVerdict verdict)
+    {
+        var response = new AdmissionResponse
+        {
+            Uid = request.Request!.Uid!,
+            Allowed = verdict.Allowed,
+            Warnings = verdict.Warnings.Count > 0 ? verdict.Warnings : null,
+            Status = verdict.Code is { } code ? new AdmissionStatus { Code = code, Message = verdict.Message } : null,
+        };
+        if (verdict.Patch is not null)
+        {
+            response.PatchType = "JSONPatch";
+            response.Patch = Convert.ToBase64String(verdict.Patch);
+        }
+        var review = new AdmissionReview { ApiVersion = request.ApiVersion, Kind = request.Kind, Response = response };
+        context.Response.ContentType = "application/json";
+        await JsonSerializer.SerializeAsync(context.Response.Body, review, AdmissionJson.Default.AdmissionReview, context.RequestAborted);
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "rejected an admission request with HTTP {Status}: {Reason}")]
+    private static partial void LogBadRequest(ILogger logger, int status, string reason);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "internal error {Id} while admitting a pod in {Namespace} (uid {Uid})")]
+    private static partial void LogUnexpected(ILogger logger, Exception exception, string id, string @namespace, string uid);
+}

@@ -1,0 +1,72 @@
+using ConfigInjector.Backends;
+using ConfigInjector.Core.Annotations;
+using ConfigInjector.Core.Patching;
+using ConfigInjector.Core.Planning;
+using ConfigInjector.Core.Policies;
+using ConfigInjector.ManagedSecrets;
+using ConfigInjector.Observability;
+using ConfigInjector.Policies;
+
+namespace ConfigInjector.Admission;
+
+/// <summary>
+/// The admission path after the HTTP checks: should-inject → prepare (targets, refs, policy) → read the
+/// backends → complete the plan → write the managed Secret (unless dry-run) → JSON patch.
+/// </summary>
+public sealed class AdmissionHandler(
+    IPolicySource policies,
+    SecretReader reader,
+    IReadOnlyDictionary<string, BackendInfo> backends,
+    IManagedSecretStore store,
+    INamespaceOptIn namespaceOptIn,
+    AuditLog audit,
+    InjectorMetrics metrics)
+{
+    public async Task<AdmissionVerdict> HandleAsync(AdmissionInput input, CancellationToken cancellationToken)
+    {
+        var parsed = AnnotationParser.Parse(input.Pod.Metadata?.Annotations?.AsReadOnly());
+        var request = parsed.Request;
+        var namespaceOptedIn = await namespaceOptIn.IsOptedInAsync(input.Namespace, cancellationToken);
+        if (!request.HasAnyAnnotation && !namespaceOptedIn)
+            return AdmissionVerdict.Pass([]);
+        if (!OptInRules.ShouldInject(request, namespaceOptedIn))
+        {
+            var warnings = parsed.Warnings.ToList();
+            if (OptInRules.AsksWithoutOptIn(request, namespaceOptedIn))
+                warnings.Add($"configinjector.io annotations are set but the pod is not opted in; add {AnnotationKeys.Inject}: \"true\"");
+            return AdmissionVerdict.Pass(warnings);
+        }
+
+        if (parsed.Errors.Count > 0)
+            return AdmissionVerdict.Deny(parsed.Errors, parsed.Warnings);
+
+        var prepared = InjectionPreparer.Prepare(input.Pod, input.Namespace, request, policies.Current, backends);
+        var warningsSoFar = parsed.Warnings.Concat(prepared.Warnings).ToList();
+        if (prepared.Value is null)
+            return Deny(input, prepared.Errors, warningsSoFar, prepared.PolicyDenied, null);
+
+        var reads = await reader.ReadAllAsync(prepared.Value.Locations, cancellationToken);
+        var completed = InjectionCompleter.Complete(input.Pod, prepared.Value, reads);
+        var warnings2 = parsed.Warnings.Concat(completed.Warnings).ToList();
+        if (completed.Value is null)
+            return Deny(input, completed.Errors, warnings2, completed.PolicyDenied, prepared.Value);
+
+        var plan = completed.Value;
+        if (plan.Secret is not null && !input.DryRun)
+            await store.ApplyAsync(ManagedSecretFactory.Create(plan.Secret), cancellationToken);
+
+        var patch = PatchSerializer.ToJsonBytes(PatchBuilder.Build(input.Pod, plan));
+        audit.Write(input, prepared.Value.Subject, plan.Decisions, "allowed", null);
+        return AdmissionVerdict.Injected(patch, warnings2);
+    }
+
+    private AdmissionVerdict Deny(AdmissionInput input, IReadOnlyList<string> errors, List<string> warnings, bool policyDenied, PreparedInjection? prepared)
+    {
+        if (policyDenied)
+            metrics.PolicyDenials.Inc();
+        var subject = prepared?.Subject ?? new Subject(input.Namespace, string.IsNullOrEmpty(input.Pod.Spec?.ServiceAccountName) ? "default" : input.Pod.Spec.ServiceAccountName);
+        var verdict = AdmissionVerdict.Deny(errors, warnings);
+        audit.Write(input, subject, prepared?.Decisions.Values ?? [], "denied", verdict.Message);
+        return verdict;
+    }
+}

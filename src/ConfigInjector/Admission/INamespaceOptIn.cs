@@ -1,0 +1,13 @@
+namespace ConfigInjector.Admission;
+
+/// <summary>Whether a namespace carries <c>configinjector.io/injection=enabled</c>. AdmissionReviews do not include namespace labels.</summary>
+public interface INamespaceOptIn
+{
+    ValueTask<bool> IsOptedInAsync(string @namespace, CancellationToken cancellationToken);
+}
+
+/// <summary>Out of a cluster no namespace labels are known: only the pod's own <c>inject</c> annotation opts in.</summary>
+public sealed class NoNamespaceOptIn : INamespaceOptIn
+{
+    public ValueTask<bool> IsOptedInAsync(string @namespace, CancellationToken cancellationToken) => ValueTask.FromResult(false);
+}

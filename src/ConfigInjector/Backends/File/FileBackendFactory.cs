@@ -1,0 +1,22 @@
+using ConfigInjector.Configuration;
+
+namespace ConfigInjector.Backends.File;
+
+/// <summary><c>type: file</c> — <c>path:</c> a YAML file of secret path → {key: value}.</summary>
+public sealed class FileBackendFactory : IBackendFactory
+{
+    public string Type => "file";
+
+    public ISecretBackend Create(BackendSettings settings, BackendContext context)
+    {
+        var path = settings.ResolvePath(settings.Node.String("path", required: true)!);
+        try
+        {
+            return new FileBackend(settings.Name, path, context.Time, context.Logs.CreateLogger<FileBackend>());
+        }
+        catch (ConfigException e)
+        {
+            throw settings.Node.ErrorAt("path", e.Message);
+        }
+    }
+}

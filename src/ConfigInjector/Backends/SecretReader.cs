@@ -1,0 +1,54 @@
+using System.Diagnostics;
+using ConfigInjector.Core.References;
+using ConfigInjector.Core.Secrets;
+using ConfigInjector.Observability;
+
+namespace ConfigInjector.Backends;
+
+/// <summary>
+/// Reads the locations an admission needs from their backends, all at once, each bounded by a timeout well
+/// under the API server's webhook timeout. Failures become <see cref="SecretRead"/> values with a one-line reason.
+/// </summary>
+public sealed class SecretReader(IReadOnlyDictionary<string, ISecretBackend> backends, InjectorMetrics metrics, TimeSpan timeout)
+{
+    public IReadOnlyDictionary<string, ISecretBackend> Backends => backends;
+
+    public async Task<IReadOnlyDictionary<SecretLocation, SecretRead>> ReadAllAsync(IReadOnlyList<SecretLocation> locations, CancellationToken cancellationToken)
+    {
+        var reads = await Task.WhenAll(locations.Select(l => ReadAsync(l, cancellationToken)));
+        return reads.ToDictionary(r => r.Location);
+    }
+
+    public async Task<SecretRead> ReadAsync(SecretLocation location, CancellationToken cancellationToken)
+    {
+        if (!backends.TryGetValue(location.Backend, out var backend))
+            return SecretRead.Failed(location, $"backend \"{location.Backend}\" is not configured");
+
+        using var timer = new CancellationTokenSource(timeout);
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timer.Token);
+        var started = Stopwatch.GetTimestamp();
+        SecretRead read;
+        try
+        {
+            read = await backend.ReadAsync(location, linked.Token);
+        }
+        catch (OperationCanceledException) when (timer.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+        {
+            read = SecretRead.Failed(location, $"timed out after {timeout.TotalSeconds:0.#}s");
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            read = SecretRead.Failed(location, OneLine(e));
+        }
+        metrics.BackendDuration.WithLabels(location.Backend).Observe(Stopwatch.GetElapsedTime(started).TotalSeconds);
+        metrics.BackendRequests.WithLabels(location.Backend, read.Status switch
+        {
+            ReadStatus.Found => "found",
+            ReadStatus.NotFound => "not_found",
+            _ => "error",
+        }).Inc();
+        return read;
+    }
+
+    private static string OneLine(Exception e) => $"{e.GetType().Name}: {e.Message.Split('\n')[0].Trim()}";
+}

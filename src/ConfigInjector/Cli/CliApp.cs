@@ -1,0 +1,37 @@
+using System.CommandLine;
+using ConfigInjector.Configuration;
+
+namespace ConfigInjector.Cli;
+
+/// <summary>The <c>configinjector</c> command line: one command per verb, exit codes from <see cref="ExitCodes"/>.</summary>
+public static class CliApp
+{
+    public static async Task<int> RunAsync(string[] args, TextWriter stdout, TextWriter stderr)
+    {
+        var common = new CommonOptions();
+        var root = new RootCommand("ConfigInjector: configuration and secrets from vaults into Kubernetes pods, under SecretPolicies.")
+        {
+            ServeCommand.Create(common),
+        };
+        var parse = root.Parse(args);
+        if (parse.Errors.Count > 0)
+        {
+            await stderr.WriteLineAsync($"configinjector: {parse.Errors[0].Message} (see configinjector --help)");
+            return ExitCodes.Usage;
+        }
+        try
+        {
+            return await parse.InvokeAsync(new InvocationConfiguration { Output = stdout, Error = stderr, EnableDefaultExceptionHandler = false });
+        }
+        catch (ConfigException e)
+        {
+            await stderr.WriteLineAsync($"configinjector: {e.Message}");
+            return ExitCodes.Usage;
+        }
+        catch (IOException e) when (e.Message.Contains("address already in use", StringComparison.OrdinalIgnoreCase))
+        {
+            await stderr.WriteLineAsync($"configinjector: {e.Message}");
+            return ExitCodes.Usage;
+        }
+    }
+}

@@ -1,0 +1,32 @@
+using System.CommandLine;
+using ConfigInjector.Hosting;
+
+namespace ConfigInjector.Cli;
+
+/// <summary><c>configinjector serve</c>: the webhook (and, in a cluster, the sync worker).</summary>
+public static class ServeCommand
+{
+    public static Command Create(CommonOptions common)
+    {
+        var urls = new Option<string[]>("--urls") { Description = $"HTTPS addresses to listen on (default {ServeSettings.DefaultUrl})", AllowMultipleArgumentsPerToken = true };
+        var cert = new Option<string?>("--tls-cert") { Description = "PEM serving certificate (default: a dev certificate under webhook-certs/dev/)" };
+        var key = new Option<string?>("--tls-key") { Description = "PEM private key of --tls-cert" };
+        var command = new Command("serve", "Run the mutating admission webhook over HTTPS.") { urls, cert, key };
+        common.AddTo(command);
+        command.SetAction(async (parse, cancellationToken) =>
+        {
+            var settings = new ServeSettings
+            {
+                Urls = parse.GetValue(urls) is { Length: > 0 } given ? given : [ServeSettings.DefaultUrl],
+                ConfigFile = parse.GetValue(common.Config),
+                PoliciesFolder = parse.GetValue(common.Policies),
+                CertFile = parse.GetValue(cert),
+                KeyFile = parse.GetValue(key),
+            };
+            await using var app = WebhookHost.Build(settings);
+            await app.RunAsync(cancellationToken);
+            return ExitCodes.Ok;
+        });
+        return command;
+    }
+}

@@ -1,0 +1,14 @@
+namespace ConfigInjector.Configuration;
+
+/// <summary>One entry of <c>backends:</c>; the type-specific fields stay in <see cref="Node"/> for the backend's factory.</summary>
+public sealed record BackendSettings(string Name, string Type, bool Sensitive, ConfigNode Node, string BaseDirectory)
+{
+    /// <summary>A path from the config file, resolved against the config file's folder as kubeconfig does.</summary>
+    public string ResolvePath(string path) => System.IO.Path.GetFullPath(path, BaseDirectory);
+}
+
+/// <summary>The validated <c>--config</c> file (DESIGN.md §3).</summary>
+public sealed record InjectorConfig(IReadOnlyList<BackendSettings> Backends, TimeSpan CacheTtl, long MaxRequestBytes, string Source)
+{
+    public const long DefaultMaxRequestBytes = 3 * 1024 * 1024;
+}

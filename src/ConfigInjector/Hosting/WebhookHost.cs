@@ -1,0 +1,119 @@
+using ConfigInjector.Admission;
+using ConfigInjector.Backends;
+using ConfigInjector.Configuration;
+using ConfigInjector.Core.Planning;
+using ConfigInjector.ManagedSecrets;
+using ConfigInjector.Observability;
+using ConfigInjector.Policies;
+using ConfigInjector.Tls;
+using Prometheus;
+
+namespace ConfigInjector.Hosting;
+
+/// <summary>
+/// Builds the <c>serve</c> process: validated configuration, backends, policies, the TLS certificate source and
+/// the HTTP surface of DESIGN.md §6. Any configuration mistake surfaces as a <see cref="ConfigException"/> before listening.
+/// </summary>
+public static partial class WebhookHost
+{
+    /// <param name="customize">Lets tests and the benchmark add logging providers or extra endpoints before the host is built.</param>
+    public static WebApplication Build(ServeSettings settings, Action<WebApplicationBuilder>? customize = null, Action<WebApplication>? mapExtra = null)
+    {
+        var addresses = ListenAddress.ParseAll(settings.Urls);
+        var config = LoadConfig(settings);
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions
+        {
+            EnvironmentName = Environments.Production,
+            ContentRootPath = settings.WorkingDirectory,
+            ApplicationName = "configinjector",
+        });
+        builder.Logging.AddSimpleConsole(o => o.SingleLine = true);
+        builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
+        customize?.Invoke(builder);
+
+        builder.Services.AddSingleton(settings.Time);
+        builder.Services.AddSingleton(config);
+        builder.Services.AddSingleton(new InjectorMetrics(Metrics.NewCustomRegistry()));
+        builder.Services.AddSingleton(sp => CreateCertificateSource(settings, sp));
+        builder.Services.AddSingleton<IPolicySource>(sp => new FolderPolicySource(
+            ResolvePoliciesFolder(settings), settings.Time, sp.GetRequiredService<ILogger<FolderPolicySource>>()));
+        builder.Services.AddSingleton(sp => BackendRegistry.Default.CreateAll(config, new BackendContext(settings.Time, sp.GetRequiredService<ILoggerFactory>())));
+        builder.Services.AddSingleton(sp => new SecretReader(
+            sp.GetRequiredService<IReadOnlyDictionary<string, ISecretBackend>>(), sp.GetRequiredService<InjectorMetrics>(), TimeSpan.FromSeconds(5)));
+        builder.Services.AddSingleton<IReadOnlyDictionary<string, BackendInfo>>(
+            config.Backends.ToDictionary(b => b.Name, b => new BackendInfo(b.Name, b.Sensitive)));
+        builder.Services.AddSingleton<InProcessManagedSecretStore>();
+        builder.Services.AddSingleton<IManagedSecretStore>(sp => sp.GetRequiredService<InProcessManagedSecretStore>());
+        builder.Services.AddSingleton<INamespaceOptIn, NoNamespaceOptIn>();
+        builder.Services.AddSingleton<AuditLog>();
+        builder.Services.AddSingleton<AdmissionHandler>();
+        builder.Services.AddSingleton(sp => new AdmissionEndpoint(
+            sp.GetRequiredService<AdmissionHandler>(), sp.GetRequiredService<InjectorMetrics>(), config.MaxRequestBytes, sp.GetRequiredService<ILogger<AdmissionEndpoint>>()));
+
+        builder.WebHost.ConfigureKestrel((context, kestrel) =>
+        {
+            kestrel.AddServerHeader = false;
+            kestrel.Limits.MaxRequestBodySize = config.MaxRequestBytes;
+            foreach (var address in addresses)
+            {
+                kestrel.Listen(address.Address, address.Port, listen => listen.UseHttps(https =>
+                {
+                    var certificates = kestrel.ApplicationServices.GetRequiredService<CertificateSource>();
+                    https.ServerCertificateSelector = (_, _) => certificates.Current;
+                }));
+            }
+        });
+
+        var app = builder.Build();
+        // Resolve the backends and policies now, so a bad config fails the start instead of the first admission.
+        app.Services.GetRequiredService<IReadOnlyDictionary<string, ISecretBackend>>();
+        app.Services.GetRequiredService<IPolicySource>();
+        app.Services.GetRequiredService<CertificateSource>();
+
+        app.MapPost(AdmissionEndpoint.Path, (HttpContext context, AdmissionEndpoint endpoint) => endpoint.HandleAsync(context));
+        app.MapGet("/healthz", () => Results.Text("ok\n"));
+        app.MapGet("/readyz", (CertificateSource certificates) => certificates.Current is null
+            ? Results.Text($"not ready: {certificates.Problem}\n", statusCode: 503)
+            : Results.Text("ok\n"));
+        app.MapMetrics("/metrics", app.Services.GetRequiredService<InjectorMetrics>().Registry);
+        mapExtra?.Invoke(app);
+        return app;
+    }
+
+    private static InjectorConfig LoadConfig(ServeSettings settings)
+    {
+        if (settings.ConfigFile is not null)
+            return ConfigFileReader.Read(Path.GetFullPath(settings.ConfigFile, settings.WorkingDirectory));
+        var defaultFile = Path.Combine(settings.WorkingDirectory, ConfigFileReader.DefaultPath);
+        return File.Exists(defaultFile)
+            ? ConfigFileReader.Read(defaultFile)
+            : ConfigFileReader.ReadEmbeddedDefault(settings.WorkingDirectory);
+    }
+
+    private static string ResolvePoliciesFolder(ServeSettings settings)
+    {
+        var folder = Path.GetFullPath(settings.PoliciesFolder ?? ServeSettings.DefaultPolicies, settings.WorkingDirectory);
+        if (settings.PoliciesFolder is not null && !Directory.Exists(folder))
+            throw new ConfigException($"--policies: {settings.PoliciesFolder} is not a folder");
+        return folder;
+    }
+
+    private static CertificateSource CreateCertificateSource(ServeSettings settings, IServiceProvider services)
+    {
+        var log = services.GetRequiredService<ILogger<CertificateSource>>();
+        if (settings.CertFile is null && settings.KeyFile is null)
+        {
+            var folder = Path.Combine(settings.WorkingDirectory, DevCertificate.Folder);
+            if (DevCertificate.EnsureExists(folder, settings.Time))
+                LogDevCertificateCreated(log, folder);
+            return new CertificateSource(Path.Combine(folder, "tls.crt"), Path.Combine(folder, "tls.key"), settings.Time, log);
+        }
+        if (settings.CertFile is null || settings.KeyFile is null)
+            throw new ConfigException("--tls-cert and --tls-key go together");
+        return new CertificateSource(
+            Path.GetFullPath(settings.CertFile, settings.WorkingDirectory), Path.GetFullPath(settings.KeyFile, settings.WorkingDirectory), settings.Time, log);
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "created a self-signed dev certificate in {Folder} (trust its ca.crt)")]
+    private static partial void LogDevCertificateCreated(ILogger logger, string folder);
+}

@@ -1,0 +1,82 @@
+using ConfigInjector.Core.Policies;
+
+namespace ConfigInjector.Policies;
+
+/// <summary>The policies admission decides with; swapped atomically when their source changes.</summary>
+public interface IPolicySource
+{
+    IReadOnlyList<SecretPolicy> Current { get; }
+}
+
+/// <summary>
+/// SecretPolicies read from the YAML files of a folder (out of a cluster), re-read when a file is added,
+/// changed or removed. Invalid documents are logged and left out.
+/// </summary>
+public sealed partial class FolderPolicySource : IPolicySource, IDisposable
+{
+    private static readonly TimeSpan PollInterval = TimeSpan.FromSeconds(2);
+    private readonly string _folder;
+    private readonly ILogger<FolderPolicySource> _log;
+    private readonly ITimer? _timer;
+    private volatile IReadOnlyList<SecretPolicy> _current = [];
+    private string _fingerprint = "";
+
+    public FolderPolicySource(string folder, TimeProvider time, ILogger<FolderPolicySource> log, bool watch = true)
+    {
+        _folder = folder;
+        _log = log;
+        Reload();
+        if (watch)
+            _timer = time.CreateTimer(_ => Reload(), null, PollInterval, PollInterval);
+    }
+
+    public IReadOnlyList<SecretPolicy> Current => _current;
+
+    public IReadOnlyList<string> LastErrors { get; private set; } = [];
+
+    public void Reload()
+    {
+        lock (_log)
+        {
+            var files = Files();
+            var fingerprint = string.Join("|", files.Select(f => $"{f.FullName}:{f.LastWriteTimeUtc.Ticks}:{f.Length}"));
+            if (fingerprint == _fingerprint && _fingerprint.Length > 0)
+                return;
+            _fingerprint = fingerprint;
+
+            var policies = new List<Core.Policies.SecretPolicy>();
+            var errors = new List<string>();
+            foreach (var file in files)
+            {
+                var result = PolicyDocumentReader.Parse(File.ReadAllText(file.FullName), Path.GetRelativePath(Directory.GetCurrentDirectory(), file.FullName));
+                policies.AddRange(result.Policies);
+                errors.AddRange(result.Errors);
+            }
+            foreach (var duplicate in policies.GroupBy(p => p.Name).Where(g => g.Count() > 1))
+                errors.Add($"SecretPolicy {duplicate.Key} is defined {duplicate.Count()} times; all of them apply");
+            foreach (var error in errors)
+                LogInvalid(_log, error);
+            LastErrors = errors;
+            _current = policies;
+            LogLoaded(_log, policies.Count, _folder);
+        }
+    }
+
+    public void Dispose() => _timer?.Dispose();
+
+    private FileInfo[] Files()
+    {
+        var directory = new DirectoryInfo(_folder);
+        if (!directory.Exists)
+            return [];
+        return [.. directory.EnumerateFiles("*.*", SearchOption.TopDirectoryOnly)
+            .Where(f => f.Extension is ".yaml" or ".yml")
+            .OrderBy(f => f.Name, StringComparer.Ordinal)];
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "loaded {Count} SecretPolicies from {Folder}")]
+    private static partial void LogLoaded(ILogger logger, int count, string folder);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "ignored an invalid policy document: {Error}")]
+    private static partial void LogInvalid(ILogger logger, string error);
+}

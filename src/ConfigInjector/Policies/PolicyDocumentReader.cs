@@ -1,0 +1,132 @@
+using ConfigInjector.Configuration;
+using ConfigInjector.Core;
+using ConfigInjector.Core.Annotations;
+using ConfigInjector.Core.Policies;
+using YamlDotNet.Core;
+using YamlDotNet.RepresentationModel;
+
+namespace ConfigInjector.Policies;
+
+/// <summary>What a policy folder or file held: the valid policies, and one line per document that was ignored and why.</summary>
+public sealed record PolicyLoadResult(IReadOnlyList<SecretPolicy> Policies, IReadOnlyList<string> Errors);
+
+/// <summary>
+/// Reads SecretPolicy documents (configinjector.io/v1alpha1) from YAML. An invalid document is reported with
+/// file, line, name and field and left out: a mistake can only narrow access, never widen it.
+/// </summary>
+public static class PolicyDocumentReader
+{
+    public const string ApiVersion = "configinjector.io/v1alpha1";
+
+    public static PolicyLoadResult Parse(string text, string file)
+    {
+        var policies = new List<SecretPolicy>();
+        var errors = new List<string>();
+        var stream = new YamlStream();
+        try
+        {
+            stream.Load(new StringReader(text));
+        }
+        catch (YamlException e)
+        {
+            return new PolicyLoadResult([], [$"{file}:{e.Start.Line}:{e.Start.Column}: not valid YAML"]);
+        }
+
+        foreach (var document in stream.Documents)
+        {
+            if (document.RootNode is not YamlMappingNode mapping)
+            {
+                errors.Add($"{file}:{document.RootNode.Start.Line}:1: expected a Kubernetes-style object");
+                continue;
+            }
+            try
+            {
+                var policy = ReadObject(new ConfigNode(file, "", mapping));
+                if (policy is not null)
+                    policies.Add(policy);
+            }
+            catch (ConfigException e)
+            {
+                errors.Add(e.Message);
+            }
+        }
+        return new PolicyLoadResult(policies, errors);
+    }
+
+    private static SecretPolicy? ReadObject(ConfigNode root)
+    {
+        var apiVersion = root.String("apiVersion", required: true);
+        var kind = root.String("kind", required: true);
+        if (apiVersion != ApiVersion)
+            throw root.ErrorAt("apiVersion", $"\"{apiVersion}\" is not {ApiVersion}");
+        var metadata = root.Mapping("metadata") ?? throw root.ErrorAt("metadata", "required");
+        var name = metadata.String("name", required: true)!;
+        if (kind == "ConfigProfile")
+            return null;
+        if (kind != "SecretPolicy")
+            throw root.ErrorAt("kind", $"\"{kind}\" is not SecretPolicy or ConfigProfile");
+
+        try
+        {
+            return ReadSpec(name, root.Mapping("spec") ?? throw root.ErrorAt("spec", "required"));
+        }
+        catch (ConfigException e)
+        {
+            throw new ConfigException($"SecretPolicy {name}: {e.Message}");
+        }
+    }
+
+    private static SecretPolicy ReadSpec(string name, ConfigNode spec)
+    {
+        var subjectsNode = spec.Mapping("subjects") ?? throw spec.ErrorAt("subjects", "required");
+        var namespaces = subjectsNode.Strings("namespaces");
+        if (namespaces is null || namespaces.Count == 0)
+            throw subjectsNode.ErrorAt("namespaces", "at least one namespace or glob is required");
+        var subjects = new PolicySubjects(namespaces, subjectsNode.Strings("serviceAccounts"));
+        subjectsNode.RejectUnknown();
+
+        var rules = new List<PolicyRule>();
+        foreach (var ruleNode in spec.Sequence("rules"))
+        {
+            var backend = ruleNode.String("backend", required: true)!;
+            if (Names.CheckBackendName(backend) is { } backendError)
+                throw ruleNode.ErrorAt("backend", backendError);
+            var paths = ruleNode.Strings("paths");
+            if (paths is null || paths.Count == 0)
+                throw ruleNode.ErrorAt("paths", "at least one path glob is required");
+            if (paths.FirstOrDefault(p => p.Length == 0 || p.StartsWith('/') || p.Contains("//", StringComparison.Ordinal)) is { } badPath)
+                throw ruleNode.ErrorAt("paths", $"\"{badPath}\" must be a path glob like secret/payments/** (no leading '/', no empty segment)");
+            var keys = ruleNode.Strings("keys");
+            if (keys is { Count: 0 })
+                throw ruleNode.ErrorAt("keys", "an empty list allows nothing; omit it to allow any key");
+            rules.Add(new PolicyRule(backend, paths, keys));
+            ruleNode.RejectUnknown();
+        }
+        if (rules.Count == 0)
+            throw spec.ErrorAt("rules", "at least one rule is required");
+
+        var rotation = RotationSettings.Default;
+        if (spec.Mapping("rotation") is { } rotationNode)
+        {
+            var interval = rotationNode.Duration("interval", RotationSettings.Default.Interval);
+            var onChange = rotationNode.String("onChange") switch
+            {
+                null or "restart" => RotationMode.Restart,
+                "none" => RotationMode.None,
+                var other => throw rotationNode.ErrorAt("onChange", $"\"{other}\" is not restart or none"),
+            };
+            rotationNode.RejectUnknown();
+            rotation = new RotationSettings(interval, onChange);
+        }
+
+        var onBackendError = spec.String("onBackendError") switch
+        {
+            null or "deny" => BackendErrorMode.Deny,
+            "allow-stale" => BackendErrorMode.AllowStale,
+            "skip" => BackendErrorMode.Skip,
+            var other => throw spec.ErrorAt("onBackendError", $"\"{other}\" is not deny, allow-stale or skip"),
+        };
+        spec.RejectUnknown();
+        return new SecretPolicy(name, subjects, rules, rotation, onBackendError);
+    }
+}

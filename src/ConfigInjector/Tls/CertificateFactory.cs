@@ -1,0 +1,55 @@
+using System.Net;
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
+
+namespace ConfigInjector.Tls;
+
+/// <summary>A CA and the serving certificates it signs (ECDSA P-256), for the dev certificate and <c>certs generate</c>.</summary>
+public static class CertificateFactory
+{
+    public static X509Certificate2 CreateAuthority(string commonName, TimeSpan lifetime, DateTimeOffset now)
+    {
+        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var request = new CertificateRequest($"CN={commonName}", key, HashAlgorithmName.SHA256);
+        request.CertificateExtensions.Add(new X509BasicConstraintsExtension(true, true, 0, true));
+        request.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.KeyCertSign | X509KeyUsageFlags.CrlSign, true));
+        request.CertificateExtensions.Add(new X509SubjectKeyIdentifierExtension(request.PublicKey, false));
+        return request.CreateSelfSigned(now.AddMinutes(-5), now.Add(lifetime));
+    }
+
+    public static X509Certificate2 CreateServing(X509Certificate2 authority, IEnumerable<string> dnsNames, IEnumerable<IPAddress> addresses, TimeSpan lifetime, DateTimeOffset now)
+    {
+        var names = dnsNames.ToList();
+        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var request = new CertificateRequest($"CN={names.FirstOrDefault() ?? "configinjector"}", key, HashAlgorithmName.SHA256);
+        var san = new SubjectAlternativeNameBuilder();
+        foreach (var name in names)
+            san.AddDnsName(name);
+        foreach (var address in addresses)
+            san.AddIpAddress(address);
+        request.CertificateExtensions.Add(san.Build());
+        request.CertificateExtensions.Add(new X509BasicConstraintsExtension(false, false, 0, true));
+        request.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.DigitalSignature | X509KeyUsageFlags.KeyEncipherment, true));
+        request.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension([new Oid("1.3.6.1.5.5.7.3.1")], false));
+        request.CertificateExtensions.Add(X509AuthorityKeyIdentifierExtension.CreateFromCertificate(authority, true, false));
+
+        var notAfter = now.Add(lifetime) < authority.NotAfter ? now.Add(lifetime) : authority.NotAfter;
+        var serial = RandomNumberGenerator.GetBytes(16);
+        serial[0] &= 0x7F;
+        using var signed = request.Create(authority, now.AddMinutes(-5), notAfter, serial);
+        return signed.CopyWithPrivateKey(key);
+    }
+
+    /// <summary>Writes ca.crt, tls.crt and tls.key (owner-only) into a folder.</summary>
+    public static void WritePem(string folder, X509Certificate2 authority, X509Certificate2 serving)
+    {
+        Directory.CreateDirectory(folder);
+        File.WriteAllText(Path.Combine(folder, "ca.crt"), authority.ExportCertificatePem() + "\n");
+        File.WriteAllText(Path.Combine(folder, "tls.crt"), serving.ExportCertificatePem() + "\n");
+        var keyPath = Path.Combine(folder, "tls.key");
+        File.WriteAllText(keyPath, "");
+        if (!OperatingSystem.IsWindows())
+            File.SetUnixFileMode(keyPath, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        File.WriteAllText(keyPath, serving.GetECDsaPrivateKey()!.ExportPkcs8PrivateKeyPem() + "\n");
+    }
+}

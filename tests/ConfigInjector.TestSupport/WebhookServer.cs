@@ -1,0 +1,98 @@
+using System.Net.Http.Headers;
+using System.Security.Cryptography.X509Certificates;
+using System.Text;
+using ConfigInjector.Hosting;
+using ConfigInjector.ManagedSecrets;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Testing;
+
+namespace ConfigInjector.TestSupport;
+
+/// <summary>
+/// The real <c>serve</c> host on a loopback port over real TLS, in a scratch working directory that holds a copy
+/// of the examples (so tests may edit files), with every log line captured.
+/// </summary>
+public sealed class WebhookServer : IAsyncDisposable
+{
+    private readonly WebApplication _app;
+
+    private WebhookServer(WebApplication app, string workDir, FakeLoggerProvider logs, HttpClient client)
+    {
+        _app = app;
+        WorkDir = workDir;
+        Logs = logs;
+        Client = client;
+    }
+
+    public string WorkDir { get; }
+    public FakeLoggerProvider Logs { get; }
+    public HttpClient Client { get; }
+    public IServiceProvider Services => _app.Services;
+    public InProcessManagedSecretStore Secrets => _app.Services.GetRequiredService<InProcessManagedSecretStore>();
+
+    /// <param name="prepare">Edits the scratch directory (config, secrets, policies) before the host starts.</param>
+    public static async Task<WebhookServer> StartAsync(Action<string>? prepare = null, Func<ServeSettings, ServeSettings>? settings = null, Action<WebApplication>? mapExtra = null)
+    {
+        var workDir = ScratchDirectory.CreateWithExamples();
+        prepare?.Invoke(workDir);
+        var logs = new FakeLoggerProvider();
+        var serve = new ServeSettings { Urls = ["https://127.0.0.1:0"], WorkingDirectory = workDir };
+        serve = settings?.Invoke(serve) ?? serve;
+        var app = WebhookHost.Build(serve, builder =>
+        {
+            builder.Logging.ClearProviders();
+            builder.Logging.AddProvider(logs);
+            builder.Logging.SetMinimumLevel(LogLevel.Debug);
+        }, mapExtra);
+        await app.StartAsync();
+
+        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        var client = TrustingClient(Path.Combine(workDir, "webhook-certs", "dev", "ca.crt"));
+        client.BaseAddress = new Uri(address);
+        return new WebhookServer(app, workDir, logs, client);
+    }
+
+    /// <summary>An HttpClient that trusts only the given CA, as the API server does with a caBundle.</summary>
+    public static HttpClient TrustingClient(string caFile)
+    {
+        var ca = X509Certificate2.CreateFromPemFile(caFile);
+        var handler = new SocketsHttpHandler();
+        handler.SslOptions.RemoteCertificateValidationCallback = (_, certificate, _, _) =>
+        {
+            if (certificate is null)
+                return false;
+            using var chain = new X509Chain();
+            chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
+            chain.ChainPolicy.CustomTrustStore.Add(ca);
+            chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
+            return chain.Build(new X509Certificate2(certificate));
+        };
+        return new HttpClient(handler) { Timeout = TimeSpan.FromSeconds(30) };
+    }
+
+    public Task<HttpResponseMessage> PostReviewAsync(string body) =>
+        Client.PostAsync("/mutate-pods", new StringContent(body, Encoding.UTF8, new MediaTypeHeaderValue("application/json")));
+
+    /// <summary>Every captured log line, formatted, with exception text.</summary>
+    public string AllLogText() =>
+        string.Join("\n", Logs.Collector.GetSnapshot().Select(r => $"{r.Category} {r.Message} {r.Exception}"));
+
+    public async ValueTask DisposeAsync()
+    {
+        Client.Dispose();
+        await _app.StopAsync();
+        await _app.DisposeAsync();
+        try
+        {
+            Directory.Delete(WorkDir, recursive: true);
+        }
+        catch (IOException)
+        {
+            // A leftover scratch folder in /tmp is harmless.
+        }
+    }
+}

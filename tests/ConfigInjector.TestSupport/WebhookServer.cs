@@ -59,7 +59,7 @@ public sealed class WebhookServer : IAsyncDisposable
     /// <summary>An HttpClient that trusts only the given CA, as the API server does with a caBundle.</summary>
     public static HttpClient TrustingClient(string caFile)
     {
-        var ca = X509Certificate2.CreateFromPemFile(caFile);
+        var ca = X509CertificateLoader.LoadCertificateFromFile(caFile);
         var handler = new SocketsHttpHandler();
         handler.SslOptions.RemoteCertificateValidationCallback = (_, certificate, _, _) =>
         {
@@ -69,7 +69,7 @@ public sealed class WebhookServer : IAsyncDisposable
             chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
             chain.ChainPolicy.CustomTrustStore.Add(ca);
             chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
-            return chain.Build(new X509Certificate2(certificate));
+            return chain.Build(certificate as X509Certificate2 ?? X509CertificateLoader.LoadCertificate(certificate.GetRawCertData()));
         };
         return new HttpClient(handler) { Timeout = TimeSpan.FromSeconds(30) };
     }

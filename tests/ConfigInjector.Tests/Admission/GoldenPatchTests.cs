@@ -1,0 +1,67 @@
+using ConfigInjector.TestSupport;
+using k8s;
+using k8s.Models;
+using Newtonsoft.Json.Linq;
+
+namespace ConfigInjector.Tests.Admission;
+
+/// <summary>
+/// Golden scenarios as data: testdata/patches/&lt;case&gt;/pod.yaml goes through the real HTTPS webhook, the patch is
+/// applied by an independent RFC 6902 implementation, and the result must equal expected.yaml (and the warnings
+/// warnings.txt). Set UPDATE_GOLDEN=1 to rewrite the expected files, then review the diff.
+/// </summary>
+public class GoldenPatchTests(WebhookFixture fixture) : IClassFixture<WebhookFixture>
+{
+    private static readonly string CasesRoot = Path.Combine(AppContext.BaseDirectory, "testdata", "patches");
+    private static readonly string SourceRoot = RepoPaths.Combine("tests", "ConfigInjector.Tests", "testdata", "patches");
+
+    public static TheoryData<string> Cases()
+    {
+        var data = new TheoryData<string>();
+        foreach (var dir in Directory.GetDirectories(CasesRoot).Order(StringComparer.Ordinal))
+            data.Add(Path.GetFileName(dir));
+        return data;
+    }
+
+    [Theory]
+    [MemberData(nameof(Cases))]
+    public async Task Patched_pod_matches_the_expected_pod(string name)
+    {
+        var pod = KubernetesYaml.Deserialize<V1Pod>(await File.ReadAllTextAsync(Path.Combine(CasesRoot, name, "pod.yaml")));
+        var podJson = KubernetesJson.Serialize(pod);
+
+        var review = await fixture.Server.ReviewPodAsync(podJson, pod.Metadata.NamespaceProperty);
+
+        Assert.True(review.Allowed, review.Message);
+        var patched = review.Patch is null ? JObject.Parse(podJson) : PatchOracle.Apply(podJson, review.Patch);
+        var actualPod = KubernetesJson.Deserialize<V1Pod>(patched.ToString());
+        var warnings = string.Join("\n", review.Warnings);
+
+        if (Environment.GetEnvironmentVariable("UPDATE_GOLDEN") == "1")
+        {
+            await File.WriteAllTextAsync(Path.Combine(SourceRoot, name, "expected.yaml"), KubernetesYaml.Serialize(actualPod));
+            await File.WriteAllTextAsync(Path.Combine(SourceRoot, name, "warnings.txt"), warnings.Length == 0 ? "" : warnings + "\n");
+            return;
+        }
+
+        var expected = KubernetesYaml.Deserialize<V1Pod>(await File.ReadAllTextAsync(Path.Combine(CasesRoot, name, "expected.yaml")));
+        Assert.Equal(Normalized(expected), Normalized(actualPod));
+        Assert.Equal((await File.ReadAllTextAsync(Path.Combine(CasesRoot, name, "warnings.txt"))).TrimEnd('\n'), warnings);
+    }
+
+    [Theory]
+    [MemberData(nameof(Cases))]
+    public async Task A_second_pass_over_the_patched_pod_changes_nothing(string name)
+    {
+        var podJson = KubernetesJson.Serialize(KubernetesYaml.Deserialize<V1Pod>(await File.ReadAllTextAsync(Path.Combine(CasesRoot, name, "pod.yaml"))));
+        var first = await fixture.Server.ReviewPodAsync(podJson);
+        var patched = first.Patch is null ? podJson : PatchOracle.Apply(podJson, first.Patch).ToString();
+
+        var second = await fixture.Server.ReviewPodAsync(patched);
+
+        Assert.True(second.Allowed);
+        Assert.Null(second.Patch);
+    }
+
+    private static string Normalized(V1Pod pod) => JToken.Parse(KubernetesJson.Serialize(pod)).ToString();
+}

@@ -16,7 +16,9 @@ public static class CliApp
         var parse = root.Parse(args);
         if (parse.Errors.Count > 0)
         {
-            await stderr.WriteLineAsync($"configinjector: {parse.Errors[0].Message} (see configinjector --help)");
+            // "Unrecognized …" names the typo, which is more useful than what is missing because of it.
+            var error = parse.Errors.FirstOrDefault(e => e.Message.StartsWith("Unrecognized", StringComparison.Ordinal)) ?? parse.Errors[0];
+            await stderr.WriteLineAsync($"configinjector: {error.Message} (see configinjector --help)");
             return ExitCodes.Usage;
         }
         try

@@ -1,0 +1,103 @@
+using ConfigInjector.Backends;
+using ConfigInjector.Configuration;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace ConfigInjector.Tests.Configuration;
+
+public class ConfigFileReaderTests
+{
+    private static InjectorConfig Parse(string yaml) => ConfigFileReader.Parse(yaml, "injector.yaml", "/etc/ci");
+
+    private static string Error(string yaml)
+    {
+        var error = Assert.Throws<ConfigException>(() =>
+            BackendRegistry.Default.CreateAll(Parse(yaml), new BackendContext(TimeProvider.System, NullLoggerFactory.Instance)));
+        return error.Message;
+    }
+
+    [Fact]
+    public void Reads_backends_cache_and_webhook_settings()
+    {
+        var config = Parse("""
+            backends:
+              - name: dev
+                type: file
+                path: secrets.yaml
+              - name: settings
+                type: file
+                path: /abs/settings.yaml
+                sensitive: false
+            cache: { ttl: 90s }
+            webhook: { maxRequestBytes: "1048576" }
+            """);
+
+        Assert.Equal(["dev", "settings"], config.Backends.Select(b => b.Name));
+        Assert.True(config.Backends[0].Sensitive);
+        Assert.False(config.Backends[1].Sensitive);
+        Assert.Equal(TimeSpan.FromSeconds(90), config.CacheTtl);
+        Assert.Equal(1048576, config.MaxRequestBytes);
+        Assert.Equal("/etc/ci/secrets.yaml", config.Backends[0].ResolvePath("secrets.yaml"));
+        Assert.Equal("/abs/settings.yaml", config.Backends[1].ResolvePath("/abs/settings.yaml"));
+    }
+
+    [Theory]
+    [InlineData("backends: []", "injector.yaml:1:11: backends: at least one backend is required")]
+    [InlineData("backends:\n  - type: file\n    path: x", "injector.yaml:2:5: backends[0].name: required")]
+    [InlineData("backends:\n  - name: Dev\n    type: file", "injector.yaml:2:11: backends[0].name: the backend name 'Dev' must be lowercase letters, digits and '-' (like a DNS label)")]
+    [InlineData("backends:\n  - name: a\n    type: file\n    path: x\n  - name: a\n    type: file\n    path: y", "injector.yaml:5:11: backends[1].name: the backend name \"a\" is used twice")]
+    [InlineData("backends:\n  - name: a\n    type: file\n    sensitive: maybe", "injector.yaml:4:16: backends[0].sensitive: \"maybe\" is not true or false")]
+    [InlineData("backend:\n  - name: a", "injector.yaml:1:1: backends: at least one backend is required")]
+    [InlineData("backends:\n  - name: a\n    type: file\n    path: x\ncache: { ttl: soon }", "injector.yaml:5:15: cache.ttl: \"soon\" is not a duration such as 30s, 5m or 1h30m")]
+    [InlineData("backends:\n  - name: a\n    type: file\n    path: x\nwebhook: { maxRequestBytes: 10 }", "injector.yaml:5:29: webhook.maxRequestBytes: \"10\" is not a whole number from 1024 to 67108864")]
+    [InlineData("backends: [\n", "injector.yaml:2:1: not valid YAML:")]
+    [InlineData("- a\n- b", "injector.yaml:1:1: the config file must be one YAML mapping with a 'backends' list")]
+    public void Mistakes_name_file_line_and_field(string yaml, string error)
+    {
+        var message = Assert.Throws<ConfigException>(() => Parse(yaml)).Message;
+
+        Assert.StartsWith(error, message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void An_unknown_top_level_field_is_a_mistake_with_a_suggestion()
+    {
+        var message = Assert.Throws<ConfigException>(() => Parse("backends:\n  - name: a\n    type: file\n    path: x\ncahce: {}")).Message;
+
+        Assert.Equal("injector.yaml:5:1: cahce: unknown field (did you mean cache?)", message);
+    }
+
+    [Fact]
+    public void Unknown_backend_types_and_fields_fail_at_start()
+    {
+        Assert.Equal(
+            "injector.yaml:3:11: backends[0].type: unknown backend type \"flie\" (did you mean file? known: file)",
+            Error("backends:\n  - name: a\n    type: flie\n"));
+        Assert.Equal(
+            "injector.yaml:3:5: backends[0].paht: unknown field (did you mean path?)",
+            Error($"backends:\n  - name: a\n    paht: x\n    path: {Path.Combine(ConfigInjector.TestSupport.RepoPaths.Examples, "dev-secrets.yaml")}\n    type: file\n"));
+    }
+
+    [Fact]
+    public void A_missing_secrets_file_fails_at_start_naming_the_field()
+    {
+        Assert.StartsWith("injector.yaml:4:11: backends[0].path: ", Error("backends:\n  - name: a\n    type: file\n    path: nowhere.yaml\n"), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void The_embedded_default_is_the_dev_file_backend()
+    {
+        var config = ConfigFileReader.ReadEmbeddedDefault("/work");
+
+        var backend = Assert.Single(config.Backends);
+        Assert.Equal(("dev", "file", true), (backend.Name, backend.Type, backend.Sensitive));
+        Assert.Equal("/work/examples/dev-secrets.yaml", backend.ResolvePath("examples/dev-secrets.yaml"));
+    }
+
+    [Fact]
+    public void Registering_two_factories_for_one_type_is_refused()
+    {
+        var error = Assert.Throws<InvalidOperationException>(() => new BackendRegistry([new ConfigInjector.Backends.File.FileBackendFactory(), new ConfigInjector.Backends.File.FileBackendFactory()]));
+
+        Assert.Equal("two backend factories register the type \"file\"", error.Message);
+    }
+}

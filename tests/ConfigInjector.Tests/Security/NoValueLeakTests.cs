@@ -1,0 +1,51 @@
+using System.Text;
+using ConfigInjector.TestSupport;
+using ConfigInjector.TestSupport.Builders;
+using Microsoft.Extensions.Time.Testing;
+
+namespace ConfigInjector.Tests.Security;
+
+/// <summary>A secret value never appears in responses, pod specs, warnings, denials, logs or metrics — only in the managed Secret.</summary>
+public class NoValueLeakTests
+{
+    [Fact]
+    public async Task No_dev_secret_value_reaches_responses_logs_or_metrics()
+    {
+        var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        await using var server = await WebhookServer.StartAsync(settings: s => s with { Time = time });
+        var values = DevSecrets.Values();
+        var seen = new StringBuilder();
+
+        var pods = new[]
+        {
+            PodBuilder.Injected().WithAnnotation("configinjector.io/secret.P", "dev:app/db#password").WithAnnotation("configinjector.io/file.t", "dev:app/api#token"),
+            PodBuilder.Injected().WithAnnotation("configinjector.io/secrets-from", "dev:app/db"),
+            PodBuilder.Injected().WithAnnotation("configinjector.io/config.L", "dev:shared/sentry#dsn"),
+            PodBuilder.Injected().WithAnnotation("configinjector.io/secret.P", "dev:team-b/db#password"),
+            PodBuilder.Injected().WithAnnotation("configinjector.io/secret.P", "dev:app/db#nokey"),
+            PodBuilder.Injected().WithAnnotation("configinjector.io/secret.P", "dev:app/db"),
+            PodBuilder.Create().WithContainer("app", ("X", "configinjector:dev:app/db#password")).WithAnnotation("configinjector.io/inject", "true"),
+        };
+        foreach (var pod in pods)
+        {
+            var review = await server.ReviewPodAsync(pod);
+            seen.AppendLine(review.Body).AppendLine(review.PatchText).AppendLine(review.Message).AppendJoin('\n', review.Warnings);
+        }
+
+        // A broken secrets file whose parse error sits right at a value: the reload failure is logged by position only.
+        await File.WriteAllTextAsync(Path.Combine(server.WorkDir, "examples", "dev-secrets.yaml"), "app/db:\n  password: dev-only-db-password-7f3a\n  user: [dev-only-db-user-c41e\n");
+        time.Advance(TimeSpan.FromSeconds(2));
+        var afterBrokenFile = await server.ReviewPodAsync(PodBuilder.Injected().WithAnnotation("configinjector.io/secret.P", "dev:app/db#password"));
+        Assert.True(afterBrokenFile.Allowed);
+        seen.AppendLine(afterBrokenFile.Body);
+
+        seen.AppendLine(await server.Client.GetStringAsync("/metrics"));
+        seen.AppendLine(server.AllLogText());
+        Assert.Contains("reload failed", server.AllLogText(), StringComparison.Ordinal);
+
+        var everything = seen.ToString();
+        foreach (var value in values)
+            Assert.DoesNotContain(value, everything, StringComparison.Ordinal);
+        Assert.Contains(server.Secrets.Secrets, s => s.Data.Values.Any(v => Encoding.UTF8.GetString(v) == "dev-only-db-password-7f3a"));
+    }
+}

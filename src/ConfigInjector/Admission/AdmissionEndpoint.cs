@@ -91,8 +91,9 @@ public sealed partial class AdmissionEndpoint(AdmissionHandler handler, Injector
         {
             pod = KubernetesJson.Deserialize<V1Pod>(podJson.GetRawText());
         }
-        catch (Exception e) when (e is JsonException or FormatException or InvalidOperationException)
+        catch (Exception e) when (e is not OperationCanceledException)
         {
+            // The model's converters throw various types for bad quantities, dates and the like: all are bad input.
             throw new BadRequest(400, $"request.object is not a valid Pod: {e.Message}");
         }
         if (pod.Kind is not null and not "Pod")

@@ -29,6 +29,9 @@ public class BadInputTests(WebhookFixture fixture) : IClassFixture<WebhookFixtur
         { "no kind", Review("""{"uid":"1","operation":"CREATE","object":{}}"""), "request.kind is missing; this webhook mutates only v1 Pod" },
         { "object of another kind", Review("""{"uid":"1","kind":{"group":"","version":"v1","kind":"Pod"},"namespace":"default","operation":"CREATE","object":{"apiVersion":"v1","kind":"Service","metadata":{"name":"x"}}}"""), "request.object.kind is Service; this webhook mutates only Pods" },
         { "object not a pod", Review("""{"uid":"1","kind":{"group":"","version":"v1","kind":"Pod"},"namespace":"default","operation":"CREATE","object":{"spec":{"containers":"nope"}}}"""), "request.object is not a valid Pod:" },
+        { "bad quantity", Review("""{"uid":"1","kind":{"group":"","version":"v1","kind":"Pod"},"namespace":"default","operation":"CREATE","object":{"metadata":{"name":"x","annotations":{"configinjector.io/inject":"true"}},"spec":{"containers":[{"name":"a","resources":{"limits":{"cpu":"lots"}}}]}}}"""), "request.object is not a valid Pod:" },
+        { "bad date", Review("""{"uid":"1","kind":{"group":"","version":"v1","kind":"Pod"},"namespace":"default","operation":"CREATE","object":{"metadata":{"name":"x","creationTimestamp":"yesterday"},"spec":{"containers":[]}}}"""), "request.object is not a valid Pod:" },
+        { "annotations not strings", Review("""{"uid":"1","kind":{"group":"","version":"v1","kind":"Pod"},"namespace":"default","operation":"CREATE","object":{"metadata":{"name":"x","annotations":{"configinjector.io/inject":true}},"spec":{"containers":[]}}}"""), "request.object is not a valid Pod:" },
         { "wrong field type", Review("""{"uid":7,"kind":{"group":"","version":"v1","kind":"Pod"}}"""), "the body is not a valid AdmissionReview JSON document:" },
         { "no namespace", Review("""{"uid":"1","kind":{"group":"","version":"v1","kind":"Pod"},"operation":"CREATE","object":{"apiVersion":"v1","kind":"Pod","metadata":{"name":"x"},"spec":{"containers":[]}}}"""), "request.namespace is missing" },
         { "deep nesting", Review("""{"uid":"1","kind":{"group":"","version":"v1","kind":"Pod"},"namespace":"default","operation":"CREATE","object":""" + string.Concat(Enumerable.Repeat("""{"a":""", 200)) + "1" + new string('}', 200) + "}"), "the body is not a valid AdmissionReview JSON document: The maximum configured depth of 64 has been exceeded" },
@@ -90,6 +93,30 @@ public class BadInputTests(WebhookFixture fixture) : IClassFixture<WebhookFixtur
         Assert.Equal("abc", review.Uid);
         Assert.True(review.Allowed);
         Assert.Null(review.Patch);
+    }
+
+    private const string Mangles = "{}[]\",:0a \\";
+
+    [Fact]
+    public async Task Mangled_reviews_never_get_a_500()
+    {
+        var valid = File.ReadAllText(RepoPaths.Combine("examples", "admission-review.json"));
+        var random = new Random(20261126);
+        var statuses = new HashSet<HttpStatusCode>();
+        for (var i = 0; i < 150; i++)
+        {
+            var chars = valid.ToCharArray();
+            for (var flips = random.Next(1, 4); flips > 0; flips--)
+                chars[random.Next(chars.Length)] = Mangles[random.Next(Mangles.Length)];
+            var body = new string(chars)[..random.Next(chars.Length / 2, chars.Length + 1)];
+
+            using var response = await fixture.Server.PostReviewAsync(body);
+
+            statuses.Add(response.StatusCode);
+            Assert.True(response.StatusCode is HttpStatusCode.OK or HttpStatusCode.BadRequest, $"HTTP {(int)response.StatusCode} for: {body}");
+        }
+        Assert.Contains(HttpStatusCode.BadRequest, statuses);
+        await AssertStillServing();
     }
 
     private async Task AssertStillServing()

@@ -15,7 +15,7 @@ namespace ConfigInjector.Admission;
 /// </summary>
 public sealed class AdmissionHandler(
     IPolicySource policies,
-    SecretReader reader,
+    SecretCache secrets,
     IReadOnlyDictionary<string, BackendInfo> backends,
     IManagedSecretStore store,
     INamespaceOptIn namespaceOptIn,
@@ -45,7 +45,7 @@ public sealed class AdmissionHandler(
         if (prepared.Value is null)
             return Deny(input, prepared.Errors, warningsSoFar, prepared.PolicyDenied, null);
 
-        var reads = await reader.ReadAllAsync(prepared.Value.Locations, cancellationToken);
+        var reads = await secrets.ReadAllAsync(prepared.Value.Locations, cancellationToken);
         var completed = InjectionCompleter.Complete(input.Pod, prepared.Value, reads);
         var warnings2 = parsed.Warnings.Concat(completed.Warnings).ToList();
         if (completed.Value is null)

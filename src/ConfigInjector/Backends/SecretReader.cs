@@ -6,18 +6,12 @@ using ConfigInjector.Observability;
 namespace ConfigInjector.Backends;
 
 /// <summary>
-/// Reads the locations an admission needs from their backends, all at once, each bounded by a timeout well
-/// under the API server's webhook timeout. Failures become <see cref="SecretRead"/> values with a one-line reason.
+/// Reads one location from its backend, bounded by a timeout well under the API server's webhook timeout,
+/// with metrics. Failures become <see cref="SecretRead"/> values with a one-line reason.
 /// </summary>
 public sealed class SecretReader(IReadOnlyDictionary<string, ISecretBackend> backends, InjectorMetrics metrics, TimeSpan timeout)
 {
     public IReadOnlyDictionary<string, ISecretBackend> Backends => backends;
-
-    public async Task<IReadOnlyDictionary<SecretLocation, SecretRead>> ReadAllAsync(IReadOnlyList<SecretLocation> locations, CancellationToken cancellationToken)
-    {
-        var reads = await Task.WhenAll(locations.Select(l => ReadAsync(l, cancellationToken)));
-        return reads.ToDictionary(r => r.Location);
-    }
 
     public async Task<SecretRead> ReadAsync(SecretLocation location, CancellationToken cancellationToken)
     {

@@ -40,6 +40,8 @@ public static partial class WebhookHost
         builder.Services.AddSingleton(sp => BackendRegistry.Default.CreateAll(config, new BackendContext(settings.Time, sp.GetRequiredService<ILoggerFactory>())));
         builder.Services.AddSingleton(sp => new SecretReader(
             sp.GetRequiredService<IReadOnlyDictionary<string, ISecretBackend>>(), sp.GetRequiredService<InjectorMetrics>(), TimeSpan.FromSeconds(5)));
+        builder.Services.AddSingleton(sp => new SecretCache(
+            sp.GetRequiredService<SecretReader>(), settings.Time, config.CacheTtl, sp.GetRequiredService<InjectorMetrics>()));
         builder.Services.AddSingleton<IReadOnlyDictionary<string, BackendInfo>>(
             config.Backends.ToDictionary(b => b.Name, b => new BackendInfo(b.Name, b.Sensitive)));
         builder.Services.AddSingleton<InProcessManagedSecretStore>();

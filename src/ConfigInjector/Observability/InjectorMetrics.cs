@@ -16,6 +16,8 @@ public sealed class InjectorMetrics
         BackendDuration = factory.CreateHistogram("configinjector_backend_duration_seconds", "Backend read latency.",
             new HistogramConfiguration { LabelNames = ["backend"], Buckets = Histogram.ExponentialBuckets(0.0005, 2, 14) });
         PolicyDenials = factory.CreateCounter("configinjector_policy_denials_total", "Refs denied because no SecretPolicy allows them.");
+        CacheHits = factory.CreateCounter("configinjector_cache_hits_total", "Secret reads answered from the cache.");
+        CacheMisses = factory.CreateCounter("configinjector_cache_misses_total", "Secret reads that went to a backend (coalesced callers count once).");
     }
 
     public CollectorRegistry Registry { get; }
@@ -24,4 +26,6 @@ public sealed class InjectorMetrics
     public Counter BackendRequests { get; }
     public Histogram BackendDuration { get; }
     public Counter PolicyDenials { get; }
+    public Counter CacheHits { get; }
+    public Counter CacheMisses { get; }
 }

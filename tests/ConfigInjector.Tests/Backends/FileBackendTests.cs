@@ -1,4 +1,4 @@
-using ConfigInjector.Backends.File;
+using ConfigInjector.Backends.Files;
 using ConfigInjector.Configuration;
 using ConfigInjector.Core.References;
 using ConfigInjector.Core.Secrets;

@@ -96,7 +96,7 @@ public class ConfigFileReaderTests
     [Fact]
     public void Registering_two_factories_for_one_type_is_refused()
     {
-        var error = Assert.Throws<InvalidOperationException>(() => new BackendRegistry([new ConfigInjector.Backends.File.FileBackendFactory(), new ConfigInjector.Backends.File.FileBackendFactory()]));
+        var error = Assert.Throws<InvalidOperationException>(() => new BackendRegistry([new ConfigInjector.Backends.Files.FileBackendFactory(), new ConfigInjector.Backends.Files.FileBackendFactory()]));
 
         Assert.Equal("two backend factories register the type \"file\"", error.Message);
     }

@@ -3,7 +3,7 @@ using ConfigInjector.Configuration;
 using ConfigInjector.Core.References;
 using ConfigInjector.Core.Secrets;
 
-namespace ConfigInjector.Backends.File;
+namespace ConfigInjector.Backends.Files;
 
 /// <summary>
 /// The embedded default backend: a YAML file read at start and re-read when it changes.
@@ -81,7 +81,7 @@ public sealed partial class FileBackend : ISecretBackend
         try
         {
             info = new FileInfo(_file);
-            text = System.IO.File.ReadAllText(_file);
+            text = File.ReadAllText(_file);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {

@@ -1,6 +1,6 @@
 using ConfigInjector.Configuration;
 
-namespace ConfigInjector.Backends.File;
+namespace ConfigInjector.Backends.Files;
 
 /// <summary><c>type: file</c> — <c>path:</c> a YAML file of secret path → {key: value}.</summary>
 public sealed class FileBackendFactory : IBackendFactory

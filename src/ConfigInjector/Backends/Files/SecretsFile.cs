@@ -3,7 +3,7 @@ using ConfigInjector.Core.Secrets;
 using YamlDotNet.Core;
 using YamlDotNet.RepresentationModel;
 
-namespace ConfigInjector.Backends.File;
+namespace ConfigInjector.Backends.Files;
 
 /// <summary>Parses the file backend's YAML: a mapping of secret path → mapping of key → string value.</summary>
 internal static class SecretsFile

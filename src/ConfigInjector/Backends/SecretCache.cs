@@ -1,0 +1,87 @@
+using System.Collections.Concurrent;
+using ConfigInjector.Core.References;
+using ConfigInjector.Core.Secrets;
+using ConfigInjector.Observability;
+
+namespace ConfigInjector.Backends;
+
+/// <summary>
+/// The shared cache in front of every backend: one backend call per unique location per TTL, concurrent
+/// requests for the same location coalesced into one call, and the last-known-good document (with its age)
+/// handed back when a read fails. Bounded: past <c>capacity</c> entries the oldest are evicted.
+/// </summary>
+public sealed class SecretCache(SecretReader reader, TimeProvider time, TimeSpan ttl, InjectorMetrics metrics, int capacity = 10_000)
+{
+    private sealed record Entry(SecretDocument Document, DateTimeOffset FetchedAt);
+
+    private readonly ConcurrentDictionary<SecretLocation, Entry> _entries = new();
+    private readonly ConcurrentDictionary<SecretLocation, Lazy<Task<SecretRead>>> _inFlight = new();
+    private long _hits;
+    private long _misses;
+    private long _errors;
+
+    public long Hits => Interlocked.Read(ref _hits);
+    public long Misses => Interlocked.Read(ref _misses);
+    public long Errors => Interlocked.Read(ref _errors);
+    public int Count => _entries.Count;
+
+    public async Task<IReadOnlyDictionary<SecretLocation, SecretRead>> ReadAllAsync(IReadOnlyList<SecretLocation> locations, CancellationToken cancellationToken)
+    {
+        var reads = await Task.WhenAll(locations.Select(l => ReadAsync(l, cancellationToken)));
+        return reads.ToDictionary(r => r.Location);
+    }
+
+    public Task<SecretRead> ReadAsync(SecretLocation location, CancellationToken cancellationToken)
+    {
+        if (_entries.TryGetValue(location, out var entry) && time.GetUtcNow() - entry.FetchedAt < ttl)
+        {
+            Interlocked.Increment(ref _hits);
+            metrics.CacheHits.Inc();
+            return Task.FromResult(SecretRead.Found(location, entry.Document));
+        }
+        // Callers share one fetch; each may stop waiting on its own token without cancelling the others'.
+        var fetch = _inFlight.GetOrAdd(location, l => new Lazy<Task<SecretRead>>(() => FetchAsync(l)));
+        return fetch.Value.WaitAsync(cancellationToken);
+    }
+
+    /// <summary>Drops every entry: used when a backend's configuration changes.</summary>
+    public void Clear() => _entries.Clear();
+
+    private async Task<SecretRead> FetchAsync(SecretLocation location)
+    {
+        Interlocked.Increment(ref _misses);
+        metrics.CacheMisses.Inc();
+        try
+        {
+            var read = await reader.ReadAsync(location, CancellationToken.None);
+            switch (read.Status)
+            {
+                case ReadStatus.Found:
+                    _entries[location] = new Entry(read.Document!, time.GetUtcNow());
+                    EvictIfFull();
+                    return read;
+                case ReadStatus.NotFound:
+                    _entries.TryRemove(location, out _);
+                    return read;
+                default:
+                    Interlocked.Increment(ref _errors);
+                    return _entries.TryGetValue(location, out var lastKnownGood)
+                        ? SecretRead.Failed(location, read.Reason!, lastKnownGood.Document, time.GetUtcNow() - lastKnownGood.FetchedAt)
+                        : read;
+            }
+        }
+        finally
+        {
+            _inFlight.TryRemove(location, out _);
+        }
+    }
+
+    private void EvictIfFull()
+    {
+        if (_entries.Count <= capacity)
+            return;
+        // Evict the oldest tenth in one go so a full cache does not sort on every insert.
+        foreach (var old in _entries.OrderBy(e => e.Value.FetchedAt).Take(Math.Max(1, capacity / 10)).ToList())
+            _entries.TryRemove(old.Key, out _);
+    }
+}

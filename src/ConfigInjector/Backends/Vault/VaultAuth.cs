@@ -1,0 +1,194 @@
+using System.Globalization;
+using System.Text.Json.Nodes;
+
+namespace ConfigInjector.Backends.Vault;
+
+/// <summary>Supplies a Vault token, logging in, renewing or re-reading it as needed. Tokens are never logged.</summary>
+public interface IVaultAuth
+{
+    ValueTask<string> TokenAsync(CancellationToken cancellationToken);
+
+    /// <summary>The token was refused (403): drop it so the next call logs in again. False when that cannot help.</summary>
+    bool Invalidate();
+}
+
+/// <summary>
+/// When a token must be refreshed: renewed (or re-obtained) after two thirds of its lease, as Vault Agent does,
+/// so a slow Vault never lets it lapse mid-admission.
+/// </summary>
+internal readonly record struct TokenLease(string Token, bool Renewable, DateTimeOffset RefreshAt, DateTimeOffset ExpiresAt)
+{
+    public static TokenLease From(string token, bool renewable, TimeSpan lease, DateTimeOffset now) =>
+        lease <= TimeSpan.Zero
+            ? new TokenLease(token, false, DateTimeOffset.MaxValue, DateTimeOffset.MaxValue)
+            : new TokenLease(token, renewable, now + lease * 2 / 3, now + lease);
+
+    /// <summary>Reads the <c>auth</c> block of a login or renew-self answer.</summary>
+    public static TokenLease? FromAuth(JsonNode? body, DateTimeOffset now)
+    {
+        var auth = body?["auth"];
+        var token = auth?["client_token"]?.GetValue<string>();
+        if (string.IsNullOrEmpty(token))
+            return null;
+        var lease = auth?["lease_duration"]?.GetValue<long>() ?? 0;
+        return From(token, auth?["renewable"]?.GetValue<bool>() ?? false, TimeSpan.FromSeconds(lease), now);
+    }
+}
+
+/// <summary>Kubernetes and AppRole auth: log in at <c>auth/&lt;mount&gt;/login</c>, renew with <c>renew-self</c>, log in again when renewal fails or the lease ends.</summary>
+public sealed class LoginAuth(string method, string mount, Func<JsonObject> loginBody, VaultTransport transport, TimeProvider time) : IVaultAuth
+{
+    private readonly SemaphoreSlim _refresh = new(1, 1);
+    private TokenLease? _lease;
+
+    public int Logins { get; private set; }
+
+    public int Renewals { get; private set; }
+
+    public async ValueTask<string> TokenAsync(CancellationToken cancellationToken)
+    {
+        if (_lease is { } current && time.GetUtcNow() < current.RefreshAt)
+            return current.Token;
+        await _refresh.WaitAsync(cancellationToken);
+        try
+        {
+            var now = time.GetUtcNow();
+            if (_lease is { } lease && now < lease.RefreshAt)
+                return lease.Token;
+            if (_lease is { Renewable: true } renewable && now < renewable.ExpiresAt && await RenewAsync(renewable.Token, cancellationToken) is { } renewed)
+            {
+                _lease = renewed;
+                return renewed.Token;
+            }
+            _lease = await LoginAsync(cancellationToken);
+            return _lease.Value.Token;
+        }
+        finally
+        {
+            _refresh.Release();
+        }
+    }
+
+    public bool Invalidate()
+    {
+        _lease = null;
+        return true;
+    }
+
+    private async Task<TokenLease?> RenewAsync(string token, CancellationToken cancellationToken)
+    {
+        var response = await transport.SendAsync(HttpMethod.Post, "auth/token/renew-self", token, new JsonObject(), cancellationToken);
+        if (!response.Ok)
+            return null;
+        Renewals++;
+        return TokenLease.FromAuth(response.Body, time.GetUtcNow());
+    }
+
+    private async Task<TokenLease> LoginAsync(CancellationToken cancellationToken)
+    {
+        var response = await transport.SendAsync(HttpMethod.Post, $"auth/{mount}/login", null, loginBody(), cancellationToken);
+        if (!response.Ok)
+            throw new VaultUnavailableException($"{method} login at auth/{mount} failed: {response.Summary}");
+        Logins++;
+        return TokenLease.FromAuth(response.Body, time.GetUtcNow())
+            ?? throw new VaultUnavailableException($"{method} login at auth/{mount} returned no client_token");
+    }
+}
+
+/// <summary>A token from a file, re-read when the file changes; renewed with <c>renew-self</c> when it is renewable.</summary>
+public sealed class TokenFileAuth(string file, VaultTransport transport, TimeProvider time) : IVaultAuth
+{
+    private readonly SemaphoreSlim _refresh = new(1, 1);
+    private DateTime _fileStamp;
+    private TokenLease? _lease;
+
+    public async ValueTask<string> TokenAsync(CancellationToken cancellationToken)
+    {
+        var stamp = File.GetLastWriteTimeUtc(file);
+        if (_lease is { } current && stamp == _fileStamp && time.GetUtcNow() < current.RefreshAt)
+            return current.Token;
+        await _refresh.WaitAsync(cancellationToken);
+        try
+        {
+            if (stamp != _fileStamp || _lease is null)
+            {
+                var token = (await ReadTokenAsync(cancellationToken)).Trim();
+                _fileStamp = stamp;
+                _lease = await LookupAsync(token, cancellationToken);
+            }
+            else if (_lease is { Renewable: true } renewable && time.GetUtcNow() >= renewable.RefreshAt)
+            {
+                var response = await transport.SendAsync(HttpMethod.Post, "auth/token/renew-self", renewable.Token, new JsonObject(), cancellationToken);
+                _lease = response.Ok && TokenLease.FromAuth(response.Body, time.GetUtcNow()) is { } renewed
+                    ? renewed
+                    : renewable with { RefreshAt = DateTimeOffset.MaxValue };
+            }
+            return _lease!.Value.Token;
+        }
+        finally
+        {
+            _refresh.Release();
+        }
+    }
+
+    /// <summary>A refused file token cannot be fixed by us; re-reading the file is all that can help.</summary>
+    public bool Invalidate()
+    {
+        _fileStamp = default;
+        return false;
+    }
+
+    private async Task<string> ReadTokenAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await File.ReadAllTextAsync(file, cancellationToken);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new VaultUnavailableException($"cannot read the Vault token file {file}: {e.Message}");
+        }
+    }
+
+    // lookup-self tells whether the token is renewable and for how long; a token without that permission just is not renewed.
+    private async Task<TokenLease> LookupAsync(string token, CancellationToken cancellationToken)
+    {
+        var response = await transport.SendAsync(HttpMethod.Get, "auth/token/lookup-self", token, null, cancellationToken);
+        var data = response.Ok ? response.Body?["data"] : null;
+        var ttl = data?["ttl"]?.GetValue<long>() ?? 0;
+        var renewable = data?["renewable"]?.GetValue<bool>() ?? false;
+        return TokenLease.From(token, renewable, TimeSpan.FromSeconds(ttl), time.GetUtcNow());
+    }
+}
+
+internal static class VaultAuthFactory
+{
+    public static IVaultAuth Create(VaultAuthSettings settings, VaultTransport transport, TimeProvider time) => settings switch
+    {
+        TokenAuthSettings token => new TokenFileAuth(token.File, transport, time),
+        KubernetesAuthSettings k8s => new LoginAuth("kubernetes", k8s.Mount, () => new JsonObject
+        {
+            ["role"] = k8s.Role,
+            // Re-read every login: the kubelet rotates projected service-account tokens.
+            ["jwt"] = ReadFile(k8s.TokenFile, "service-account token"),
+        }, transport, time),
+        AppRoleAuthSettings approle => new LoginAuth("approle", approle.Mount, () => new JsonObject
+        {
+            ["role_id"] = approle.RoleId,
+            ["secret_id"] = ReadFile(approle.SecretIdFile, "AppRole secret id"),
+        }, transport, time),
+        _ => throw new ArgumentOutOfRangeException(nameof(settings), settings.GetType().Name, "unknown Vault auth settings"),
+    };
+
+    private static string ReadFile(string file, string what)
+    {
+        try
+        {
+            return File.ReadAllText(file).Trim();
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new VaultUnavailableException(string.Create(CultureInfo.InvariantCulture, $"cannot read the {what} file {file}: {e.Message}"));
+        }
+    }
+}

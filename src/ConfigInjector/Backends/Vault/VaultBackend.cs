@@ -1,0 +1,95 @@
+using System.Net;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using ConfigInjector.Core.References;
+using ConfigInjector.Core.Secrets;
+
+namespace ConfigInjector.Backends.Vault;
+
+/// <summary>
+/// HashiCorp Vault and OpenBao KV v1/v2 over the documented HTTP API
+/// (https://developer.hashicorp.com/vault/api-docs/secret/kv/kv-v2 and .../kv-v1).
+/// </summary>
+public sealed class VaultBackend(string name, VaultSettings settings, VaultTransport transport, IVaultAuth auth) : ISecretBackend
+{
+    private readonly VaultMounts _mounts = new(settings, transport);
+
+    // KV v1 keeps no versions: a keyed hash of the content stands in, so a change is visible without revealing anything.
+    private readonly byte[] _versionKey = RandomNumberGenerator.GetBytes(32);
+
+    public string Name => name;
+
+    public async ValueTask<SecretRead> ReadAsync(SecretLocation location, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var response = await ReadWithTokenAsync(location, await auth.TokenAsync(cancellationToken), cancellationToken);
+            if (response.Status == HttpStatusCode.Forbidden && auth.Invalidate())
+                response = await ReadWithTokenAsync(location, await auth.TokenAsync(cancellationToken), cancellationToken);
+            return response.Read;
+        }
+        catch (VaultUnavailableException e)
+        {
+            return SecretRead.Failed(location, e.Message);
+        }
+    }
+
+    private async Task<(HttpStatusCode Status, SecretRead Read)> ReadWithTokenAsync(SecretLocation location, string token, CancellationToken cancellationToken)
+    {
+        var (mount, rest) = await _mounts.ResolveAsync(location.Path, token, cancellationToken);
+        if (mount.Version == KvVersion.V1 && location.Version is not null)
+            return (HttpStatusCode.NotFound, SecretRead.NotFound(location, $"{mount.Path} is a KV v1 mount, which keeps no versions"));
+        if (mount.Version == KvVersion.V2 && location.Version is not null && !int.TryParse(location.Version, out _))
+            return (HttpStatusCode.NotFound, SecretRead.NotFound(location, $"KV v2 versions are numbers, not \"{location.Version}\""));
+
+        var path = mount.Version == KvVersion.V2
+            ? $"{mount.Path}/data/{rest}{(location.Version is null ? "" : "?version=" + location.Version)}"
+            : $"{mount.Path}/{rest}";
+        var response = await transport.SendAsync(HttpMethod.Get, path, token, null, cancellationToken);
+        return (response.Status, response.Status switch
+        {
+            HttpStatusCode.OK => Parse(location, mount, response.Body),
+            HttpStatusCode.NotFound => SecretRead.NotFound(location, NotFoundReason(location, response.Body)),
+            HttpStatusCode.Forbidden => SecretRead.Failed(location, $"{response.Summary} (the Vault policy of this role does not allow reading {mount.Path}/{rest})"),
+            _ => SecretRead.Failed(location, response.Summary),
+        });
+    }
+
+    private SecretRead Parse(SecretLocation location, KvMount mount, JsonNode? body)
+    {
+        var data = mount.Version == KvVersion.V2 ? body?["data"]?["data"] : body?["data"];
+        if (data is not JsonObject values)
+            return SecretRead.Failed(location, "vault answered 200 without a data object");
+        var document = values.ToDictionary(v => v.Key, v => AsString(v.Value), StringComparer.Ordinal);
+        var version = mount.Version == KvVersion.V2
+            ? body?["data"]?["metadata"]?["version"]?.ToJsonString() ?? "0"
+            : ContentVersion(document);
+        return SecretRead.Found(location, new SecretDocument(version, document));
+    }
+
+    private static string NotFoundReason(SecretLocation location, JsonNode? body)
+    {
+        var metadata = body?["data"]?["metadata"];
+        var version = metadata?["version"]?.ToJsonString() ?? location.Version ?? "latest";
+        if (metadata?["destroyed"]?.GetValue<bool>() == true)
+            return $"version {version} of {location.Path} was destroyed";
+        if (metadata?["deletion_time"]?.GetValue<string>() is { Length: > 0 } deleted)
+            return $"version {version} of {location.Path} was deleted at {deleted}";
+        return location.Version is null ? $"no secret at {location.Path}" : $"no version {location.Version} of {location.Path}";
+    }
+
+    private static string AsString(JsonNode? value) => value?.GetValueKind() switch
+    {
+        JsonValueKind.String => value.GetValue<string>(),
+        null or JsonValueKind.Null => "",
+        _ => value.ToJsonString(),
+    };
+
+    private string ContentVersion(Dictionary<string, string> document)
+    {
+        var canonical = string.Join("\n", document.OrderBy(d => d.Key, StringComparer.Ordinal).Select(d => $"{d.Key.Length}:{d.Key}{d.Value.Length}:{d.Value}"));
+        return "h" + Convert.ToHexStringLower(HMACSHA256.HashData(_versionKey, Encoding.UTF8.GetBytes(canonical)))[..12];
+    }
+}

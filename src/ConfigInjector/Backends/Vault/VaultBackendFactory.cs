@@ -1,0 +1,33 @@
+using ConfigInjector.Configuration;
+using ConfigInjector.Tls;
+
+namespace ConfigInjector.Backends.Vault;
+
+/// <summary><c>type: vault</c> — HashiCorp Vault or OpenBao.</summary>
+public sealed class VaultBackendFactory : IBackendFactory
+{
+    public string Type => "vault";
+
+    public ISecretBackend Create(BackendSettings settings, BackendContext context)
+    {
+        var vault = VaultSettings.Read(settings);
+        var handler = new SocketsHttpHandler
+        {
+            PooledConnectionLifetime = TimeSpan.FromMinutes(5),
+            ConnectTimeout = vault.Timeout,
+        };
+        if (vault.CaFile is not null)
+        {
+            try
+            {
+                handler.SslOptions.RemoteCertificateValidationCallback = CustomCaTrust.Validator(CustomCaTrust.LoadBundle(vault.CaFile));
+            }
+            catch (Exception e) when (e is InvalidOperationException or System.Security.Cryptography.CryptographicException or IOException)
+            {
+                throw settings.Node.ErrorAt("caFile", e.Message);
+            }
+        }
+        var transport = new VaultTransport(new HttpClient(handler) { Timeout = Timeout.InfiniteTimeSpan }, vault, context.Time);
+        return new VaultBackend(settings.Name, vault, transport, VaultAuthFactory.Create(vault.Auth, transport, context.Time));
+    }
+}

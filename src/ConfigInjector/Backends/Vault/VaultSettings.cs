@@ -1,0 +1,93 @@
+using ConfigInjector.Configuration;
+
+namespace ConfigInjector.Backends.Vault;
+
+public enum KvVersion { V1, V2, Auto }
+
+public abstract record VaultAuthSettings;
+
+/// <summary>A token read from a file (e.g. written by Vault Agent), re-read when the file changes.</summary>
+public sealed record TokenAuthSettings(string File) : VaultAuthSettings;
+
+/// <summary>Kubernetes auth: the pod's service-account token exchanged at <c>auth/&lt;mount&gt;/login</c>.</summary>
+public sealed record KubernetesAuthSettings(string Role, string Mount, string TokenFile) : VaultAuthSettings;
+
+/// <summary>AppRole auth: role id and a secret id read from a file.</summary>
+public sealed record AppRoleAuthSettings(string RoleId, string SecretIdFile, string Mount) : VaultAuthSettings;
+
+/// <summary>The validated settings of one <c>type: vault</c> backend.</summary>
+public sealed record VaultSettings(
+    Uri Address,
+    KvVersion KvVersion,
+    string? Namespace,
+    string? CaFile,
+    TimeSpan Timeout,
+    int Attempts,
+    TimeSpan BaseDelay,
+    VaultAuthSettings Auth)
+{
+    public const string ServiceAccountTokenFile = "/var/run/secrets/kubernetes.io/serviceaccount/token";
+
+    public static VaultSettings Read(BackendSettings settings)
+    {
+        var node = settings.Node;
+        var addressText = node.String("address", required: true)!;
+        if (!Uri.TryCreate(addressText, UriKind.Absolute, out var address) || address.Scheme is not ("https" or "http"))
+            throw node.ErrorAt("address", $"\"{addressText}\" is not an http(s) URL such as https://vault.vault:8200");
+        var kvVersion = node.String("kvVersion") switch
+        {
+            null or "auto" => KvVersion.Auto,
+            "1" => KvVersion.V1,
+            "2" => KvVersion.V2,
+            var other => throw node.ErrorAt("kvVersion", $"\"{other}\" is not 1, 2 or auto"),
+        };
+        var vaultNamespace = node.String("namespace");
+        var caFile = node.String("caFile") is { Length: > 0 } ca ? settings.ResolvePath(ca) : null;
+        if (caFile is not null && !File.Exists(caFile))
+            throw node.ErrorAt("caFile", $"{caFile} does not exist");
+        var timeout = node.Duration("timeout", TimeSpan.FromSeconds(2));
+        var retry = node.Mapping("retry");
+        var attempts = (int)(retry?.Long("attempts", 3, 1, 10) ?? 3);
+        var baseDelay = retry?.Duration("baseDelay", TimeSpan.FromMilliseconds(200)) ?? TimeSpan.FromMilliseconds(200);
+        retry?.RejectUnknown();
+        var auth = ReadAuth(node.Mapping("auth") ?? throw node.ErrorAt("auth", "required: one of kubernetes, token or approle"), settings);
+        return new VaultSettings(address, kvVersion, string.IsNullOrEmpty(vaultNamespace) ? null : vaultNamespace, caFile, timeout, attempts, baseDelay, auth);
+    }
+
+    private static VaultAuthSettings ReadAuth(ConfigNode auth, BackendSettings settings)
+    {
+        var kubernetes = auth.Mapping("kubernetes");
+        var token = auth.Mapping("token");
+        var approle = auth.Mapping("approle");
+        auth.RejectUnknown();
+        var given = new[] { kubernetes, token, approle }.Count(n => n is not null);
+        if (given != 1)
+            throw auth.ErrorAt("kubernetes", "set exactly one of kubernetes, token or approle");
+
+        VaultAuthSettings result;
+        ConfigNode node;
+        if (kubernetes is not null)
+        {
+            node = kubernetes;
+            result = new KubernetesAuthSettings(
+                node.String("role", required: true)!,
+                node.String("mount") ?? "kubernetes",
+                settings.ResolvePath(node.String("tokenFile") ?? ServiceAccountTokenFile));
+        }
+        else if (token is not null)
+        {
+            node = token;
+            result = new TokenAuthSettings(settings.ResolvePath(node.String("file", required: true)!));
+        }
+        else
+        {
+            node = approle!;
+            result = new AppRoleAuthSettings(
+                node.String("roleId", required: true)!,
+                settings.ResolvePath(node.String("secretIdFile", required: true)!),
+                node.String("mount") ?? "approle");
+        }
+        node.RejectUnknown();
+        return result;
+    }
+}

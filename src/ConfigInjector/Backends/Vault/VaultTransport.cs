@@ -1,0 +1,110 @@
+using System.Net;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+
+namespace ConfigInjector.Backends.Vault;
+
+/// <summary>A Vault HTTP answer: status, the JSON body when there is one, and a one-line summary of <c>{"errors": [...]}</c>.</summary>
+public sealed record VaultResponse(HttpStatusCode Status, JsonNode? Body, string Summary)
+{
+    public bool Ok => (int)Status is >= 200 and < 300;
+}
+
+/// <summary>The reason a request never got an HTTP answer (unreachable, timed out).</summary>
+public sealed class VaultUnavailableException(string message) : Exception(message);
+
+/// <summary>
+/// Speaks Vault's HTTP API (https://developer.hashicorp.com/vault/api-docs): <c>X-Vault-Token</c> and
+/// <c>X-Vault-Namespace</c> headers, a timeout per attempt, and retries with jittered exponential backoff on
+/// 429 and 5xx (including 503 while sealed or in standby), honouring <c>Retry-After</c>.
+/// </summary>
+public sealed class VaultTransport(HttpClient http, VaultSettings settings, TimeProvider time)
+{
+    private static readonly TimeSpan MaxDelay = TimeSpan.FromSeconds(2);
+
+    public async Task<VaultResponse> SendAsync(HttpMethod method, string path, string? token, JsonNode? body, CancellationToken cancellationToken)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            using var request = new HttpRequestMessage(method, new Uri(settings.Address, "/v1/" + path));
+            if (token is not null)
+                request.Headers.Add("X-Vault-Token", token);
+            if (settings.Namespace is not null)
+                request.Headers.Add("X-Vault-Namespace", settings.Namespace);
+            if (body is not null)
+                request.Content = JsonContent.Create(body);
+
+            using var attemptTimeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            attemptTimeout.CancelAfter(settings.Timeout);
+            HttpResponseMessage response;
+            try
+            {
+                response = await http.SendAsync(request, attemptTimeout.Token);
+            }
+            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+            {
+                throw new VaultUnavailableException($"vault at {settings.Address.Authority} did not answer within {settings.Timeout.TotalSeconds:0.###}s");
+            }
+            catch (HttpRequestException e)
+            {
+                if (attempt < settings.Attempts)
+                {
+                    await Task.Delay(Backoff(attempt, null), time, cancellationToken);
+                    continue;
+                }
+                throw new VaultUnavailableException($"cannot reach vault at {settings.Address.Authority}: {e.Message}");
+            }
+
+            using (response)
+            {
+                if (IsRetryable(response.StatusCode) && attempt < settings.Attempts)
+                {
+                    await Task.Delay(Backoff(attempt, response.Headers.RetryAfter), time, cancellationToken);
+                    continue;
+                }
+                var json = await ReadJsonAsync(response, attemptTimeout.Token);
+                return new VaultResponse(response.StatusCode, json, Summarize(response.StatusCode, json));
+            }
+        }
+    }
+
+    private static bool IsRetryable(HttpStatusCode status) => status == HttpStatusCode.TooManyRequests || (int)status is >= 500 and <= 599 and not 501;
+
+    private TimeSpan Backoff(int attempt, System.Net.Http.Headers.RetryConditionHeaderValue? retryAfter)
+    {
+        if (retryAfter?.Delta is { } delta)
+            return delta < MaxDelay ? delta : MaxDelay;
+        if (retryAfter?.Date is { } date)
+        {
+            var wait = date - time.GetUtcNow();
+            return wait <= TimeSpan.Zero ? TimeSpan.Zero : wait < MaxDelay ? wait : MaxDelay;
+        }
+        var exponential = settings.BaseDelay * Math.Pow(2, attempt - 1) * (0.5 + Random.Shared.NextDouble());
+        return exponential < MaxDelay ? exponential : MaxDelay;
+    }
+
+    private static async Task<JsonNode?> ReadJsonAsync(HttpResponseMessage response, CancellationToken cancellationToken)
+    {
+        var text = await response.Content.ReadAsStringAsync(cancellationToken);
+        if (string.IsNullOrWhiteSpace(text))
+            return null;
+        try
+        {
+            return JsonNode.Parse(text);
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+    }
+
+    private static string Summarize(HttpStatusCode status, JsonNode? body)
+    {
+        var errors = (body as JsonObject)?["errors"] as JsonArray;
+        var messages = errors?.Select(e => e?.GetValueKind() == JsonValueKind.String ? e.GetValue<string>() : null).OfType<string>().Where(m => m.Length > 0).ToList() ?? [];
+        var text = messages.Count > 0 ? string.Join("; ", messages).ReplaceLineEndings(" ") : "";
+        if (text.Length > 200)
+            text = text[..200] + "…";
+        return text.Length > 0 ? $"vault HTTP {(int)status}: {text}" : $"vault HTTP {(int)status}";
+    }
+}

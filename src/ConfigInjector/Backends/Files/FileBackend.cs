@@ -6,7 +6,8 @@ using ConfigInjector.Core.Secrets;
 namespace ConfigInjector.Backends.Files;
 
 /// <summary>
-/// The embedded default backend: a YAML file read at start and re-read when it changes.
+/// The embedded default backend: a YAML file read at start and re-read when it changes. A file that
+/// disappears makes reads fail (the cache keeps last-known-good); one that fails to parse mid-edit is ignored.
 /// A path's version is the file's modification time (unix ms) when that path's content last changed,
 /// so versions stay stable across restarts and reveal nothing about the values.
 /// </summary>
@@ -19,6 +20,7 @@ public sealed partial class FileBackend : ISecretBackend
     private readonly Lock _reloadLock = new();
     private volatile Snapshot _snapshot;
     private long _lastCheckTicks;
+    private volatile bool _missing;
 
     private sealed record Snapshot(DateTime ModifiedUtc, long Length, IReadOnlyDictionary<string, SecretDocument> Documents);
 
@@ -38,6 +40,8 @@ public sealed partial class FileBackend : ISecretBackend
     {
         cancellationToken.ThrowIfCancellationRequested();
         ReloadIfChanged();
+        if (_missing)
+            return ValueTask.FromResult(SecretRead.Failed(location, $"the secrets file {Path.GetFileName(_file)} is missing"));
         var snapshot = _snapshot;
         if (!snapshot.Documents.TryGetValue(location.Path, out var document))
             return ValueTask.FromResult(SecretRead.NotFound(location, $"no path \"{location.Path}\" in {Path.GetFileName(_file)}"));
@@ -60,7 +64,8 @@ public sealed partial class FileBackend : ISecretBackend
                 return;
             Interlocked.Exchange(ref _lastCheckTicks, now);
             var info = new FileInfo(_file);
-            if (!info.Exists || (info.LastWriteTimeUtc == _snapshot.ModifiedUtc && info.Length == _snapshot.Length))
+            _missing = !info.Exists;
+            if (_missing || (info.LastWriteTimeUtc == _snapshot.ModifiedUtc && info.Length == _snapshot.Length))
                 return;
             try
             {

@@ -1,0 +1,283 @@
+using System.Collections.Concurrent;
+using System.Globalization;
+using System.Text.Json.Nodes;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+
+namespace ConfigInjector.TestSupport.Fakes;
+
+/// <summary>
+/// An in-process, stateful HashiCorp Vault that speaks the documented HTTP API on loopback HTTPS:
+/// - KV v2: GET /v1/:mount/data/:path?version=N — https://developer.hashicorp.com/vault/api-docs/secret/kv/kv-v2#read-secret-version
+///   (a soft-deleted or destroyed version answers 404 with its metadata, data null)
+/// - KV v1: GET /v1/:mount/:path — https://developer.hashicorp.com/vault/api-docs/secret/kv/kv-v1#read-secret
+/// - GET /v1/sys/internal/ui/mounts/:path — the mount lookup the Vault CLI uses to find a path's KV version
+/// - POST /v1/auth/:mount/login — Kubernetes (https://developer.hashicorp.com/vault/api-docs/auth/kubernetes#login)
+///   and AppRole (https://developer.hashicorp.com/vault/api-docs/auth/approle#login-with-approle)
+/// - POST /v1/auth/token/renew-self, GET /v1/auth/token/lookup-self — https://developer.hashicorp.com/vault/api-docs/auth/token
+/// - X-Vault-Token, X-Vault-Namespace; errors as {"errors": [...]} — https://developer.hashicorp.com/vault/api-docs#error-response
+/// - 503 while sealed, 429 with Retry-After when rate limited.
+/// </summary>
+public sealed class VaultFake : IAsyncDisposable
+{
+    private sealed record KvVersion(Dictionary<string, string> Data, DateTimeOffset Created)
+    {
+        public DateTimeOffset? Deleted { get; set; }
+        public bool Destroyed { get; set; }
+    }
+
+    private sealed record Token(DateTimeOffset? ExpiresAt, bool Renewable, TimeSpan Ttl);
+
+    private readonly TimeProvider _time;
+    private readonly ConcurrentDictionary<string, int> _mounts = new();
+    private readonly ConcurrentDictionary<string, List<KvVersion>> _secrets = new();
+    private readonly ConcurrentDictionary<string, Token> _tokens = new();
+    private readonly ConcurrentDictionary<string, (string Credential, TimeSpan Ttl)> _logins = new();
+    private readonly ConcurrentQueue<string> _requests = new();
+    private LoopbackHttpsServer? _server;
+    private int _throttle;
+    private int _retryAfterSeconds;
+    private int _issued;
+
+    private VaultFake(TimeProvider time)
+    {
+        _time = time;
+        _tokens[RootToken] = new Token(null, false, TimeSpan.Zero);
+    }
+
+    public const string RootToken = "hvs.fake-root-token";
+
+    public Uri Address => _server!.Address;
+    public string CaFile => _server!.CaFile;
+    public bool Sealed { get; set; }
+    public TimeSpan Delay { get; set; }
+    public string? RequiredNamespace { get; set; }
+    public IReadOnlyCollection<string> Requests => _requests;
+
+    public static async Task<VaultFake> StartAsync(TimeProvider? time = null)
+    {
+        var fake = new VaultFake(time ?? TimeProvider.System);
+        fake._server = await LoopbackHttpsServer.StartAsync(app => app.Map("/v1/{**path}", fake.HandleAsync));
+        return fake;
+    }
+
+    /// <summary>Stops answering (connection refused) until <see cref="RestartAsync"/>.</summary>
+    public async Task StopAsync()
+    {
+        if (_server is not null)
+            await _server.DisposeAsync();
+    }
+
+    public async Task RestartAsync()
+    {
+        var port = _server!.Address.Port;
+        _server = await LoopbackHttpsServer.StartAsync(app => app.Map("/v1/{**path}", HandleAsync), port, _server.Folder);
+    }
+
+    public void EnableKv(string mount, int version) => _mounts[mount] = version;
+
+    /// <summary>Writes a new version (KV v2) or overwrites (KV v1); returns the version number.</summary>
+    public int Put(string path, IReadOnlyDictionary<string, string> data)
+    {
+        var versions = _secrets.GetOrAdd(path, _ => []);
+        lock (versions)
+        {
+            var (mount, _) = FindMount(path) ?? throw new InvalidOperationException($"no mount for {path}");
+            if (_mounts[mount] == 1)
+                versions.Clear();
+            versions.Add(new KvVersion(new Dictionary<string, string>(data), _time.GetUtcNow()));
+            return versions.Count;
+        }
+    }
+
+    public void DeleteVersion(string path, int version) => _secrets[path][version - 1].Deleted = _time.GetUtcNow();
+
+    public void DestroyVersion(string path, int version) => _secrets[path][version - 1].Destroyed = true;
+
+    public void AddLogin(string mount, string credential, TimeSpan ttl) => _logins[mount] = (credential, ttl);
+
+    public string IssueToken(TimeSpan ttl, bool renewable = true)
+    {
+        var token = $"hvs.fake-{Interlocked.Increment(ref _issued)}";
+        _tokens[token] = new Token(_time.GetUtcNow() + ttl, renewable, ttl);
+        return token;
+    }
+
+    /// <summary>The next <paramref name="count"/> requests get 429 with <c>Retry-After</c>.</summary>
+    public void Throttle(int count, int retryAfterSeconds = 0)
+    {
+        _retryAfterSeconds = retryAfterSeconds;
+        Interlocked.Exchange(ref _throttle, count);
+    }
+
+    public int Count(string prefix) => _requests.Count(r => r.StartsWith(prefix, StringComparison.Ordinal));
+
+    public ValueTask DisposeAsync() => _server?.DisposeAsync() ?? ValueTask.CompletedTask;
+
+    private async Task HandleAsync(HttpContext context)
+    {
+        var path = (string)context.Request.RouteValues["path"]!;
+        _requests.Enqueue($"{context.Request.Method} {path}{context.Request.QueryString}");
+        if (Delay > TimeSpan.Zero)
+            await Task.Delay(Delay, context.RequestAborted);
+        if (Interlocked.Decrement(ref _throttle) >= 0)
+        {
+            context.Response.Headers.RetryAfter = _retryAfterSeconds.ToString(CultureInfo.InvariantCulture);
+            await Error(context, 429, "request path \"" + path + "\": rate limit quota exceeded");
+            return;
+        }
+        if (Sealed)
+        {
+            await Error(context, 503, "Vault is sealed");
+            return;
+        }
+        if (RequiredNamespace is not null && context.Request.Headers["X-Vault-Namespace"] != RequiredNamespace)
+        {
+            await Error(context, 403, "permission denied");
+            return;
+        }
+
+        if (context.Request.Method == "POST" && path.StartsWith("auth/", StringComparison.Ordinal) && path.EndsWith("/login", StringComparison.Ordinal) && path != "auth/token/login")
+        {
+            await LoginAsync(context, path["auth/".Length..^"/login".Length]);
+            return;
+        }
+        var token = context.Request.Headers["X-Vault-Token"].ToString();
+        if (!_tokens.TryGetValue(token, out var lease) || lease.ExpiresAt <= _time.GetUtcNow())
+        {
+            await Error(context, 403, "permission denied");
+            return;
+        }
+        switch (context.Request.Method, path)
+        {
+            case ("POST", "auth/token/renew-self"):
+                await RenewAsync(context, token, lease);
+                return;
+            case ("GET", "auth/token/lookup-self"):
+                var ttl = lease.ExpiresAt is { } expires ? (long)(expires - _time.GetUtcNow()).TotalSeconds : 0;
+                await Json(context, 200, new JsonObject { ["data"] = new JsonObject { ["ttl"] = ttl, ["renewable"] = lease.Renewable } });
+                return;
+            case ("GET", _) when path.StartsWith("sys/internal/ui/mounts/", StringComparison.Ordinal):
+                await MountInfoAsync(context, path["sys/internal/ui/mounts/".Length..]);
+                return;
+            case ("GET", _):
+                await ReadAsync(context, path);
+                return;
+            default:
+                await Error(context, 405, "unsupported operation");
+                return;
+        }
+    }
+
+    private async Task LoginAsync(HttpContext context, string mount)
+    {
+        var body = await context.Request.ReadFromJsonAsync<JsonObject>();
+        var presented = body?["jwt"]?.GetValue<string>() ?? body?["secret_id"]?.GetValue<string>();
+        if (!_logins.TryGetValue(mount, out var login) || presented != login.Credential)
+        {
+            await Error(context, 400, "invalid credentials");
+            return;
+        }
+        var token = IssueToken(login.Ttl);
+        await Json(context, 200, Auth(token, login.Ttl, true));
+    }
+
+    private async Task RenewAsync(HttpContext context, string token, Token lease)
+    {
+        if (!lease.Renewable)
+        {
+            await Error(context, 400, "lease is not renewable");
+            return;
+        }
+        _tokens[token] = lease with { ExpiresAt = _time.GetUtcNow() + lease.Ttl };
+        await Json(context, 200, Auth(token, lease.Ttl, true));
+    }
+
+    private async Task MountInfoAsync(HttpContext context, string path)
+    {
+        if (FindMount(path) is not var (mount, _))
+        {
+            await Error(context, 400, "no mount found for " + path);
+            return;
+        }
+        var options = _mounts[mount] == 2 ? new JsonObject { ["version"] = "2" } : null;
+        await Json(context, 200, new JsonObject { ["data"] = new JsonObject { ["path"] = mount + "/", ["type"] = "kv", ["options"] = options } });
+    }
+
+    private async Task ReadAsync(HttpContext context, string path)
+    {
+        if (FindMount(path) is not var (mount, rest))
+        {
+            await Error(context, 404, "no handler for route \"" + path + "\"");
+            return;
+        }
+        if (_mounts[mount] == 1)
+        {
+            if (!_secrets.TryGetValue(path, out var v1) || v1.Count == 0)
+            {
+                await Error(context, 404);
+                return;
+            }
+            await Json(context, 200, new JsonObject { ["data"] = Data(v1[^1].Data), ["lease_duration"] = 2764800 });
+            return;
+        }
+        if (!rest.StartsWith("data/", StringComparison.Ordinal))
+        {
+            await Error(context, 404);
+            return;
+        }
+        var key = $"{mount}/{rest["data/".Length..]}";
+        if (!_secrets.TryGetValue(key, out var versions) || versions.Count == 0)
+        {
+            await Error(context, 404);
+            return;
+        }
+        var number = context.Request.Query.TryGetValue("version", out var v) ? int.Parse(v!, CultureInfo.InvariantCulture) : versions.Count;
+        if (number < 1 || number > versions.Count)
+        {
+            await Error(context, 404);
+            return;
+        }
+        var version = versions[number - 1];
+        var metadata = new JsonObject
+        {
+            ["created_time"] = version.Created.ToString("O", CultureInfo.InvariantCulture),
+            ["custom_metadata"] = null,
+            ["deletion_time"] = version.Deleted?.ToString("O", CultureInfo.InvariantCulture) ?? "",
+            ["destroyed"] = version.Destroyed,
+            ["version"] = number,
+        };
+        var gone = version.Deleted is not null || version.Destroyed;
+        await Json(context, gone ? 404 : 200, new JsonObject { ["data"] = new JsonObject { ["data"] = gone ? null : Data(version.Data), ["metadata"] = metadata } });
+    }
+
+    private (string Mount, string Remainder)? FindMount(string path)
+    {
+        var mount = _mounts.Keys.Where(m => path.StartsWith(m + "/", StringComparison.Ordinal)).MaxBy(m => m.Length);
+        return mount is null ? null : (mount, path[(mount.Length + 1)..]);
+    }
+
+    private static JsonObject Data(Dictionary<string, string> data) => new(data.Select(d => KeyValuePair.Create(d.Key, (JsonNode?)d.Value)));
+
+    private static JsonObject Auth(string token, TimeSpan ttl, bool renewable) => new()
+    {
+        ["auth"] = new JsonObject
+        {
+            ["client_token"] = token,
+            ["accessor"] = "accessor-" + token,
+            ["policies"] = new JsonArray("default", "config-injector"),
+            ["lease_duration"] = (long)ttl.TotalSeconds,
+            ["renewable"] = renewable,
+        },
+    };
+
+    private static Task Error(HttpContext context, int status, params string[] errors) =>
+        Json(context, status, new JsonObject { ["errors"] = new JsonArray([.. errors.Select(e => (JsonNode?)e)]) });
+
+    private static async Task Json(HttpContext context, int status, JsonObject body)
+    {
+        context.Response.StatusCode = status;
+        context.Response.ContentType = "application/json";
+        await context.Response.WriteAsync(body.ToJsonString());
+    }
+}

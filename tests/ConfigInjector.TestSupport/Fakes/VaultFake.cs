@@ -103,6 +103,15 @@ public sealed class VaultFake : IAsyncDisposable
         return token;
     }
 
+    /// <summary>Revokes every token but the root token, as a Vault restart with short TTLs or an operator would.</summary>
+    public void RevokeAll() => RevokeAllExcept(null);
+
+    public void RevokeAllExcept(string? keep)
+    {
+        foreach (var token in _tokens.Keys.Where(t => t != RootToken && t != keep))
+            _tokens.TryRemove(token, out _);
+    }
+
     /// <summary>The next <paramref name="count"/> requests get 429 with <c>Retry-After</c>.</summary>
     public void Throttle(int count, int retryAfterSeconds = 0)
     {

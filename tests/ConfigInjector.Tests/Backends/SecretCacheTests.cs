@@ -1,0 +1,132 @@
+using System.Collections.Concurrent;
+using ConfigInjector.Backends;
+using ConfigInjector.Core.References;
+using ConfigInjector.Core.Secrets;
+using ConfigInjector.Observability;
+using Microsoft.Extensions.Time.Testing;
+using Prometheus;
+
+namespace ConfigInjector.Tests.Backends;
+
+public class SecretCacheTests
+{
+    private static readonly SecretLocation Location = new("counting", "app/db", null);
+
+    /// <summary>A backend that counts its calls, answers after a gate opens, and can be told to fail.</summary>
+    private sealed class CountingBackend : ISecretBackend
+    {
+        public int Calls;
+        public TaskCompletionSource Gate { get; set; } = CompletedGate();
+        public bool Fail { get; set; }
+        public string Value { get; set; } = "v1";
+        public ConcurrentBag<SecretLocation> Seen { get; } = [];
+
+        public string Name => "counting";
+
+        public async ValueTask<SecretRead> ReadAsync(SecretLocation location, CancellationToken cancellationToken)
+        {
+            Interlocked.Increment(ref Calls);
+            Seen.Add(location);
+            await Gate.Task;
+            return Fail
+                ? SecretRead.Failed(location, "backend unavailable")
+                : SecretRead.Found(location, new SecretDocument(Value, new Dictionary<string, string> { ["password"] = Value }));
+        }
+
+        private static TaskCompletionSource CompletedGate()
+        {
+            var gate = new TaskCompletionSource();
+            gate.SetResult();
+            return gate;
+        }
+    }
+
+    private static (SecretCache Cache, CountingBackend Backend, FakeTimeProvider Time) Create()
+    {
+        var backend = new CountingBackend();
+        var metrics = new InjectorMetrics(Metrics.NewCustomRegistry());
+        var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        var reader = new SecretReader(new Dictionary<string, ISecretBackend> { ["counting"] = backend }, metrics, TimeSpan.FromSeconds(5));
+        return (new SecretCache(reader, time, TimeSpan.FromMinutes(5), metrics), backend, time);
+    }
+
+    [Fact]
+    public async Task A_thousand_concurrent_admissions_needing_one_ref_make_one_backend_call()
+    {
+        var (cache, backend, _) = Create();
+        backend.Gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        var reads = Enumerable.Range(0, 1000).Select(_ => Task.Run(() => cache.ReadAsync(Location, CancellationToken.None))).ToList();
+        await Task.Delay(50);
+        backend.Gate.SetResult();
+        var results = await Task.WhenAll(reads);
+
+        Assert.Equal(1, backend.Calls);
+        Assert.All(results, r => Assert.Equal("v1", r.Document!.Data["password"]));
+    }
+
+    [Fact]
+    public async Task A_fresh_entry_is_served_without_a_call_and_an_expired_one_is_refreshed_once()
+    {
+        var (cache, backend, time) = Create();
+        await cache.ReadAsync(Location, CancellationToken.None);
+        time.Advance(TimeSpan.FromMinutes(4));
+        await cache.ReadAsync(Location, CancellationToken.None);
+        Assert.Equal(1, backend.Calls);
+
+        backend.Value = "v2";
+        time.Advance(TimeSpan.FromMinutes(2));
+        var refreshed = await Task.WhenAll(Enumerable.Range(0, 50).Select(_ => cache.ReadAsync(Location, CancellationToken.None)));
+
+        Assert.Equal(2, backend.Calls);
+        Assert.All(refreshed, r => Assert.Equal("v2", r.Document!.Version));
+        Assert.Equal(2, cache.Misses);
+        Assert.Equal(50, cache.Hits);
+    }
+
+    [Fact]
+    public async Task A_failing_backend_hands_back_the_last_known_good_value_with_its_age()
+    {
+        var (cache, backend, time) = Create();
+        await cache.ReadAsync(Location, CancellationToken.None);
+        backend.Fail = true;
+        time.Advance(TimeSpan.FromMinutes(7));
+
+        var read = await cache.ReadAsync(Location, CancellationToken.None);
+
+        Assert.Equal(ReadStatus.Failed, read.Status);
+        Assert.Equal("backend unavailable", read.Reason);
+        Assert.Equal("v1", read.Document!.Data["password"]);
+        Assert.Equal(TimeSpan.FromMinutes(7), read.StaleAge);
+
+        backend.Fail = false;
+        backend.Value = "v3";
+        Assert.Equal("v3", (await cache.ReadAsync(Location, CancellationToken.None)).Document!.Version);
+    }
+
+    [Fact]
+    public async Task Without_a_last_known_good_value_a_failure_stays_a_failure()
+    {
+        var (cache, backend, _) = Create();
+        backend.Fail = true;
+
+        var read = await cache.ReadAsync(Location, CancellationToken.None);
+
+        Assert.Equal(ReadStatus.Failed, read.Status);
+        Assert.Null(read.Document);
+    }
+
+    [Fact]
+    public async Task Memory_is_bounded_by_the_capacity()
+    {
+        var backend = new CountingBackend();
+        var metrics = new InjectorMetrics(Metrics.NewCustomRegistry());
+        var reader = new SecretReader(new Dictionary<string, ISecretBackend> { ["counting"] = backend }, metrics, TimeSpan.FromSeconds(5));
+        var cache = new SecretCache(reader, new FakeTimeProvider(), TimeSpan.FromMinutes(5), metrics, capacity: 100);
+
+        for (var i = 0; i < 1000; i++)
+            await cache.ReadAsync(new SecretLocation("counting", $"app/{i}", null), CancellationToken.None);
+
+        Assert.InRange(cache.Count, 1, 100);
+    }
+}

@@ -1,0 +1,112 @@
+using ConfigInjector.Core.References;
+using ConfigInjector.Core.Secrets;
+using ConfigInjector.TestSupport;
+using ConfigInjector.TestSupport.Fakes;
+using Microsoft.Extensions.Time.Testing;
+
+namespace ConfigInjector.Tests.Backends;
+
+/// <summary>Vault auth flows with time moved by a FakeTimeProvider shared by the client and the fake.</summary>
+public sealed class VaultAuthTests : IAsyncLifetime
+{
+    private readonly FakeTimeProvider _time = new(DateTimeOffset.Parse("2026-11-26T12:00:00Z", System.Globalization.CultureInfo.InvariantCulture));
+    private VaultFake _vault = null!;
+
+    public async Task InitializeAsync()
+    {
+        _vault = await VaultFake.StartAsync(_time);
+        _vault.EnableKv("secret", 2);
+        _vault.Put("secret/app/db", new Dictionary<string, string> { ["password"] = "p" });
+    }
+
+    public async Task DisposeAsync() => await _vault.DisposeAsync();
+
+    private async Task<SecretRead> Read(ConfigInjector.Backends.ISecretBackend backend) =>
+        await backend.ReadAsync(new SecretLocation(backend.Name, "secret/app/db", null), CancellationToken.None);
+
+    [Fact]
+    public async Task Kubernetes_login_renews_before_the_lease_ends_and_logs_in_again_when_it_cannot()
+    {
+        var jwtFile = Path.Combine(ScratchDirectory.Create(), "sa-token");
+        await File.WriteAllTextAsync(jwtFile, "eyJ.sa-token-1");
+        _vault.AddLogin("kubernetes", "eyJ.sa-token-1", TimeSpan.FromMinutes(30));
+        var backend = VaultTestBackends.Create(_vault, $$"""
+            kvVersion: "2"
+            auth: { kubernetes: { role: config-injector, tokenFile: {{jwtFile}} } }
+            """, _time);
+
+        Assert.Equal(ReadStatus.Found, (await Read(backend)).Status);
+        Assert.Equal(1, _vault.Count("POST auth/kubernetes/login"));
+
+        _time.Advance(TimeSpan.FromMinutes(10));
+        await Read(backend);
+        Assert.Equal(0, _vault.Count("POST auth/token/renew-self"));
+
+        _time.Advance(TimeSpan.FromMinutes(11)); // past two thirds of the 30-minute lease
+        Assert.Equal(ReadStatus.Found, (await Read(backend)).Status);
+        Assert.Equal(1, _vault.Count("POST auth/token/renew-self"));
+        Assert.Equal(1, _vault.Count("POST auth/kubernetes/login"));
+
+        // The kubelet rotated the service-account token and the lease ran out: a fresh login with the new token.
+        await File.WriteAllTextAsync(jwtFile, "eyJ.sa-token-2");
+        _vault.AddLogin("kubernetes", "eyJ.sa-token-2", TimeSpan.FromMinutes(30));
+        _time.Advance(TimeSpan.FromMinutes(31));
+        Assert.Equal(ReadStatus.Found, (await Read(backend)).Status);
+        Assert.Equal(2, _vault.Count("POST auth/kubernetes/login"));
+    }
+
+    [Fact]
+    public async Task A_refused_token_leads_to_one_new_login()
+    {
+        var jwtFile = Path.Combine(ScratchDirectory.Create(), "sa-token");
+        await File.WriteAllTextAsync(jwtFile, "eyJ.sa");
+        _vault.AddLogin("kubernetes", "eyJ.sa", TimeSpan.FromHours(1));
+        var backend = VaultTestBackends.Create(_vault, $$"""
+            kvVersion: "2"
+            auth: { kubernetes: { role: r, tokenFile: {{jwtFile}} } }
+            """, _time);
+        await Read(backend);
+
+        _vault.RevokeAll();
+
+        Assert.Equal(ReadStatus.Found, (await Read(backend)).Status);
+        Assert.Equal(2, _vault.Count("POST auth/kubernetes/login"));
+    }
+
+    [Fact]
+    public async Task AppRole_logs_in_with_role_id_and_secret_id_file()
+    {
+        var secretIdFile = Path.Combine(ScratchDirectory.Create(), "secret-id");
+        await File.WriteAllTextAsync(secretIdFile, "approle-secret-id\n");
+        _vault.AddLogin("approle", "approle-secret-id", TimeSpan.FromMinutes(20));
+        var backend = VaultTestBackends.Create(_vault, $$"""
+            kvVersion: "2"
+            auth: { approle: { roleId: config-injector, secretIdFile: {{secretIdFile}} } }
+            """, _time);
+
+        Assert.Equal(ReadStatus.Found, (await Read(backend)).Status);
+        Assert.Equal(1, _vault.Count("POST auth/approle/login"));
+    }
+
+    [Fact]
+    public async Task A_token_file_is_re_read_when_it_changes_and_renewed_when_renewable()
+    {
+        var tokenFile = VaultTestBackends.TokenFile(_vault.IssueToken(TimeSpan.FromMinutes(30)));
+        var backend = VaultTestBackends.Create(_vault, $$"""
+            kvVersion: "2"
+            auth: { token: { file: {{tokenFile}} } }
+            """, _time);
+        Assert.Equal(ReadStatus.Found, (await Read(backend)).Status);
+
+        _time.Advance(TimeSpan.FromMinutes(21));
+        Assert.Equal(ReadStatus.Found, (await Read(backend)).Status);
+        Assert.Equal(1, _vault.Count("POST auth/token/renew-self"));
+
+        // Vault Agent writes a new token: it is used from the next read on.
+        var next = _vault.IssueToken(TimeSpan.FromMinutes(30));
+        await File.WriteAllTextAsync(tokenFile, next);
+        File.SetLastWriteTimeUtc(tokenFile, DateTime.UtcNow.AddMinutes(1));
+        _vault.RevokeAllExcept(next);
+        Assert.Equal(ReadStatus.Found, (await Read(backend)).Status);
+    }
+}

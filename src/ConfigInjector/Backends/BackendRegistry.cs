@@ -29,7 +29,7 @@ public sealed class BackendRegistry
     }
 
     /// <summary>Every backend type this build knows; adding one is a folder plus a line here.</summary>
-    public static BackendRegistry Default { get; } = new([new Files.FileBackendFactory(), new Vault.VaultBackendFactory()]);
+    public static BackendRegistry Default { get; } = new([new Files.FileBackendFactory(), new Vault.VaultBackendFactory(), new AzureKeyVault.KeyVaultBackendFactory()]);
 
     public IReadOnlyDictionary<string, ISecretBackend> CreateAll(InjectorConfig config, BackendContext context)
     {

@@ -12,6 +12,7 @@ public static class CliApp
         var root = new RootCommand("ConfigInjector: configuration and secrets from vaults into Kubernetes pods, under SecretPolicies.")
         {
             ServeCommand.Create(common),
+            ResolveCommand.Create(common),
         };
         var parse = root.Parse(args);
         if (parse.Errors.Count > 0)

@@ -18,6 +18,15 @@ public static class ConfigFileReader
         cache: { ttl: 5m }
         """;
 
+    /// <summary><c>--config</c> when given, else <c>config/injector.yaml</c> when it exists, else the embedded default.</summary>
+    public static InjectorConfig Load(string? configFile, string workingDirectory)
+    {
+        if (configFile is not null)
+            return Read(Path.GetFullPath(configFile, workingDirectory));
+        var defaultFile = Path.Combine(workingDirectory, DefaultPath);
+        return File.Exists(defaultFile) ? Read(defaultFile) : ReadEmbeddedDefault(workingDirectory);
+    }
+
     public static InjectorConfig Read(string file)
     {
         string text;

@@ -20,7 +20,7 @@ public static partial class WebhookHost
     public static WebApplication Build(ServeSettings settings, Action<WebApplicationBuilder>? customize = null, Action<WebApplication>? mapExtra = null)
     {
         var addresses = ListenAddress.ParseAll(settings.Urls);
-        var config = LoadConfig(settings);
+        var config = ConfigFileReader.Load(settings.ConfigFile, settings.WorkingDirectory);
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions
         {
             EnvironmentName = Environments.Production,
@@ -80,16 +80,6 @@ public static partial class WebhookHost
         app.MapMetrics("/metrics", app.Services.GetRequiredService<InjectorMetrics>().Registry);
         mapExtra?.Invoke(app);
         return app;
-    }
-
-    private static InjectorConfig LoadConfig(ServeSettings settings)
-    {
-        if (settings.ConfigFile is not null)
-            return ConfigFileReader.Read(Path.GetFullPath(settings.ConfigFile, settings.WorkingDirectory));
-        var defaultFile = Path.Combine(settings.WorkingDirectory, ConfigFileReader.DefaultPath);
-        return File.Exists(defaultFile)
-            ? ConfigFileReader.Read(defaultFile)
-            : ConfigFileReader.ReadEmbeddedDefault(settings.WorkingDirectory);
     }
 
     private static string ResolvePoliciesFolder(ServeSettings settings)

@@ -70,7 +70,7 @@ public class ConfigFileReaderTests
     public void Unknown_backend_types_and_fields_fail_at_start()
     {
         Assert.Equal(
-            "injector.yaml:3:11: backends[0].type: unknown backend type \"flie\" (did you mean file? known: file, vault)",
+            "injector.yaml:3:11: backends[0].type: unknown backend type \"flie\" (did you mean file? known: azure-keyvault, file, vault)",
             Error("backends:\n  - name: a\n    type: flie\n"));
         Assert.Equal(
             "injector.yaml:3:5: backends[0].paht: unknown field (did you mean path?)",

@@ -1,0 +1,66 @@
+using System.CommandLine;
+using ConfigInjector.Backends;
+using ConfigInjector.Configuration;
+using ConfigInjector.Core.References;
+using ConfigInjector.Core.Secrets;
+using ConfigInjector.Observability;
+using Microsoft.Extensions.Logging.Abstractions;
+using Prometheus;
+
+namespace ConfigInjector.Cli;
+
+/// <summary><c>configinjector resolve REF</c>: reads one ref as the webhook would and prints its version and metadata; the value only with <c>--show-value</c>.</summary>
+public static class ResolveCommand
+{
+    public static Command Create(CommonOptions common)
+    {
+        var reference = new Argument<string>("REF") { Description = "<backend>:<path>[#<key>][@<version>]" };
+        var showValue = new Option<bool>("--show-value") { Description = "also print the value (it goes to your terminal: mind who is watching)" };
+        var command = new Command("resolve", "Read one reference from its backend and show its version and keys.") { reference, showValue };
+        common.AddTo(command);
+        command.SetAction(async (parse, cancellationToken) =>
+        {
+            var output = parse.InvocationConfiguration.Output;
+            var error = parse.InvocationConfiguration.Error;
+            var text = parse.GetValue(reference)!;
+            var parsed = ReferenceParser.Parse(text);
+            if (!parsed.IsOk)
+                throw new ConfigException($"{text}: {parsed.Error}");
+            var wanted = parsed.Value!;
+
+            var config = ConfigFileReader.Load(parse.GetValue(common.Config), Directory.GetCurrentDirectory());
+            var settings = config.Backends.FirstOrDefault(b => b.Name == wanted.Backend)
+                ?? throw new ConfigException($"{text}: backend \"{wanted.Backend}\" is not configured (configured: {string.Join(", ", config.Backends.Select(b => b.Name).Order())})");
+            var backends = BackendRegistry.Default.CreateAll(config with { Backends = [settings] }, new BackendContext(TimeProvider.System, NullLoggerFactory.Instance));
+            var reader = new SecretReader(backends, new InjectorMetrics(Metrics.NewCustomRegistry()), TimeSpan.FromSeconds(10));
+
+            var read = await reader.ReadAsync(wanted.Location, cancellationToken);
+            if (read.Status != ReadStatus.Found)
+            {
+                await error.WriteLineAsync($"configinjector: {text}: {(read.Status == ReadStatus.NotFound ? "not found" : "backend error")}: {read.Reason}");
+                return ExitCodes.Failed;
+            }
+            var document = read.Document!;
+            var key = wanted.Key ?? (document.Data.Count == 1 ? document.Data.Keys.First() : null);
+            await output.WriteLineAsync($"ref:      {text}");
+            await output.WriteLineAsync($"backend:  {settings.Name} (type {settings.Type}, {(settings.Sensitive ? "sensitive" : "not sensitive")})");
+            await output.WriteLineAsync($"path:     {wanted.Path}");
+            await output.WriteLineAsync($"version:  {document.Version}");
+            await output.WriteLineAsync($"keys:     {string.Join(", ", document.Data.Keys.Order(StringComparer.Ordinal))}");
+            if (key is null)
+            {
+                await error.WriteLineAsync($"configinjector: {text}: the path holds {document.Data.Count} keys; name one with #<key>");
+                return ExitCodes.Failed;
+            }
+            if (!document.Data.TryGetValue(key, out var value))
+            {
+                await error.WriteLineAsync($"configinjector: {text}: the path has no key \"{key}\"");
+                return ExitCodes.Failed;
+            }
+            await output.WriteLineAsync($"key:      {key} ({value.Length} characters)");
+            await output.WriteLineAsync(parse.GetValue(showValue) ? $"value:    {value}" : "value:    (hidden; --show-value prints it)");
+            return ExitCodes.Ok;
+        });
+        return command;
+    }
+}

@@ -23,6 +23,9 @@ public sealed class KeyVaultFake : IAsyncDisposable
     public const string ClientId = "0f1e2d3c-4b5a-4697-8877-665544332211";
     public const string ClientSecret = "fake-entra-client-secret";
 
+    /// <summary>The projected service-account token workload identity presents as its client assertion.</summary>
+    public const string FederatedToken = "eyJ.fake-federated-service-account-token";
+
     private sealed record Version(string Id, string Value, DateTimeOffset Created)
     {
         public bool Enabled { get; set; } = true;
@@ -88,7 +91,9 @@ public sealed class KeyVaultFake : IAsyncDisposable
     {
         _requests.Enqueue($"POST token {tenant}");
         var form = await context.Request.ReadFormAsync();
-        if (tenant != TenantId || form["client_id"] != ClientId || form["client_secret"] != ClientSecret || form["grant_type"] != "client_credentials")
+        var secretOk = form["client_secret"] == ClientSecret;
+        var assertionOk = form["client_assertion_type"] == "urn:ietf:params:oauth:client-assertion-type:jwt-bearer" && form["client_assertion"] == FederatedToken;
+        if (tenant != TenantId || form["client_id"] != ClientId || !(secretOk || assertionOk) || form["grant_type"] != "client_credentials")
         {
             await Json(context, 401, new JsonObject { ["error"] = "invalid_client", ["error_description"] = "AADSTS7000215: Invalid client secret provided." });
             return;

@@ -65,6 +65,33 @@ public sealed class KeyVaultBehaviourTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Workload_identity_presents_the_federated_token_file()
+    {
+        _keyVault.Set("db-password", "kv-only-password-2c9d");
+        var tokenFile = Path.Combine(ScratchDirectory.Create(), "azure-identity-token");
+        await File.WriteAllTextAsync(tokenFile, KeyVaultFake.FederatedToken);
+        var yaml = $$"""
+            backends:
+              - name: kv-wi
+                type: azure-keyvault
+                vaultUri: {{_keyVault.Address}}
+                credential: workload-identity
+                tenantId: {{KeyVaultFake.TenantId}}
+                clientId: {{KeyVaultFake.ClientId}}
+                tokenFile: {{tokenFile}}
+                authorityHost: {{_keyVault.Address}}
+                caFile: {{_keyVault.CaFile}}
+                disableChallengeResourceVerification: true
+            """;
+        var backend = BackendRegistry.Default.CreateAll(ConfigFileReader.Parse(yaml, "injector.yaml", "/"), new BackendContext(TimeProvider.System, NullLoggerFactory.Instance))["kv-wi"];
+
+        var read = await Read(backend, "db-password");
+
+        Assert.Equal(ReadStatus.Found, read.Status);
+        Assert.Equal(1, _keyVault.Count("POST token"));
+    }
+
+    [Fact]
     public async Task Disabled_and_expired_secrets_are_reported_as_such()
     {
         _keyVault.Set("disabled-one", "x");

@@ -68,6 +68,7 @@ public sealed class KeyVaultBackendFactory : IBackendFactory
                     TenantId = kv.TenantId ?? Environment.GetEnvironmentVariable("AZURE_TENANT_ID"),
                     ClientId = kv.ClientId ?? Environment.GetEnvironmentVariable("AZURE_CLIENT_ID"),
                     TokenFilePath = kv.TokenFile ?? Environment.GetEnvironmentVariable("AZURE_FEDERATED_TOKEN_FILE"),
+                    DisableInstanceDiscovery = kv.AuthorityHost is not null,
                 }));
             case KeyVaultCredentialKind.ManagedIdentity:
                 return new ManagedIdentityCredential(With(new ManagedIdentityCredentialOptions(kv.ClientId is null

@@ -68,7 +68,7 @@ public static class InjectionCompleter
         foreach (var target in prepared.Targets)
             changes.AddRange(EnvChangesFor(target, annotationEnv, prepared, secretName, state.Warnings));
 
-        var secret = secretName is null ? null : new ManagedSecretSpec(secretName, prepared.Subject.Namespace, data, keys.Versions);
+        var secret = secretName is null ? null : new ManagedSecretSpec(secretName, prepared.Subject.Namespace, data, keys.Versions, Rotation(prepared, keys.Sources.Values), Owner(pod));
         var fileItems = files.Select(f => new V1KeyToPath { Key = "file." + f.File.Name, Path = f.File.Name }).ToList();
         var plan = new InjectionPlan(
             changes,
@@ -102,6 +102,21 @@ public static class InjectionCompleter
         if (kept.Count > 0)
             warnings.Add($"container {target.Name} already sets {string.Join(", ", kept)}; kept its own value ({AnnotationKeys.Override}: \"true\" replaces it)");
     }
+
+    /// <summary>The pod's annotation wins; otherwise the strictest setting of the policies that allowed the Secret's refs.</summary>
+    private static RotationSettings Rotation(PreparedInjection prepared, IEnumerable<string> refs)
+    {
+        var sources = refs.ToHashSet(StringComparer.Ordinal);
+        var decisions = prepared.Decisions.Values.Where(d => sources.Contains(d.Ref.ToString()) || d.Ref == prepared.Request.SecretsFrom).ToList();
+        var interval = decisions.Count == 0 ? RotationSettings.Default.Interval : decisions.Min(d => d.Rotation.Interval);
+        var onChange = prepared.Request.Rotation ?? (decisions.Count == 0 ? RotationSettings.Default.OnChange : decisions.Min(d => d.Rotation.OnChange));
+        return new RotationSettings(interval, onChange);
+    }
+
+    private static V1OwnerReference? Owner(V1Pod pod) =>
+        pod.Metadata?.OwnerReferences?.FirstOrDefault(o => o.Controller == true) is { } controller
+            ? new V1OwnerReference { ApiVersion = controller.ApiVersion, Kind = controller.Kind, Name = controller.Name, Uid = controller.Uid }
+            : null;
 
     private static int IndexOf(IList<V1EnvVar> env, string name)
     {
@@ -214,7 +229,7 @@ public static class InjectionCompleter
     {
         public SortedDictionary<string, string> Data { get; } = new(StringComparer.Ordinal);
         public SortedDictionary<string, string> Sources { get; } = new(StringComparer.Ordinal);
-        public SortedDictionary<string, string> Versions { get; } = new(StringComparer.Ordinal);
+        public SortedDictionary<string, KeySource> Versions { get; } = new(StringComparer.Ordinal);
 
         public string Add(string key, SecretReference reference, Resolved value)
         {
@@ -224,7 +239,7 @@ public static class InjectionCompleter
                 candidate = $"{key}.{n}";
             Data[candidate] = value.Value;
             Sources[candidate] = source;
-            Versions[candidate] = (reference with { Version = value.Version }).ToString();
+            Versions[candidate] = new KeySource(source, value.Version);
             return candidate;
         }
     }

@@ -1,15 +1,24 @@
+using System.Globalization;
 using System.Text;
 using System.Text.Json;
+using ConfigInjector.Core.Annotations;
+using ConfigInjector.Core.Policies;
 using k8s.Models;
 
 namespace ConfigInjector.Core.Planning;
 
-/// <summary>The Kubernetes Secret for a plan: values in <c>data</c>, refs and versions (never values) in annotations.</summary>
+/// <summary>
+/// The Kubernetes Secret for a plan, and back: values in <c>data</c>; refs, versions and rotation settings (never
+/// values) in annotations, so the sync worker can re-resolve it without the pod.
+/// </summary>
 public static class ManagedSecretFactory
 {
     public const string ManagedByLabel = "app.kubernetes.io/managed-by";
     public const string ManagedByValue = "config-injector";
+    public const string ManagedBySelector = ManagedByLabel + "=" + ManagedByValue;
     public const string SourcesAnnotation = "configinjector.io/sources";
+    public const string RotationAnnotation = "configinjector.io/rotation";
+    public const string IntervalAnnotation = "configinjector.io/rotation-interval";
 
     public static V1Secret Create(ManagedSecretSpec spec) => new()
     {
@@ -21,8 +30,45 @@ public static class ManagedSecretFactory
             Name = spec.Name,
             NamespaceProperty = spec.Namespace,
             Labels = new Dictionary<string, string> { [ManagedByLabel] = ManagedByValue },
-            Annotations = new Dictionary<string, string> { [SourcesAnnotation] = JsonSerializer.Serialize(spec.Sources) },
+            Annotations = new Dictionary<string, string>
+            {
+                [SourcesAnnotation] = SerializeSources(spec.Sources),
+                [RotationAnnotation] = spec.Rotation.OnChange == RotationMode.Restart ? "restart" : "none",
+                [IntervalAnnotation] = ((long)spec.Rotation.Interval.TotalSeconds).ToString(CultureInfo.InvariantCulture) + "s",
+            },
+            OwnerReferences = spec.Owner is null ? null : [spec.Owner],
         },
         Data = spec.Data.ToDictionary(d => d.Key, d => Encoding.UTF8.GetBytes(d.Value)),
     };
+
+    public static bool IsManaged(V1Secret secret) => secret.Metadata?.Labels?.TryGetValue(ManagedByLabel, out var by) == true && by == ManagedByValue;
+
+    public static string SerializeSources(IReadOnlyDictionary<string, KeySource> sources) =>
+        JsonSerializer.Serialize(sources.ToDictionary(s => s.Key, s => new Dictionary<string, string> { ["ref"] = s.Value.Ref, ["version"] = s.Value.Version }));
+
+    /// <summary>The sources of a managed Secret; null when the annotation is missing or not ours.</summary>
+    public static IReadOnlyDictionary<string, KeySource>? ReadSources(V1Secret secret)
+    {
+        if (secret.Metadata?.Annotations?.TryGetValue(SourcesAnnotation, out var json) != true)
+            return null;
+        try
+        {
+            var raw = JsonSerializer.Deserialize<Dictionary<string, Dictionary<string, string>>>(json!);
+            return raw?.ToDictionary(r => r.Key, r => new KeySource(r.Value["ref"], r.Value["version"]), StringComparer.Ordinal);
+        }
+        catch (Exception e) when (e is JsonException or KeyNotFoundException)
+        {
+            return null;
+        }
+    }
+
+    public static RotationSettings ReadRotation(V1Secret secret)
+    {
+        var annotations = secret.Metadata?.Annotations;
+        var mode = annotations?.TryGetValue(RotationAnnotation, out var m) == true && m == "none" ? RotationMode.None : RotationMode.Restart;
+        var interval = annotations?.TryGetValue(IntervalAnnotation, out var i) == true && long.TryParse(i.TrimEnd('s'), NumberStyles.None, CultureInfo.InvariantCulture, out var seconds) && seconds > 0
+            ? TimeSpan.FromSeconds(seconds)
+            : RotationSettings.Default.Interval;
+        return new RotationSettings(interval, mode);
+    }
 }

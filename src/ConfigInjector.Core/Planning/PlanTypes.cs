@@ -48,13 +48,24 @@ public sealed record StepOutcome<T>(T? Value, IReadOnlyList<string> Errors, IRea
 /// <summary>One env var to add to (or replace in) a container.</summary>
 public sealed record EnvChange(TargetContainer Container, V1EnvVar Var, int? ReplaceIndex);
 
-/// <summary>The content of the managed Secret: data keys to values, and to the refs with the versions they came from.</summary>
+/// <summary>Where one data key of a managed Secret came from: the ref as the pod wrote it, and the version used.</summary>
+public sealed record KeySource(string Ref, string Version);
+
+/// <summary>
+/// The content of the managed Secret: data keys to values and to their sources, how a change is rolled out,
+/// and the pod's controller that owns it (null for a bare pod, adopted once the pod exists).
+/// </summary>
 public sealed record ManagedSecretSpec(
     string Name,
     string Namespace,
     IReadOnlyDictionary<string, string> Data,
-    IReadOnlyDictionary<string, string> Sources)
+    IReadOnlyDictionary<string, KeySource> Sources,
+    RotationSettings Rotation,
+    V1OwnerReference? Owner)
 {
+    /// <summary>Data keys delivered as files; every other key is an env var.</summary>
+    public const string FileKeyPrefix = "file.";
+
     public override string ToString() => $"ManagedSecret {Namespace}/{Name} ({Data.Count} keys)";
 }
 

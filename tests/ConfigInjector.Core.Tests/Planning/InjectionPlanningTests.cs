@@ -21,7 +21,7 @@ public class InjectionPlanningTests
         Assert.Equal(plan.Secret!.Name, change.Var.ValueFrom.SecretKeyRef.Name);
         Assert.Equal("DB_PASSWORD", change.Var.ValueFrom.SecretKeyRef.Key);
         Assert.Equal("s3cret-pw", plan.Secret.Data["DB_PASSWORD"]);
-        Assert.Equal("dev:app/db#password@3", plan.Secret.Sources["DB_PASSWORD"]);
+        Assert.Equal(new KeySource("dev:app/db#password", "3"), plan.Secret.Sources["DB_PASSWORD"]);
         Assert.Equal("dev:app/db#password@3", plan.InjectedAnnotation);
     }
 

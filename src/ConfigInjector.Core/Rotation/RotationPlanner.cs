@@ -1,0 +1,68 @@
+using ConfigInjector.Core.Planning;
+using ConfigInjector.Core.References;
+using ConfigInjector.Core.Secrets;
+
+namespace ConfigInjector.Core.Rotation;
+
+/// <summary>What re-resolving one managed Secret found: its new content, the keys that changed, and the refs that could not be read.</summary>
+public sealed record RotationOutcome(
+    IReadOnlyDictionary<string, string> Data,
+    IReadOnlyDictionary<string, KeySource> Sources,
+    IReadOnlyList<string> ChangedKeys,
+    IReadOnlyList<string> Failures)
+{
+    public bool Changed => ChangedKeys.Count > 0;
+
+    /// <summary>True when a value delivered as an env var changed: only a restart brings it to running containers.</summary>
+    public bool EnvChanged => ChangedKeys.Any(k => !k.StartsWith(ManagedSecretSpec.FileKeyPrefix, StringComparison.Ordinal));
+
+    public override string ToString() => $"RotationOutcome(changed: {string.Join(", ", ChangedKeys)}; failures: {Failures.Count})";
+}
+
+/// <summary>
+/// Re-resolution of a managed Secret from fresh reads. A key whose ref cannot be read keeps its last value:
+/// a failing backend never blanks or deletes anything.
+/// </summary>
+public static class RotationPlanner
+{
+    public static IEnumerable<SecretLocation> Locations(IReadOnlyDictionary<string, KeySource> sources) =>
+        sources.Values.Select(s => ReferenceParser.Parse(s.Ref)).Where(r => r.IsOk).Select(r => r.Value!.Location).Distinct();
+
+    public static RotationOutcome Plan(
+        IReadOnlyDictionary<string, string> current,
+        IReadOnlyDictionary<string, KeySource> sources,
+        IReadOnlyDictionary<SecretLocation, SecretRead> reads)
+    {
+        var data = new SortedDictionary<string, string>(current.ToDictionary(), StringComparer.Ordinal);
+        var newSources = new SortedDictionary<string, KeySource>(sources.ToDictionary(), StringComparer.Ordinal);
+        var changed = new List<string>();
+        var failures = new List<string>();
+        foreach (var (key, source) in sources.OrderBy(s => s.Key, StringComparer.Ordinal))
+        {
+            var parsed = ReferenceParser.Parse(source.Ref);
+            if (!parsed.IsOk)
+            {
+                failures.Add($"{key}: \"{source.Ref}\": {parsed.Error}");
+                continue;
+            }
+            var reference = parsed.Value!;
+            if (!reads.TryGetValue(reference.Location, out var read) || read.Status != ReadStatus.Found)
+            {
+                failures.Add($"{source.Ref}: {(read?.Status == ReadStatus.NotFound ? "not found" : "backend error")}: {read?.Reason ?? "not read"}");
+                continue;
+            }
+            var document = read.Document!;
+            var wantedKey = reference.Key ?? (document.Data.Count == 1 ? document.Data.Keys.First() : null);
+            if (wantedKey is null || !document.Data.TryGetValue(wantedKey, out var value))
+            {
+                failures.Add($"{source.Ref}: the key is no longer at that path");
+                continue;
+            }
+            if (!current.TryGetValue(key, out var old) || old != value || source.Version != document.Version)
+                changed.Add(key);
+            data[key] = value;
+            newSources[key] = source with { Version = document.Version };
+        }
+        return new RotationOutcome(data, newSources, changed, failures);
+    }
+}

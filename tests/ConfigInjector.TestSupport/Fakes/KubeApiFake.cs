@@ -1,0 +1,550 @@
+using System.Collections.Concurrent;
+using System.Globalization;
+using System.Text;
+using System.Text.Json.Nodes;
+using System.Threading.Channels;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace ConfigInjector.TestSupport.Fakes;
+
+/// <summary>
+/// A stateful in-process kube-apiserver for the resources ConfigInjector touches, on loopback, following the
+/// API conventions (https://kubernetes.io/docs/reference/using-api/api-concepts/):
+/// - one resourceVersion counter for every write; PUT with a stale metadata.resourceVersion gets 409 Conflict,
+///   POST of an existing name 409 AlreadyExists, a missing object 404 NotFound — all as Status objects
+///   (https://github.com/kubernetes/community/blob/master/contributors/devel/sig-architecture/api-conventions.md#response-status-kind)
+/// - list with labelSelector (equality and existence) and fieldSelector metadata.name; list returns the collection's resourceVersion
+/// - watch=true from a resourceVersion: newline-delimited events, BOOKMARK events when allowWatchBookmarks=true,
+///   and 410 Gone ("Expired") for a resourceVersion older than the last compaction ("Efficient detection of changes")
+/// - PATCH with application/merge-patch+json and strategic-merge-patch+json (applied as a JSON merge patch, RFC 7386)
+/// - metadata.generation bumped when spec changes; ownerReferences stored as given.
+/// Faults: <see cref="FailNext"/> (500s, 409s…), <see cref="DropWatches"/>, <see cref="Compact"/>.
+/// </summary>
+public sealed class KubeApiFake : IAsyncDisposable
+{
+    private static readonly Dictionary<string, string> Kinds = new()
+    {
+        ["secrets"] = "Secret", ["pods"] = "Pod", ["events"] = "Event", ["namespaces"] = "Namespace",
+        ["replicasets"] = "ReplicaSet", ["deployments"] = "Deployment", ["statefulsets"] = "StatefulSet",
+        ["daemonsets"] = "DaemonSet", ["leases"] = "Lease", ["secretpolicies"] = "SecretPolicy", ["configprofiles"] = "ConfigProfile",
+    };
+
+    private sealed record Stored(string Resource, string? Namespace, string Name, JsonObject Object);
+
+    private sealed record Change(long Version, string Type, Stored Item);
+
+    private sealed record Fault(Func<string, string, bool> Matches, int Status, string Reason)
+    {
+        public int Remaining;
+    }
+
+    private readonly Lock _lock = new();
+    private readonly Dictionary<(string Resource, string Namespace, string Name), Stored> _objects = [];
+    private readonly List<Change> _changes = [];
+    private readonly List<Channel<Change>> _watchers = [];
+    private readonly ConcurrentQueue<string> _requests = new();
+    private readonly List<Fault> _faults = [];
+    private WebApplication? _app;
+    private long _version = 1;
+    private long _compactedAt;
+    private CancellationTokenSource _dropWatches = new();
+
+    public Uri Address { get; private set; } = null!;
+    public IReadOnlyCollection<string> Requests => _requests;
+    public TimeSpan BookmarkInterval { get; set; } = TimeSpan.FromMilliseconds(200);
+
+    public static async Task<KubeApiFake> StartAsync()
+    {
+        var fake = new KubeApiFake();
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        builder.WebHost.UseUrls("http://127.0.0.1:0");
+        var app = builder.Build();
+        app.Map("/{**path}", fake.HandleAsync);
+        await app.StartAsync();
+        fake._app = app;
+        fake.Address = new Uri(app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First());
+        return fake;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _dropWatches.CancelAsync();
+        if (_app is not null)
+        {
+            await _app.StopAsync();
+            await _app.DisposeAsync();
+        }
+    }
+
+    /// <summary>Counts requests such as <c>"PUT secrets"</c> or <c>"POST events"</c>.</summary>
+    public int Count(string methodAndResource) => _requests.Count(r => r.StartsWith(methodAndResource + " ", StringComparison.Ordinal) || r == methodAndResource);
+
+    /// <summary>The next <paramref name="count"/> requests with this method on this resource fail with <paramref name="status"/>.</summary>
+    public void FailNext(string method, string resource, int status, int count = 1, string reason = "InternalError")
+    {
+        lock (_lock)
+            _faults.Add(new Fault((m, r) => m == method && r == resource, status, reason) { Remaining = count });
+    }
+
+    /// <summary>Ends every open watch, as an API server restart or a load balancer timeout would.</summary>
+    public void DropWatches()
+    {
+        var old = _dropWatches;
+        _dropWatches = new CancellationTokenSource();
+        old.Cancel();
+    }
+
+    /// <summary>Forgets the change history: watches from an older resourceVersion now get 410 Gone.</summary>
+    public void Compact()
+    {
+        lock (_lock)
+        {
+            _compactedAt = _version;
+            _changes.Clear();
+        }
+    }
+
+    public JsonObject Put(string resource, JsonObject item)
+    {
+        lock (_lock)
+        {
+            var metadata = (JsonObject)item["metadata"]!;
+            return Write(resource, metadata["namespace"]?.GetValue<string>(), metadata["name"]!.GetValue<string>(), item, "ADDED");
+        }
+    }
+
+    public JsonObject? Get(string resource, string? @namespace, string name)
+    {
+        lock (_lock)
+            return _objects.TryGetValue((resource, @namespace ?? "", name), out var stored) ? (JsonObject)stored.Object.DeepClone() : null;
+    }
+
+    public IReadOnlyList<JsonObject> All(string resource, string? @namespace = null)
+    {
+        lock (_lock)
+            return [.. _objects.Values.Where(o => o.Resource == resource && (@namespace is null || o.Namespace == @namespace)).Select(o => (JsonObject)o.Object.DeepClone())];
+    }
+
+    /// <summary>Changes an object as a controller would (e.g. a Deployment's status), with a new resourceVersion and a watch event.</summary>
+    public void Update(string resource, string? @namespace, string name, Action<JsonObject> change)
+    {
+        lock (_lock)
+        {
+            var current = (JsonObject)_objects[(resource, @namespace ?? "", name)].Object.DeepClone();
+            change(current);
+            Write(resource, @namespace, name, current, "MODIFIED");
+        }
+    }
+
+    public void Delete(string resource, string? @namespace, string name)
+    {
+        lock (_lock)
+        {
+            if (_objects.Remove((resource, @namespace ?? "", name), out var stored))
+                Publish("DELETED", stored with { Object = Stamp(stored.Object) });
+        }
+    }
+
+    private async Task HandleAsync(HttpContext context)
+    {
+        var route = Route.Parse(context.Request.Path.Value!);
+        if (route is null)
+        {
+            await StatusAsync(context, 404, "NotFound", "the server could not find the requested resource");
+            return;
+        }
+        _requests.Enqueue($"{context.Request.Method} {route.Resource} {route.Namespace}/{route.Name}");
+        lock (_lock)
+        {
+            var fault = _faults.FirstOrDefault(f => f.Remaining > 0 && f.Matches(context.Request.Method, route.Resource));
+            if (fault is not null)
+            {
+                fault.Remaining--;
+                context.Items["fault"] = fault;
+            }
+        }
+        if (context.Items["fault"] is Fault injected)
+        {
+            await StatusAsync(context, injected.Status, injected.Reason, $"injected fault {injected.Status}");
+            return;
+        }
+
+        switch (context.Request.Method)
+        {
+            case "GET" when route.Name is null && context.Request.Query["watch"] == "true":
+                await WatchAsync(context, route);
+                break;
+            case "GET" when route.Name is null:
+                await ListAsync(context, route);
+                break;
+            case "GET":
+                await GetAsync(context, route);
+                break;
+            case "POST":
+                await CreateAsync(context, route);
+                break;
+            case "PUT":
+                await ReplaceAsync(context, route);
+                break;
+            case "PATCH":
+                await PatchAsync(context, route);
+                break;
+            case "DELETE":
+                await DeleteAsync(context, route);
+                break;
+            default:
+                await StatusAsync(context, 405, "MethodNotAllowed", "method not allowed");
+                break;
+        }
+    }
+
+    private async Task GetAsync(HttpContext context, Route route)
+    {
+        var found = Get(route.Resource, route.Namespace, route.Name!);
+        if (found is null)
+            await StatusAsync(context, 404, "NotFound", $"{route.Resource} \"{route.Name}\" not found");
+        else
+            await JsonAsync(context, 200, found);
+    }
+
+    private async Task ListAsync(HttpContext context, Route route)
+    {
+        var selector = LabelSelector.Parse(context.Request.Query["labelSelector"]);
+        var fieldName = ((string?)context.Request.Query["fieldSelector"])?.Replace("metadata.name=", "", StringComparison.Ordinal);
+        JsonArray items;
+        long version;
+        lock (_lock)
+        {
+            items = new JsonArray([.. _objects.Values
+                .Where(o => o.Resource == route.Resource && (route.Namespace is null || o.Namespace == route.Namespace))
+                .Where(o => selector.Matches(o.Object) && (string.IsNullOrEmpty(fieldName) || o.Name == fieldName))
+                .OrderBy(o => o.Namespace, StringComparer.Ordinal).ThenBy(o => o.Name, StringComparer.Ordinal)
+                .Select(o => (JsonNode)o.Object.DeepClone())]);
+            version = _version;
+        }
+        await JsonAsync(context, 200, new JsonObject
+        {
+            ["kind"] = Kinds[route.Resource] + "List",
+            ["apiVersion"] = route.ApiVersion,
+            ["metadata"] = new JsonObject { ["resourceVersion"] = version.ToString(CultureInfo.InvariantCulture) },
+            ["items"] = items,
+        });
+    }
+
+    private async Task WatchAsync(HttpContext context, Route route)
+    {
+        var selector = LabelSelector.Parse(context.Request.Query["labelSelector"]);
+        var bookmarks = context.Request.Query["allowWatchBookmarks"] == "true";
+        var from = long.TryParse(context.Request.Query["resourceVersion"], out var rv) ? rv : 0;
+        var channel = Channel.CreateUnbounded<Change>();
+        List<Change> backlog;
+        lock (_lock)
+        {
+            if (from != 0 && from < _compactedAt)
+            {
+                backlog = [];
+                channel = null;
+            }
+            else
+            {
+                backlog = [.. _changes.Where(c => c.Version > from)];
+                _watchers.Add(channel);
+            }
+        }
+        context.Response.StatusCode = 200;
+        context.Response.ContentType = "application/json";
+        if (channel is null)
+        {
+            // What the API server sends for a resourceVersion it no longer has: an ERROR event carrying 410 Expired.
+            await WriteEventAsync(context, "ERROR", StatusObject(410, "Expired", $"too old resource version: {from} ({_compactedAt})"));
+            return;
+        }
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, _dropWatches.Token);
+        try
+        {
+            foreach (var change in backlog)
+                await SendIfMatchingAsync(context, route, selector, change);
+            while (!stop.IsCancellationRequested)
+            {
+                using var tick = CancellationTokenSource.CreateLinkedTokenSource(stop.Token);
+                tick.CancelAfter(BookmarkInterval);
+                try
+                {
+                    var change = await channel.Reader.ReadAsync(tick.Token);
+                    await SendIfMatchingAsync(context, route, selector, change);
+                }
+                catch (OperationCanceledException) when (!stop.IsCancellationRequested)
+                {
+                    if (bookmarks)
+                    {
+                        await WriteEventAsync(context, "BOOKMARK", new JsonObject
+                        {
+                            ["kind"] = Kinds[route.Resource],
+                            ["apiVersion"] = route.ApiVersion,
+                            ["metadata"] = new JsonObject { ["resourceVersion"] = Interlocked.Read(ref _version).ToString(CultureInfo.InvariantCulture) },
+                        });
+                    }
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            // The client went away or the watch was dropped on purpose.
+        }
+        finally
+        {
+            lock (_lock)
+                _watchers.Remove(channel);
+        }
+    }
+
+    private static async Task SendIfMatchingAsync(HttpContext context, Route route, LabelSelector selector, Change change)
+    {
+        if (change.Item.Resource != route.Resource || (route.Namespace is not null && change.Item.Namespace != route.Namespace) || !selector.Matches(change.Item.Object))
+            return;
+        await WriteEventAsync(context, change.Type, change.Item.Object);
+    }
+
+    private static async Task WriteEventAsync(HttpContext context, string type, JsonObject item)
+    {
+        await context.Response.WriteAsync(new JsonObject { ["type"] = type, ["object"] = item.DeepClone() }.ToJsonString() + "\n");
+        await context.Response.Body.FlushAsync();
+    }
+
+    private async Task CreateAsync(HttpContext context, Route route)
+    {
+        var body = (JsonObject)(await JsonNode.ParseAsync(context.Request.Body))!;
+        var metadata = (JsonObject)(body["metadata"] ??= new JsonObject());
+        var name = metadata["name"]?.GetValue<string>();
+        if (string.IsNullOrEmpty(name) && metadata["generateName"]?.GetValue<string>() is { } prefix)
+            metadata["name"] = name = prefix + Guid.NewGuid().ToString("N")[..5];
+        if (context.Request.Query["dryRun"] == "All")
+        {
+            await JsonAsync(context, 201, body);
+            return;
+        }
+        JsonObject? created = null;
+        lock (_lock)
+        {
+            if (!_objects.ContainsKey((route.Resource, route.Namespace ?? "", name!)))
+            {
+                metadata["namespace"] = route.Namespace;
+                metadata["uid"] = Guid.NewGuid().ToString();
+                metadata["creationTimestamp"] = DateTime.UtcNow.ToString("yyyy-MM-ddTHH:mm:ssZ", CultureInfo.InvariantCulture);
+                created = Write(route.Resource, route.Namespace, name!, body, "ADDED");
+            }
+        }
+        if (created is null)
+            await StatusAsync(context, 409, "AlreadyExists", $"{route.Resource} \"{name}\" already exists");
+        else
+            await JsonAsync(context, 201, created);
+    }
+
+    private async Task ReplaceAsync(HttpContext context, Route route)
+    {
+        var body = (JsonObject)(await JsonNode.ParseAsync(context.Request.Body))!;
+        var sent = body["metadata"]?["resourceVersion"]?.GetValue<string>();
+        (int Status, JsonObject? Result) outcome;
+        lock (_lock)
+        {
+            if (!_objects.TryGetValue((route.Resource, route.Namespace ?? "", route.Name!), out var current))
+                outcome = (404, null);
+            else if (!string.IsNullOrEmpty(sent) && sent != current.Object["metadata"]!["resourceVersion"]!.GetValue<string>())
+                outcome = (409, null);
+            else
+            {
+                var metadata = (JsonObject)body["metadata"]!;
+                metadata["uid"] = current.Object["metadata"]!["uid"]?.DeepClone();
+                metadata["creationTimestamp"] = current.Object["metadata"]!["creationTimestamp"]?.DeepClone();
+                metadata["generation"] = current.Object["metadata"]!["generation"]?.DeepClone();
+                outcome = (200, Write(route.Resource, route.Namespace, route.Name!, body, "MODIFIED", current.Object));
+            }
+        }
+        await (outcome.Status switch
+        {
+            404 => StatusAsync(context, 404, "NotFound", $"{route.Resource} \"{route.Name}\" not found"),
+            409 => StatusAsync(context, 409, "Conflict", $"Operation cannot be fulfilled on {route.Resource} \"{route.Name}\": the object has been modified; please apply your changes to the latest version and try again"),
+            _ => JsonAsync(context, 200, outcome.Result!),
+        });
+    }
+
+    private async Task PatchAsync(HttpContext context, Route route)
+    {
+        var patch = await JsonNode.ParseAsync(context.Request.Body);
+        JsonObject? result = null;
+        lock (_lock)
+        {
+            if (_objects.TryGetValue((route.Resource, route.Namespace ?? "", route.Name!), out var current))
+            {
+                var merged = (JsonObject)MergePatch(current.Object.DeepClone(), patch)!;
+                result = Write(route.Resource, route.Namespace, route.Name!, merged, "MODIFIED", current.Object);
+            }
+        }
+        if (result is null)
+            await StatusAsync(context, 404, "NotFound", $"{route.Resource} \"{route.Name}\" not found");
+        else
+            await JsonAsync(context, 200, result);
+    }
+
+    private async Task DeleteAsync(HttpContext context, Route route)
+    {
+        var existed = Get(route.Resource, route.Namespace, route.Name!) is not null;
+        Delete(route.Resource, route.Namespace, route.Name!);
+        if (existed)
+            await StatusAsync(context, 200, "", "deleted", "Success");
+        else
+            await StatusAsync(context, 404, "NotFound", $"{route.Resource} \"{route.Name}\" not found");
+    }
+
+    private JsonObject Write(string resource, string? @namespace, string name, JsonObject item, string type, JsonObject? previous = null)
+    {
+        var metadata = (JsonObject)(item["metadata"] ??= new JsonObject());
+        metadata["name"] = name;
+        if (@namespace is not null)
+            metadata["namespace"] = @namespace;
+        metadata["uid"] ??= Guid.NewGuid().ToString();
+        var generation = previous?["metadata"]?["generation"]?.GetValue<long>() ?? 1;
+        if (previous is not null && !JsonNode.DeepEquals(previous["spec"], item["spec"]))
+            generation++;
+        metadata["generation"] = generation;
+        item["kind"] ??= Kinds[resource];
+        var stamped = Stamp(item);
+        var stored = new Stored(resource, @namespace, name, stamped);
+        _objects[(resource, @namespace ?? "", name)] = stored;
+        Publish(type, stored);
+        return (JsonObject)stamped.DeepClone();
+    }
+
+    private JsonObject Stamp(JsonObject item)
+    {
+        var copy = (JsonObject)item.DeepClone();
+        copy["metadata"]!["resourceVersion"] = Interlocked.Increment(ref _version).ToString(CultureInfo.InvariantCulture);
+        return copy;
+    }
+
+    private void Publish(string type, Stored stored)
+    {
+        var change = new Change(long.Parse(stored.Object["metadata"]!["resourceVersion"]!.GetValue<string>(), CultureInfo.InvariantCulture), type, stored);
+        _changes.Add(change);
+        foreach (var watcher in _watchers)
+            watcher.Writer.TryWrite(change);
+    }
+
+    private static JsonNode? MergePatch(JsonNode? target, JsonNode? patch)
+    {
+        if (patch is not JsonObject patchObject)
+            return patch?.DeepClone();
+        var result = target as JsonObject ?? new JsonObject();
+        foreach (var (key, value) in patchObject)
+        {
+            if (value is null)
+                result.Remove(key);
+            else
+                result[key] = MergePatch(result[key]?.DeepClone(), value);
+        }
+        return result;
+    }
+
+    private static JsonObject StatusObject(int code, string reason, string message, string status = "Failure") => new()
+    {
+        ["kind"] = "Status",
+        ["apiVersion"] = "v1",
+        ["metadata"] = new JsonObject(),
+        ["status"] = status,
+        ["message"] = message,
+        ["reason"] = reason,
+        ["code"] = code,
+    };
+
+    private static Task StatusAsync(HttpContext context, int code, string reason, string message, string status = "Failure") =>
+        JsonAsync(context, code, StatusObject(code, reason, message, status));
+
+    private static async Task JsonAsync(HttpContext context, int status, JsonObject body)
+    {
+        context.Response.StatusCode = status;
+        context.Response.ContentType = "application/json";
+        await context.Response.Body.WriteAsync(Encoding.UTF8.GetBytes(body.ToJsonString()));
+    }
+
+    private sealed record Route(string ApiVersion, string Resource, string? Namespace, string? Name)
+    {
+        public static Route? Parse(string path)
+        {
+            var parts = path.Trim('/').Split('/');
+            int rest;
+            string apiVersion;
+            if (parts.Length >= 3 && parts[0] == "api" && parts[1] == "v1")
+            {
+                apiVersion = "v1";
+                rest = 2;
+            }
+            else if (parts.Length >= 4 && parts[0] == "apis")
+            {
+                apiVersion = $"{parts[1]}/{parts[2]}";
+                rest = 3;
+            }
+            else
+            {
+                return null;
+            }
+            var tail = parts[rest..];
+            Route? route = tail switch
+            {
+                ["namespaces"] => new Route(apiVersion, "namespaces", null, null),
+                ["namespaces", var name] => new Route(apiVersion, "namespaces", null, name),
+                ["namespaces", var ns, var resource] => new Route(apiVersion, resource, ns, null),
+                ["namespaces", var ns, var resource, var name, ..] => new Route(apiVersion, resource, ns, name),
+                [var resource] => new Route(apiVersion, resource, null, null),
+                [var resource, var name] => new Route(apiVersion, resource, null, name),
+                _ => null,
+            };
+            return route is not null && Kinds.ContainsKey(route.Resource) ? route : null;
+        }
+    }
+
+    /// <summary>Equality-based label selectors: <c>a=b</c>, <c>a==b</c>, <c>a!=b</c>, <c>a</c>, <c>!a</c>, comma-joined.</summary>
+    private sealed record LabelSelector(IReadOnlyList<Func<JsonObject?, bool>> Requirements)
+    {
+        public static LabelSelector Parse(string? text)
+        {
+            var requirements = new List<Func<JsonObject?, bool>>();
+            foreach (var term in (text ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+            {
+                if (term.Contains("!=", StringComparison.Ordinal))
+                {
+                    var (key, value) = Split(term, "!=");
+                    requirements.Add(labels => labels?[key]?.GetValue<string>() != value);
+                }
+                else if (term.Contains('='))
+                {
+                    var (key, value) = Split(term.Replace("==", "=", StringComparison.Ordinal), "=");
+                    requirements.Add(labels => labels?[key]?.GetValue<string>() == value);
+                }
+                else if (term.StartsWith('!'))
+                {
+                    requirements.Add(labels => labels?.ContainsKey(term[1..]) != true);
+                }
+                else
+                {
+                    requirements.Add(labels => labels?.ContainsKey(term) == true);
+                }
+            }
+            return new LabelSelector(requirements);
+        }
+
+        public bool Matches(JsonObject item) => Requirements.All(r => r(item["metadata"]?["labels"] as JsonObject));
+
+        private static (string Key, string Value) Split(string term, string separator)
+        {
+            var index = term.IndexOf(separator, StringComparison.Ordinal);
+            return (term[..index], term[(index + separator.Length)..]);
+        }
+    }
+}

@@ -81,4 +81,32 @@ public sealed record InjectionPlan(
     IReadOnlyList<string> Warnings)
 {
     public const string FilesVolumeName = "configinjector-files";
+
+    /// <summary>
+    /// The plan without anything delivered through the managed Secret, for when the Secret cannot be written and
+    /// the policy admits the pod anyway: plain settings stay, the marker lists only what was delivered.
+    /// </summary>
+    public InjectionPlan WithoutManagedSecret(string warning)
+    {
+        if (Secret is null)
+            return this;
+        var dropped = Secret.Sources.Values
+            .Select(s => References.ReferenceParser.Parse(s.Ref))
+            .Zip(Secret.Sources.Values, (parsed, source) => parsed.IsOk ? (parsed.Value! with { Version = source.Version }).ToString() : source.Ref)
+            .ToHashSet(StringComparer.Ordinal);
+        var marker = string.Join(",", InjectedAnnotation.Split(',', StringSplitOptions.RemoveEmptyEntries).Where(r => !dropped.Contains(r)));
+        return this with
+        {
+            Env = [.. Env.Where(e => e.Var.ValueFrom?.SecretKeyRef?.Name != Secret.Name)],
+            FileMounts = [],
+            FileItems = [],
+            Secret = null,
+            InjectedAnnotation = marker,
+            Warnings = [.. Warnings, warning],
+        };
+    }
+
+    /// <summary>The strictest <c>onBackendError</c> among the policies that allowed this plan's refs.</summary>
+    public BackendErrorMode StrictestOnBackendError =>
+        Decisions.Where(d => d.Allowed).Select(d => d.OnBackendError).DefaultIfEmpty(BackendErrorMode.Deny).Min();
 }

@@ -53,11 +53,23 @@ public sealed class AdmissionHandler(
 
         var plan = completed.Value;
         if (plan.Secret is not null && !input.DryRun)
-            await store.ApplyAsync(ManagedSecretFactory.Create(plan.Secret), cancellationToken);
+        {
+            try
+            {
+                await store.ApplyAsync(ManagedSecretFactory.Create(plan.Secret), cancellationToken);
+            }
+            catch (ManagedSecretException e)
+            {
+                // A Secret that cannot be written is a backend error like any other: the policy decides.
+                if (plan.StrictestOnBackendError == BackendErrorMode.Deny)
+                    return Deny(input, [$"managed Secret {plan.Secret.Name}: {e.Message}"], warnings2, false, prepared.Value);
+                plan = plan.WithoutManagedSecret($"managed Secret {plan.Secret.Name}: {e.Message}; secret values not injected (onBackendError: {plan.StrictestOnBackendError})");
+            }
+        }
 
         var patch = PatchSerializer.ToJsonBytes(PatchBuilder.Build(input.Pod, plan));
         audit.Write(input, prepared.Value.Subject, plan.Decisions, "allowed", null);
-        return AdmissionVerdict.Injected(patch, warnings2);
+        return AdmissionVerdict.Injected(patch, parsed.Warnings.Concat(plan.Warnings).Distinct().ToList());
     }
 
     private AdmissionVerdict Deny(AdmissionInput input, IReadOnlyList<string> errors, List<string> warnings, bool policyDenied, PreparedInjection? prepared)

@@ -11,7 +11,8 @@ public static class ServeCommand
         var urls = new Option<string[]>("--urls") { Description = $"HTTPS addresses to listen on (default {ServeSettings.DefaultUrl})", AllowMultipleArgumentsPerToken = true };
         var cert = new Option<string?>("--tls-cert") { Description = "PEM serving certificate (default: a dev certificate under webhook-certs/dev/)" };
         var key = new Option<string?>("--tls-key") { Description = "PEM private key of --tls-cert" };
-        var command = new Command("serve", "Run the mutating admission webhook over HTTPS.") { urls, cert, key };
+        var kubeconfig = new Option<string?>("--kubeconfig") { Description = "kubeconfig file (default: KUBECONFIG, then the in-cluster service account; with none, an in-process Secret store)" };
+        var command = new Command("serve", "Run the mutating admission webhook over HTTPS, and in a cluster the sync worker.") { urls, cert, key, kubeconfig };
         common.AddTo(command);
         command.SetAction(async (parse, cancellationToken) =>
         {
@@ -22,6 +23,7 @@ public static class ServeCommand
                 PoliciesFolder = parse.GetValue(common.Policies),
                 CertFile = parse.GetValue(cert),
                 KeyFile = parse.GetValue(key),
+                Kubeconfig = parse.GetValue(kubeconfig),
             };
             await using var app = WebhookHost.Build(settings);
             await app.RunAsync(cancellationToken);

@@ -68,8 +68,9 @@ public static class ConfigFileReader
         var webhook = root.Mapping("webhook");
         var maxBytes = webhook?.Long("maxRequestBytes", InjectorConfig.DefaultMaxRequestBytes, 1024, 64L * 1024 * 1024) ?? InjectorConfig.DefaultMaxRequestBytes;
         webhook?.RejectUnknown();
+        var sync = Sync.SyncSettings.Read(root.Mapping("sync"));
         root.RejectUnknown();
-        return new InjectorConfig(backends, ttl, maxBytes, file);
+        return new InjectorConfig(backends, ttl, maxBytes, sync, file);
     }
 
     private static ConfigNode LoadRoot(string text, string file)

@@ -11,6 +11,8 @@ public sealed record ServeSettings
     public string? PoliciesFolder { get; init; }
     public string? CertFile { get; init; }
     public string? KeyFile { get; init; }
+    public string? Kubeconfig { get; init; }
+    public Sync.LeaseIdentity? LeaseIdentity { get; init; }
     public string WorkingDirectory { get; init; } = Directory.GetCurrentDirectory();
     public TimeProvider Time { get; init; } = TimeProvider.System;
 }

@@ -2,9 +2,11 @@ using ConfigInjector.Admission;
 using ConfigInjector.Backends;
 using ConfigInjector.Configuration;
 using ConfigInjector.Core.Planning;
+using ConfigInjector.Kubernetes;
 using ConfigInjector.ManagedSecrets;
 using ConfigInjector.Observability;
 using ConfigInjector.Policies;
+using ConfigInjector.Sync;
 using ConfigInjector.Tls;
 using Prometheus;
 
@@ -16,6 +18,8 @@ namespace ConfigInjector.Hosting;
 /// </summary>
 public static partial class WebhookHost
 {
+    private sealed record ClusterDescription(string Text);
+
     /// <param name="customize">Lets tests and the benchmark add logging providers or extra endpoints before the host is built.</param>
     public static WebApplication Build(ServeSettings settings, Action<WebApplicationBuilder>? customize = null, Action<WebApplication>? mapExtra = null)
     {
@@ -44,9 +48,7 @@ public static partial class WebhookHost
             sp.GetRequiredService<SecretReader>(), settings.Time, config.CacheTtl, sp.GetRequiredService<InjectorMetrics>()));
         builder.Services.AddSingleton<IReadOnlyDictionary<string, BackendInfo>>(
             config.Backends.ToDictionary(b => b.Name, b => new BackendInfo(b.Name, b.Sensitive)));
-        builder.Services.AddSingleton<InProcessManagedSecretStore>();
-        builder.Services.AddSingleton<IManagedSecretStore>(sp => sp.GetRequiredService<InProcessManagedSecretStore>());
-        builder.Services.AddSingleton<INamespaceOptIn, NoNamespaceOptIn>();
+        AddClusterOrInProcess(builder.Services, settings, config);
         builder.Services.AddSingleton<AuditLog>();
         builder.Services.AddSingleton<AdmissionHandler>();
         builder.Services.AddSingleton(sp => new AdmissionEndpoint(
@@ -67,6 +69,7 @@ public static partial class WebhookHost
         });
 
         var app = builder.Build();
+        LogCluster(app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("ConfigInjector"), app.Services.GetRequiredService<ClusterDescription>().Text);
         // Resolve the backends and policies now, so a bad config fails the start instead of the first admission.
         app.Services.GetRequiredService<IReadOnlyDictionary<string, ISecretBackend>>();
         app.Services.GetRequiredService<IPolicySource>();
@@ -80,6 +83,34 @@ public static partial class WebhookHost
         app.MapMetrics("/metrics", app.Services.GetRequiredService<InjectorMetrics>().Registry);
         mapExtra?.Invoke(app);
         return app;
+    }
+
+    /// <summary>With a cluster: managed Secrets through the API, namespace labels, and the leader-elected sync worker. Without: the in-process store.</summary>
+    private static void AddClusterOrInProcess(IServiceCollection services, ServeSettings settings, InjectorConfig config)
+    {
+        var (client, description) = KubernetesConnection.Create(settings.Kubeconfig);
+        services.AddSingleton(new ClusterDescription(description));
+        if (client is null)
+        {
+            services.AddSingleton<InProcessManagedSecretStore>();
+            services.AddSingleton<IManagedSecretStore>(sp => sp.GetRequiredService<InProcessManagedSecretStore>());
+            services.AddSingleton<INamespaceOptIn, NoNamespaceOptIn>();
+            return;
+        }
+        var lease = settings.LeaseIdentity ?? LeaseIdentity.FromEnvironment();
+        services.AddSingleton(client);
+        services.AddSingleton(lease);
+        services.AddSingleton(config.Sync);
+        services.AddSingleton<IManagedSecretStore, KubernetesManagedSecretStore>();
+        services.AddSingleton<INamespaceOptIn, NamespaceLabelOptIn>();
+        services.AddSingleton(sp => new EventRecorder(client, settings.Time, lease.Identity, sp.GetRequiredService<ILogger<EventRecorder>>()));
+        services.AddSingleton(_ => new BackendLimiter(config.Sync.BackendReadsPerSecond));
+        services.AddSingleton<WorkloadRestarter>();
+        services.AddSingleton<RotationPass>();
+        services.AddSingleton<ManagedSecretCollector>();
+        services.AddSingleton<MissedInjectionScanner>();
+        services.AddSingleton<SyncWorker>();
+        services.AddHostedService(sp => sp.GetRequiredService<SyncWorker>());
     }
 
     private static string ResolvePoliciesFolder(ServeSettings settings)
@@ -105,6 +136,9 @@ public static partial class WebhookHost
         return new CertificateSource(
             Path.GetFullPath(settings.CertFile, settings.WorkingDirectory), Path.GetFullPath(settings.KeyFile, settings.WorkingDirectory), settings.Time, log);
     }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Kubernetes: {Cluster}")]
+    private static partial void LogCluster(ILogger logger, string cluster);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "created a self-signed dev certificate in {Folder} (trust its ca.crt)")]
     private static partial void LogDevCertificateCreated(ILogger logger, string folder);

@@ -18,6 +18,12 @@ public sealed class InjectorMetrics
         PolicyDenials = factory.CreateCounter("configinjector_policy_denials_total", "Refs denied because no SecretPolicy allows them.");
         CacheHits = factory.CreateCounter("configinjector_cache_hits_total", "Secret reads answered from the cache.");
         CacheMisses = factory.CreateCounter("configinjector_cache_misses_total", "Secret reads that went to a backend (coalesced callers count once).");
+        Rotations = factory.CreateCounter("configinjector_rotations_total", "Managed Secret re-resolutions by result (updated, unchanged, error).", "result");
+        Restarts = factory.CreateCounter("configinjector_restarts_total", "Workload rollout restarts by result (started, completed, timed_out, not_possible).", "result");
+        MissedInjections = factory.CreateCounter("configinjector_missed_injections_total", "Opted-in pods found running without injection.");
+        MissedInjectionsNow = factory.CreateGauge("configinjector_missed_injections", "Opted-in pods without injection at the last scan.");
+        ManagedSecrets = factory.CreateGauge("configinjector_managed_secrets", "Managed Secrets the sync worker knows.");
+        Leader = factory.CreateGauge("configinjector_sync_leader", "1 while this replica holds the sync worker's lease.");
     }
 
     public CollectorRegistry Registry { get; }
@@ -28,4 +34,10 @@ public sealed class InjectorMetrics
     public Counter PolicyDenials { get; }
     public Counter CacheHits { get; }
     public Counter CacheMisses { get; }
+    public Counter Rotations { get; }
+    public Counter Restarts { get; }
+    public Counter MissedInjections { get; }
+    public Gauge MissedInjectionsNow { get; }
+    public Gauge ManagedSecrets { get; }
+    public Gauge Leader { get; }
 }

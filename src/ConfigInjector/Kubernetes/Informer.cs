@@ -1,0 +1,133 @@
+using System.Collections.Concurrent;
+using System.Net;
+using k8s;
+using k8s.Autorest;
+using k8s.Models;
+
+namespace ConfigInjector.Kubernetes;
+
+/// <summary>
+/// A cache of one kind of object kept current the way client-go's informers do: list, then watch from the list's
+/// resourceVersion (bookmarks keep it fresh), relist on 410 Gone, reconnect with jitter when the watch ends.
+/// </summary>
+public sealed partial class Informer<T>(
+    string name,
+    Func<CancellationToken, Task<(IEnumerable<T> Items, string? ResourceVersion)>> list,
+    Func<string, Action<Exception>, CancellationToken, IAsyncEnumerable<(WatchEventType, T)>> watch,
+    TimeProvider time,
+    ILogger log)
+    where T : IKubernetesObject<V1ObjectMeta>
+{
+    private readonly ConcurrentDictionary<string, T> _store = new(StringComparer.Ordinal);
+    private readonly TaskCompletionSource _synced = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private int _relists;
+    private int _reconnects;
+
+    /// <summary>Raised for every add, change or delete (the object as last seen), to feed a work queue.</summary>
+    public event Action<WatchEventType, T>? Changed;
+
+    public IReadOnlyCollection<T> Items => [.. _store.Values];
+    public int Relists => _relists;
+    public int Reconnects => _reconnects;
+
+    public Task WaitForSyncAsync(CancellationToken cancellationToken) => _synced.Task.WaitAsync(cancellationToken);
+
+    public T? Get(string? @namespace, string objectName) => _store.GetValueOrDefault(Key(@namespace, objectName));
+
+    public async Task RunAsync(CancellationToken cancellationToken)
+    {
+        string? resourceVersion = null;
+        var failures = 0;
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            try
+            {
+                if (resourceVersion is null)
+                    resourceVersion = await RelistAsync(cancellationToken);
+
+                Exception? watchError = null;
+                await foreach (var (type, item) in watch(resourceVersion!, e => watchError = e, cancellationToken))
+                {
+                    resourceVersion = item.Metadata?.ResourceVersion ?? resourceVersion;
+                    Apply(type, item);
+                }
+                if (watchError is KubernetesException { Status.Code: 410 })
+                {
+                    LogExpired(log, name);
+                    resourceVersion = null;
+                }
+                failures = 0;
+                Interlocked.Increment(ref _reconnects);
+            }
+            catch (HttpOperationException e) when (e.Response?.StatusCode == HttpStatusCode.Gone)
+            {
+                resourceVersion = null;
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception e) when (e is HttpOperationException or HttpRequestException or IOException or KubernetesException)
+            {
+                failures++;
+                LogWatchFailed(log, name, e.Message.Split('\n')[0]);
+            }
+
+            try
+            {
+                await Task.Delay(Backoff(failures), time, cancellationToken);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+        }
+    }
+
+    private async Task<string?> RelistAsync(CancellationToken cancellationToken)
+    {
+        var (listed, version) = await list(cancellationToken);
+        var fresh = listed.ToDictionary(i => Key(i.Metadata.NamespaceProperty, i.Metadata.Name), StringComparer.Ordinal);
+        foreach (var gone in _store.Keys.Where(k => !fresh.ContainsKey(k)).ToList())
+        {
+            if (_store.TryRemove(gone, out var removed))
+                Changed?.Invoke(WatchEventType.Deleted, removed);
+        }
+        foreach (var (key, item) in fresh)
+        {
+            _store[key] = item;
+            Changed?.Invoke(WatchEventType.Modified, item);
+        }
+        Interlocked.Increment(ref _relists);
+        _synced.TrySetResult();
+        return version;
+    }
+
+    private void Apply(WatchEventType type, T item)
+    {
+        var key = Key(item.Metadata.NamespaceProperty, item.Metadata.Name);
+        switch (type)
+        {
+            case WatchEventType.Added or WatchEventType.Modified:
+                _store[key] = item;
+                Changed?.Invoke(type, item);
+                break;
+            case WatchEventType.Deleted:
+                _store.TryRemove(key, out _);
+                Changed?.Invoke(type, item);
+                break;
+        }
+    }
+
+    // Jittered so a fleet of replicas does not reconnect in lockstep after an API server restart.
+    private static TimeSpan Backoff(int failures) =>
+        TimeSpan.FromMilliseconds(Math.Min(30_000, 200 * Math.Pow(2, Math.Min(failures, 8))) * (0.5 + Random.Shared.NextDouble()));
+
+    private static string Key(string? @namespace, string objectName) => $"{@namespace}/{objectName}";
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "{Informer}: watch expired (410), relisting")]
+    private static partial void LogExpired(ILogger logger, string informer);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "{Informer}: watch failed, retrying: {Reason}")]
+    private static partial void LogWatchFailed(ILogger logger, string informer, string reason);
+}

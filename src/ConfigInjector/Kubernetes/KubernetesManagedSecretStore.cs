@@ -1,0 +1,90 @@
+using ConfigInjector.Core.Planning;
+using ConfigInjector.ManagedSecrets;
+using k8s;
+using k8s.Autorest;
+using k8s.Models;
+
+namespace ConfigInjector.Kubernetes;
+
+/// <summary>
+/// Managed Secrets through the Kubernetes API: create, or on 409 read, compare and reuse or update (guarded by
+/// resourceVersion, retried on conflict). A Secret with the same name that ConfigInjector does not manage is never touched.
+/// </summary>
+public sealed partial class KubernetesManagedSecretStore(IKubernetes client, ILogger<KubernetesManagedSecretStore> log) : IManagedSecretStore
+{
+    private const int Attempts = 4;
+
+    public async Task ApplyAsync(V1Secret secret, CancellationToken cancellationToken)
+    {
+        var ns = secret.Metadata.NamespaceProperty;
+        var name = secret.Metadata.Name;
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                await client.CoreV1.CreateNamespacedSecretAsync(secret, ns, cancellationToken: cancellationToken);
+                LogCreated(log, ns, name, secret.Data?.Count ?? 0);
+                return;
+            }
+            catch (HttpOperationException e) when (KubernetesErrors.IsConflict(e))
+            {
+                // Exists already: another pod of the same ReplicaSet, or a retry of this admission.
+            }
+            catch (HttpOperationException e)
+            {
+                throw new ManagedSecretException(KubernetesErrors.Describe(e, "create", "secrets", ns));
+            }
+
+            try
+            {
+                var existing = await client.CoreV1.ReadNamespacedSecretAsync(name, ns, cancellationToken: cancellationToken);
+                if (!ManagedSecretFactory.IsManaged(existing))
+                    throw new ManagedSecretException($"Secret {ns}/{name} exists and is not managed by config-injector; refusing to change it");
+                var merged = Merge(existing, secret);
+                if (merged is null)
+                    return;
+                await client.CoreV1.ReplaceNamespacedSecretAsync(merged, name, ns, cancellationToken: cancellationToken);
+                LogUpdated(log, ns, name);
+                return;
+            }
+            catch (HttpOperationException e) when ((KubernetesErrors.IsConflict(e) || KubernetesErrors.IsNotFound(e)) && attempt < Attempts)
+            {
+                // Changed or deleted between our read and write: start over from a fresh read.
+            }
+            catch (HttpOperationException e)
+            {
+                throw new ManagedSecretException(KubernetesErrors.Describe(e, "update", "secrets", ns));
+            }
+        }
+    }
+
+    /// <summary>The existing Secret updated to the wanted content and owners, or null when it already matches.</summary>
+    public static V1Secret? Merge(V1Secret existing, V1Secret wanted)
+    {
+        var owners = (existing.Metadata.OwnerReferences ?? []).ToList();
+        foreach (var owner in wanted.Metadata.OwnerReferences ?? [])
+        {
+            if (!owners.Any(o => o.Uid == owner.Uid))
+                owners.Add(owner);
+        }
+        var sameData = SameData(existing.Data, wanted.Data);
+        var sameAnnotations = wanted.Metadata.Annotations?.All(a => existing.Metadata.Annotations?.TryGetValue(a.Key, out var v) == true && v == a.Value) ?? true;
+        if (sameData && sameAnnotations && owners.Count == (existing.Metadata.OwnerReferences?.Count ?? 0))
+            return null;
+        existing.Data = wanted.Data;
+        existing.Metadata.Annotations ??= new Dictionary<string, string>();
+        foreach (var (key, value) in wanted.Metadata.Annotations ?? new Dictionary<string, string>())
+            existing.Metadata.Annotations[key] = value;
+        existing.Metadata.OwnerReferences = owners.Count == 0 ? null : owners;
+        return existing;
+    }
+
+    public static bool SameData(IDictionary<string, byte[]>? a, IDictionary<string, byte[]>? b) =>
+        (a?.Count ?? 0) == (b?.Count ?? 0) && (a ?? new Dictionary<string, byte[]>()).All(kv => b!.TryGetValue(kv.Key, out var other) && other.AsSpan().SequenceEqual(kv.Value));
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "managed Secret {Namespace}/{Name} created ({Keys} keys)")]
+    private static partial void LogCreated(ILogger logger, string @namespace, string name, int keys);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "managed Secret {Namespace}/{Name} updated")]
+    private static partial void LogUpdated(ILogger logger, string @namespace, string name);
+}

@@ -1,0 +1,35 @@
+using System.Collections.Concurrent;
+using ConfigInjector.Admission;
+using ConfigInjector.Core.Annotations;
+using k8s;
+
+namespace ConfigInjector.Kubernetes;
+
+/// <summary>Reads a namespace's <c>configinjector.io/injection=enabled</c> label, cached briefly so admissions do not each call the API.</summary>
+public sealed partial class NamespaceLabelOptIn(IKubernetes client, TimeProvider time, ILogger<NamespaceLabelOptIn> log) : INamespaceOptIn
+{
+    private static readonly TimeSpan Ttl = TimeSpan.FromSeconds(30);
+    private readonly ConcurrentDictionary<string, (bool OptedIn, DateTimeOffset At)> _cache = new();
+
+    public async ValueTask<bool> IsOptedInAsync(string @namespace, CancellationToken cancellationToken)
+    {
+        if (_cache.TryGetValue(@namespace, out var cached) && time.GetUtcNow() - cached.At < Ttl)
+            return cached.OptedIn;
+        try
+        {
+            var ns = await client.CoreV1.ReadNamespaceAsync(@namespace, cancellationToken: cancellationToken);
+            var optedIn = ns.Metadata?.Labels?.TryGetValue(AnnotationKeys.NamespaceInjectionLabel, out var value) == true && value == "enabled";
+            _cache[@namespace] = (optedIn, time.GetUtcNow());
+            return optedIn;
+        }
+        catch (k8s.Autorest.HttpOperationException e)
+        {
+            // Without the label we cannot tell; the pod's own annotation still opts it in.
+            LogUnreadable(log, KubernetesErrors.Describe(e, "get", "namespaces", null));
+            return cached.OptedIn;
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "namespace labels not readable: {Reason}")]
+    private static partial void LogUnreadable(ILogger logger, string reason);
+}

@@ -1,0 +1,59 @@
+using ConfigInjector.Core.Annotations;
+using ConfigInjector.Core.Planning;
+using ConfigInjector.Kubernetes;
+using k8s;
+using k8s.Autorest;
+using k8s.Models;
+
+namespace ConfigInjector.Sync;
+
+/// <summary>
+/// Managed Secrets without an owner — those of bare pods, which had no UID at admission — are adopted by the pods
+/// that use them, so Kubernetes garbage-collects them with the pod; one that no pod uses after a grace period is
+/// deleted. Only Secrets labelled as managed are ever touched.
+/// </summary>
+public sealed partial class ManagedSecretCollector(IKubernetes client, SyncSettings settings, TimeProvider time, ILogger<ManagedSecretCollector> log)
+{
+    public async Task<(int Adopted, int Deleted)> CollectAsync(IReadOnlyCollection<V1Secret> secrets, CancellationToken cancellationToken)
+    {
+        var adopted = 0;
+        var deleted = 0;
+        var podsByNamespace = new Dictionary<string, IList<V1Pod>>(StringComparer.Ordinal);
+        foreach (var secret in secrets.Where(s => ManagedSecretFactory.IsManaged(s) && (s.Metadata.OwnerReferences?.Count ?? 0) == 0))
+        {
+            var ns = secret.Metadata.NamespaceProperty;
+            if (!podsByNamespace.TryGetValue(ns, out var pods))
+                podsByNamespace[ns] = pods = (await client.CoreV1.ListNamespacedPodAsync(ns, cancellationToken: cancellationToken)).Items;
+            var users = pods.Where(p => p.Metadata.Annotations?.TryGetValue(AnnotationKeys.ManagedSecret, out var name) == true && name == secret.Metadata.Name).ToList();
+            cancellationToken.ThrowIfCancellationRequested();
+            try
+            {
+                if (users.Count > 0)
+                {
+                    secret.Metadata.OwnerReferences = [.. users.Select(p => new V1OwnerReference { ApiVersion = "v1", Kind = "Pod", Name = p.Metadata.Name, Uid = p.Metadata.Uid })];
+                    await client.CoreV1.ReplaceNamespacedSecretAsync(secret, secret.Metadata.Name, ns, cancellationToken: cancellationToken);
+                    adopted++;
+                    LogAdopted(log, ns, secret.Metadata.Name, users[0].Metadata.Name);
+                }
+                else if (time.GetUtcNow() - (secret.Metadata.CreationTimestamp ?? time.GetUtcNow().UtcDateTime) > settings.AdoptionGracePeriod)
+                {
+                    var preconditions = new V1DeleteOptions { Preconditions = new V1Preconditions { ResourceVersion = secret.Metadata.ResourceVersion, Uid = secret.Metadata.Uid } };
+                    await client.CoreV1.DeleteNamespacedSecretAsync(secret.Metadata.Name, ns, preconditions, cancellationToken: cancellationToken);
+                    deleted++;
+                    LogDeleted(log, ns, secret.Metadata.Name);
+                }
+            }
+            catch (HttpOperationException e) when (KubernetesErrors.IsConflict(e) || KubernetesErrors.IsNotFound(e))
+            {
+                // Changed or gone since the informer saw it: the next pass looks again.
+            }
+        }
+        return (adopted, deleted);
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "managed Secret {Namespace}/{Name} adopted by pod {Pod}")]
+    private static partial void LogAdopted(ILogger logger, string @namespace, string name, string pod);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "managed Secret {Namespace}/{Name} deleted: no pod uses it")]
+    private static partial void LogDeleted(ILogger logger, string @namespace, string name);
+}

@@ -1,0 +1,51 @@
+using ConfigInjector.Admission;
+using ConfigInjector.Core.Annotations;
+using ConfigInjector.Core.Planning;
+using ConfigInjector.Kubernetes;
+using ConfigInjector.Observability;
+using k8s;
+
+namespace ConfigInjector.Sync;
+
+/// <summary>
+/// Finds pods that opted in (annotation or namespace label) but carry no <c>configinjector.io/injected</c> marker —
+/// admitted while the webhook was down under <c>failurePolicy: Ignore</c>, or created before their policy — and
+/// reports each once with an Event on the pod and a metric, so nothing escapes silently.
+/// </summary>
+public sealed partial class MissedInjectionScanner(IKubernetes client, INamespaceOptIn namespaces, EventRecorder events, InjectorMetrics metrics, ILogger<MissedInjectionScanner> log)
+{
+    private readonly HashSet<string> _reported = [];
+
+    public async Task<int> ScanAsync(CancellationToken cancellationToken)
+    {
+        var missed = 0;
+        string? next = null;
+        do
+        {
+            var page = await client.CoreV1.ListPodForAllNamespacesAsync(limit: 500, continueParameter: next, cancellationToken: cancellationToken);
+            foreach (var pod in page.Items)
+            {
+                if (pod.Status?.Phase is "Succeeded" or "Failed" || pod.Metadata.DeletionTimestamp is not null)
+                    continue;
+                var request = AnnotationParser.Parse(pod.Metadata.Annotations?.AsReadOnly()).Request;
+                if (!OptInRules.ShouldInject(request, await namespaces.IsOptedInAsync(pod.Metadata.NamespaceProperty, cancellationToken)))
+                    continue;
+                missed++;
+                if (!_reported.Add(pod.Metadata.Uid ?? $"{pod.Metadata.NamespaceProperty}/{pod.Metadata.Name}"))
+                    continue;
+                metrics.MissedInjections.Inc();
+                LogMissed(log, pod.Metadata.NamespaceProperty, pod.Metadata.Name);
+                await events.RecordAsync(EventRecorder.Reference("v1", "Pod", pod.Metadata), "Warning", "NotInjected",
+                    "this pod opted in to ConfigInjector but was admitted without injection (webhook unavailable, or the pod predates its policy); recreate it",
+                    cancellationToken);
+            }
+            next = page.Metadata?.ContinueProperty;
+        }
+        while (!string.IsNullOrEmpty(next));
+        metrics.MissedInjectionsNow.Set(missed);
+        return missed;
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "pod {Namespace}/{Name} opted in but was not injected")]
+    private static partial void LogMissed(ILogger logger, string @namespace, string name);
+}

@@ -1,0 +1,120 @@
+using System.Text;
+using ConfigInjector.Backends;
+using ConfigInjector.Core.Planning;
+using ConfigInjector.Core.Annotations;
+using ConfigInjector.Core.References;
+using ConfigInjector.Core.Rotation;
+using ConfigInjector.Core.Secrets;
+using ConfigInjector.Kubernetes;
+using ConfigInjector.Observability;
+using k8s;
+using k8s.Autorest;
+using k8s.Models;
+
+namespace ConfigInjector.Sync;
+
+/// <summary>
+/// One rotation pass over the managed Secrets that are due: one fresh backend read per unique location (rate-limited
+/// per backend, bypassing the admission cache), then per Secret a resourceVersion-guarded update when a value or
+/// version changed, an Event, and a paced restart of its workloads when an env-delivered value changed.
+/// </summary>
+public sealed partial class RotationPass(
+    IKubernetes client,
+    SecretReader reader,
+    BackendLimiter limiter,
+    EventRecorder events,
+    WorkloadRestarter restarter,
+    InjectorMetrics metrics,
+    ILogger<RotationPass> log)
+{
+    private const int UpdateAttempts = 4;
+    private static readonly TimeSpan RetryAfterFailure = TimeSpan.FromSeconds(30);
+
+    public int BackendReads { get; private set; }
+
+    public async Task<IReadOnlyList<ReconcileResult>> RunAsync(IReadOnlyList<V1Secret> due, CancellationToken cancellationToken)
+    {
+        var work = due.Select(s => (Secret: s, Sources: ManagedSecretFactory.ReadSources(s))).Where(w => w.Sources is not null).ToList();
+        var locations = work.SelectMany(w => RotationPlanner.Locations(w.Sources!)).Distinct().ToList();
+        BackendReads += locations.Count;
+        var reads = (await Task.WhenAll(locations.Select(l => limiter.RunAsync(l.Backend, () => reader.ReadAsync(l, cancellationToken), cancellationToken))))
+            .ToDictionary(r => r.Location);
+
+        var results = new List<ReconcileResult>(work.Count);
+        await Parallel.ForEachAsync(work, new ParallelOptions { MaxDegreeOfParallelism = 8, CancellationToken = cancellationToken }, async (item, token) =>
+        {
+            var result = await ReconcileAsync(item.Secret, reads, token);
+            lock (results)
+                results.Add(result);
+        });
+        return results;
+    }
+
+    private async Task<ReconcileResult> ReconcileAsync(V1Secret secret, IReadOnlyDictionary<SecretLocation, SecretRead> reads, CancellationToken cancellationToken)
+    {
+        var ns = secret.Metadata.NamespaceProperty;
+        var name = secret.Metadata.Name;
+        var rotation = ManagedSecretFactory.ReadRotation(secret);
+        for (var attempt = 1; ; attempt++)
+        {
+            var outcome = RotationPlanner.Plan(Strings(secret.Data), ManagedSecretFactory.ReadSources(secret)!, reads);
+            if (outcome.Failures.Count > 0)
+            {
+                metrics.Rotations.WithLabels("error").Inc();
+                LogBackendFailures(log, ns, name, string.Join("; ", outcome.Failures));
+                await events.RecordAsync(EventRecorder.Reference("v1", "Secret", secret.Metadata), "Warning", "BackendError",
+                    $"kept the last-known-good values: {string.Join("; ", outcome.Failures)}", cancellationToken);
+            }
+            if (!outcome.Changed)
+            {
+                if (outcome.Failures.Count == 0)
+                    metrics.Rotations.WithLabels("unchanged").Inc();
+                return new ReconcileResult(ns, name, outcome.Failures.Count > 0 ? ReconcileStatus.Failed : ReconcileStatus.Unchanged,
+                    outcome.Failures.Count > 0 ? string.Join("; ", outcome.Failures) : null,
+                    outcome.Failures.Count > 0 && RetryAfterFailure < rotation.Interval ? RetryAfterFailure : rotation.Interval);
+            }
+
+            // Leadership can end at any await: a cancelled token stops the write before it is sent.
+            cancellationToken.ThrowIfCancellationRequested();
+            secret.Data = outcome.Data.ToDictionary(d => d.Key, d => Encoding.UTF8.GetBytes(d.Value));
+            secret.Metadata.Annotations[ManagedSecretFactory.SourcesAnnotation] = ManagedSecretFactory.SerializeSources(outcome.Sources);
+            try
+            {
+                await client.CoreV1.ReplaceNamespacedSecretAsync(secret, name, ns, cancellationToken: cancellationToken);
+            }
+            catch (HttpOperationException e) when (KubernetesErrors.IsConflict(e) && attempt < UpdateAttempts)
+            {
+                // Someone else wrote it since our read (an admission, another leader): re-plan from the fresh object.
+                secret = await client.CoreV1.ReadNamespacedSecretAsync(name, ns, cancellationToken: cancellationToken);
+                continue;
+            }
+            catch (HttpOperationException e)
+            {
+                metrics.Rotations.WithLabels("error").Inc();
+                var reason = KubernetesErrors.Describe(e, "update", "secrets", ns);
+                LogUpdateFailed(log, ns, name, reason);
+                return new ReconcileResult(ns, name, ReconcileStatus.Failed, reason, RetryAfterFailure);
+            }
+
+            metrics.Rotations.WithLabels("updated").Inc();
+            var changes = string.Join(", ", outcome.ChangedKeys.Select(k => $"{k} <- {outcome.Sources[k].Ref}@{outcome.Sources[k].Version}"));
+            LogRotated(log, ns, name, changes);
+            await events.RecordAsync(EventRecorder.Reference("v1", "Secret", secret.Metadata), "Normal", "Rotated", $"updated {changes}", cancellationToken);
+            if (outcome.EnvChanged && rotation.OnChange == RotationMode.Restart)
+                await restarter.EnqueueAsync(secret, cancellationToken);
+            return new ReconcileResult(ns, name, ReconcileStatus.Updated, null, rotation.Interval);
+        }
+    }
+
+    private static Dictionary<string, string> Strings(IDictionary<string, byte[]>? data) =>
+        data?.ToDictionary(d => d.Key, d => Encoding.UTF8.GetString(d.Value), StringComparer.Ordinal) ?? [];
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "rotated managed Secret {Namespace}/{Name}: {Changes}")]
+    private static partial void LogRotated(ILogger logger, string @namespace, string name, string changes);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "managed Secret {Namespace}/{Name}: kept last-known-good values: {Failures}")]
+    private static partial void LogBackendFailures(ILogger logger, string @namespace, string name, string failures);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "managed Secret {Namespace}/{Name} not updated: {Reason}")]
+    private static partial void LogUpdateFailed(ILogger logger, string @namespace, string name, string reason);
+}

@@ -1,0 +1,199 @@
+using ConfigInjector.Core.Planning;
+using ConfigInjector.Observability;
+using k8s;
+using k8s.LeaderElection;
+using k8s.LeaderElection.ResourceLock;
+using k8s.Models;
+
+namespace ConfigInjector.Sync;
+
+/// <summary>
+/// The sync worker: every replica runs it, but only the holder of the <c>coordination.k8s.io</c> Lease does any
+/// work (leader election as client-go does it). While leading it keeps an informer over managed Secrets, rotates
+/// those that are due, paces restarts, adopts and collects orphans and reports missed injections. Losing the lease
+/// cancels the leader's token at once, so no write follows; a new leader starts with every Secret due, so a pass
+/// interrupted by a crash is finished.
+/// </summary>
+public sealed partial class SyncWorker(
+    IKubernetes client,
+    RotationPass rotation,
+    WorkloadRestarter restarter,
+    ManagedSecretCollector collector,
+    MissedInjectionScanner scanner,
+    SyncSettings settings,
+    LeaseIdentity lease,
+    TimeProvider time,
+    InjectorMetrics metrics,
+    ILogger<SyncWorker> log) : BackgroundService
+{
+    public const string LeaseName = "config-injector-sync";
+
+    private volatile bool _leading;
+
+    public bool IsLeader => _leading;
+
+    public int Passes { get; private set; }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var leaseLock = new LeaseLock(client, lease.Namespace, LeaseName, lease.Identity);
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            using var elector = new LeaderElector(new LeaderElectionConfig(leaseLock)
+            {
+                LeaseDuration = settings.LeaseDuration,
+                RenewDeadline = settings.RenewDeadline,
+                RetryPeriod = settings.RetryPeriod,
+            });
+            CancellationTokenSource? leading = null;
+            Task? work = null;
+            elector.OnStartedLeading += () =>
+            {
+                leading = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
+                _leading = true;
+                metrics.Leader.Set(1);
+                LogLeading(log, lease.Identity);
+                work = Task.Run(() => LeadAsync(leading.Token), CancellationToken.None);
+            };
+            elector.OnStoppedLeading += () =>
+            {
+                _leading = false;
+                metrics.Leader.Set(0);
+                leading?.Cancel();
+                LogStopped(log, lease.Identity);
+            };
+            try
+            {
+                await elector.RunUntilLeadershipLostAsync(stoppingToken);
+            }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+            }
+            catch (Exception e) when (e is k8s.Autorest.HttpOperationException or HttpRequestException)
+            {
+                LogElectionFailed(log, e.Message.Split('\n')[0]);
+            }
+            _leading = false;
+            metrics.Leader.Set(0);
+            if (leading is not null)
+                await leading.CancelAsync();
+            if (work is not null)
+                await work;
+            leading?.Dispose();
+            if (!stoppingToken.IsCancellationRequested)
+                await Delay(settings.RetryPeriod, stoppingToken);
+        }
+    }
+
+    private async Task LeadAsync(CancellationToken token)
+    {
+        var informer = new Kubernetes.Informer<V1Secret>(
+            "managed secrets",
+            async ct =>
+            {
+                var list = await client.CoreV1.ListSecretForAllNamespacesAsync(labelSelector: ManagedSecretFactory.ManagedBySelector, cancellationToken: ct);
+                return (list.Items, list.Metadata?.ResourceVersion);
+            },
+            (resourceVersion, onError, ct) => client.CoreV1.WatchListSecretForAllNamespacesAsync(
+                allowWatchBookmarks: true, labelSelector: ManagedSecretFactory.ManagedBySelector, resourceVersion: resourceVersion, onError: onError, cancellationToken: ct),
+            time,
+            log);
+        var due = new Dictionary<string, DateTimeOffset>(StringComparer.Ordinal);
+        var synced = false;
+        informer.Changed += (type, secret) =>
+        {
+            var key = $"{secret.Metadata.NamespaceProperty}/{secret.Metadata.Name}";
+            lock (due)
+            {
+                if (type == WatchEventType.Deleted)
+                    due.Remove(key);
+                else if (!due.ContainsKey(key))
+                    due[key] = synced ? time.GetUtcNow() + ManagedSecretFactory.ReadRotation(secret).Interval : time.GetUtcNow();
+            }
+        };
+        var informerTask = informer.RunAsync(token);
+        try
+        {
+            await informer.WaitForSyncAsync(token);
+            lock (due)
+                synced = true;
+            var nextScan = time.GetUtcNow();
+            var nextCollect = time.GetUtcNow();
+            while (!token.IsCancellationRequested)
+            {
+                var now = time.GetUtcNow();
+                metrics.ManagedSecrets.Set(informer.Items.Count);
+                List<V1Secret> ready;
+                lock (due)
+                    ready = [.. informer.Items.Where(s => due.TryGetValue($"{s.Metadata.NamespaceProperty}/{s.Metadata.Name}", out var at) && at <= now)];
+                if (ready.Count > 0)
+                {
+                    var results = await rotation.RunAsync(ready, token);
+                    Passes++;
+                    lock (due)
+                    {
+                        foreach (var result in results)
+                            due[$"{result.Namespace}/{result.Name}"] = now + Jitter(result.RequeueAfter);
+                    }
+                }
+                await restarter.PumpAsync(token);
+                if (now >= nextCollect)
+                {
+                    await collector.CollectAsync(informer.Items, token);
+                    nextCollect = now + TimeSpan.FromMinutes(1);
+                }
+                if (now >= nextScan)
+                {
+                    await scanner.ScanAsync(token);
+                    nextScan = now + settings.MissedInjectionScanInterval;
+                }
+                await Delay(settings.Tick, token);
+            }
+        }
+        catch (OperationCanceledException) when (token.IsCancellationRequested)
+        {
+        }
+        catch (Exception e) when (e is k8s.Autorest.HttpOperationException or HttpRequestException)
+        {
+            LogPassFailed(log, e.Message.Split('\n')[0]);
+        }
+        finally
+        {
+            await informerTask.ContinueWith(_ => { }, TaskScheduler.Default);
+        }
+    }
+
+    // ±10% so Secrets created together do not all come due in the same tick forever.
+    private static TimeSpan Jitter(TimeSpan interval) => interval * (0.9 + Random.Shared.NextDouble() * 0.2);
+
+    private async Task Delay(TimeSpan delay, CancellationToken token)
+    {
+        try
+        {
+            await Task.Delay(delay, time, token);
+        }
+        catch (OperationCanceledException)
+        {
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "{Identity} leads the sync worker")]
+    private static partial void LogLeading(ILogger logger, string identity);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "{Identity} stopped leading the sync worker")]
+    private static partial void LogStopped(ILogger logger, string identity);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "leader election failed, retrying: {Reason}")]
+    private static partial void LogElectionFailed(ILogger logger, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "sync pass stopped, the next leader term retries: {Reason}")]
+    private static partial void LogPassFailed(ILogger logger, string reason);
+}
+
+/// <summary>Where the Lease lives and who holds it (DESIGN.md §8: POD_NAMESPACE, POD_NAME else the host name).</summary>
+public sealed record LeaseIdentity(string Namespace, string Identity)
+{
+    public static LeaseIdentity FromEnvironment() => new(
+        Environment.GetEnvironmentVariable("POD_NAMESPACE") is { Length: > 0 } ns ? ns : "default",
+        Environment.GetEnvironmentVariable("POD_NAME") is { Length: > 0 } name ? name : Environment.MachineName);
+}

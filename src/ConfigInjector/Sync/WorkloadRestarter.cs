@@ -1,0 +1,193 @@
+using System.Globalization;
+using System.Text.Json.Nodes;
+using ConfigInjector.Kubernetes;
+using ConfigInjector.Observability;
+using k8s;
+using k8s.Autorest;
+using k8s.Models;
+
+namespace ConfigInjector.Sync;
+
+/// <summary>A Deployment, StatefulSet or DaemonSet to roll.</summary>
+public sealed record Workload(string Kind, string Namespace, string Name)
+{
+    public override string ToString() => $"{Kind} {Namespace}/{Name}";
+}
+
+/// <summary>
+/// Rolls the workloads that consume a rotated env value the way <c>kubectl rollout restart</c> does (a
+/// <c>kubectl.kubernetes.io/restartedAt</c> annotation on the pod template), at most <c>maxConcurrentRestarts</c>
+/// at a time: a slot frees when the rollout has finished (or timed out).
+/// </summary>
+public sealed partial class WorkloadRestarter(IKubernetes client, EventRecorder events, SyncSettings settings, TimeProvider time, InjectorMetrics metrics, ILogger<WorkloadRestarter> log)
+{
+    public const string RestartedAtAnnotation = "kubectl.kubernetes.io/restartedAt";
+
+    private readonly Lock _lock = new();
+    private readonly List<Workload> _pending = [];
+    private readonly Dictionary<Workload, DateTimeOffset> _running = [];
+    private readonly HashSet<Workload> _again = [];
+
+    public int Running
+    {
+        get
+        {
+            lock (_lock)
+                return _running.Count;
+        }
+    }
+
+    public int Pending
+    {
+        get
+        {
+            lock (_lock)
+                return _pending.Count;
+        }
+    }
+
+    /// <summary>Queues the workloads that own a managed Secret (through their ReplicaSet for a Deployment).</summary>
+    public async Task EnqueueAsync(V1Secret secret, CancellationToken cancellationToken)
+    {
+        foreach (var owner in secret.Metadata.OwnerReferences ?? [])
+        {
+            var workload = await ResolveAsync(secret.Metadata.NamespaceProperty, owner, cancellationToken);
+            if (workload is null)
+            {
+                metrics.Restarts.WithLabels("not_possible").Inc();
+                continue;
+            }
+            lock (_lock)
+            {
+                if (_running.ContainsKey(workload))
+                    _again.Add(workload);
+                else if (!_pending.Contains(workload))
+                    _pending.Add(workload);
+            }
+        }
+    }
+
+    /// <summary>Frees the slots of finished rollouts and starts pending ones; called on every worker tick.</summary>
+    public async Task PumpAsync(CancellationToken cancellationToken)
+    {
+        List<(Workload Workload, DateTimeOffset Started)> running;
+        lock (_lock)
+            running = [.. _running.Select(r => (r.Key, r.Value))];
+        foreach (var (workload, started) in running)
+        {
+            var finished = await IsRolledOutAsync(workload, cancellationToken);
+            var timedOut = !finished && time.GetUtcNow() - started > settings.RestartTimeout;
+            if (!finished && !timedOut)
+                continue;
+            metrics.Restarts.WithLabels(finished ? "completed" : "timed_out").Inc();
+            if (timedOut)
+                LogTimedOut(log, workload.ToString());
+            lock (_lock)
+            {
+                _running.Remove(workload);
+                if (_again.Remove(workload))
+                    _pending.Add(workload);
+            }
+        }
+
+        while (true)
+        {
+            Workload next;
+            lock (_lock)
+            {
+                if (_running.Count >= settings.MaxConcurrentRestarts || _pending.Count == 0)
+                    return;
+                next = _pending[0];
+                _pending.RemoveAt(0);
+                _running[next] = time.GetUtcNow();
+            }
+            await RestartAsync(next, cancellationToken);
+        }
+    }
+
+    private async Task RestartAsync(Workload workload, CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        var stamp = time.GetUtcNow().UtcDateTime.ToString("yyyy-MM-ddTHH:mm:ssZ", CultureInfo.InvariantCulture);
+        var body = new JsonObject { ["spec"] = new JsonObject { ["template"] = new JsonObject { ["metadata"] = new JsonObject { ["annotations"] = new JsonObject { [RestartedAtAnnotation] = stamp } } } } };
+        var patch = new V1Patch(body.ToJsonString(), V1Patch.PatchType.MergePatch);
+        try
+        {
+            V1ObjectMeta metadata = workload.Kind switch
+            {
+                "Deployment" => (await client.AppsV1.PatchNamespacedDeploymentAsync(patch, workload.Name, workload.Namespace, cancellationToken: cancellationToken)).Metadata,
+                "StatefulSet" => (await client.AppsV1.PatchNamespacedStatefulSetAsync(patch, workload.Name, workload.Namespace, cancellationToken: cancellationToken)).Metadata,
+                _ => (await client.AppsV1.PatchNamespacedDaemonSetAsync(patch, workload.Name, workload.Namespace, cancellationToken: cancellationToken)).Metadata,
+            };
+            metrics.Restarts.WithLabels("started").Inc();
+            LogRestarted(log, workload.ToString());
+            await events.RecordAsync(EventRecorder.Reference("apps/v1", workload.Kind, metadata), "Normal", "RolloutRestart",
+                "restarted because a secret it reads as an env var was rotated", cancellationToken);
+        }
+        catch (HttpOperationException e)
+        {
+            LogRestartFailed(log, workload.ToString(), KubernetesErrors.Describe(e, "patch", workload.Kind.ToLowerInvariant() + "s", workload.Namespace));
+            lock (_lock)
+                _running.Remove(workload);
+        }
+    }
+
+    private async Task<bool> IsRolledOutAsync(Workload workload, CancellationToken cancellationToken)
+    {
+        try
+        {
+            switch (workload.Kind)
+            {
+                case "Deployment":
+                    var d = await client.AppsV1.ReadNamespacedDeploymentAsync(workload.Name, workload.Namespace, cancellationToken: cancellationToken);
+                    var want = d.Spec?.Replicas ?? 1;
+                    return d.Status?.ObservedGeneration >= d.Metadata.Generation && d.Status.UpdatedReplicas == want && d.Status.AvailableReplicas == want && (d.Status.Replicas ?? want) == want;
+                case "StatefulSet":
+                    var s = await client.AppsV1.ReadNamespacedStatefulSetAsync(workload.Name, workload.Namespace, cancellationToken: cancellationToken);
+                    var replicas = s.Spec?.Replicas ?? 1;
+                    return s.Status?.ObservedGeneration >= s.Metadata.Generation && s.Status.UpdatedReplicas == replicas && s.Status.ReadyReplicas == replicas;
+                default:
+                    var ds = await client.AppsV1.ReadNamespacedDaemonSetAsync(workload.Name, workload.Namespace, cancellationToken: cancellationToken);
+                    return ds.Status?.ObservedGeneration >= ds.Metadata.Generation && ds.Status.UpdatedNumberScheduled == ds.Status.DesiredNumberScheduled && ds.Status.NumberAvailable == ds.Status.DesiredNumberScheduled;
+            }
+        }
+        catch (HttpOperationException e) when (KubernetesErrors.IsNotFound(e))
+        {
+            return true;
+        }
+    }
+
+    private async Task<Workload?> ResolveAsync(string ns, V1OwnerReference owner, CancellationToken cancellationToken)
+    {
+        switch (owner.Kind)
+        {
+            case "Deployment" or "StatefulSet" or "DaemonSet":
+                return new Workload(owner.Kind, ns, owner.Name);
+            case "ReplicaSet":
+                try
+                {
+                    var replicaSet = await client.AppsV1.ReadNamespacedReplicaSetAsync(owner.Name, ns, cancellationToken: cancellationToken);
+                    var controller = replicaSet.Metadata.OwnerReferences?.FirstOrDefault(o => o.Controller == true && o.Kind == "Deployment");
+                    return controller is null ? null : new Workload("Deployment", ns, controller.Name);
+                }
+                catch (HttpOperationException e) when (KubernetesErrors.IsNotFound(e))
+                {
+                    return null;
+                }
+            default:
+                // A bare pod (or a Job's pod) cannot be rolled; say so where its owner will look.
+                await events.RecordAsync(new V1ObjectReference { ApiVersion = owner.ApiVersion, Kind = owner.Kind, Name = owner.Name, NamespaceProperty = ns, Uid = owner.Uid },
+                    "Warning", "RestartNeeded", "a secret this object reads as an env var was rotated; recreate it to pick up the new value", cancellationToken);
+                return null;
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "rollout restart of {Workload}")]
+    private static partial void LogRestarted(ILogger logger, string workload);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "rollout restart of {Workload} failed: {Reason}")]
+    private static partial void LogRestartFailed(ILogger logger, string workload, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "rollout of {Workload} did not finish in time; freeing its slot")]
+    private static partial void LogTimedOut(ILogger logger, string workload);
+}

@@ -34,6 +34,9 @@ public sealed class WebhookServer : IAsyncDisposable
     public IServiceProvider Services => _app.Services;
     public InProcessManagedSecretStore Secrets => _app.Services.GetRequiredService<InProcessManagedSecretStore>();
 
+    /// <summary>Stops the replica as a crash would look to the others: no more lease renewals.</summary>
+    public Task StopAsync() => _app.StopAsync();
+
     /// <param name="prepare">Edits the scratch directory (config, secrets, policies) before the host starts.</param>
     public static async Task<WebhookServer> StartAsync(Action<string>? prepare = null, Func<ServeSettings, ServeSettings>? settings = null, Action<WebApplication>? mapExtra = null)
     {

@@ -19,8 +19,9 @@ public sealed partial class ManagedSecretCollector(IKubernetes client, SyncSetti
         var adopted = 0;
         var deleted = 0;
         var podsByNamespace = new Dictionary<string, IList<V1Pod>>(StringComparer.Ordinal);
-        foreach (var secret in secrets.Where(s => ManagedSecretFactory.IsManaged(s) && (s.Metadata.OwnerReferences?.Count ?? 0) == 0))
+        foreach (var cached in secrets.Where(s => ManagedSecretFactory.IsManaged(s) && (s.Metadata.OwnerReferences?.Count ?? 0) == 0))
         {
+            var secret = RotationPass.Copy(cached);
             var ns = secret.Metadata.NamespaceProperty;
             if (!podsByNamespace.TryGetValue(ns, out var pods))
                 podsByNamespace[ns] = pods = (await client.CoreV1.ListNamespacedPodAsync(ns, cancellationToken: cancellationToken)).Items;

@@ -52,6 +52,8 @@ public sealed partial class RotationPass(
 
     private async Task<ReconcileResult> ReconcileAsync(V1Secret secret, IReadOnlyDictionary<SecretLocation, SecretRead> reads, CancellationToken cancellationToken)
     {
+        // The informer's copy must stay what the API server has: a failed write must not look like a done one.
+        secret = Copy(secret);
         var ns = secret.Metadata.NamespaceProperty;
         var name = secret.Metadata.Name;
         var rotation = ManagedSecretFactory.ReadRotation(secret);
@@ -93,7 +95,7 @@ public sealed partial class RotationPass(
                 metrics.Rotations.WithLabels("error").Inc();
                 var reason = KubernetesErrors.Describe(e, "update", "secrets", ns);
                 LogUpdateFailed(log, ns, name, reason);
-                return new ReconcileResult(ns, name, ReconcileStatus.Failed, reason, RetryAfterFailure);
+                return new ReconcileResult(ns, name, ReconcileStatus.Failed, reason, RetryAfterFailure < rotation.Interval ? RetryAfterFailure : rotation.Interval);
             }
 
             metrics.Rotations.WithLabels("updated").Inc();
@@ -105,6 +107,8 @@ public sealed partial class RotationPass(
             return new ReconcileResult(ns, name, ReconcileStatus.Updated, null, rotation.Interval);
         }
     }
+
+    public static V1Secret Copy(V1Secret secret) => KubernetesJson.Deserialize<V1Secret>(KubernetesJson.Serialize(secret));
 
     private static Dictionary<string, string> Strings(IDictionary<string, byte[]>? data) =>
         data?.ToDictionary(d => d.Key, d => Encoding.UTF8.GetString(d.Value), StringComparer.Ordinal) ?? [];

@@ -140,7 +140,7 @@ public sealed partial class SyncWorker(
                 if (now >= nextCollect)
                 {
                     await collector.CollectAsync(informer.Items, token);
-                    nextCollect = now + TimeSpan.FromMinutes(1);
+                    nextCollect = now + settings.MissedInjectionScanInterval;
                 }
                 if (now >= nextScan)
                 {

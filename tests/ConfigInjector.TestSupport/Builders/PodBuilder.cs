@@ -63,6 +63,17 @@ public sealed class PodBuilder
         return this;
     }
 
+    public PodBuilder WithOwner(V1OwnerReference owner)
+    {
+        _pod.Metadata.OwnerReferences = [owner];
+        if (string.IsNullOrEmpty(_pod.Metadata.Name))
+        {
+            _pod.Metadata.Name = null;
+            _pod.Metadata.GenerateName = owner.Name + "-";
+        }
+        return this;
+    }
+
     public PodBuilder OwnedByReplicaSet(string name)
     {
         _pod.Metadata.OwnerReferences = [new V1OwnerReference { ApiVersion = "apps/v1", Kind = "ReplicaSet", Name = name, Uid = Guid.NewGuid().ToString(), BlockOwnerDeletion = true, Controller = true }];

@@ -1,0 +1,90 @@
+using ConfigInjector.Sync;
+using ConfigInjector.TestSupport.Builders;
+using ConfigInjector.TestSupport.Fakes;
+using k8s.Models;
+
+namespace ConfigInjector.TestSupport;
+
+/// <summary>
+/// A cluster as far as ConfigInjector can tell: the fake kube-apiserver and the Vault fake, and webhook replicas
+/// (each with its own sync worker) configured through a kubeconfig and config/injector.yaml, with a 1s rotation interval.
+/// </summary>
+public sealed class ClusterEnvironment : IAsyncDisposable
+{
+    private readonly List<WebhookServer> _replicas = [];
+
+    private ClusterEnvironment(KubeApiFake api, VaultFake vault)
+    {
+        Api = api;
+        Vault = vault;
+    }
+
+    public KubeApiFake Api { get; }
+    public VaultFake Vault { get; }
+
+    public static async Task<ClusterEnvironment> StartAsync()
+    {
+        var vault = await VaultFake.StartAsync();
+        vault.EnableKv("secret", 2);
+        vault.Put("secret/shop/db", new Dictionary<string, string> { ["password"] = "cluster-only-password-v1", ["user"] = "shop" });
+        vault.Put("secret/shop/tls", new Dictionary<string, string> { ["ca"] = "cluster-only-ca-v1" });
+        return new ClusterEnvironment(await KubeApiFake.StartAsync(), vault);
+    }
+
+    public async Task<WebhookServer> StartReplicaAsync(string identity = "replica-a", int maxConcurrentRestarts = 5, string onBackendError = "deny")
+    {
+        var server = await WebhookServer.StartAsync(workDir =>
+        {
+            Directory.CreateDirectory(Path.Combine(workDir, "config"));
+            File.WriteAllText(Path.Combine(workDir, "config", "token"), VaultFake.RootToken);
+            File.WriteAllText(Path.Combine(workDir, "config", "injector.yaml"), $$"""
+                backends:
+                  - name: vault-prod
+                    type: vault
+                    address: {{Vault.Address}}
+                    caFile: {{Vault.CaFile}}
+                    retry: { attempts: 1 }
+                    auth: { token: { file: token } }
+                cache: { ttl: 1s }
+                sync:
+                  tick: 100ms
+                  maxConcurrentRestarts: {{maxConcurrentRestarts}}
+                  backendReadsPerSecond: 1000
+                  missedInjectionScanInterval: 1s
+                  adoptionGracePeriod: 2s
+                  leaseDuration: 3s
+                  renewDeadline: 2s
+                  retryPeriod: 500ms
+                """);
+            File.WriteAllText(Path.Combine(workDir, "examples", "policies", "shop.yaml"), $$"""
+                apiVersion: configinjector.io/v1alpha1
+                kind: SecretPolicy
+                metadata: { name: shop }
+                spec:
+                  subjects: { namespaces: [shop] }
+                  rules:
+                    - backend: vault-prod
+                      paths: ["secret/shop/**"]
+                  rotation: { interval: 1s, onChange: restart }
+                  onBackendError: {{onBackendError}}
+                """);
+        }, settings: s => s with { Kubeconfig = Api.WriteKubeconfig(s.WorkingDirectory), LeaseIdentity = new LeaseIdentity("config-injector", identity) });
+        _replicas.Add(server);
+        return server;
+    }
+
+    /// <summary>A pod of the given ReplicaSet, as the ReplicaSet controller sends it to admission.</summary>
+    public static PodBuilder PodOf((string Name, string Uid) replicaSet) =>
+        PodBuilder.Injected("").InNamespace("shop").WithOwner(new V1OwnerReference
+        {
+            ApiVersion = "apps/v1", Kind = "ReplicaSet", Name = replicaSet.Name, Uid = replicaSet.Uid, Controller = true, BlockOwnerDeletion = true,
+        });
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var replica in _replicas)
+            await replica.DisposeAsync();
+        await Api.DisposeAsync();
+        await Vault.DisposeAsync();
+    }
+}

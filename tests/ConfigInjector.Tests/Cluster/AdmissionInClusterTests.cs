@@ -1,0 +1,120 @@
+using ConfigInjector.TestSupport;
+using ConfigInjector.TestSupport.Builders;
+using ConfigInjector.TestSupport.Fakes;
+
+namespace ConfigInjector.Tests.Cluster;
+
+/// <summary>The webhook's writes against the fake kube-apiserver: what is created, reused, refused and reported.</summary>
+public sealed class AdmissionInClusterTests : IAsyncLifetime
+{
+    private ClusterEnvironment _cluster = null!;
+
+    public async Task InitializeAsync() => _cluster = await ClusterEnvironment.StartAsync();
+
+    public async Task DisposeAsync() => await _cluster.DisposeAsync();
+
+    private static PodBuilder Pod((string, string) rs) => ClusterEnvironment.PodOf(rs).WithAnnotation("configinjector.io/secret.DB_PASSWORD", "vault-prod:secret/shop/db#password");
+
+    [Fact]
+    public async Task Pods_of_one_replicaset_share_one_secret_without_rewriting_it()
+    {
+        var server = await _cluster.StartReplicaAsync();
+        var rs = _cluster.Api.AddDeployment("shop", "web");
+
+        for (var i = 0; i < 3; i++)
+            Assert.True((await server.ReviewPodAsync(Pod(rs), "shop")).Allowed);
+
+        Assert.Single(_cluster.Api.All("secrets", "shop"));
+        Assert.Equal(3, _cluster.Api.Count("POST secrets"));
+        Assert.Equal(0, _cluster.Api.Count("PUT secrets"));
+    }
+
+    [Fact]
+    public async Task Dry_run_and_denied_pods_create_nothing()
+    {
+        var server = await _cluster.StartReplicaAsync();
+        var rs = _cluster.Api.AddDeployment("shop", "web");
+
+        var dry = await server.ReviewPodAsync(Pod(rs), "shop", dryRun: true);
+        var denied = await server.ReviewPodAsync(ClusterEnvironment.PodOf(rs).WithAnnotation("configinjector.io/secret.X", "vault-prod:secret/other/db#password"), "shop");
+
+        Assert.True(dry.Allowed);
+        Assert.False(denied.Allowed);
+        Assert.Equal(0, _cluster.Api.Count("POST secrets"));
+        Assert.Empty(_cluster.Api.All("secrets"));
+    }
+
+    [Fact]
+    public async Task A_kubernetes_api_error_at_admission_follows_on_backend_error()
+    {
+        var server = await _cluster.StartReplicaAsync();
+        var rs = _cluster.Api.AddDeployment("shop", "web");
+        _cluster.Api.FailNext("POST", "secrets", 403, reason: "Forbidden");
+
+        var review = await server.ReviewPodAsync(Pod(rs), "shop");
+
+        Assert.False(review.Allowed);
+        Assert.Equal("configinjector: managed Secret configinjector-web-5d8f7c-" + review.Message!.Split("configinjector-web-5d8f7c-")[1].Split(':')[0]
+            + ": Kubernetes API 403: the service account may not create secrets in namespace shop (add it to the ClusterRole, see README \"RBAC\")", review.Message);
+    }
+
+    [Fact]
+    public async Task A_secret_of_the_same_name_that_we_do_not_manage_is_left_alone()
+    {
+        var server = await _cluster.StartReplicaAsync();
+        var rs = _cluster.Api.AddDeployment("shop", "web");
+        var first = await server.ReviewPodAsync(Pod(rs), "shop", dryRun: true);
+        var name = (string)PatchOracle.Apply(Pod(rs).ToJson(), first.Patch!)["metadata"]!["annotations"]!["configinjector.io/managed-secret"]!;
+        _cluster.Api.Put("secrets", new System.Text.Json.Nodes.JsonObject
+        {
+            ["apiVersion"] = "v1", ["kind"] = "Secret",
+            ["metadata"] = new System.Text.Json.Nodes.JsonObject { ["name"] = name, ["namespace"] = "shop" },
+            ["data"] = new System.Text.Json.Nodes.JsonObject { ["x"] = "eA==" },
+        });
+
+        var review = await server.ReviewPodAsync(Pod(rs), "shop");
+
+        Assert.False(review.Allowed);
+        Assert.Contains("exists and is not managed by config-injector; refusing to change it", review.Message, StringComparison.Ordinal);
+        Assert.Equal("eA==", _cluster.Api.Get("secrets", "shop", name)!["data"]!["x"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task An_opted_in_pod_without_the_marker_gets_an_event()
+    {
+        await _cluster.StartReplicaAsync();
+        _cluster.Api.Put("pods", new System.Text.Json.Nodes.JsonObject
+        {
+            ["apiVersion"] = "v1", ["kind"] = "Pod",
+            ["metadata"] = new System.Text.Json.Nodes.JsonObject
+            {
+                ["name"] = "escaped", ["namespace"] = "shop",
+                ["annotations"] = new System.Text.Json.Nodes.JsonObject { ["configinjector.io/inject"] = "true" },
+            },
+            ["spec"] = new System.Text.Json.Nodes.JsonObject { ["containers"] = new System.Text.Json.Nodes.JsonArray(new System.Text.Json.Nodes.JsonObject { ["name"] = "app", ["image"] = "app" }) },
+        });
+
+        await Eventually.TrueAsync(() => _cluster.Api.Events("NotInjected").Count > 0, "a NotInjected event");
+
+        var notInjected = Assert.Single(_cluster.Api.Events("NotInjected"));
+        Assert.Equal("escaped", notInjected["involvedObject"]!["name"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task A_bare_pods_secret_is_adopted_by_the_pod_and_an_unused_one_collected()
+    {
+        var server = await _cluster.StartReplicaAsync();
+        var bare = PodBuilder.Injected("bare-1").InNamespace("shop").WithAnnotation("configinjector.io/secret.DB_PASSWORD", "vault-prod:secret/shop/db#password");
+        var orphan = PodBuilder.Injected("never-created").InNamespace("shop").WithAnnotation("configinjector.io/secret.USER", "vault-prod:secret/shop/db#user");
+        var review = await server.ReviewPodAsync(bare, "shop");
+        await server.ReviewPodAsync(orphan, "shop");
+        var patched = PatchOracle.Apply(bare.ToJson(), review.Patch!);
+        var name = (string)patched["metadata"]!["annotations"]!["configinjector.io/managed-secret"]!;
+        // The API server stores the pod: now it has a UID the Secret can point at.
+        var stored = _cluster.Api.Put("pods", System.Text.Json.Nodes.JsonNode.Parse(patched.ToString())!.AsObject());
+
+        await Eventually.TrueAsync(() => _cluster.Api.Get("secrets", "shop", name)?["metadata"]?["ownerReferences"] is not null, "adoption by the pod");
+        await Eventually.TrueAsync(() => _cluster.Api.All("secrets", "shop").Count == 1, "the unused Secret to be collected", TimeSpan.FromSeconds(30));
+        Assert.Equal(stored["metadata"]!["uid"]!.GetValue<string>(), _cluster.Api.Get("secrets", "shop", name)!["metadata"]!["ownerReferences"]![0]!["uid"]!.GetValue<string>());
+    }
+}

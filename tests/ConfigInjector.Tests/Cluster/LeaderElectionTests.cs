@@ -1,0 +1,46 @@
+using ConfigInjector.Sync;
+using ConfigInjector.TestSupport;
+using ConfigInjector.TestSupport.Fakes;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace ConfigInjector.Tests.Cluster;
+
+/// <summary>Two replicas: one sync worker leads and writes; when it dies the other takes over within the lease duration.</summary>
+public sealed class LeaderElectionTests : IAsyncLifetime
+{
+    private ClusterEnvironment _cluster = null!;
+
+    public async Task InitializeAsync() => _cluster = await ClusterEnvironment.StartAsync();
+
+    public async Task DisposeAsync() => await _cluster.DisposeAsync();
+
+    [Fact]
+    public async Task Only_the_leader_writes_and_the_other_takes_over_when_it_dies()
+    {
+        var a = await _cluster.StartReplicaAsync("replica-a");
+        var b = await _cluster.StartReplicaAsync("replica-b");
+        var workerA = a.Services.GetRequiredService<SyncWorker>();
+        var workerB = b.Services.GetRequiredService<SyncWorker>();
+        await Eventually.TrueAsync(() => workerA.IsLeader || workerB.IsLeader, "a leader");
+        var (leader, follower, followerWorker) = workerA.IsLeader ? (a, b, workerB) : (b, a, workerA);
+        var leaderName = workerA.IsLeader ? "replica-a" : "replica-b";
+        Assert.False(followerWorker.IsLeader);
+
+        // Both replicas admit pods; only the leader's worker rotates.
+        var rs = _cluster.Api.AddDeployment("shop", "web");
+        await follower.ReviewPodAsync(ClusterEnvironment.PodOf(rs).WithAnnotation("configinjector.io/secret.DB_PASSWORD", "vault-prod:secret/shop/db#password"), "shop");
+        _cluster.Vault.Put("secret/shop/db", new Dictionary<string, string> { ["password"] = "cluster-only-password-v2", ["user"] = "shop" });
+        await Eventually.TrueAsync(() => _cluster.Api.Events("Rotated").Count > 0, "a rotation");
+        Assert.All(_cluster.Api.Events("Rotated"), e => Assert.Equal(leaderName, e["reportingInstance"]!.GetValue<string>()));
+        Assert.Equal(leaderName, _cluster.Api.Get("leases", "config-injector", SyncWorker.LeaseName)!["spec"]!["holderIdentity"]!.GetValue<string>());
+
+        await leader.StopAsync();
+        var stopped = DateTime.UtcNow;
+        await Eventually.TrueAsync(() => followerWorker.IsLeader, "the other replica to take over", TimeSpan.FromSeconds(15));
+        Assert.True(DateTime.UtcNow - stopped < TimeSpan.FromSeconds(3 + 2), "took over within the lease duration plus one retry period and a margin");
+
+        _cluster.Vault.Put("secret/shop/db", new Dictionary<string, string> { ["password"] = "cluster-only-password-v3", ["user"] = "shop" });
+        var followerName = leaderName == "replica-a" ? "replica-b" : "replica-a";
+        await Eventually.TrueAsync(() => _cluster.Api.Events("Rotated").Any(e => e["reportingInstance"]!.GetValue<string>() == followerName), "a rotation by the new leader");
+    }
+}

@@ -12,7 +12,8 @@ namespace ConfigInjector.Core.Planning;
 /// </summary>
 public static class InjectionCompleter
 {
-    private sealed record Wanted(string Name, SecretReference Ref, bool Plain);
+    /// <summary>One env var to deliver; <c>Ref</c> is null for a literal profile setting.</summary>
+    private sealed record Wanted(string Name, SecretReference? Ref, bool Plain);
 
     private sealed record Resolved(string Value, string Version);
 
@@ -32,6 +33,10 @@ public static class InjectionCompleter
         }
         if (request.SecretsFrom is { } from)
             annotationEnv.AddRange(state.ExpandSecretsFrom(from, request.SecretsPrefix, request.Env.Select(e => e.Name).ToHashSet()));
+        // Literal profile settings come last: everything the pod asked for itself wins.
+        var requested = annotationEnv.Select(a => a.Want.Name).ToHashSet(StringComparer.Ordinal);
+        annotationEnv.AddRange(prepared.ProfileEnv.Where(p => !requested.Contains(p.Name))
+            .Select(p => (new Wanted(p.Name, null, Plain: true), new Resolved(p.Value, "profile"))));
 
         var files = new List<(FileRequest File, Resolved Value)>();
         foreach (var file in request.Files)
@@ -53,7 +58,7 @@ public static class InjectionCompleter
         // Secret data keys: the env name where it is unique, else qualified by container; files under "file.".
         var keys = new SecretKeys();
         foreach (var (want, value) in annotationEnv.Where(a => !a.Want.Plain))
-            keys.Add(want.Name, want.Ref, value);
+            keys.Add(want.Name, want.Ref!, value);
         var inlineKeys = inline.Select(i => keys.Add(i.Inline.Name, i.Inline.Ref, i.Value)).ToList();
         foreach (var (file, value) in files)
             keys.Add("file." + file.Name, file.Ref, value);
@@ -134,7 +139,7 @@ public static class InjectionCompleter
     private sealed class State(PreparedInjection prepared, IReadOnlyDictionary<SecretLocation, SecretRead> reads)
     {
         public List<string> Errors { get; } = [];
-        public List<string> Warnings { get; } = [];
+        public List<string> Warnings { get; } = [.. prepared.Warnings];
         public HashSet<string> Used { get; } = [];
         public bool PolicyDenied { get; private set; }
 

@@ -16,7 +16,8 @@ public static class InjectionPreparer
         string podNamespace,
         InjectionRequest request,
         IReadOnlyList<SecretPolicy> policies,
-        IReadOnlyDictionary<string, BackendInfo> backends)
+        IReadOnlyDictionary<string, BackendInfo> backends,
+        IReadOnlyList<ConfigProfile>? profiles = null)
     {
         var errors = new List<string>();
         var warnings = new List<string>();
@@ -25,8 +26,8 @@ public static class InjectionPreparer
         var targets = SelectTargets(pod, request, errors);
         var inline = FindInlineRefs(pod, errors);
         CheckFilesMount(pod, request, targets, errors);
-        foreach (var profile in request.Profiles)
-            errors.Add($"{AnnotationKeys.Profiles}: ConfigProfile \"{profile}\" not found");
+        var (profileEnv, profileRequests) = ApplyProfiles(pod, podNamespace, request, profiles ?? [], errors, warnings);
+        request = request with { Env = [.. request.Env, .. profileRequests] };
 
         var explicitRefs = request.Env.Select(e => e.Ref)
             .Concat(request.Files.Select(f => f.Ref))
@@ -56,8 +57,54 @@ public static class InjectionPreparer
             return new StepOutcome<PreparedInjection>(null, errors, warnings, denied);
 
         var locations = decisions.Keys.Select(r => r.Location).Distinct().ToList();
-        var prepared = new PreparedInjection(subject, request, targets, inline, policies, decisions, locations, backends, warnings);
+        var prepared = new PreparedInjection(subject, request, targets, inline, profileEnv, policies, decisions, locations, backends, warnings);
         return new StepOutcome<PreparedInjection>(prepared, [], warnings);
+    }
+
+    /// <summary>
+    /// Profiles named by the annotation or selected by namespace and labels, in name order. What the pod's own
+    /// annotations set wins over a profile; between profiles the first by name wins, with a warning.
+    /// </summary>
+    private static (List<ProfileEnv> Env, List<EnvRequest> Secrets) ApplyProfiles(
+        V1Pod pod, string podNamespace, InjectionRequest request, IReadOnlyList<ConfigProfile> profiles, List<string> errors, List<string> warnings)
+    {
+        foreach (var missing in request.Profiles.Where(n => profiles.All(p => p.Name != n)))
+            errors.Add($"{AnnotationKeys.Profiles}: ConfigProfile \"{missing}\" not found (known: {string.Join(", ", profiles.Select(p => p.Name).Order())})");
+        var labels = pod.Metadata?.Labels?.AsReadOnly();
+        var applied = profiles
+            .Where(p => request.Profiles.Contains(p.Name) || p.Selector?.Matches(podNamespace, labels) == true)
+            .OrderBy(p => p.Name, StringComparer.Ordinal);
+
+        var taken = request.Env.ToDictionary(e => e.Name, e => e.Annotation, StringComparer.Ordinal);
+        var env = new List<ProfileEnv>();
+        var secrets = new List<EnvRequest>();
+        foreach (var profile in applied)
+        {
+            var source = $"ConfigProfile {profile.Name}";
+            foreach (var (name, value) in profile.Env.OrderBy(e => e.Key, StringComparer.Ordinal))
+            {
+                if (Take(taken, name, source, warnings))
+                    env.Add(new ProfileEnv(name, value, profile.Name));
+            }
+            foreach (var (name, reference) in profile.SecretEnv.OrderBy(e => e.Key, StringComparer.Ordinal))
+            {
+                if (Take(taken, name, source, warnings))
+                    secrets.Add(new EnvRequest(name, reference, EnvSource.Secret, source));
+            }
+        }
+        return (env, secrets);
+    }
+
+    private static bool Take(Dictionary<string, string> taken, string name, string source, List<string> warnings)
+    {
+        if (!taken.TryGetValue(name, out var owner))
+        {
+            taken[name] = source;
+            return true;
+        }
+        if (owner.StartsWith("ConfigProfile ", StringComparison.Ordinal))
+            warnings.Add($"{source} also sets {name}; {owner} wins");
+        return false;
     }
 
     private static List<TargetContainer> SelectTargets(V1Pod pod, InjectionRequest request, List<string> errors)

@@ -18,6 +18,9 @@ public sealed record TargetContainer(ContainerKind Kind, int Index, V1Container 
 /// <summary>What the admission knows about the configured backends, without talking to them.</summary>
 public sealed record BackendInfo(string Name, bool Sensitive);
 
+/// <summary>A literal env var from a ConfigProfile's <c>env</c>: the lowest precedence of all.</summary>
+public sealed record ProfileEnv(string Name, string Value, string Profile);
+
 /// <summary>An env var in a container whose value is <c>configinjector:&lt;ref&gt;</c>.</summary>
 public sealed record InlineEnvRequest(TargetContainer Container, int EnvIndex, string Name, SecretReference Ref);
 
@@ -27,6 +30,7 @@ public sealed record PreparedInjection(
     InjectionRequest Request,
     IReadOnlyList<TargetContainer> Targets,
     IReadOnlyList<InlineEnvRequest> Inline,
+    IReadOnlyList<ProfileEnv> ProfileEnv,
     IReadOnlyList<SecretPolicy> Policies,
     IReadOnlyDictionary<SecretReference, PolicyDecision> Decisions,
     IReadOnlyList<SecretLocation> Locations,

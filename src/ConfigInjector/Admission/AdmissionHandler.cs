@@ -40,7 +40,7 @@ public sealed class AdmissionHandler(
         if (parsed.Errors.Count > 0)
             return AdmissionVerdict.Deny(parsed.Errors, parsed.Warnings);
 
-        var prepared = InjectionPreparer.Prepare(input.Pod, input.Namespace, request, policies.Current, backends);
+        var prepared = InjectionPreparer.Prepare(input.Pod, input.Namespace, request, policies.Current, backends, policies.Profiles);
         var warningsSoFar = parsed.Warnings.Concat(prepared.Warnings).ToList();
         if (prepared.Value is null)
             return Deny(input, prepared.Errors, warningsSoFar, prepared.PolicyDenied, null);

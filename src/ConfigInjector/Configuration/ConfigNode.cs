@@ -94,6 +94,25 @@ public sealed class ConfigNode(string file, string path, YamlMappingNode node)
         return [.. sequence.Children.Cast<YamlScalarNode>().Select(c => c.Value ?? "")];
     }
 
+    /// <summary>A mapping of string to string, in file order; empty when absent.</summary>
+    public IReadOnlyList<(string Key, string Value, ConfigException Error)> StringMap(string key)
+    {
+        var value = Get(key);
+        if (value is null)
+            return [];
+        if (value is not YamlMappingNode mapping)
+            throw Error(value, key, "must be a mapping of name: value");
+        var entries = new List<(string, string, ConfigException)>();
+        foreach (var (k, v) in mapping.Children)
+        {
+            var name = (k as YamlScalarNode)?.Value ?? "";
+            if (v is not YamlScalarNode scalar)
+                throw Error(v, $"{key}.{name}", "must be a string");
+            entries.Add((name, scalar.Value ?? "", Error(v, $"{key}.{name}", "")));
+        }
+        return entries;
+    }
+
     /// <summary>An error about this node's own field, for cross-field rules checked by the caller.</summary>
     public ConfigException ErrorAt(string key, string message) => Error(Get(key) ?? node, key, message);
 

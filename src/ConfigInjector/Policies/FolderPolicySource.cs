@@ -6,6 +6,8 @@ namespace ConfigInjector.Policies;
 public interface IPolicySource
 {
     IReadOnlyList<SecretPolicy> Current { get; }
+
+    IReadOnlyList<ConfigProfile> Profiles { get; }
 }
 
 /// <summary>
@@ -19,6 +21,7 @@ public sealed partial class FolderPolicySource : IPolicySource, IDisposable
     private readonly ILogger<FolderPolicySource> _log;
     private readonly ITimer? _timer;
     private volatile IReadOnlyList<SecretPolicy> _current = [];
+    private volatile IReadOnlyList<ConfigProfile> _profiles = [];
     private string _fingerprint = "";
 
     public FolderPolicySource(string folder, TimeProvider time, ILogger<FolderPolicySource> log, bool watch = true)
@@ -32,6 +35,8 @@ public sealed partial class FolderPolicySource : IPolicySource, IDisposable
 
     public IReadOnlyList<SecretPolicy> Current => _current;
 
+    public IReadOnlyList<ConfigProfile> Profiles => _profiles;
+
     public IReadOnlyList<string> LastErrors { get; private set; } = [];
 
     public void Reload()
@@ -44,21 +49,26 @@ public sealed partial class FolderPolicySource : IPolicySource, IDisposable
                 return;
             _fingerprint = fingerprint;
 
-            var policies = new List<Core.Policies.SecretPolicy>();
+            var policies = new List<SecretPolicy>();
+            var profiles = new List<ConfigProfile>();
             var errors = new List<string>();
             foreach (var file in files)
             {
                 var result = PolicyDocumentReader.Parse(File.ReadAllText(file.FullName), Path.GetRelativePath(Directory.GetCurrentDirectory(), file.FullName));
                 policies.AddRange(result.Policies);
+                profiles.AddRange(result.Profiles);
                 errors.AddRange(result.Errors);
             }
             foreach (var duplicate in policies.GroupBy(p => p.Name).Where(g => g.Count() > 1))
                 errors.Add($"SecretPolicy {duplicate.Key} is defined {duplicate.Count()} times; all of them apply");
             foreach (var error in errors)
                 LogInvalid(_log, error);
+            foreach (var duplicate in profiles.GroupBy(p => p.Name).Where(g => g.Count() > 1))
+                errors.Add($"ConfigProfile {duplicate.Key} is defined {duplicate.Count()} times; the first by file name is used");
             LastErrors = errors;
             _current = policies;
-            LogLoaded(_log, policies.Count, _folder);
+            _profiles = [.. profiles.DistinctBy(p => p.Name)];
+            LogLoaded(_log, policies.Count, profiles.Count, _folder);
         }
     }
 
@@ -74,8 +84,8 @@ public sealed partial class FolderPolicySource : IPolicySource, IDisposable
             .OrderBy(f => f.Name, StringComparer.Ordinal)];
     }
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "loaded {Count} SecretPolicies from {Folder}")]
-    private static partial void LogLoaded(ILogger logger, int count, string folder);
+    [LoggerMessage(Level = LogLevel.Information, Message = "loaded {Policies} SecretPolicies and {Profiles} ConfigProfiles from {Folder}")]
+    private static partial void LogLoaded(ILogger logger, int policies, int profiles, string folder);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "ignored an invalid policy document: {Error}")]
     private static partial void LogInvalid(ILogger logger, string error);

@@ -2,13 +2,14 @@ using ConfigInjector.Configuration;
 using ConfigInjector.Core;
 using ConfigInjector.Core.Annotations;
 using ConfigInjector.Core.Policies;
+using ConfigInjector.Core.References;
 using YamlDotNet.Core;
 using YamlDotNet.RepresentationModel;
 
 namespace ConfigInjector.Policies;
 
 /// <summary>What a policy folder or file held: the valid policies, and one line per document that was ignored and why.</summary>
-public sealed record PolicyLoadResult(IReadOnlyList<SecretPolicy> Policies, IReadOnlyList<string> Errors);
+public sealed record PolicyLoadResult(IReadOnlyList<SecretPolicy> Policies, IReadOnlyList<ConfigProfile> Profiles, IReadOnlyList<string> Errors);
 
 /// <summary>
 /// Reads SecretPolicy documents (configinjector.io/v1alpha1) from YAML. An invalid document is reported with
@@ -21,6 +22,7 @@ public static class PolicyDocumentReader
     public static PolicyLoadResult Parse(string text, string file)
     {
         var policies = new List<SecretPolicy>();
+        var profiles = new List<ConfigProfile>();
         var errors = new List<string>();
         var stream = new YamlStream();
         try
@@ -29,7 +31,7 @@ public static class PolicyDocumentReader
         }
         catch (YamlException e)
         {
-            return new PolicyLoadResult([], [$"{file}:{e.Start.Line}:{e.Start.Column}: not valid YAML"]);
+            return new PolicyLoadResult([], [], [$"{file}:{e.Start.Line}:{e.Start.Column}: not valid YAML"]);
         }
 
         foreach (var document in stream.Documents)
@@ -41,19 +43,25 @@ public static class PolicyDocumentReader
             }
             try
             {
-                var policy = ReadObject(new ConfigNode(file, "", mapping));
-                if (policy is not null)
-                    policies.Add(policy);
+                switch (ReadObject(new ConfigNode(file, "", mapping)))
+                {
+                    case SecretPolicy policy:
+                        policies.Add(policy);
+                        break;
+                    case ConfigProfile profile:
+                        profiles.Add(profile);
+                        break;
+                }
             }
             catch (ConfigException e)
             {
                 errors.Add(e.Message);
             }
         }
-        return new PolicyLoadResult(policies, errors);
+        return new PolicyLoadResult(policies, profiles, errors);
     }
 
-    private static SecretPolicy? ReadObject(ConfigNode root)
+    private static object ReadObject(ConfigNode root)
     {
         var apiVersion = root.String("apiVersion", required: true);
         var kind = root.String("kind", required: true);
@@ -61,19 +69,53 @@ public static class PolicyDocumentReader
             throw root.ErrorAt("apiVersion", $"\"{apiVersion}\" is not {ApiVersion}");
         var metadata = root.Mapping("metadata") ?? throw root.ErrorAt("metadata", "required");
         var name = metadata.String("name", required: true)!;
-        if (kind == "ConfigProfile")
-            return null;
-        if (kind != "SecretPolicy")
+        if (kind is not ("SecretPolicy" or "ConfigProfile"))
             throw root.ErrorAt("kind", $"\"{kind}\" is not SecretPolicy or ConfigProfile");
 
         try
         {
-            return ReadSpec(name, root.Mapping("spec") ?? throw root.ErrorAt("spec", "required"));
+            var spec = root.Mapping("spec") ?? throw root.ErrorAt("spec", "required");
+            return kind == "SecretPolicy" ? ReadSpec(name, spec) : ReadProfile(name, spec);
         }
         catch (ConfigException e)
         {
-            throw new ConfigException($"SecretPolicy {name}: {e.Message}");
+            throw new ConfigException($"{kind} {name}: {e.Message}");
         }
+    }
+
+    private static ConfigProfile ReadProfile(string name, ConfigNode spec)
+    {
+        ProfileSelector? selector = null;
+        if (spec.Mapping("selector") is { } selectorNode)
+        {
+            var namespaces = selectorNode.Strings("namespaces") ?? ["*"];
+            var labels = selectorNode.StringMap("podLabels").ToDictionary(l => l.Key, l => l.Value, StringComparer.Ordinal);
+            selectorNode.RejectUnknown();
+            selector = new ProfileSelector(namespaces, labels);
+        }
+        var env = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var (key, value, at) in spec.StringMap("env"))
+        {
+            if (!Names.IsEnvName(key))
+                throw new ConfigException($"{at.Message}\"{key}\" is not a valid environment variable name");
+            env[key] = value;
+        }
+        var secretEnv = new Dictionary<string, SecretReference>(StringComparer.Ordinal);
+        foreach (var (key, value, at) in spec.StringMap("secretEnv"))
+        {
+            if (!Names.IsEnvName(key))
+                throw new ConfigException($"{at.Message}\"{key}\" is not a valid environment variable name");
+            if (env.ContainsKey(key))
+                throw new ConfigException($"{at.Message}{key} is also set in env");
+            var parsed = ReferenceParser.Parse(value);
+            if (!parsed.IsOk)
+                throw new ConfigException($"{at.Message}\"{value}\": {parsed.Error}");
+            secretEnv[key] = parsed.Value!;
+        }
+        if (env.Count == 0 && secretEnv.Count == 0)
+            throw spec.ErrorAt("env", "a profile needs env or secretEnv");
+        spec.RejectUnknown();
+        return new ConfigProfile(name, selector, env, secretEnv);
     }
 
     private static SecretPolicy ReadSpec(string name, ConfigNode spec)

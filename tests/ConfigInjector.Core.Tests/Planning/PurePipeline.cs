@@ -25,6 +25,8 @@ internal sealed class PurePipeline
 
     public List<SecretPolicy> Policies { get; } = [AllowAllInDefault];
 
+    public List<ConfigProfile> Profiles { get; } = [];
+
     public Dictionary<string, BackendInfo> Backends { get; } = new()
     {
         ["dev"] = new BackendInfo("dev", Sensitive: true),
@@ -34,7 +36,7 @@ internal sealed class PurePipeline
     public (StepOutcome<InjectionPlan>? Plan, StepOutcome<PreparedInjection> Prepared, AnnotationParseResult Parsed) Run(V1Pod pod, string ns = "default")
     {
         var parsed = AnnotationParser.Parse(pod.Metadata.Annotations?.AsReadOnly());
-        var prepared = InjectionPreparer.Prepare(pod, ns, parsed.Request, Policies, Backends);
+        var prepared = InjectionPreparer.Prepare(pod, ns, parsed.Request, Policies, Backends, Profiles);
         if (prepared.Value is null)
             return (null, prepared, parsed);
         var reads = prepared.Value.Locations.ToDictionary(l => l, Read);
@@ -51,9 +53,9 @@ internal sealed class PurePipeline
         return plan.Value!;
     }
 
-    public IReadOnlyList<string> Errors(V1Pod pod)
+    public IReadOnlyList<string> Errors(V1Pod pod, string ns = "default")
     {
-        var (plan, prepared, parsed) = Run(pod);
+        var (plan, prepared, parsed) = Run(pod, ns);
         return [.. parsed.Errors, .. prepared.Errors, .. plan?.Errors ?? []];
     }
 

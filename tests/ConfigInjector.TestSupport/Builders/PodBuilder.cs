@@ -30,6 +30,13 @@ public sealed class PodBuilder
         return this;
     }
 
+    public PodBuilder WithLabel(string key, string value)
+    {
+        _pod.Metadata.Labels ??= new Dictionary<string, string>();
+        _pod.Metadata.Labels[key] = value;
+        return this;
+    }
+
     public PodBuilder WithServiceAccount(string name)
     {
         _pod.Spec.ServiceAccountName = name;

@@ -13,6 +13,9 @@ public static class CliApp
         {
             ServeCommand.Create(common),
             ResolveCommand.Create(common),
+            InjectCommand.Create(common),
+            PolicyCommand.Create(common),
+            CertsCommand.Create(common),
         };
         var parse = root.Parse(args);
         if (parse.Errors.Count > 0)

@@ -26,6 +26,15 @@ public static partial class DurationParser
         return true;
     }
 
+    /// <summary>The inverse of <see cref="TryParse"/>: <c>5m</c>, <c>1h30m</c>, <c>90s</c> becomes <c>1m30s</c>.</summary>
+    public static string Format(TimeSpan value)
+    {
+        if (value < TimeSpan.FromSeconds(1))
+            return $"{(long)value.TotalMilliseconds}ms";
+        var text = (value.Days * 24 + value.Hours > 0 ? $"{value.Days * 24 + value.Hours}h" : "") + (value.Minutes > 0 ? $"{value.Minutes}m" : "") + (value.Seconds > 0 ? $"{value.Seconds}s" : "");
+        return string.Create(CultureInfo.InvariantCulture, $"{text}");
+    }
+
     [GeneratedRegex(@"(\d+(?:\.\d+)?)(ms|s|m|h)")]
     private static partial Regex Part();
 }

@@ -40,16 +40,22 @@ public static class CertificateFactory
         return signed.CopyWithPrivateKey(key);
     }
 
-    /// <summary>Writes ca.crt, tls.crt and tls.key (owner-only) into a folder.</summary>
-    public static void WritePem(string folder, X509Certificate2 authority, X509Certificate2 serving)
+    /// <summary>Writes ca.crt, tls.crt and tls.key (keys owner-only) into a folder; ca.key too when asked, to sign renewals.</summary>
+    public static void WritePem(string folder, X509Certificate2 authority, X509Certificate2 serving, bool writeAuthorityKey = false)
     {
         Directory.CreateDirectory(folder);
         File.WriteAllText(Path.Combine(folder, "ca.crt"), authority.ExportCertificatePem() + "\n");
         File.WriteAllText(Path.Combine(folder, "tls.crt"), serving.ExportCertificatePem() + "\n");
-        var keyPath = Path.Combine(folder, "tls.key");
-        File.WriteAllText(keyPath, "");
+        WriteKey(Path.Combine(folder, "tls.key"), serving);
+        if (writeAuthorityKey)
+            WriteKey(Path.Combine(folder, "ca.key"), authority);
+    }
+
+    private static void WriteKey(string path, X509Certificate2 certificate)
+    {
+        File.WriteAllText(path, "");
         if (!OperatingSystem.IsWindows())
-            File.SetUnixFileMode(keyPath, UnixFileMode.UserRead | UnixFileMode.UserWrite);
-        File.WriteAllText(keyPath, serving.GetECDsaPrivateKey()!.ExportPkcs8PrivateKeyPem() + "\n");
+            File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        File.WriteAllText(path, certificate.GetECDsaPrivateKey()!.ExportPkcs8PrivateKeyPem() + "\n");
     }
 }

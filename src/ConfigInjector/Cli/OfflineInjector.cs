@@ -1,0 +1,97 @@
+using System.Text.Json.Nodes;
+using ConfigInjector.Admission;
+using ConfigInjector.Backends;
+using ConfigInjector.Configuration;
+using ConfigInjector.Core.Patching;
+using ConfigInjector.Core.Planning;
+using ConfigInjector.ManagedSecrets;
+using ConfigInjector.Manifests;
+using ConfigInjector.Observability;
+using ConfigInjector.Policies;
+using k8s;
+using k8s.Models;
+using Microsoft.Extensions.Logging.Abstractions;
+using Prometheus;
+
+namespace ConfigInjector.Cli;
+
+/// <summary>
+/// <c>configinjector inject</c>'s engine: the webhook's own <see cref="AdmissionHandler"/>, fed each pod template of a
+/// manifest set, with its JSON patch applied in place and the managed Secrets collected instead of written.
+/// </summary>
+public sealed class OfflineInjector
+{
+    private readonly AdmissionHandler _handler;
+    private readonly InProcessManagedSecretStore _secrets = new(NullLogger<InProcessManagedSecretStore>.Instance);
+
+    public OfflineInjector(InjectorConfig config, IPolicySource policies)
+    {
+        var metrics = new InjectorMetrics(Metrics.NewCustomRegistry());
+        var backends = BackendRegistry.Default.CreateAll(config, new BackendContext(TimeProvider.System, NullLoggerFactory.Instance));
+        var cache = new SecretCache(new SecretReader(backends, metrics, TimeSpan.FromSeconds(10)), TimeProvider.System, config.CacheTtl, metrics);
+        _handler = new AdmissionHandler(policies, cache, config.Backends.ToDictionary(b => b.Name, b => new BackendInfo(b.Name, b.Sensitive)),
+            _secrets, new NoNamespaceOptIn(), new AuditLog(NullLoggerFactory.Instance, TimeProvider.System), metrics);
+    }
+
+    public sealed record Result(IReadOnlyList<JsonNode> Documents, IReadOnlyList<V1Secret> Secrets, IReadOnlyList<string> Warnings, IReadOnlyList<string> Denials);
+
+    public async Task<Result> InjectAsync(IReadOnlyList<JsonNode?> documents, string defaultNamespace, CancellationToken cancellationToken)
+    {
+        var output = new List<JsonNode>();
+        var warnings = new List<string>();
+        var denials = new List<string>();
+        foreach (var document in Flatten(documents))
+        {
+            var template = PodTemplates.Find(document);
+            if (template is not null)
+            {
+                var what = $"{document["kind"]} {document["metadata"]?["namespace"] ?? defaultNamespace}/{document["metadata"]?["name"]}";
+                var ns = document["metadata"]?["namespace"]?.GetValue<string>() ?? defaultNamespace;
+                var podJson = new JsonObject
+                {
+                    ["apiVersion"] = "v1",
+                    ["kind"] = "Pod",
+                    ["metadata"] = (template["metadata"] ?? new JsonObject()).DeepClone(),
+                    ["spec"] = template["spec"]?.DeepClone(),
+                };
+                // A template has no name: the workload's names the managed Secret, as its ReplicaSet would.
+                podJson["metadata"]!["name"] ??= document["metadata"]?["name"]?.DeepClone();
+                var pod = KubernetesJson.Deserialize<V1Pod>(podJson.ToJsonString());
+                var verdict = await _handler.HandleAsync(new AdmissionInput("offline", pod, ns, false, "configinjector inject"), cancellationToken);
+                warnings.AddRange(verdict.Warnings.Select(w => $"{what}: {w}"));
+                if (!verdict.Allowed)
+                {
+                    denials.Add($"{what}: {verdict.Message}");
+                    continue;
+                }
+                if (verdict.Patch is not null)
+                {
+                    var ops = JsonNode.Parse(verdict.Patch)!.AsArray()
+                        .Select(o => new PatchOperation(o!["op"]!.GetValue<string>(), o["path"]!.GetValue<string>(), o["value"]?.DeepClone()));
+                    var target = new JsonObject { ["metadata"] = template["metadata"]?.DeepClone() ?? new JsonObject(), ["spec"] = template["spec"]?.DeepClone() };
+                    PatchApplier.Apply(target, ops);
+                    template["metadata"] = target["metadata"]!.DeepClone();
+                    template["spec"] = target["spec"]!.DeepClone();
+                }
+            }
+            output.Add(document);
+        }
+        return new Result(output, [.. _secrets.Secrets.OrderBy(s => s.Metadata.Name, StringComparer.Ordinal)], warnings, denials);
+    }
+
+    private static IEnumerable<JsonObject> Flatten(IEnumerable<JsonNode?> documents)
+    {
+        foreach (var document in documents.OfType<JsonObject>())
+        {
+            if (document["kind"]?.GetValue<string>() is { } kind && kind.EndsWith("List", StringComparison.Ordinal) && document["items"] is JsonArray items)
+            {
+                foreach (var item in Flatten(items))
+                    yield return item;
+            }
+            else
+            {
+                yield return document;
+            }
+        }
+    }
+}

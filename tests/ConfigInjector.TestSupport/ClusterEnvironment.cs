@@ -31,7 +31,8 @@ public sealed class ClusterEnvironment : IAsyncDisposable
         return new ClusterEnvironment(await KubeApiFake.StartAsync(), vault);
     }
 
-    public async Task<WebhookServer> StartReplicaAsync(string identity = "replica-a", int maxConcurrentRestarts = 5, string onBackendError = "deny")
+    /// <param name="policiesFromCluster">Read SecretPolicies and ConfigProfiles as custom resources from the fake API instead of the folder.</param>
+    public async Task<WebhookServer> StartReplicaAsync(string identity = "replica-a", int maxConcurrentRestarts = 5, string onBackendError = "deny", bool policiesFromCluster = false)
     {
         var server = await WebhookServer.StartAsync(workDir =>
         {
@@ -68,7 +69,12 @@ public sealed class ClusterEnvironment : IAsyncDisposable
                   rotation: { interval: 1s, onChange: restart }
                   onBackendError: {{onBackendError}}
                 """);
-        }, settings: s => s with { Kubeconfig = Api.WriteKubeconfig(s.WorkingDirectory), LeaseIdentity = new LeaseIdentity("config-injector", identity) });
+        }, settings: s => s with
+        {
+            Kubeconfig = Api.WriteKubeconfig(s.WorkingDirectory),
+            LeaseIdentity = new LeaseIdentity("config-injector", identity),
+            PoliciesFolder = policiesFromCluster ? null : Path.Combine(s.WorkingDirectory, "examples", "policies"),
+        });
         _replicas.Add(server);
         return server;
     }

@@ -39,8 +39,6 @@ public static partial class WebhookHost
         builder.Services.AddSingleton(config);
         builder.Services.AddSingleton(new InjectorMetrics(Metrics.NewCustomRegistry()));
         builder.Services.AddSingleton(sp => CreateCertificateSource(settings, sp));
-        builder.Services.AddSingleton<IPolicySource>(sp => new FolderPolicySource(
-            ResolvePoliciesFolder(settings), settings.Time, sp.GetRequiredService<ILogger<FolderPolicySource>>()));
         builder.Services.AddSingleton(sp => BackendRegistry.Default.CreateAll(config, new BackendContext(settings.Time, sp.GetRequiredService<ILoggerFactory>())));
         builder.Services.AddSingleton(sp => new SecretReader(
             sp.GetRequiredService<IReadOnlyDictionary<string, ISecretBackend>>(), sp.GetRequiredService<InjectorMetrics>(), TimeSpan.FromSeconds(5)));
@@ -77,8 +75,9 @@ public static partial class WebhookHost
 
         app.MapPost(AdmissionEndpoint.Path, (HttpContext context, AdmissionEndpoint endpoint) => endpoint.HandleAsync(context));
         app.MapGet("/healthz", () => Results.Text("ok\n"));
-        app.MapGet("/readyz", (CertificateSource certificates) => certificates.Current is null
-            ? Results.Text($"not ready: {certificates.Problem}\n", statusCode: 503)
+        app.MapGet("/readyz", (CertificateSource certificates, IPolicySource policies) =>
+            certificates.Current is null ? Results.Text($"not ready: {certificates.Problem}\n", statusCode: 503)
+            : !policies.Ready ? Results.Text("not ready: SecretPolicies not read yet\n", statusCode: 503)
             : Results.Text("ok\n"));
         app.MapMetrics("/metrics", app.Services.GetRequiredService<InjectorMetrics>().Registry);
         mapExtra?.Invoke(app);
@@ -90,6 +89,18 @@ public static partial class WebhookHost
     {
         var (client, description) = KubernetesConnection.Create(settings.Kubeconfig);
         services.AddSingleton(new ClusterDescription(description));
+        if (client is null || settings.PoliciesFolder is not null)
+        {
+            services.AddSingleton<IPolicySource>(sp => new FolderPolicySource(
+                ResolvePoliciesFolder(settings), settings.Time, sp.GetRequiredService<ILogger<FolderPolicySource>>()));
+        }
+        else
+        {
+            // In a cluster, policies are custom resources unless --policies names a folder.
+            services.AddSingleton<CustomResourcePolicySource>();
+            services.AddSingleton<IPolicySource>(sp => sp.GetRequiredService<CustomResourcePolicySource>());
+            services.AddHostedService(sp => sp.GetRequiredService<CustomResourcePolicySource>());
+        }
         if (client is null)
         {
             services.AddSingleton<InProcessManagedSecretStore>();

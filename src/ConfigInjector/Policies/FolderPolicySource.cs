@@ -8,6 +8,9 @@ public interface IPolicySource
     IReadOnlyList<SecretPolicy> Current { get; }
 
     IReadOnlyList<ConfigProfile> Profiles { get; }
+
+    /// <summary>False until the source has been read once: admission would otherwise deny everything by default.</summary>
+    bool Ready { get; }
 }
 
 /// <summary>
@@ -36,6 +39,8 @@ public sealed partial class FolderPolicySource : IPolicySource, IDisposable
     public IReadOnlyList<SecretPolicy> Current => _current;
 
     public IReadOnlyList<ConfigProfile> Profiles => _profiles;
+
+    public bool Ready => true;
 
     public IReadOnlyList<string> LastErrors { get; private set; } = [];
 

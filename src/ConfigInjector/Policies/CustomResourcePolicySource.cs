@@ -1,0 +1,96 @@
+using System.Text.Json;
+using ConfigInjector.Core.Policies;
+using ConfigInjector.Kubernetes;
+using k8s;
+
+namespace ConfigInjector.Policies;
+
+/// <summary>
+/// SecretPolicies and ConfigProfiles as cluster-scoped custom resources, watched live by informers in every replica
+/// (admission needs them everywhere): a change applies to the next admission. Each object is validated by the
+/// same reader as the policy files; an invalid one is logged with its name and field and left out.
+/// </summary>
+public sealed partial class CustomResourcePolicySource(IKubernetes client, TimeProvider time, ILogger<CustomResourcePolicySource> log) : BackgroundService, IPolicySource
+{
+    public const string Group = "configinjector.io";
+    public const string Version = "v1alpha1";
+
+    private readonly Lock _lock = new();
+    private readonly HashSet<string> _reported = [];
+    private Informer<CustomResource>? _policies;
+    private Informer<CustomResource>? _profiles;
+    private volatile IReadOnlyList<SecretPolicy> _current = [];
+    private volatile IReadOnlyList<ConfigProfile> _currentProfiles = [];
+    private volatile bool _ready;
+
+    public IReadOnlyList<SecretPolicy> Current => _current;
+
+    public IReadOnlyList<ConfigProfile> Profiles => _currentProfiles;
+
+    public bool Ready => _ready;
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        _policies = CreateInformer("secretpolicies");
+        _profiles = CreateInformer("configprofiles");
+        _policies.Changed += (_, _) => Rebuild();
+        _profiles.Changed += (_, _) => Rebuild();
+        var running = Task.WhenAll(_policies.RunAsync(stoppingToken), _profiles.RunAsync(stoppingToken));
+        try
+        {
+            await Task.WhenAll(_policies.WaitForSyncAsync(stoppingToken), _profiles.WaitForSyncAsync(stoppingToken));
+            Rebuild();
+            _ready = true;
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+        }
+        await running;
+    }
+
+    private Informer<CustomResource> CreateInformer(string plural) => new(
+        plural,
+        async ct =>
+        {
+            var list = await client.CustomObjects.ListClusterCustomObjectAsync<CustomResourceList>(Group, Version, plural, cancellationToken: ct);
+            return (list.Items, list.Metadata?.ResourceVersion);
+        },
+        (resourceVersion, onError, ct) => Map(client.CustomObjects.WatchListClusterCustomObjectAsync(
+            Group, Version, plural, allowWatchBookmarks: true, resourceVersion: resourceVersion, onError: onError, cancellationToken: ct)),
+        time,
+        log);
+
+    private static async IAsyncEnumerable<(WatchEventType, CustomResource)> Map(IAsyncEnumerable<(WatchEventType, object)> events)
+    {
+        await foreach (var (type, item) in events)
+        {
+            if (item is JsonElement element)
+                yield return (type, KubernetesJson.Deserialize<CustomResource>(element.GetRawText()));
+        }
+    }
+
+    private void Rebuild()
+    {
+        lock (_lock)
+        {
+            var policies = new List<SecretPolicy>();
+            var profiles = new List<ConfigProfile>();
+            foreach (var item in (_policies?.Items ?? []).Concat(_profiles?.Items ?? []).OrderBy(i => i.Metadata.Name, StringComparer.Ordinal))
+            {
+                var result = PolicyDocumentReader.Parse(KubernetesJson.Serialize(item), $"{item.Kind} {item.Metadata.Name}");
+                policies.AddRange(result.Policies);
+                profiles.AddRange(result.Profiles);
+                foreach (var error in result.Errors)
+                {
+                    if (_reported.Add($"{item.Metadata.Name}@{item.Metadata.ResourceVersion}"))
+                        LogInvalid(log, error);
+                }
+            }
+            _current = policies;
+            _currentProfiles = profiles;
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "ignored an invalid policy object: {Error}")]
+    private static partial void LogInvalid(ILogger logger, string error);
+}

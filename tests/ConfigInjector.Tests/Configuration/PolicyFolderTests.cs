@@ -1,0 +1,83 @@
+using ConfigInjector.Policies;
+using ConfigInjector.TestSupport;
+using ConfigInjector.TestSupport.Builders;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Time.Testing;
+
+namespace ConfigInjector.Tests.Configuration;
+
+public class PolicyFolderTests
+{
+    private const string Allow = """
+        apiVersion: configinjector.io/v1alpha1
+        kind: SecretPolicy
+        metadata: { name: web }
+        spec:
+          subjects: { namespaces: [web] }
+          rules: [{ backend: dev, paths: ["app/**"] }]
+        """;
+
+    [Fact]
+    public async Task A_policy_file_added_changed_and_deleted_changes_the_next_decision()
+    {
+        var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        await using var server = await WebhookServer.StartAsync(settings: s => s with { Time = time });
+        var file = Path.Combine(server.WorkDir, "examples", "policies", "web.yaml");
+        var pod = PodBuilder.Injected().InNamespace("web").WithAnnotation("configinjector.io/secret.P", "dev:app/db#password");
+        Assert.False((await server.ReviewPodAsync(pod, "web")).Allowed);
+
+        await File.WriteAllTextAsync(file, Allow);
+        time.Advance(TimeSpan.FromSeconds(2));
+        Assert.True((await server.ReviewPodAsync(pod, "web")).Allowed);
+
+        await File.WriteAllTextAsync(file, Allow.Replace("app/**", "other/**", StringComparison.Ordinal));
+        File.SetLastWriteTimeUtc(file, DateTime.UtcNow.AddSeconds(5));
+        time.Advance(TimeSpan.FromSeconds(2));
+        Assert.False((await server.ReviewPodAsync(pod, "web")).Allowed);
+
+        await File.WriteAllTextAsync(file, Allow);
+        File.SetLastWriteTimeUtc(file, DateTime.UtcNow.AddSeconds(10));
+        time.Advance(TimeSpan.FromSeconds(2));
+        Assert.True((await server.ReviewPodAsync(pod, "web")).Allowed);
+
+        File.Delete(file);
+        time.Advance(TimeSpan.FromSeconds(2));
+        Assert.False((await server.ReviewPodAsync(pod, "web")).Allowed);
+    }
+
+    [Theory]
+    [InlineData("apiVersion: configinjector.io/v1\nkind: SecretPolicy\nmetadata: { name: a }\nspec: {}", "p.yaml:1:13: apiVersion: \"configinjector.io/v1\" is not configinjector.io/v1alpha1")]
+    [InlineData("apiVersion: configinjector.io/v1alpha1\nkind: SecretPolicy\nmetadata: { name: a }\nspec:\n  subjects: { namespaces: [] }\n  rules: []", "SecretPolicy a: p.yaml:5:27: spec.subjects.namespaces: at least one namespace or glob is required")]
+    [InlineData("apiVersion: configinjector.io/v1alpha1\nkind: SecretPolicy\nmetadata: { name: a }\nspec:\n  subjects: { namespaces: [x] }\n  rules: [{ backend: dev, paths: [\"/abs\"] }]", "SecretPolicy a: p.yaml:6:34: spec.rules[0].paths: \"/abs\" must be a path glob like secret/payments/** (no leading '/', no empty segment)")]
+    [InlineData("apiVersion: configinjector.io/v1alpha1\nkind: SecretPolicy\nmetadata: { name: a }\nspec:\n  subjects: { namespaces: [x] }\n  rules: [{ backend: dev, paths: [a] }]\n  onBackendError: ignore", "SecretPolicy a: p.yaml:7:19: spec.onBackendError: \"ignore\" is not deny, allow-stale or skip")]
+    [InlineData("apiVersion: configinjector.io/v1alpha1\nkind: SecretPolicy\nmetadata: { name: a }\nspec:\n  subject: { namespaces: [x] }", "SecretPolicy a: p.yaml:5:3: spec.subjects: required")]
+    [InlineData("apiVersion: configinjector.io/v1alpha1\nkind: ConfigProfile\nmetadata: { name: p }\nspec:\n  secretEnv: { DSN: \"nope\" }", "ConfigProfile p: p.yaml:5:21: spec.secretEnv.DSN: \"nope\": no ':' after the backend name; expected <backend>:<path>[#<key>][@<version>]")]
+    [InlineData("apiVersion: configinjector.io/v1alpha1\nkind: ConfigProfile\nmetadata: { name: p }\nspec:\n  env: { 1BAD: x }", "ConfigProfile p: p.yaml:5:16: spec.env.1BAD: \"1BAD\" is not a valid environment variable name")]
+    public void Invalid_documents_are_reported_with_file_line_name_and_field(string yaml, string error)
+    {
+        var result = PolicyDocumentReader.Parse(yaml, "p.yaml");
+
+        Assert.Empty(result.Policies);
+        Assert.Empty(result.Profiles);
+        Assert.Equal([error], result.Errors);
+    }
+
+    [Fact]
+    public void A_bad_document_does_not_hide_the_good_ones_beside_it()
+    {
+        var result = PolicyDocumentReader.Parse(Allow + "\n---\nkind: Nonsense\napiVersion: configinjector.io/v1alpha1\nmetadata: { name: x }\n", "p.yaml");
+
+        Assert.Equal("web", Assert.Single(result.Policies).Name);
+        Assert.Single(result.Errors);
+    }
+
+    [Fact]
+    public void The_example_policies_are_valid()
+    {
+        using var source = new FolderPolicySource(Path.Combine(RepoPaths.Examples, "policies"), TimeProvider.System, NullLogger<FolderPolicySource>.Instance, watch: false);
+
+        Assert.Empty(source.LastErrors);
+        Assert.Equal(["dev-apps"], source.Current.Select(p => p.Name));
+        Assert.Equal(["observability", "debug"], source.Profiles.Select(p => p.Name));
+    }
+}

@@ -68,7 +68,7 @@ public sealed class AdmissionHandler(
         }
 
         var patch = PatchSerializer.ToJsonBytes(PatchBuilder.Build(input.Pod, plan));
-        audit.Write(input, prepared.Value.Subject, plan.Decisions, "allowed", null);
+        audit.Write(input, prepared.Value.Subject, Requested(request), plan.Decisions, "allowed", null);
         return AdmissionVerdict.Injected(patch, parsed.Warnings.Concat(plan.Warnings).Distinct().ToList());
     }
 
@@ -78,7 +78,10 @@ public sealed class AdmissionHandler(
             metrics.PolicyDenials.Inc();
         var subject = prepared?.Subject ?? new Subject(input.Namespace, string.IsNullOrEmpty(input.Pod.Spec?.ServiceAccountName) ? "default" : input.Pod.Spec.ServiceAccountName);
         var verdict = AdmissionVerdict.Deny(errors, warnings);
-        audit.Write(input, subject, prepared?.Decisions.Values ?? [], "denied", verdict.Message);
+        audit.Write(input, subject, Requested(AnnotationParser.Parse(input.Pod.Metadata?.Annotations?.AsReadOnly()).Request), prepared?.Decisions.Values ?? [], "denied", verdict.Message);
         return verdict;
     }
+
+    private static IEnumerable<string> Requested(InjectionRequest request) =>
+        request.Env.Select(e => e.Ref).Concat(request.Files.Select(f => f.Ref)).Append(request.SecretsFrom).OfType<Core.References.SecretReference>().Select(r => r.ToString());
 }

@@ -24,7 +24,8 @@ public sealed partial class AuditLog(ILoggerFactory logs, TimeProvider time)
 {
     private readonly ILogger _log = logs.CreateLogger("ConfigInjector.Audit");
 
-    public void Write(AdmissionInput input, Subject subject, IEnumerable<PolicyDecision> decisions, string decision, string? reason)
+    /// <param name="requested">Every ref the pod asked for, also those never evaluated because an earlier check failed.</param>
+    public void Write(AdmissionInput input, Subject subject, IEnumerable<string> requested, IEnumerable<PolicyDecision> decisions, string decision, string? reason)
     {
         var list = decisions.ToList();
         var entry = new AuditEntry(
@@ -33,7 +34,7 @@ public sealed partial class AuditLog(ILoggerFactory logs, TimeProvider time)
             input.Pod.Metadata?.Name ?? input.Pod.Metadata?.GenerateName ?? "",
             subject.ServiceAccount,
             input.User,
-            [.. list.Select(d => d.Ref.ToString()).Order(StringComparer.Ordinal)],
+            [.. requested.Concat(list.Select(d => d.Ref.ToString())).Distinct().Order(StringComparer.Ordinal)],
             decision,
             [.. list.Where(d => d.Allowed).Select(d => $"{d.Policy}/rules[{d.RuleIndex}]").Distinct().Order(StringComparer.Ordinal)],
             reason);

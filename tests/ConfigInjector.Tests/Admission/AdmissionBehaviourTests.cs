@@ -166,5 +166,13 @@ public class AdmissionBehaviourTests(WebhookFixture fixture) : IClassFixture<Web
         Assert.Equal("denied", audit.RootElement.GetProperty("decision").GetString());
         Assert.Equal("auditor", audit.RootElement.GetProperty("serviceAccount").GetString());
         Assert.Contains("no SecretPolicy allows dev:team-b/db#password", audit.RootElement.GetProperty("reason").GetString(), StringComparison.Ordinal);
+        Assert.Equal(["dev:team-b/db#password"], audit.RootElement.GetProperty("refs").EnumerateArray().Select(r => r.GetString()));
+        Assert.Equal("test-user", audit.RootElement.GetProperty("user").GetString());
+
+        await fixture.Server.ReviewPodAsync(PodBuilder.Injected("audited-ok").WithAnnotation("configinjector.io/secret.P", "dev:app/db#password"));
+        var allowed = fixture.Server.Logs.Collector.GetSnapshot().Last(r => r.Category == "ConfigInjector.Audit" && r.Message.Contains("\"pod\":\"audited-ok\"", StringComparison.Ordinal)).Message;
+        using var allowedAudit = JsonDocument.Parse(allowed);
+        Assert.Equal("allowed", allowedAudit.RootElement.GetProperty("decision").GetString());
+        Assert.Equal(["dev-apps/rules[0]"], allowedAudit.RootElement.GetProperty("rules").EnumerateArray().Select(r => r.GetString()));
     }
 }

@@ -92,7 +92,7 @@ public static partial class WebhookHost
         if (client is null || settings.PoliciesFolder is not null)
         {
             services.AddSingleton<IPolicySource>(sp => new FolderPolicySource(
-                ResolvePoliciesFolder(settings), settings.Time, sp.GetRequiredService<ILogger<FolderPolicySource>>()));
+                Cli.PolicyFolder.Resolve(settings.PoliciesFolder, settings.WorkingDirectory), settings.Time, sp.GetRequiredService<ILogger<FolderPolicySource>>()));
         }
         else
         {
@@ -122,14 +122,6 @@ public static partial class WebhookHost
         services.AddSingleton<MissedInjectionScanner>();
         services.AddSingleton<SyncWorker>();
         services.AddHostedService(sp => sp.GetRequiredService<SyncWorker>());
-    }
-
-    private static string ResolvePoliciesFolder(ServeSettings settings)
-    {
-        var folder = Path.GetFullPath(settings.PoliciesFolder ?? ServeSettings.DefaultPolicies, settings.WorkingDirectory);
-        if (settings.PoliciesFolder is not null && !Directory.Exists(folder))
-            throw new ConfigException($"--policies: {settings.PoliciesFolder} is not a folder");
-        return folder;
     }
 
     private static CertificateSource CreateCertificateSource(ServeSettings settings, IServiceProvider services)

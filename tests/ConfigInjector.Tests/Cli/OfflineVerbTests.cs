@@ -13,13 +13,7 @@ public class OfflineVerbTests
     private static readonly string Config = Path.Combine(RepoPaths.Examples, "injector.yaml");
     private static readonly string Policies = Path.Combine(RepoPaths.Examples, "policies");
 
-    private static async Task<(int Code, string Out, string Err)> Run(params string[] args)
-    {
-        var stdout = new StringWriter();
-        var stderr = new StringWriter();
-        var code = await CliApp.RunAsync(args, stdout, stderr);
-        return (code, stdout.ToString(), stderr.ToString());
-    }
+    private static Task<(int Code, string Out, string Err)> Run(params string[] args) => CliRunner.RunAsync(args);
 
     [Theory]
     [InlineData("deployment.yaml", "Deployment", 1)]

@@ -8,13 +8,7 @@ public class ResolveCommandTests
 {
     private static readonly string Config = Path.Combine(RepoPaths.Examples, "injector.yaml");
 
-    private static async Task<(int Code, string Out, string Err)> Run(params string[] args)
-    {
-        var stdout = new StringWriter();
-        var stderr = new StringWriter();
-        var code = await CliApp.RunAsync(args, stdout, stderr);
-        return (code, stdout.ToString(), stderr.ToString());
-    }
+    private static Task<(int Code, string Out, string Err)> Run(params string[] args) => CliRunner.RunAsync(args);
 
     [Fact]
     public async Task Prints_version_and_keys_but_not_the_value()

@@ -15,10 +15,22 @@ public class OfflineVerbTests
 
     private static Task<(int Code, string Out, string Err)> Run(params string[] args) => CliRunner.RunAsync(args);
 
+    /// <summary>Every Kubernetes manifest in examples/ (the files with an apiVersion), with the workload kind it holds.</summary>
+    public static TheoryData<string, string> ExampleManifests()
+    {
+        var data = new TheoryData<string, string>();
+        foreach (var file in Directory.GetFiles(RepoPaths.Examples, "*.yaml").Order(StringComparer.Ordinal))
+        {
+            var kinds = ConfigInjector.Manifests.YamlJson.Parse(File.ReadAllText(file)).Select(d => d?["kind"]?.GetValue<string>()).ToList();
+            if (kinds.FirstOrDefault(k => k is not null && ConfigInjector.Manifests.PodTemplates.Kinds.Contains(k)) is { } kind)
+                data.Add(Path.GetFileName(file), kind);
+        }
+        return data;
+    }
+
     [Theory]
-    [InlineData("deployment.yaml", "Deployment", 1)]
-    [InlineData("cronjob.yaml", "CronJob", 1)]
-    public async Task Inject_round_trips_the_examples_into_objects_kubernetes_reads(string example, string kind, int secrets)
+    [MemberData(nameof(ExampleManifests))]
+    public async Task Inject_round_trips_the_examples_into_objects_kubernetes_reads(string example, string kind)
     {
         var (code, output, stderr) = await Run("inject", "-f", Path.Combine(RepoPaths.Examples, example), "--config", Config, "--policies", Policies);
 
@@ -26,7 +38,6 @@ public class OfflineVerbTests
         var objects = KubernetesYaml.LoadAllFromString(output);
         var workload = Assert.Single(objects, o => ((IKubernetesObject)o).Kind == kind);
         var secret = Assert.Single(objects.OfType<V1Secret>());
-        Assert.Equal(secrets, objects.OfType<V1Secret>().Count());
         Assert.Equal("config-injector", secret.Metadata.Labels["app.kubernetes.io/managed-by"]);
         var template = workload switch
         {

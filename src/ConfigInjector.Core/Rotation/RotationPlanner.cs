@@ -9,11 +9,16 @@ public sealed record RotationOutcome(
     IReadOnlyDictionary<string, string> Data,
     IReadOnlyDictionary<string, KeySource> Sources,
     IReadOnlyList<string> ChangedKeys,
-    IReadOnlyList<string> Failures)
+    IReadOnlyList<string> Failures,
+    IReadOnlyList<string> NewVersionOnlyKeys)
 {
-    public bool Changed => ChangedKeys.Count > 0;
+    /// <summary>The Secret needs a write: a value changed, or only the recorded version did.</summary>
+    public bool Changed => ChangedKeys.Count > 0 || NewVersionOnlyKeys.Count > 0;
 
-    /// <summary>True when a value delivered as an env var changed: only a restart brings it to running containers.</summary>
+    /// <summary>
+    /// True when a value delivered as an env var changed: only a restart brings it to running containers.
+    /// A new version with the same value (a re-written Vault secret, a KV v1 content hash after a restart) restarts nothing.
+    /// </summary>
     public bool EnvChanged => ChangedKeys.Any(k => !k.StartsWith(ManagedSecretSpec.FileKeyPrefix, StringComparison.Ordinal));
 
     public override string ToString() => $"RotationOutcome(changed: {string.Join(", ", ChangedKeys)}; failures: {Failures.Count})";
@@ -36,6 +41,7 @@ public static class RotationPlanner
         var data = new SortedDictionary<string, string>(current.ToDictionary(), StringComparer.Ordinal);
         var newSources = new SortedDictionary<string, KeySource>(sources.ToDictionary(), StringComparer.Ordinal);
         var changed = new List<string>();
+        var versionOnly = new List<string>();
         var failures = new List<string>();
         foreach (var (key, source) in sources.OrderBy(s => s.Key, StringComparer.Ordinal))
         {
@@ -58,11 +64,13 @@ public static class RotationPlanner
                 failures.Add($"{source.Ref}: the key is no longer at that path");
                 continue;
             }
-            if (!current.TryGetValue(key, out var old) || old != value || source.Version != document.Version)
+            if (!current.TryGetValue(key, out var old) || old != value)
                 changed.Add(key);
+            else if (source.Version != document.Version)
+                versionOnly.Add(key);
             data[key] = value;
             newSources[key] = source with { Version = document.Version };
         }
-        return new RotationOutcome(data, newSources, changed, failures);
+        return new RotationOutcome(data, newSources, changed, failures, versionOnly);
     }
 }

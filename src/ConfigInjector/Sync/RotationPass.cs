@@ -99,7 +99,7 @@ public sealed partial class RotationPass(
             }
 
             metrics.Rotations.WithLabels("updated").Inc();
-            var changes = string.Join(", ", outcome.ChangedKeys.Select(k => $"{k} <- {outcome.Sources[k].Ref}@{outcome.Sources[k].Version}"));
+            var changes = string.Join(", ", outcome.ChangedKeys.Concat(outcome.NewVersionOnlyKeys).Select(k => $"{k} <- {outcome.Sources[k].Ref}@{outcome.Sources[k].Version}"));
             LogRotated(log, ns, name, changes);
             await events.RecordAsync(EventRecorder.Reference("v1", "Secret", secret.Metadata), "Normal", "Rotated", $"updated {changes}", cancellationToken);
             if (outcome.EnvChanged && rotation.OnChange == RotationMode.Restart)

@@ -50,6 +50,22 @@ public class RotationPlannerTests
     }
 
     [Fact]
+    public void A_new_version_with_the_same_value_is_recorded_but_restarts_nothing()
+    {
+        var outcome = RotationPlanner.Plan(Current, Sources, new Dictionary<SecretLocation, SecretRead>
+        {
+            [Db] = Found(Db, "4", "password", "old-pw"),
+            [Tls] = Found(Tls, "1", "ca", "old-ca"),
+        });
+
+        Assert.True(outcome.Changed);
+        Assert.False(outcome.EnvChanged);
+        Assert.Empty(outcome.ChangedKeys);
+        Assert.Equal(["DB_PASSWORD"], outcome.NewVersionOnlyKeys);
+        Assert.Equal("4", outcome.Sources["DB_PASSWORD"].Version);
+    }
+
+    [Fact]
     public void A_file_only_change_is_not_an_env_change()
     {
         var outcome = RotationPlanner.Plan(Current, Sources, new Dictionary<SecretLocation, SecretRead>

@@ -83,7 +83,7 @@ public static class InjectionCompleter
             secret,
             string.Join(",", state.Used.Order(StringComparer.Ordinal)),
             [.. prepared.Decisions.Values],
-            state.Warnings);
+            state.Warnings) { Skipped = state.Skipped };
         return new StepOutcome<InjectionPlan>(plan, [], state.Warnings);
     }
 
@@ -141,6 +141,7 @@ public static class InjectionCompleter
         public List<string> Errors { get; } = [];
         public List<string> Warnings { get; } = [.. prepared.Warnings];
         public HashSet<string> Used { get; } = [];
+        public List<string> Skipped { get; } = [];
         public bool PolicyDenied { get; private set; }
 
         /// <summary>The value for one ref, or null after recording why not (error, or a warning when skipped).</summary>
@@ -218,6 +219,7 @@ public static class InjectionCompleter
                     return read.Document;
                 case BackendErrorMode.Skip:
                     Warnings.Add($"{reference}: backend error ({read.Reason}); not injected (onBackendError: skip)");
+                    Skipped.Add($"{reference}: {read.Reason}");
                     return null;
                 default:
                     Errors.Add($"{reference}: backend error: {read.Reason}{(mode == BackendErrorMode.AllowStale ? " (no last-known-good value)" : "")}");

@@ -84,6 +84,9 @@ public sealed record InjectionPlan(
     IReadOnlyList<PolicyDecision> Decisions,
     IReadOnlyList<string> Warnings)
 {
+    /// <summary>Refs left out because their backend failed and the policy says <c>skip</c>, with the reason: each is recorded in an Event.</summary>
+    public IReadOnlyList<string> Skipped { get; init; } = [];
+
     public const string FilesVolumeName = "configinjector-files";
 
     /// <summary>

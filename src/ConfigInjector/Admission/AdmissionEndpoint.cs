@@ -46,6 +46,13 @@ public sealed partial class AdmissionEndpoint(AdmissionHandler handler, Injector
 
     private async Task<AdmissionVerdict> DecideAsync(AdmissionInput input, CancellationToken cancellationToken)
     {
+        // Every line logged while deciding (handler, backends, store, audit) carries the pod it is about.
+        using var scope = log.BeginScope(new Dictionary<string, object?>
+        {
+            ["namespace"] = input.Namespace,
+            ["pod"] = input.Pod.Metadata?.Name ?? input.Pod.Metadata?.GenerateName,
+            ["uid"] = input.Uid,
+        });
         try
         {
             return await handler.HandleAsync(input, cancellationToken);

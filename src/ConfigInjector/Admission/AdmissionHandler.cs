@@ -20,7 +20,8 @@ public sealed class AdmissionHandler(
     IManagedSecretStore store,
     INamespaceOptIn namespaceOptIn,
     AuditLog audit,
-    InjectorMetrics metrics)
+    InjectorMetrics metrics,
+    IAdmissionEvents events)
 {
     public async Task<AdmissionVerdict> HandleAsync(AdmissionInput input, CancellationToken cancellationToken)
     {
@@ -67,6 +68,8 @@ public sealed class AdmissionHandler(
             }
         }
 
+        if (plan.Skipped.Count > 0 && !input.DryRun)
+            events.Skipped(input, plan.Skipped);
         var patch = PatchSerializer.ToJsonBytes(PatchBuilder.Build(input.Pod, plan));
         audit.Write(input, prepared.Value.Subject, Requested(request), plan.Decisions, "allowed", null);
         return AdmissionVerdict.Injected(patch, parsed.Warnings.Concat(plan.Warnings).Distinct().ToList());

@@ -89,6 +89,7 @@ public static partial class WebhookHost
     {
         var (client, description) = KubernetesConnection.Create(settings.Kubeconfig);
         services.AddSingleton(new ClusterDescription(description));
+        services.AddSingleton<LoggedAdmissionEvents>();
         if (client is null || settings.PoliciesFolder is not null)
         {
             services.AddSingleton<IPolicySource>(sp => new FolderPolicySource(
@@ -106,6 +107,7 @@ public static partial class WebhookHost
             services.AddSingleton<InProcessManagedSecretStore>();
             services.AddSingleton<IManagedSecretStore>(sp => sp.GetRequiredService<InProcessManagedSecretStore>());
             services.AddSingleton<INamespaceOptIn, NoNamespaceOptIn>();
+            services.AddSingleton<IAdmissionEvents>(sp => sp.GetRequiredService<LoggedAdmissionEvents>());
             return;
         }
         var lease = settings.LeaseIdentity ?? LeaseIdentity.FromEnvironment();
@@ -115,6 +117,7 @@ public static partial class WebhookHost
         services.AddSingleton<IManagedSecretStore, KubernetesManagedSecretStore>();
         services.AddSingleton<INamespaceOptIn, NamespaceLabelOptIn>();
         services.AddSingleton(sp => new EventRecorder(client, settings.Time, lease.Identity, sp.GetRequiredService<ILogger<EventRecorder>>()));
+        services.AddSingleton<IAdmissionEvents, ClusterAdmissionEvents>();
         services.AddSingleton(_ => new BackendLimiter(config.Sync.BackendReadsPerSecond));
         services.AddSingleton<WorkloadRestarter>();
         services.AddSingleton<RotationPass>();

@@ -59,6 +59,22 @@ public sealed class AdmissionInClusterTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_skipped_ref_is_recorded_in_an_event_on_the_pods_controller()
+    {
+        var server = await _cluster.StartReplicaAsync(onBackendError: "skip");
+        var rs = _cluster.Api.AddDeployment("shop", "web");
+        _cluster.Vault.Sealed = true;
+
+        var review = await server.ReviewPodAsync(Pod(rs), "shop");
+
+        Assert.True(review.Allowed);
+        await Eventually.TrueAsync(() => _cluster.Api.Events("SecretSkipped").Count > 0, "a SecretSkipped event");
+        var skipped = Assert.Single(_cluster.Api.Events("SecretSkipped"));
+        Assert.Equal(("ReplicaSet", rs.Name), (skipped["involvedObject"]!["kind"]!.GetValue<string>(), skipped["involvedObject"]!["name"]!.GetValue<string>()));
+        Assert.Contains("vault-prod:secret/shop/db#password", skipped["message"]!.GetValue<string>(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task A_secret_of_the_same_name_that_we_do_not_manage_is_left_alone()
     {
         var server = await _cluster.StartReplicaAsync();

@@ -100,6 +100,7 @@ public sealed class VaultInjectionTests : IAsyncLifetime
         Assert.True(skipped.Allowed);
         Assert.Contains("vault-prod:secret/payments/db#password: backend error (vault HTTP 503: Vault is sealed); not injected (onBackendError: skip)", skipped.Warnings);
         Assert.DoesNotContain("DB_PASSWORD", skipped.PatchText, StringComparison.Ordinal);
+        Assert.Contains("admitted without refs whose backend failed (onBackendError: skip): vault-prod:secret/payments/db#password: vault HTTP 503: Vault is sealed", _server.AllLogText(), StringComparison.Ordinal);
 
         foreach (var review in new[] { denied, stale, skipped })
             Assert.DoesNotContain("vault-only-password-81b7", review.Body, StringComparison.Ordinal);

@@ -39,18 +39,18 @@ public sealed class AdmissionHandler(
         }
 
         if (parsed.Errors.Count > 0)
-            return AdmissionVerdict.Deny(parsed.Errors, parsed.Warnings);
+            return Deny(input, request, parsed.Errors, [.. parsed.Warnings], false, null);
 
         var prepared = InjectionPreparer.Prepare(input.Pod, input.Namespace, request, policies.Current, backends, policies.Profiles);
         var warningsSoFar = parsed.Warnings.Concat(prepared.Warnings).ToList();
         if (prepared.Value is null)
-            return Deny(input, prepared.Errors, warningsSoFar, prepared.PolicyDenied, null);
+            return Deny(input, request, prepared.Errors, warningsSoFar, prepared.PolicyDenied, null);
 
         var reads = await secrets.ReadAllAsync(prepared.Value.Locations, cancellationToken);
         var completed = InjectionCompleter.Complete(input.Pod, prepared.Value, reads);
         var warnings2 = parsed.Warnings.Concat(completed.Warnings).ToList();
         if (completed.Value is null)
-            return Deny(input, completed.Errors, warnings2, completed.PolicyDenied, prepared.Value);
+            return Deny(input, request, completed.Errors, warnings2, completed.PolicyDenied, prepared.Value);
 
         var plan = completed.Value;
         if (plan.Secret is not null && !input.DryRun)
@@ -63,7 +63,7 @@ public sealed class AdmissionHandler(
             {
                 // A Secret that cannot be written is a backend error like any other: the policy decides.
                 if (plan.StrictestOnBackendError == BackendErrorMode.Deny)
-                    return Deny(input, [$"managed Secret {plan.Secret.Name}: {e.Message}"], warnings2, false, prepared.Value);
+                    return Deny(input, request, [$"managed Secret {plan.Secret.Name}: {e.Message}"], warnings2, false, prepared.Value);
                 plan = plan.WithoutManagedSecret($"managed Secret {plan.Secret.Name}: {e.Message}; secret values not injected (onBackendError: {plan.StrictestOnBackendError})");
             }
         }
@@ -75,13 +75,13 @@ public sealed class AdmissionHandler(
         return AdmissionVerdict.Injected(patch, parsed.Warnings.Concat(plan.Warnings).Distinct().ToList());
     }
 
-    private AdmissionVerdict Deny(AdmissionInput input, IReadOnlyList<string> errors, List<string> warnings, bool policyDenied, PreparedInjection? prepared)
+    private AdmissionVerdict Deny(AdmissionInput input, InjectionRequest request, IReadOnlyList<string> errors, List<string> warnings, bool policyDenied, PreparedInjection? prepared)
     {
         if (policyDenied)
             metrics.PolicyDenials.Inc();
         var subject = prepared?.Subject ?? new Subject(input.Namespace, string.IsNullOrEmpty(input.Pod.Spec?.ServiceAccountName) ? "default" : input.Pod.Spec.ServiceAccountName);
         var verdict = AdmissionVerdict.Deny(errors, warnings);
-        audit.Write(input, subject, Requested(AnnotationParser.Parse(input.Pod.Metadata?.Annotations?.AsReadOnly()).Request), prepared?.Decisions.Values ?? [], "denied", verdict.Message);
+        audit.Write(input, subject, Requested(request), prepared?.Decisions.Values ?? [], "denied", verdict.Message);
         return verdict;
     }
 

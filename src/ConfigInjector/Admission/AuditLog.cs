@@ -27,6 +27,8 @@ public sealed partial class AuditLog(ILoggerFactory logs, TimeProvider time)
     /// <param name="requested">Every ref the pod asked for, also those never evaluated because an earlier check failed.</param>
     public void Write(AdmissionInput input, Subject subject, IEnumerable<string> requested, IEnumerable<PolicyDecision> decisions, string decision, string? reason)
     {
+        if (!_log.IsEnabled(LogLevel.Information))
+            return;
         var list = decisions.ToList();
         var entry = new AuditEntry(
             time.GetUtcNow(),

@@ -20,6 +20,13 @@ public static class ManagedSecretFactory
     public const string RotationAnnotation = "configinjector.io/rotation";
     public const string IntervalAnnotation = "configinjector.io/rotation-interval";
 
+    /// <summary>
+    /// Set on Secrets printed by <c>configinjector inject</c>: they are applied and deleted with their manifests, so the
+    /// worker rotates them but never adopts or collects them.
+    /// </summary>
+    public const string LifecycleAnnotation = "configinjector.io/lifecycle";
+    public const string ManualLifecycle = "manual";
+
     public static V1Secret Create(ManagedSecretSpec spec) => new()
     {
         ApiVersion = "v1",
@@ -40,6 +47,9 @@ public static class ManagedSecretFactory
         },
         Data = spec.Data.ToDictionary(d => d.Key, d => Encoding.UTF8.GetBytes(d.Value)),
     };
+
+    public static bool HasManualLifecycle(V1Secret secret) =>
+        secret.Metadata?.Annotations?.TryGetValue(LifecycleAnnotation, out var lifecycle) == true && lifecycle == ManualLifecycle;
 
     public static bool IsManaged(V1Secret secret) => secret.Metadata?.Labels?.TryGetValue(ManagedByLabel, out var by) == true && by == ManagedByValue;
 

@@ -77,7 +77,10 @@ public sealed class OfflineInjector
             }
             output.Add(document);
         }
-        return new Result(output, [.. _secrets.Secrets.OrderBy(s => s.Metadata.Name, StringComparer.Ordinal)], warnings, denials);
+        var secrets = _secrets.Secrets.OrderBy(s => s.Metadata.Name, StringComparer.Ordinal).ToList();
+        foreach (var secret in secrets)
+            secret.Metadata.Annotations[ManagedSecretFactory.LifecycleAnnotation] = ManagedSecretFactory.ManualLifecycle;
+        return new Result(output, secrets, warnings, denials);
     }
 
     private static IEnumerable<JsonObject> Flatten(IEnumerable<JsonNode?> documents)

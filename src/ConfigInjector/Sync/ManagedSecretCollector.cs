@@ -10,7 +10,8 @@ namespace ConfigInjector.Sync;
 /// <summary>
 /// Managed Secrets without an owner — those of bare pods, which had no UID at admission — are adopted by the pods
 /// that use them, so Kubernetes garbage-collects them with the pod; one that no pod uses after a grace period is
-/// deleted. Only Secrets labelled as managed are ever touched.
+/// deleted. Only Secrets labelled as managed are ever touched, and never those printed by <c>inject</c>, whose
+/// lifecycle is their manifests'.
 /// </summary>
 public sealed partial class ManagedSecretCollector(IKubernetes client, SyncSettings settings, TimeProvider time, ILogger<ManagedSecretCollector> log)
 {
@@ -19,7 +20,7 @@ public sealed partial class ManagedSecretCollector(IKubernetes client, SyncSetti
         var adopted = 0;
         var deleted = 0;
         var podsByNamespace = new Dictionary<string, IList<V1Pod>>(StringComparer.Ordinal);
-        foreach (var cached in secrets.Where(s => ManagedSecretFactory.IsManaged(s) && (s.Metadata.OwnerReferences?.Count ?? 0) == 0))
+        foreach (var cached in secrets.Where(s => ManagedSecretFactory.IsManaged(s) && !ManagedSecretFactory.HasManualLifecycle(s) && (s.Metadata.OwnerReferences?.Count ?? 0) == 0))
         {
             var secret = RotationPass.Copy(cached);
             var ns = secret.Metadata.NamespaceProperty;

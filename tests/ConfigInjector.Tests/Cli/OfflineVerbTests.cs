@@ -39,6 +39,7 @@ public class OfflineVerbTests
         var workload = Assert.Single(objects, o => ((IKubernetesObject)o).Kind == kind);
         var secret = Assert.Single(objects.OfType<V1Secret>());
         Assert.Equal("config-injector", secret.Metadata.Labels["app.kubernetes.io/managed-by"]);
+        Assert.Equal("manual", secret.Metadata.Annotations["configinjector.io/lifecycle"]);
         var template = workload switch
         {
             V1Deployment d => d.Spec.Template,

@@ -120,6 +120,17 @@ public sealed class AdmissionInClusterTests : IAsyncLifetime
     public async Task A_bare_pods_secret_is_adopted_by_the_pod_and_an_unused_one_collected()
     {
         var server = await _cluster.StartReplicaAsync();
+        _cluster.Api.Put("secrets", new System.Text.Json.Nodes.JsonObject
+        {
+            ["apiVersion"] = "v1", ["kind"] = "Secret",
+            ["metadata"] = new System.Text.Json.Nodes.JsonObject
+            {
+                ["name"] = "configinjector-from-inject", ["namespace"] = "shop",
+                ["labels"] = new System.Text.Json.Nodes.JsonObject { ["app.kubernetes.io/managed-by"] = "config-injector" },
+                ["annotations"] = new System.Text.Json.Nodes.JsonObject { ["configinjector.io/lifecycle"] = "manual" },
+                ["creationTimestamp"] = "2020-01-01T00:00:00Z",
+            },
+        });
         var bare = PodBuilder.Injected("bare-1").InNamespace("shop").WithAnnotation("configinjector.io/secret.DB_PASSWORD", "vault-prod:secret/shop/db#password");
         var orphan = PodBuilder.Injected("never-created").InNamespace("shop").WithAnnotation("configinjector.io/secret.USER", "vault-prod:secret/shop/db#user");
         var review = await server.ReviewPodAsync(bare, "shop");
@@ -130,7 +141,8 @@ public sealed class AdmissionInClusterTests : IAsyncLifetime
         var stored = _cluster.Api.Put("pods", System.Text.Json.Nodes.JsonNode.Parse(patched.ToString())!.AsObject());
 
         await Eventually.TrueAsync(() => _cluster.Api.Get("secrets", "shop", name)?["metadata"]?["ownerReferences"] is not null, "adoption by the pod");
-        await Eventually.TrueAsync(() => _cluster.Api.All("secrets", "shop").Count == 1, "the unused Secret to be collected", TimeSpan.FromSeconds(30));
+        await Eventually.TrueAsync(() => _cluster.Api.All("secrets", "shop").Count == 2, "the unused Secret to be collected", TimeSpan.FromSeconds(30));
+        Assert.NotNull(_cluster.Api.Get("secrets", "shop", "configinjector-from-inject"));
         Assert.Equal(stored["metadata"]!["uid"]!.GetValue<string>(), _cluster.Api.Get("secrets", "shop", name)!["metadata"]!["ownerReferences"]![0]!["uid"]!.GetValue<string>());
     }
 }

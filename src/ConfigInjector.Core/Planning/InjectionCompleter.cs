@@ -15,7 +15,10 @@ public static class InjectionCompleter
     /// <summary>One env var to deliver; <c>Ref</c> is null for a literal profile setting.</summary>
     private sealed record Wanted(string Name, SecretReference? Ref, bool Plain);
 
-    private sealed record Resolved(string Value, string Version);
+    private sealed record Resolved(string Value, string Version)
+    {
+        public override string ToString() => $"Resolved(version {Version})";
+    }
 
     public static StepOutcome<InjectionPlan> Complete(V1Pod pod, PreparedInjection prepared, IReadOnlyDictionary<SecretLocation, SecretRead> reads)
     {
@@ -28,7 +31,7 @@ public static class InjectionCompleter
             var plain = env.Source == EnvSource.Config && !prepared.Backends[env.Ref.Backend].Sensitive;
             if (env.Source == EnvSource.Config && !plain)
                 state.Warnings.Add($"{env.Annotation}: backend {env.Ref.Backend} is sensitive; delivered through the managed Secret");
-            if (state.Value(env.Ref, env.Ref) is { } value)
+            if (state.Value(env.Ref, prepared.Decisions[env.Ref]) is { } value)
                 annotationEnv.Add((new Wanted(env.Name, env.Ref, plain), value));
         }
         if (request.SecretsFrom is { } from)
@@ -41,14 +44,14 @@ public static class InjectionCompleter
         var files = new List<(FileRequest File, Resolved Value)>();
         foreach (var file in request.Files)
         {
-            if (state.Value(file.Ref, file.Ref) is { } value)
+            if (state.Value(file.Ref, prepared.Decisions[file.Ref]) is { } value)
                 files.Add((file, value));
         }
 
         var inline = new List<(InlineEnvRequest Inline, Resolved Value)>();
         foreach (var item in prepared.Inline)
         {
-            if (state.Value(item.Ref, item.Ref) is { } value)
+            if (state.Value(item.Ref, prepared.Decisions[item.Ref]) is { } value)
                 inline.Add((item, value));
         }
 
@@ -82,7 +85,7 @@ public static class InjectionCompleter
             request.FilesDir,
             secret,
             string.Join(",", state.Used.Order(StringComparer.Ordinal)),
-            [.. prepared.Decisions.Values],
+            [.. prepared.Decisions.Values.Append(prepared.SecretsFromDecision).OfType<PolicyDecision>()],
             state.Warnings) { Skipped = state.Skipped };
         return new StepOutcome<InjectionPlan>(plan, [], state.Warnings);
     }
@@ -112,7 +115,7 @@ public static class InjectionCompleter
     private static RotationSettings Rotation(PreparedInjection prepared, IEnumerable<string> refs)
     {
         var sources = refs.ToHashSet(StringComparer.Ordinal);
-        var decisions = prepared.Decisions.Values.Where(d => sources.Contains(d.Ref.ToString()) || d.Ref == prepared.Request.SecretsFrom).ToList();
+        var decisions = prepared.Decisions.Values.Where(d => sources.Contains(d.Ref.ToString())).Append(prepared.SecretsFromDecision).OfType<PolicyDecision>().ToList();
         var interval = decisions.Count == 0 ? RotationSettings.Default.Interval : decisions.Min(d => d.Rotation.Interval);
         var onChange = prepared.Request.Rotation ?? (decisions.Count == 0 ? RotationSettings.Default.OnChange : decisions.Min(d => d.Rotation.OnChange));
         return new RotationSettings(interval, onChange);
@@ -145,7 +148,7 @@ public static class InjectionCompleter
         public bool PolicyDenied { get; private set; }
 
         /// <summary>The value for one ref, or null after recording why not (error, or a warning when skipped).</summary>
-        public Resolved? Value(SecretReference reference, SecretReference decidedBy)
+        public Resolved? Value(SecretReference reference, PolicyDecision decidedBy)
         {
             var document = Document(reference, decidedBy);
             if (document is null)
@@ -171,7 +174,7 @@ public static class InjectionCompleter
 
         public IEnumerable<(Wanted, Resolved)> ExpandSecretsFrom(SecretReference from, string prefix, HashSet<string> explicitNames)
         {
-            var document = Document(from, from);
+            var document = Document(from, prepared.SecretsFromDecision!);
             if (document is null)
                 yield break;
             foreach (var key in document.Data.Keys.Order(StringComparer.Ordinal))
@@ -197,7 +200,7 @@ public static class InjectionCompleter
             }
         }
 
-        private SecretDocument? Document(SecretReference reference, SecretReference decidedBy)
+        private SecretDocument? Document(SecretReference reference, PolicyDecision decidedBy)
         {
             var read = reads.TryGetValue(reference.Location, out var r)
                 ? r
@@ -211,7 +214,7 @@ public static class InjectionCompleter
                     return null;
             }
 
-            var mode = prepared.Decisions[decidedBy].OnBackendError;
+            var mode = decidedBy.OnBackendError;
             switch (mode)
             {
                 case BackendErrorMode.AllowStale when read.Document is not null:

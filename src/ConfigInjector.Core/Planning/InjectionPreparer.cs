@@ -37,27 +37,34 @@ public static class InjectionPreparer
 
         var decisions = new Dictionary<SecretReference, PolicyDecision>();
         var denied = false;
-        foreach (var reference in explicitRefs.Append(request.SecretsFrom).OfType<SecretReference>())
+        PolicyDecision? Decide(SecretReference reference, bool pathOnly)
         {
             if (!backends.ContainsKey(reference.Backend))
             {
                 errors.Add($"{reference}: backend \"{reference.Backend}\" is not configured (configured: {string.Join(", ", backends.Keys.Order())})");
-                continue;
+                return null;
             }
-            var decision = PolicyEvaluator.Evaluate(policies, subject, reference, pathOnly: reference == request.SecretsFrom);
-            decisions[reference] = decision;
+            var decision = PolicyEvaluator.Evaluate(policies, subject, reference, pathOnly);
             if (!decision.Allowed)
             {
                 denied = true;
                 errors.Add(decision.Reason);
             }
+            return decision;
         }
+        foreach (var reference in explicitRefs)
+        {
+            if (Decide(reference, pathOnly: false) is { } decision)
+                decisions[reference] = decision;
+        }
+        // Kept apart from the explicit refs: a keyless ref to the same path must still pass the rules' keys.
+        var secretsFromDecision = request.SecretsFrom is { } from ? Decide(from, pathOnly: true) : null;
 
         if (errors.Count > 0)
             return new StepOutcome<PreparedInjection>(null, errors, warnings, denied);
 
-        var locations = decisions.Keys.Select(r => r.Location).Distinct().ToList();
-        var prepared = new PreparedInjection(subject, request, targets, inline, profileEnv, policies, decisions, locations, backends, warnings);
+        var locations = decisions.Keys.Append(request.SecretsFrom).OfType<SecretReference>().Select(r => r.Location).Distinct().ToList();
+        var prepared = new PreparedInjection(subject, request, targets, inline, profileEnv, policies, decisions, secretsFromDecision, locations, backends, warnings);
         return new StepOutcome<PreparedInjection>(prepared, [], warnings);
     }
 

@@ -33,6 +33,7 @@ public sealed record PreparedInjection(
     IReadOnlyList<ProfileEnv> ProfileEnv,
     IReadOnlyList<SecretPolicy> Policies,
     IReadOnlyDictionary<SecretReference, PolicyDecision> Decisions,
+    PolicyDecision? SecretsFromDecision,
     IReadOnlyList<SecretLocation> Locations,
     IReadOnlyDictionary<string, BackendInfo> Backends,
     IReadOnlyList<string> Warnings);

@@ -114,6 +114,22 @@ public class InjectionPlanningTests
         Assert.Equal(["namespace default, service account default: no SecretPolicy allows dev:app/db#password"], plan.Errors);
     }
 
+    [Fact]
+    public void Secrets_from_does_not_lift_the_key_rule_from_a_keyless_ref_to_the_same_path()
+    {
+        _pipeline.Policies.Clear();
+        _pipeline.Policies.Add(new SecretPolicy("public-only", new PolicySubjects(["default"], null), [new PolicyRule("dev", ["app/**"], ["public-*"])], RotationSettings.Default, BackendErrorMode.Deny));
+        var pod = PodBuilder.Injected()
+            .WithAnnotation("configinjector.io/secrets-from", "dev:app/single")
+            .WithAnnotation("configinjector.io/secret.K", "dev:app/single")
+            .Build();
+
+        var (plan, prepared, _) = _pipeline.Run(pod);
+
+        Assert.Null(plan);
+        Assert.Equal(["namespace default, service account default: no SecretPolicy allows dev:app/single"], prepared.Errors);
+    }
+
     [Theory]
     [InlineData("dev:app/missing#x", "dev:app/missing#x: not found: no path \"app/missing\"")]
     [InlineData("dev:app/db#nope", "dev:app/db#nope: the path has no key \"nope\" (keys: password, user)")]

@@ -56,7 +56,7 @@ public sealed class VaultAuthTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task A_refused_token_leads_to_one_new_login()
+    public async Task A_refused_token_leads_to_one_new_login_but_a_policy_denial_does_not()
     {
         var jwtFile = Path.Combine(ScratchDirectory.Create(), "sa-token");
         await File.WriteAllTextAsync(jwtFile, "eyJ.sa");
@@ -67,10 +67,20 @@ public sealed class VaultAuthTests : IAsyncLifetime
             """, _time);
         await Read(backend);
 
+        // A fresh token refused is the Vault policy saying no: no new login for it.
+        var denied = await backend.ReadAsync(new SecretLocation(backend.Name, "secret/forbidden/x", null), CancellationToken.None);
         _vault.RevokeAll();
+        await Read(backend);
+        await Read(backend);
+        Assert.Equal(1, _vault.Count("POST auth/kubernetes/login"));
 
+        // An older token refused was revoked (a Vault restart, an operator): one new login, and reads work again.
+        _time.Advance(TimeSpan.FromMinutes(2));
         Assert.Equal(ReadStatus.Found, (await Read(backend)).Status);
         Assert.Equal(2, _vault.Count("POST auth/kubernetes/login"));
+        Assert.Equal(ReadStatus.Found, (await Read(backend)).Status);
+        Assert.Equal(2, _vault.Count("POST auth/kubernetes/login"));
+        Assert.NotEqual(ReadStatus.Found, denied.Status);
     }
 
     [Fact]

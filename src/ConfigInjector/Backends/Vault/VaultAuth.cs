@@ -16,8 +16,10 @@ public interface IVaultAuth
 /// When a token must be refreshed: renewed (or re-obtained) after two thirds of its lease, as Vault Agent does,
 /// so a slow Vault never lets it lapse mid-admission.
 /// </summary>
-internal readonly record struct TokenLease(string Token, bool Renewable, DateTimeOffset RefreshAt, DateTimeOffset ExpiresAt)
+internal sealed record TokenLease(string Token, bool Renewable, DateTimeOffset RefreshAt, DateTimeOffset ExpiresAt)
 {
+    public override string ToString() => $"TokenLease(renewable {Renewable}, refresh at {RefreshAt:u})";
+
     public static TokenLease From(string token, bool renewable, TimeSpan lease, DateTimeOffset now) =>
         lease <= TimeSpan.Zero
             ? new TokenLease(token, false, DateTimeOffset.MaxValue, DateTimeOffset.MaxValue)
@@ -39,7 +41,8 @@ internal readonly record struct TokenLease(string Token, bool Renewable, DateTim
 public sealed class LoginAuth(string method, string mount, Func<JsonObject> loginBody, VaultTransport transport, TimeProvider time) : IVaultAuth
 {
     private readonly SemaphoreSlim _refresh = new(1, 1);
-    private TokenLease? _lease;
+    private volatile TokenLease? _lease;
+    private DateTimeOffset _obtainedAt;
 
     public int Logins { get; private set; }
 
@@ -58,10 +61,13 @@ public sealed class LoginAuth(string method, string mount, Func<JsonObject> logi
             if (_lease is { Renewable: true } renewable && now < renewable.ExpiresAt && await RenewAsync(renewable.Token, cancellationToken) is { } renewed)
             {
                 _lease = renewed;
+                _obtainedAt = now;
                 return renewed.Token;
             }
-            _lease = await LoginAsync(cancellationToken);
-            return _lease.Value.Token;
+            var fresh = await LoginAsync(cancellationToken);
+            _lease = fresh;
+            _obtainedAt = time.GetUtcNow();
+            return fresh.Token;
         }
         finally
         {
@@ -69,8 +75,14 @@ public sealed class LoginAuth(string method, string mount, Func<JsonObject> logi
         }
     }
 
+    /// <summary>
+    /// A 403 with a token obtained a minute ago is the Vault policy saying no, not an expired token: logging in
+    /// again would only load Vault (and its TokenReview calls) on every read.
+    /// </summary>
     public bool Invalidate()
     {
+        if (time.GetUtcNow() - _obtainedAt < TimeSpan.FromMinutes(1))
+            return false;
         _lease = null;
         return true;
     }
@@ -100,7 +112,7 @@ public sealed class TokenFileAuth(string file, VaultTransport transport, TimePro
 {
     private readonly SemaphoreSlim _refresh = new(1, 1);
     private DateTime _fileStamp;
-    private TokenLease? _lease;
+    private volatile TokenLease? _lease;
 
     public async ValueTask<string> TokenAsync(CancellationToken cancellationToken)
     {
@@ -113,8 +125,8 @@ public sealed class TokenFileAuth(string file, VaultTransport transport, TimePro
             if (stamp != _fileStamp || _lease is null)
             {
                 var token = (await ReadTokenAsync(cancellationToken)).Trim();
-                _fileStamp = stamp;
                 _lease = await LookupAsync(token, cancellationToken);
+                _fileStamp = stamp;
             }
             else if (_lease is { Renewable: true } renewable && time.GetUtcNow() >= renewable.RefreshAt)
             {
@@ -123,7 +135,7 @@ public sealed class TokenFileAuth(string file, VaultTransport transport, TimePro
                     ? renewed
                     : renewable with { RefreshAt = DateTimeOffset.MaxValue };
             }
-            return _lease!.Value.Token;
+            return _lease!.Token;
         }
         finally
         {

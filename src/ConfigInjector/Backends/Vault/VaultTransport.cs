@@ -8,6 +8,9 @@ namespace ConfigInjector.Backends.Vault;
 public sealed record VaultResponse(HttpStatusCode Status, JsonNode? Body, string Summary)
 {
     public bool Ok => (int)Status is >= 200 and < 300;
+
+    // The body holds secret data and tokens: never print it.
+    public override string ToString() => $"VaultResponse({(int)Status}, {Summary})";
 }
 
 /// <summary>The reason a request never got an HTTP answer (unreachable, timed out).</summary>

@@ -69,7 +69,8 @@ internal static class RotationScenario
         var events = new EventRecorder(client, TimeProvider.System, "bench", NullLogger<EventRecorder>.Instance);
         var restarter = new WorkloadRestarter(client, events, SyncSettings.Default, new FakeTimeProvider(), metrics, NullLogger<WorkloadRestarter>.Instance);
         using var limiter = new BackendLimiter(100_000);
-        var pass = new RotationPass(client, new SecretReader(backends, metrics, TimeSpan.FromSeconds(30)), limiter, events, restarter, metrics, NullLogger<RotationPass>.Instance);
+        var reader = new SecretReader(backends, metrics, TimeSpan.FromSeconds(30));
+        var pass = new RotationPass(client, reader, new SecretCache(reader, TimeProvider.System, TimeSpan.FromMinutes(5), metrics), limiter, events, restarter, metrics, NullLogger<RotationPass>.Instance);
 
         async Task<(double Seconds, int Reads, int Writes, int Events, long AllocatedMiB, int Updated)> Measure()
         {

@@ -57,7 +57,7 @@ public sealed partial class AdmissionEndpoint(AdmissionHandler handler, Injector
         {
             return await handler.HandleAsync(input, cancellationToken);
         }
-        catch (Exception e) when (e is not OperationCanceledException)
+        catch (Exception e) when (!cancellationToken.IsCancellationRequested)
         {
             // A bug must not become a 500 the API server cannot explain: deny this pod and say where to look.
             var id = Guid.NewGuid().ToString("N")[..8];

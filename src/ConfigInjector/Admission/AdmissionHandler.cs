@@ -27,7 +27,9 @@ public sealed class AdmissionHandler(
     {
         var parsed = AnnotationParser.Parse(input.Pod.Metadata?.Annotations?.AsReadOnly());
         var request = parsed.Request;
-        var namespaceOptedIn = await namespaceOptIn.IsOptedInAsync(input.Namespace, cancellationToken);
+        // Only a namespace label can opt in a pod that did not opt in or out itself: skip the lookup otherwise.
+        var namespaceOptedIn = request.Inject == OptIn.Unset && !request.AlreadyInjected
+            && await namespaceOptIn.IsOptedInAsync(input.Namespace, cancellationToken);
         if (!request.HasAnyAnnotation && !namespaceOptedIn)
             return AdmissionVerdict.Pass([]);
         if (!OptInRules.ShouldInject(request, namespaceOptedIn))

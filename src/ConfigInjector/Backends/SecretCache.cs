@@ -14,8 +14,12 @@ public sealed class SecretCache(SecretReader reader, TimeProvider time, TimeSpan
 {
     private sealed record Entry(SecretDocument Document, DateTimeOffset FetchedAt);
 
+    /// <summary>How long a failed read is answered from memory: during an outage admissions fail fast (or go stale) instead of each waiting for the timeout.</summary>
+    public static readonly TimeSpan FailureHold = TimeSpan.FromSeconds(5);
+
     private readonly ConcurrentDictionary<SecretLocation, Entry> _entries = new();
     private readonly ConcurrentDictionary<SecretLocation, Lazy<Task<SecretRead>>> _inFlight = new();
+    private readonly ConcurrentDictionary<SecretLocation, (SecretRead Read, DateTimeOffset At)> _failures = new();
     private long _hits;
     private long _misses;
     private long _errors;
@@ -39,6 +43,8 @@ public sealed class SecretCache(SecretReader reader, TimeProvider time, TimeSpan
             metrics.CacheHits.Inc();
             return Task.FromResult(SecretRead.Found(location, entry.Document));
         }
+        if (_failures.TryGetValue(location, out var failure) && time.GetUtcNow() - failure.At < FailureHold)
+            return Task.FromResult(WithLastKnownGood(failure.Read));
         // Callers share one fetch; each may stop waiting on its own token without cancelling the others'.
         var fetch = _inFlight.GetOrAdd(location, l => new Lazy<Task<SecretRead>>(() => FetchAsync(l)));
         return fetch.Value.WaitAsync(cancellationToken);
@@ -46,6 +52,15 @@ public sealed class SecretCache(SecretReader reader, TimeProvider time, TimeSpan
 
     /// <summary>Drops every entry: used when a backend's configuration changes.</summary>
     public void Clear() => _entries.Clear();
+
+    /// <summary>Takes in a fresh read made elsewhere (the sync worker's pass), so admissions in this replica see rotated values at once.</summary>
+    public void Refresh(SecretRead read)
+    {
+        if (read.Status != ReadStatus.Found)
+            return;
+        _entries[read.Location] = new Entry(read.Document!, time.GetUtcNow());
+        _failures.TryRemove(read.Location, out _);
+    }
 
     private async Task<SecretRead> FetchAsync(SecretLocation location)
     {
@@ -58,16 +73,17 @@ public sealed class SecretCache(SecretReader reader, TimeProvider time, TimeSpan
             {
                 case ReadStatus.Found:
                     _entries[location] = new Entry(read.Document!, time.GetUtcNow());
+                    _failures.TryRemove(location, out _);
                     EvictIfFull();
                     return read;
                 case ReadStatus.NotFound:
                     _entries.TryRemove(location, out _);
+                    _failures.TryRemove(location, out _);
                     return read;
                 default:
                     Interlocked.Increment(ref _errors);
-                    return _entries.TryGetValue(location, out var lastKnownGood)
-                        ? SecretRead.Failed(location, read.Reason!, lastKnownGood.Document, time.GetUtcNow() - lastKnownGood.FetchedAt)
-                        : read;
+                    _failures[location] = (read, time.GetUtcNow());
+                    return WithLastKnownGood(read);
             }
         }
         finally
@@ -75,6 +91,11 @@ public sealed class SecretCache(SecretReader reader, TimeProvider time, TimeSpan
             _inFlight.TryRemove(location, out _);
         }
     }
+
+    private SecretRead WithLastKnownGood(SecretRead failure) =>
+        _entries.TryGetValue(failure.Location, out var lastKnownGood)
+            ? SecretRead.Failed(failure.Location, failure.Reason!, lastKnownGood.Document, time.GetUtcNow() - lastKnownGood.FetchedAt)
+            : failure;
 
     private void EvictIfFull()
     {

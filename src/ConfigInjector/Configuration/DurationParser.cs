@@ -12,18 +12,25 @@ public static partial class DurationParser
         var matches = Part().Matches(text);
         if (matches.Count == 0 || string.Concat(matches.Select(m => m.Value)) != text)
             return false;
-        foreach (Match match in matches)
+        try
         {
-            var amount = double.Parse(match.Groups[1].Value, CultureInfo.InvariantCulture);
-            value += match.Groups[2].Value switch
+            foreach (Match match in matches)
             {
-                "ms" => TimeSpan.FromMilliseconds(amount),
-                "s" => TimeSpan.FromSeconds(amount),
-                "m" => TimeSpan.FromMinutes(amount),
-                _ => TimeSpan.FromHours(amount),
-            };
+                var amount = double.Parse(match.Groups[1].Value, CultureInfo.InvariantCulture);
+                value += match.Groups[2].Value switch
+                {
+                    "ms" => TimeSpan.FromMilliseconds(amount),
+                    "s" => TimeSpan.FromSeconds(amount),
+                    "m" => TimeSpan.FromMinutes(amount),
+                    _ => TimeSpan.FromHours(amount),
+                };
+            }
+            return true;
         }
-        return true;
+        catch (OverflowException)
+        {
+            return false;
+        }
     }
 
     /// <summary>The inverse of <see cref="TryParse"/>: <c>5m</c>, <c>1h30m</c>, <c>90s</c> becomes <c>1m30s</c>.</summary>

@@ -67,8 +67,9 @@ public sealed partial class Informer<T>(
             {
                 return;
             }
-            catch (Exception e) when (e is HttpOperationException or HttpRequestException or IOException or KubernetesException)
+            catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
             {
+                // Whatever went wrong (API error, a malformed object, a handler), the cache must keep trying.
                 failures++;
                 LogWatchFailed(log, name, e.Message.Split('\n')[0]);
             }
@@ -91,16 +92,28 @@ public sealed partial class Informer<T>(
         foreach (var gone in _store.Keys.Where(k => !fresh.ContainsKey(k)).ToList())
         {
             if (_store.TryRemove(gone, out var removed))
-                Changed?.Invoke(WatchEventType.Deleted, removed);
+                Notify(WatchEventType.Deleted, removed);
         }
         foreach (var (key, item) in fresh)
         {
             _store[key] = item;
-            Changed?.Invoke(WatchEventType.Modified, item);
+            Notify(WatchEventType.Modified, item);
         }
         Interlocked.Increment(ref _relists);
         _synced.TrySetResult();
         return version;
+    }
+
+    private void Notify(WatchEventType type, T item)
+    {
+        try
+        {
+            Changed?.Invoke(type, item);
+        }
+        catch (Exception e)
+        {
+            LogHandlerFailed(log, name, e.GetType().Name);
+        }
     }
 
     private void Apply(WatchEventType type, T item)
@@ -110,11 +123,11 @@ public sealed partial class Informer<T>(
         {
             case WatchEventType.Added or WatchEventType.Modified:
                 _store[key] = item;
-                Changed?.Invoke(type, item);
+                Notify(type, item);
                 break;
             case WatchEventType.Deleted:
                 _store.TryRemove(key, out _);
-                Changed?.Invoke(type, item);
+                Notify(type, item);
                 break;
         }
     }
@@ -127,6 +140,9 @@ public sealed partial class Informer<T>(
 
     [LoggerMessage(Level = LogLevel.Information, Message = "{Informer}: watch expired (410), relisting")]
     private static partial void LogExpired(ILogger logger, string informer);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "{Informer}: a change handler failed with {Exception}")]
+    private static partial void LogHandlerFailed(ILogger logger, string informer, string exception);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "{Informer}: watch failed, retrying: {Reason}")]
     private static partial void LogWatchFailed(ILogger logger, string informer, string reason);

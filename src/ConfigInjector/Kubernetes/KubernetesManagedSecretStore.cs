@@ -30,7 +30,7 @@ public sealed partial class KubernetesManagedSecretStore(IKubernetes client, ILo
             {
                 // Exists already: another pod of the same ReplicaSet, or a retry of this admission.
             }
-            catch (HttpOperationException e)
+            catch (Exception e) when (e is HttpOperationException or HttpRequestException or IOException || (e is TaskCanceledException && !cancellationToken.IsCancellationRequested))
             {
                 throw new ManagedSecretException(KubernetesErrors.Describe(e, "create", "secrets", ns));
             }
@@ -51,14 +51,18 @@ public sealed partial class KubernetesManagedSecretStore(IKubernetes client, ILo
             {
                 // Changed or deleted between our read and write: start over from a fresh read.
             }
-            catch (HttpOperationException e)
+            catch (Exception e) when (e is HttpOperationException or HttpRequestException or IOException || (e is TaskCanceledException && !cancellationToken.IsCancellationRequested))
             {
                 throw new ManagedSecretException(KubernetesErrors.Describe(e, "update", "secrets", ns));
             }
         }
     }
 
-    /// <summary>The existing Secret updated to the wanted content and owners, or null when it already matches.</summary>
+    /// <summary>
+    /// The existing Secret with the wanted owners added, or null when it has them all. Its data is left alone: the
+    /// same name means the same keys and refs, and the existing values may be newer than this replica's cache
+    /// (the sync worker keeps them current), so an admission never rolls a rotation back.
+    /// </summary>
     public static V1Secret? Merge(V1Secret existing, V1Secret wanted)
     {
         var owners = (existing.Metadata.OwnerReferences ?? []).ToList();
@@ -67,20 +71,11 @@ public sealed partial class KubernetesManagedSecretStore(IKubernetes client, ILo
             if (!owners.Any(o => o.Uid == owner.Uid))
                 owners.Add(owner);
         }
-        var sameData = SameData(existing.Data, wanted.Data);
-        var sameAnnotations = wanted.Metadata.Annotations?.All(a => existing.Metadata.Annotations?.TryGetValue(a.Key, out var v) == true && v == a.Value) ?? true;
-        if (sameData && sameAnnotations && owners.Count == (existing.Metadata.OwnerReferences?.Count ?? 0))
+        if (owners.Count == (existing.Metadata.OwnerReferences?.Count ?? 0))
             return null;
-        existing.Data = wanted.Data;
-        existing.Metadata.Annotations ??= new Dictionary<string, string>();
-        foreach (var (key, value) in wanted.Metadata.Annotations ?? new Dictionary<string, string>())
-            existing.Metadata.Annotations[key] = value;
-        existing.Metadata.OwnerReferences = owners.Count == 0 ? null : owners;
+        existing.Metadata.OwnerReferences = owners;
         return existing;
     }
-
-    public static bool SameData(IDictionary<string, byte[]>? a, IDictionary<string, byte[]>? b) =>
-        (a?.Count ?? 0) == (b?.Count ?? 0) && (a ?? new Dictionary<string, byte[]>()).All(kv => b!.TryGetValue(kv.Key, out var other) && other.AsSpan().SequenceEqual(kv.Value));
 
     [LoggerMessage(Level = LogLevel.Information, Message = "managed Secret {Namespace}/{Name} created ({Keys} keys)")]
     private static partial void LogCreated(ILogger logger, string @namespace, string name, int keys);

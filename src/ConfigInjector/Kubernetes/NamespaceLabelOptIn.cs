@@ -22,10 +22,11 @@ public sealed partial class NamespaceLabelOptIn(IKubernetes client, TimeProvider
             _cache[@namespace] = (optedIn, time.GetUtcNow());
             return optedIn;
         }
-        catch (k8s.Autorest.HttpOperationException e)
+        catch (Exception e) when (e is k8s.Autorest.HttpOperationException or HttpRequestException or IOException or TaskCanceledException && !cancellationToken.IsCancellationRequested)
         {
-            // Without the label we cannot tell; the pod's own annotation still opts it in.
+            // Without the label we cannot tell; the pod's own annotation still opts it in, and nothing else is blocked.
             LogUnreadable(log, KubernetesErrors.Describe(e, "get", "namespaces", null));
+            _cache[@namespace] = (cached.OptedIn, time.GetUtcNow() - Ttl + TimeSpan.FromSeconds(5));
             return cached.OptedIn;
         }
     }

@@ -77,7 +77,15 @@ public sealed partial class CustomResourcePolicySource(IKubernetes client, TimeP
             var profiles = new List<ConfigProfile>();
             foreach (var item in (_policies?.Items ?? []).Concat(_profiles?.Items ?? []).OrderBy(i => i.Metadata.Name, StringComparer.Ordinal))
             {
-                var result = PolicyDocumentReader.Parse(KubernetesJson.Serialize(item), $"{item.Kind} {item.Metadata.Name}");
+                PolicyLoadResult result;
+                try
+                {
+                    result = PolicyDocumentReader.Parse(KubernetesJson.Serialize(item), $"{item.Kind} {item.Metadata.Name}");
+                }
+                catch (Exception e) when (e is JsonException or InvalidOperationException or ArgumentException)
+                {
+                    result = new PolicyLoadResult([], [], [$"{item.Kind} {item.Metadata.Name}: {e.Message}"]);
+                }
                 policies.AddRange(result.Policies);
                 profiles.AddRange(result.Profiles);
                 foreach (var error in result.Errors)

@@ -33,7 +33,7 @@ public sealed partial class FolderPolicySource : IPolicySource, IDisposable
         _log = log;
         Reload();
         if (watch)
-            _timer = time.CreateTimer(_ => Reload(), null, PollInterval, PollInterval);
+            _timer = time.CreateTimer(_ => ReloadQuietly(), null, PollInterval, PollInterval);
     }
 
     public IReadOnlyList<SecretPolicy> Current => _current;
@@ -59,7 +59,19 @@ public sealed partial class FolderPolicySource : IPolicySource, IDisposable
             var errors = new List<string>();
             foreach (var file in files)
             {
-                var result = PolicyDocumentReader.Parse(File.ReadAllText(file.FullName), Path.GetRelativePath(Directory.GetCurrentDirectory(), file.FullName));
+                string text;
+                try
+                {
+                    text = File.ReadAllText(file.FullName);
+                }
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+                {
+                    // Removed or swapped between listing and reading (a ConfigMap update): the next poll sees the new state.
+                    _fingerprint = "";
+                    errors.Add($"{file.Name}: not readable: {e.Message}");
+                    continue;
+                }
+                var result = PolicyDocumentReader.Parse(text, Path.GetRelativePath(Directory.GetCurrentDirectory(), file.FullName));
                 policies.AddRange(result.Policies);
                 profiles.AddRange(result.Profiles);
                 errors.AddRange(result.Errors);
@@ -78,6 +90,19 @@ public sealed partial class FolderPolicySource : IPolicySource, IDisposable
     }
 
     public void Dispose() => _timer?.Dispose();
+
+    // A timer callback that throws ends the process: keep the last good policies instead.
+    private void ReloadQuietly()
+    {
+        try
+        {
+            Reload();
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidOperationException)
+        {
+            LogInvalid(_log, $"{_folder}: {e.Message}");
+        }
+    }
 
     private FileInfo[] Files()
     {

@@ -21,6 +21,7 @@ namespace ConfigInjector.Sync;
 public sealed partial class RotationPass(
     IKubernetes client,
     SecretReader reader,
+    SecretCache cache,
     BackendLimiter limiter,
     EventRecorder events,
     WorkloadRestarter restarter,
@@ -34,13 +35,20 @@ public sealed partial class RotationPass(
 
     public async Task<IReadOnlyList<ReconcileResult>> RunAsync(IReadOnlyList<V1Secret> due, CancellationToken cancellationToken)
     {
-        var work = due.Select(s => (Secret: s, Sources: ManagedSecretFactory.ReadSources(s))).Where(w => w.Sources is not null).ToList();
+        var all = due.Select(s => (Secret: s, Sources: ManagedSecretFactory.ReadSources(s))).ToList();
+        var work = all.Where(w => w.Sources is not null).ToList();
         var locations = work.SelectMany(w => RotationPlanner.Locations(w.Sources!)).Distinct().ToList();
         BackendReads += locations.Count;
         var reads = (await Task.WhenAll(locations.Select(l => limiter.RunAsync(l.Backend, () => reader.ReadAsync(l, cancellationToken), cancellationToken))))
             .ToDictionary(r => r.Location);
+        // This replica's admissions should not fill new Secrets with values older than the ones just rotated in.
+        foreach (var read in reads.Values)
+            cache.Refresh(read);
 
-        var results = new List<ReconcileResult>(work.Count);
+        // A labelled Secret without readable sources is not ours to fill; look again only after the default interval.
+        var results = all.Where(w => w.Sources is null)
+            .Select(w => new ReconcileResult(w.Secret.Metadata.NamespaceProperty, w.Secret.Metadata.Name, ReconcileStatus.Failed, "no readable sources annotation", ManagedSecretFactory.ReadRotation(w.Secret).Interval))
+            .ToList();
         await Parallel.ForEachAsync(work, new ParallelOptions { MaxDegreeOfParallelism = 8, CancellationToken = cancellationToken }, async (item, token) =>
         {
             var result = await ReconcileAsync(item.Secret, reads, token);

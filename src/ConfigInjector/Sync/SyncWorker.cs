@@ -69,16 +69,17 @@ public sealed partial class SyncWorker(
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
             {
             }
-            catch (Exception e) when (e is k8s.Autorest.HttpOperationException or HttpRequestException)
+            catch (Exception e) when (!stoppingToken.IsCancellationRequested)
             {
-                LogElectionFailed(log, e.Message.Split('\n')[0]);
+                // A worker that throws would stop the whole host, admission included: log and stand for election again.
+                LogElectionFailed(log, $"{e.GetType().Name}: {e.Message.Split('\n')[0]}");
             }
             _leading = false;
             metrics.Leader.Set(0);
             if (leading is not null)
                 await leading.CancelAsync();
             if (work is not null)
-                await work;
+                await work.ContinueWith(_ => { }, TaskScheduler.Default);
             leading?.Dispose();
             if (!stoppingToken.IsCancellationRequested)
                 await Delay(settings.RetryPeriod, stoppingToken);
@@ -111,7 +112,8 @@ public sealed partial class SyncWorker(
                     due[key] = synced ? time.GetUtcNow() + ManagedSecretFactory.ReadRotation(secret).Interval : time.GetUtcNow();
             }
         };
-        var informerTask = informer.RunAsync(token);
+        using var term = CancellationTokenSource.CreateLinkedTokenSource(token);
+        var informerTask = informer.RunAsync(term.Token);
         try
         {
             await informer.WaitForSyncAsync(token);
@@ -121,31 +123,16 @@ public sealed partial class SyncWorker(
             var nextCollect = time.GetUtcNow();
             while (!token.IsCancellationRequested)
             {
-                var now = time.GetUtcNow();
-                metrics.ManagedSecrets.Set(informer.Items.Count);
-                List<V1Secret> ready;
-                lock (due)
-                    ready = [.. informer.Items.Where(s => due.TryGetValue($"{s.Metadata.NamespaceProperty}/{s.Metadata.Name}", out var at) && at <= now)];
-                if (ready.Count > 0)
+                try
                 {
-                    var results = await rotation.RunAsync(ready, token);
-                    Passes++;
-                    lock (due)
-                    {
-                        foreach (var result in results)
-                            due[$"{result.Namespace}/{result.Name}"] = now + Jitter(result.RequeueAfter);
-                    }
+                    (nextCollect, nextScan) = await PassAsync(informer, due, nextCollect, nextScan, token);
                 }
-                await restarter.PumpAsync(token);
-                if (now >= nextCollect)
+                catch (Exception e) when (!token.IsCancellationRequested)
                 {
-                    await collector.CollectAsync(informer.Items, token);
-                    nextCollect = now + settings.MissedInjectionScanInterval;
-                }
-                if (now >= nextScan)
-                {
-                    await scanner.ScanAsync(token);
-                    nextScan = now + settings.MissedInjectionScanInterval;
+                    // One failing call (API, backend, a malformed object) must not end the leader's term.
+                    LogPassFailed(log, $"{e.GetType().Name}: {e.Message.Split('\n')[0]}");
+                    var later = time.GetUtcNow() + TimeSpan.FromSeconds(30);
+                    (nextCollect, nextScan) = (nextCollect < later ? later : nextCollect, nextScan < later ? later : nextScan);
                 }
                 await Delay(settings.Tick, token);
             }
@@ -153,14 +140,49 @@ public sealed partial class SyncWorker(
         catch (OperationCanceledException) when (token.IsCancellationRequested)
         {
         }
-        catch (Exception e) when (e is k8s.Autorest.HttpOperationException or HttpRequestException)
-        {
-            LogPassFailed(log, e.Message.Split('\n')[0]);
-        }
         finally
         {
+            await term.CancelAsync();
             await informerTask.ContinueWith(_ => { }, TaskScheduler.Default);
         }
+    }
+
+    /// <summary>One tick of the leader: rotate what is due, pace restarts, and now and then collect orphans and scan for missed pods.</summary>
+    private async Task<(DateTimeOffset NextCollect, DateTimeOffset NextScan)> PassAsync(
+        Kubernetes.Informer<V1Secret> informer, Dictionary<string, DateTimeOffset> due, DateTimeOffset nextCollect, DateTimeOffset nextScan, CancellationToken token)
+    {
+        var now = time.GetUtcNow();
+        metrics.ManagedSecrets.Set(informer.Items.Count);
+        List<V1Secret> ready;
+        lock (due)
+        {
+            ready = [.. informer.Items.Where(s => due.TryGetValue($"{s.Metadata.NamespaceProperty}/{s.Metadata.Name}", out var at) && at <= now)];
+            // Rescheduled up front: a pass that fails must not retry the same Secrets on every tick.
+            foreach (var secret in ready)
+                due[$"{secret.Metadata.NamespaceProperty}/{secret.Metadata.Name}"] = now + TimeSpan.FromSeconds(30);
+        }
+        if (ready.Count > 0)
+        {
+            var results = await rotation.RunAsync(ready, token);
+            Passes++;
+            lock (due)
+            {
+                foreach (var result in results)
+                    due[$"{result.Namespace}/{result.Name}"] = now + Jitter(result.RequeueAfter);
+            }
+        }
+        await restarter.PumpAsync(token);
+        if (now >= nextCollect)
+        {
+            nextCollect = now + settings.MissedInjectionScanInterval;
+            await collector.CollectAsync(informer.Items, token);
+        }
+        if (now >= nextScan)
+        {
+            nextScan = now + settings.MissedInjectionScanInterval;
+            await scanner.ScanAsync(token);
+        }
+        return (nextCollect, nextScan);
     }
 
     // ±10% so Secrets created together do not all come due in the same tick forever.
@@ -186,7 +208,7 @@ public sealed partial class SyncWorker(
     [LoggerMessage(Level = LogLevel.Warning, Message = "leader election failed, retrying: {Reason}")]
     private static partial void LogElectionFailed(ILogger logger, string reason);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "sync pass stopped, the next leader term retries: {Reason}")]
+    [LoggerMessage(Level = LogLevel.Warning, Message = "sync pass failed, retrying on the next tick: {Reason}")]
     private static partial void LogPassFailed(ILogger logger, string reason);
 }
 

@@ -126,9 +126,16 @@ public sealed partial class WorkloadRestarter(IKubernetes client, EventRecorder 
         }
         catch (HttpOperationException e)
         {
+            metrics.Restarts.WithLabels("failed").Inc();
             LogRestartFailed(log, workload.ToString(), KubernetesErrors.Describe(e, "patch", workload.Kind.ToLowerInvariant() + "s", workload.Namespace));
             lock (_lock)
+            {
                 _running.Remove(workload);
+                // A conflict, throttling or a server error may pass: try again after the others. Not found or
+                // forbidden will not, and retrying on every tick would only flood the API server and the log.
+                if (KubernetesErrors.Status(e) is System.Net.HttpStatusCode.Conflict or System.Net.HttpStatusCode.TooManyRequests or >= System.Net.HttpStatusCode.InternalServerError)
+                    _pending.Add(workload);
+            }
         }
     }
 
@@ -141,14 +148,15 @@ public sealed partial class WorkloadRestarter(IKubernetes client, EventRecorder 
                 case "Deployment":
                     var d = await client.AppsV1.ReadNamespacedDeploymentAsync(workload.Name, workload.Namespace, cancellationToken: cancellationToken);
                     var want = d.Spec?.Replicas ?? 1;
-                    return d.Status?.ObservedGeneration >= d.Metadata.Generation && d.Status.UpdatedReplicas == want && d.Status.AvailableReplicas == want && (d.Status.Replicas ?? want) == want;
+                    // Counts of zero are omitted from the status: null means 0 (a Deployment scaled to zero is done at once).
+                    return d.Status?.ObservedGeneration >= d.Metadata.Generation && (d.Status.UpdatedReplicas ?? 0) == want && (d.Status.AvailableReplicas ?? 0) == want && (d.Status.Replicas ?? 0) == want;
                 case "StatefulSet":
                     var s = await client.AppsV1.ReadNamespacedStatefulSetAsync(workload.Name, workload.Namespace, cancellationToken: cancellationToken);
                     var replicas = s.Spec?.Replicas ?? 1;
-                    return s.Status?.ObservedGeneration >= s.Metadata.Generation && s.Status.UpdatedReplicas == replicas && s.Status.ReadyReplicas == replicas;
+                    return s.Status?.ObservedGeneration >= s.Metadata.Generation && (s.Status.UpdatedReplicas ?? 0) == replicas && (s.Status.ReadyReplicas ?? 0) == replicas;
                 default:
                     var ds = await client.AppsV1.ReadNamespacedDaemonSetAsync(workload.Name, workload.Namespace, cancellationToken: cancellationToken);
-                    return ds.Status?.ObservedGeneration >= ds.Metadata.Generation && ds.Status.UpdatedNumberScheduled == ds.Status.DesiredNumberScheduled && ds.Status.NumberAvailable == ds.Status.DesiredNumberScheduled;
+                    return ds.Status?.ObservedGeneration >= ds.Metadata.Generation && (ds.Status.UpdatedNumberScheduled ?? 0) == ds.Status.DesiredNumberScheduled && (ds.Status.NumberAvailable ?? 0) == ds.Status.DesiredNumberScheduled;
             }
         }
         catch (HttpOperationException e) when (KubernetesErrors.IsNotFound(e))

@@ -101,7 +101,35 @@ public class SecretCacheTests
 
         backend.Fail = false;
         backend.Value = "v3";
+        time.Advance(SecretCache.FailureHold);
         Assert.Equal("v3", (await cache.ReadAsync(Location, CancellationToken.None)).Document!.Version);
+    }
+
+    [Fact]
+    public async Task During_an_outage_a_failure_is_answered_from_memory_for_a_few_seconds()
+    {
+        var (cache, backend, time) = Create();
+        backend.Fail = true;
+
+        await cache.ReadAsync(Location, CancellationToken.None);
+        var again = await cache.ReadAsync(Location, CancellationToken.None);
+        Assert.Equal(1, backend.Calls);
+        Assert.Equal(ReadStatus.Failed, again.Status);
+
+        time.Advance(SecretCache.FailureHold);
+        await cache.ReadAsync(Location, CancellationToken.None);
+        Assert.Equal(2, backend.Calls);
+    }
+
+    [Fact]
+    public async Task A_refresh_from_the_sync_worker_replaces_a_cached_value_at_once()
+    {
+        var (cache, _, _) = Create();
+        await cache.ReadAsync(Location, CancellationToken.None);
+
+        cache.Refresh(SecretRead.Found(Location, new SecretDocument("v9", new Dictionary<string, string> { ["password"] = "rotated" })));
+
+        Assert.Equal("rotated", (await cache.ReadAsync(Location, CancellationToken.None)).Document!.Data["password"]);
     }
 
     [Fact]

@@ -5,6 +5,9 @@ using System.Text.Json.Nodes;
 using ConfigInjector.Backends;
 using ConfigInjector.Configuration;
 using ConfigInjector.Core.Planning;
+using ConfigInjector.Core.Policies;
+using ConfigInjector.ManagedSecrets;
+using ConfigInjector.Policies;
 using ConfigInjector.Kubernetes;
 using ConfigInjector.Observability;
 using ConfigInjector.Sync;
@@ -25,6 +28,13 @@ internal static class RotationScenario
     private const int Secrets = 10_000;
     private const int Refs = 500;
 
+    private sealed class BenchPolicies(SecretPolicy policy) : IPolicySource
+    {
+        public IReadOnlyList<SecretPolicy> Current { get; } = [policy];
+        public IReadOnlyList<ConfigProfile> Profiles { get; } = [];
+        public bool Ready => true;
+    }
+
     public static async Task<string> RunAsync()
     {
         await using var api = await KubeApiFake.StartAsync();
@@ -32,9 +42,11 @@ internal static class RotationScenario
         vault.EnableKv("secret", 2);
         for (var r = 0; r < Refs; r++)
             vault.Put($"secret/rot/ref-{r}", new Dictionary<string, string> { ["value"] = $"rot-value-{r}-v1" });
+        var signingKey = System.Security.Cryptography.RandomNumberGenerator.GetBytes(32);
         for (var i = 0; i < Secrets; i++)
         {
             var r = i % Refs;
+            var sources = new Dictionary<string, KeySource> { ["TOKEN"] = new($"vault-bench:secret/rot/ref-{r}#value", "1") };
             api.Put("secrets", new JsonObject
             {
                 ["apiVersion"] = "v1", ["kind"] = "Secret", ["type"] = "Opaque",
@@ -44,8 +56,10 @@ internal static class RotationScenario
                     ["labels"] = new JsonObject { [ManagedSecretFactory.ManagedByLabel] = ManagedSecretFactory.ManagedByValue },
                     ["annotations"] = new JsonObject
                     {
-                        [ManagedSecretFactory.SourcesAnnotation] = ManagedSecretFactory.SerializeSources(new Dictionary<string, KeySource> { ["TOKEN"] = new($"vault-bench:secret/rot/ref-{r}#value", "1") }),
+                        [ManagedSecretFactory.SourcesAnnotation] = ManagedSecretFactory.SerializeSources(sources),
                         [ManagedSecretFactory.RotationAnnotation] = "none",
+                        [ManagedSecretFactory.ServiceAccountAnnotation] = "default",
+                        [ManagedSecretFactory.SignatureAnnotation] = ManagedSecretSignature.Sign(signingKey, $"team-{i % 20}", $"configinjector-app-{i}", "default", sources),
                     },
                 },
                 ["data"] = new JsonObject { ["TOKEN"] = Convert.ToBase64String(Encoding.UTF8.GetBytes($"rot-value-{r}-v1")) },
@@ -70,7 +84,9 @@ internal static class RotationScenario
         var restarter = new WorkloadRestarter(client, events, SyncSettings.Default, new FakeTimeProvider(), metrics, NullLogger<WorkloadRestarter>.Instance);
         using var limiter = new BackendLimiter(100_000);
         var reader = new SecretReader(backends, metrics, TimeSpan.FromSeconds(30));
-        var pass = new RotationPass(client, reader, new SecretCache(reader, TimeProvider.System, TimeSpan.FromMinutes(5), metrics), limiter, events, restarter, metrics, NullLogger<RotationPass>.Instance);
+        var policies = new BenchPolicies(new SecretPolicy("bench", new PolicySubjects(["team-*"], null), [new PolicyRule("vault-bench", ["secret/rot/*"], null)], RotationSettings.Default, BackendErrorMode.Deny));
+        var pass = new RotationPass(client, reader, new SecretCache(reader, TimeProvider.System, TimeSpan.FromMinutes(5), metrics), new StaticSigningKey(signingKey), policies,
+            limiter, events, restarter, metrics, NullLogger<RotationPass>.Instance);
 
         async Task<(double Seconds, int Reads, int Writes, int Events, long AllocatedMiB, int Updated)> Measure()
         {

@@ -76,7 +76,7 @@ public static class InjectionCompleter
         foreach (var target in prepared.Targets)
             changes.AddRange(EnvChangesFor(target, annotationEnv, prepared, secretName, state.Warnings));
 
-        var secret = secretName is null ? null : new ManagedSecretSpec(secretName, prepared.Subject.Namespace, data, keys.Versions, Rotation(prepared, keys.Sources.Values), Owner(pod));
+        var secret = secretName is null ? null : new ManagedSecretSpec(secretName, prepared.Subject.Namespace, data, keys.Versions, Rotation(prepared, keys.Sources.Values), Owner(pod), prepared.Subject.ServiceAccount);
         var fileItems = files.Select(f => new V1KeyToPath { Key = "file." + f.File.Name, Path = f.File.Name }).ToList();
         var plan = new InjectionPlan(
             changes,

@@ -19,6 +19,8 @@ public static class ManagedSecretFactory
     public const string SourcesAnnotation = "configinjector.io/sources";
     public const string RotationAnnotation = "configinjector.io/rotation";
     public const string IntervalAnnotation = "configinjector.io/rotation-interval";
+    public const string ServiceAccountAnnotation = "configinjector.io/service-account";
+    public const string SignatureAnnotation = "configinjector.io/signature";
 
     /// <summary>
     /// Set on Secrets printed by <c>configinjector inject</c>: they are applied and deleted with their manifests, so the
@@ -27,7 +29,8 @@ public static class ManagedSecretFactory
     public const string LifecycleAnnotation = "configinjector.io/lifecycle";
     public const string ManualLifecycle = "manual";
 
-    public static V1Secret Create(ManagedSecretSpec spec) => new()
+    /// <param name="signingKey">The injector's key: the Secret is signed so the sync worker can tell it from a forged one.</param>
+    public static V1Secret Create(ManagedSecretSpec spec, byte[] signingKey) => new()
     {
         ApiVersion = "v1",
         Kind = "Secret",
@@ -42,6 +45,8 @@ public static class ManagedSecretFactory
                 [SourcesAnnotation] = SerializeSources(spec.Sources),
                 [RotationAnnotation] = spec.Rotation.OnChange == RotationMode.Restart ? "restart" : "none",
                 [IntervalAnnotation] = ((long)spec.Rotation.Interval.TotalSeconds).ToString(CultureInfo.InvariantCulture) + "s",
+                [ServiceAccountAnnotation] = spec.ServiceAccount,
+                [SignatureAnnotation] = ManagedSecretSignature.Sign(signingKey, spec.Namespace, spec.Name, spec.ServiceAccount, spec.Sources),
             },
             OwnerReferences = spec.Owner is null ? null : [spec.Owner],
         },
@@ -71,6 +76,17 @@ public static class ManagedSecretFactory
             return null;
         }
     }
+
+    /// <summary>True when the Secret's sources were written by an injector holding <paramref name="signingKey"/>.</summary>
+    public static bool IsAuthentic(V1Secret secret, IReadOnlyDictionary<string, KeySource> sources, byte[] signingKey)
+    {
+        var annotations = secret.Metadata?.Annotations;
+        return annotations?.TryGetValue(ServiceAccountAnnotation, out var serviceAccount) == true &&
+            ManagedSecretSignature.Verify(signingKey, secret.Metadata!.NamespaceProperty, secret.Metadata.Name, serviceAccount, sources, annotations.TryGetValue(SignatureAnnotation, out var signature) ? signature : null);
+    }
+
+    public static string? ServiceAccount(V1Secret secret) =>
+        secret.Metadata?.Annotations?.TryGetValue(ServiceAccountAnnotation, out var serviceAccount) == true ? serviceAccount : null;
 
     public static RotationSettings ReadRotation(V1Secret secret)
     {

@@ -66,7 +66,8 @@ public sealed record ManagedSecretSpec(
     IReadOnlyDictionary<string, string> Data,
     IReadOnlyDictionary<string, KeySource> Sources,
     RotationSettings Rotation,
-    V1OwnerReference? Owner)
+    V1OwnerReference? Owner,
+    string ServiceAccount)
 {
     /// <summary>Data keys delivered as files; every other key is an env var.</summary>
     public const string FileKeyPrefix = "file.";

@@ -33,10 +33,12 @@ public static class RotationPlanner
     public static IEnumerable<SecretLocation> Locations(IReadOnlyDictionary<string, KeySource> sources) =>
         sources.Values.Select(s => ReferenceParser.Parse(s.Ref)).Where(r => r.IsOk).Select(r => r.Value!.Location).Distinct();
 
+    /// <param name="refuse">A reason not to refresh a key (its ref is no longer allowed), or null: a refused key keeps its value.</param>
     public static RotationOutcome Plan(
         IReadOnlyDictionary<string, string> current,
         IReadOnlyDictionary<string, KeySource> sources,
-        IReadOnlyDictionary<SecretLocation, SecretRead> reads)
+        IReadOnlyDictionary<SecretLocation, SecretRead> reads,
+        Func<SecretReference, string?>? refuse = null)
     {
         var data = new SortedDictionary<string, string>(current.ToDictionary(), StringComparer.Ordinal);
         var newSources = new SortedDictionary<string, KeySource>(sources.ToDictionary(), StringComparer.Ordinal);
@@ -52,6 +54,11 @@ public static class RotationPlanner
                 continue;
             }
             var reference = parsed.Value!;
+            if (refuse?.Invoke(reference) is { } refusal)
+            {
+                failures.Add($"{source.Ref}: {refusal}");
+                continue;
+            }
             if (!reads.TryGetValue(reference.Location, out var read) || read.Status != ReadStatus.Found)
             {
                 failures.Add($"{source.Ref}: {(read?.Status == ReadStatus.NotFound ? "not found" : "backend error")}: {read?.Reason ?? "not read"}");

@@ -21,7 +21,8 @@ public sealed class AdmissionHandler(
     INamespaceOptIn namespaceOptIn,
     AuditLog audit,
     InjectorMetrics metrics,
-    IAdmissionEvents events)
+    IAdmissionEvents events,
+    ISigningKey signingKey)
 {
     public async Task<AdmissionVerdict> HandleAsync(AdmissionInput input, CancellationToken cancellationToken)
     {
@@ -59,7 +60,7 @@ public sealed class AdmissionHandler(
         {
             try
             {
-                await store.ApplyAsync(ManagedSecretFactory.Create(plan.Secret), cancellationToken);
+                await store.ApplyAsync(ManagedSecretFactory.Create(plan.Secret, await signingKey.GetAsync(cancellationToken)), cancellationToken);
             }
             catch (ManagedSecretException e)
             {

@@ -31,7 +31,7 @@ public sealed class OfflineInjector
         var cache = new SecretCache(new SecretReader(backends, metrics, TimeSpan.FromSeconds(10)), TimeProvider.System, config.CacheTtl, metrics);
         _handler = new AdmissionHandler(policies, cache, config.Backends.ToDictionary(b => b.Name, b => new BackendInfo(b.Name, b.Sensitive)),
             _secrets, new NoNamespaceOptIn(), new AuditLog(NullLoggerFactory.Instance, TimeProvider.System), metrics,
-            new LoggedAdmissionEvents(NullLogger<LoggedAdmissionEvents>.Instance));
+            new LoggedAdmissionEvents(NullLogger<LoggedAdmissionEvents>.Instance), new ProcessSigningKey());
     }
 
     public sealed record Result(IReadOnlyList<JsonNode> Documents, IReadOnlyList<V1Secret> Secrets, IReadOnlyList<string> Warnings, IReadOnlyList<string> Denials);

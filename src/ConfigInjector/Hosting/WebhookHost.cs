@@ -108,6 +108,7 @@ public static partial class WebhookHost
             services.AddSingleton<IManagedSecretStore>(sp => sp.GetRequiredService<InProcessManagedSecretStore>());
             services.AddSingleton<INamespaceOptIn, NoNamespaceOptIn>();
             services.AddSingleton<IAdmissionEvents>(sp => sp.GetRequiredService<LoggedAdmissionEvents>());
+            services.AddSingleton<ISigningKey, ProcessSigningKey>();
             return;
         }
         var lease = settings.LeaseIdentity ?? LeaseIdentity.FromEnvironment();
@@ -118,6 +119,7 @@ public static partial class WebhookHost
         services.AddSingleton<INamespaceOptIn, NamespaceLabelOptIn>();
         services.AddSingleton(sp => new EventRecorder(client, settings.Time, lease.Identity, sp.GetRequiredService<ILogger<EventRecorder>>()));
         services.AddSingleton<IAdmissionEvents, ClusterAdmissionEvents>();
+        services.AddSingleton<ISigningKey>(new KubernetesSigningKey(client, lease.Namespace));
         services.AddSingleton(_ => new BackendLimiter(config.Sync.BackendReadsPerSecond));
         services.AddSingleton<WorkloadRestarter>();
         services.AddSingleton<RotationPass>();

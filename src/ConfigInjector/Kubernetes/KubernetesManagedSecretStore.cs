@@ -10,7 +10,7 @@ namespace ConfigInjector.Kubernetes;
 /// Managed Secrets through the Kubernetes API: create, or on 409 read, compare and reuse or update (guarded by
 /// resourceVersion, retried on conflict). A Secret with the same name that ConfigInjector does not manage is never touched.
 /// </summary>
-public sealed partial class KubernetesManagedSecretStore(IKubernetes client, ILogger<KubernetesManagedSecretStore> log) : IManagedSecretStore
+public sealed partial class KubernetesManagedSecretStore(IKubernetes client, ISigningKey signingKey, ILogger<KubernetesManagedSecretStore> log) : IManagedSecretStore
 {
     private const int Attempts = 4;
 
@@ -40,6 +40,9 @@ public sealed partial class KubernetesManagedSecretStore(IKubernetes client, ILo
                 var existing = await client.CoreV1.ReadNamespacedSecretAsync(name, ns, cancellationToken: cancellationToken);
                 if (!ManagedSecretFactory.IsManaged(existing))
                     throw new ManagedSecretException($"Secret {ns}/{name} exists and is not managed by config-injector; refusing to change it");
+                // Names are predictable: a Secret planted under one must not feed this pod.
+                if (ManagedSecretFactory.ReadSources(existing) is not { } sources || !ManagedSecretFactory.IsAuthentic(existing, sources, await signingKey.GetAsync(cancellationToken)))
+                    throw new ManagedSecretException($"Secret {ns}/{name} exists but was not written by config-injector (its signature does not match); refusing to use it");
                 var merged = Merge(existing, secret);
                 if (merged is null)
                     return;

@@ -2,6 +2,9 @@ using System.Text;
 using ConfigInjector.Backends;
 using ConfigInjector.Core.Planning;
 using ConfigInjector.Core.Annotations;
+using ConfigInjector.Core.Policies;
+using ConfigInjector.ManagedSecrets;
+using ConfigInjector.Policies;
 using ConfigInjector.Core.References;
 using ConfigInjector.Core.Rotation;
 using ConfigInjector.Core.Secrets;
@@ -22,6 +25,8 @@ public sealed partial class RotationPass(
     IKubernetes client,
     SecretReader reader,
     SecretCache cache,
+    ISigningKey signingKey,
+    IPolicySource policies,
     BackendLimiter limiter,
     EventRecorder events,
     WorkloadRestarter restarter,
@@ -35,9 +40,12 @@ public sealed partial class RotationPass(
 
     public async Task<IReadOnlyList<ReconcileResult>> RunAsync(IReadOnlyList<V1Secret> due, CancellationToken cancellationToken)
     {
+        var key = await signingKey.GetAsync(cancellationToken);
         var all = due.Select(s => (Secret: s, Sources: ManagedSecretFactory.ReadSources(s))).ToList();
-        var work = all.Where(w => w.Sources is not null).ToList();
-        var locations = work.SelectMany(w => RotationPlanner.Locations(w.Sources!)).Distinct().ToList();
+        var unverified = all.Where(w => w.Sources is not null && !ManagedSecretFactory.IsAuthentic(w.Secret, w.Sources, key)).ToList();
+        var work = all.Where(w => w.Sources is not null && !unverified.Contains(w)).ToList();
+        // Only refs the policies still allow for the Secret's namespace and service account are read at all.
+        var locations = work.SelectMany(w => RotationPlanner.Locations(w.Sources!.Where(s => Refusal(w.Secret, s.Value.Ref) is null).ToDictionary())).Distinct().ToList();
         BackendReads += locations.Count;
         var reads = (await Task.WhenAll(locations.Select(l => limiter.RunAsync(l.Backend, () => reader.ReadAsync(l, cancellationToken), cancellationToken))))
             .ToDictionary(r => r.Location);
@@ -49,6 +57,14 @@ public sealed partial class RotationPass(
         var results = all.Where(w => w.Sources is null)
             .Select(w => new ReconcileResult(w.Secret.Metadata.NamespaceProperty, w.Secret.Metadata.Name, ReconcileStatus.Failed, "no readable sources annotation", ManagedSecretFactory.ReadRotation(w.Secret).Interval))
             .ToList();
+        foreach (var (secret, _) in unverified)
+        {
+            metrics.Rotations.WithLabels("rejected").Inc();
+            LogUnverified(log, secret.Metadata.NamespaceProperty, secret.Metadata.Name);
+            await events.RecordAsync(EventRecorder.Reference("v1", "Secret", secret.Metadata), "Warning", "Unverified",
+                "labelled as managed by config-injector but not signed by it: its refs are not read and it is not rotated", cancellationToken);
+            results.Add(new ReconcileResult(secret.Metadata.NamespaceProperty, secret.Metadata.Name, ReconcileStatus.Failed, "signature does not match", ManagedSecretFactory.ReadRotation(secret).Interval));
+        }
         await Parallel.ForEachAsync(work, new ParallelOptions { MaxDegreeOfParallelism = 8, CancellationToken = cancellationToken }, async (item, token) =>
         {
             var result = await ReconcileAsync(item.Secret, reads, token);
@@ -67,12 +83,13 @@ public sealed partial class RotationPass(
         var rotation = ManagedSecretFactory.ReadRotation(secret);
         for (var attempt = 1; ; attempt++)
         {
-            var outcome = RotationPlanner.Plan(Strings(secret.Data), ManagedSecretFactory.ReadSources(secret)!, reads);
+            var current = secret;
+            var outcome = RotationPlanner.Plan(Strings(secret.Data), ManagedSecretFactory.ReadSources(secret)!, reads, r => Refusal(current, r.ToString()));
             if (outcome.Failures.Count > 0)
             {
                 metrics.Rotations.WithLabels("error").Inc();
                 LogBackendFailures(log, ns, name, string.Join("; ", outcome.Failures));
-                await events.RecordAsync(EventRecorder.Reference("v1", "Secret", secret.Metadata), "Warning", "BackendError",
+                await events.RecordAsync(EventRecorder.Reference("v1", "Secret", secret.Metadata), "Warning", "NotRefreshed",
                     $"kept the last-known-good values: {string.Join("; ", outcome.Failures)}", cancellationToken);
             }
             if (!outcome.Changed)
@@ -116,10 +133,24 @@ public sealed partial class RotationPass(
         }
     }
 
+    /// <summary>Why a ref of this Secret must not be refreshed any more, or null: policies are checked on every pass, not only at admission.</summary>
+    private string? Refusal(V1Secret secret, string reference)
+    {
+        var parsed = ReferenceParser.Parse(reference);
+        if (!parsed.IsOk)
+            return parsed.Error;
+        var subject = new Subject(secret.Metadata.NamespaceProperty, ManagedSecretFactory.ServiceAccount(secret) ?? "default");
+        var decision = PolicyEvaluator.Evaluate(policies.Current, subject, parsed.Value!);
+        return decision.Allowed ? null : $"{decision.Reason} any more; the last value is kept but not refreshed";
+    }
+
     public static V1Secret Copy(V1Secret secret) => KubernetesJson.Deserialize<V1Secret>(KubernetesJson.Serialize(secret));
 
     private static Dictionary<string, string> Strings(IDictionary<string, byte[]>? data) =>
         data?.ToDictionary(d => d.Key, d => Encoding.UTF8.GetString(d.Value), StringComparer.Ordinal) ?? [];
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "managed Secret {Namespace}/{Name} is not signed by config-injector; ignored")]
+    private static partial void LogUnverified(ILogger logger, string @namespace, string name);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "rotated managed Secret {Namespace}/{Name}: {Changes}")]
     private static partial void LogRotated(ILogger logger, string @namespace, string name, string changes);

@@ -25,7 +25,7 @@ public sealed class AdmissionInClusterTests : IAsyncLifetime
             Assert.True((await server.ReviewPodAsync(Pod(rs), "shop")).Allowed);
 
         Assert.Single(_cluster.Api.All("secrets", "shop"));
-        Assert.Equal(3, _cluster.Api.Count("POST secrets"));
+        Assert.Equal(3, _cluster.Api.Count("POST secrets shop/"));
         Assert.Equal(0, _cluster.Api.Count("PUT secrets"));
     }
 
@@ -40,14 +40,15 @@ public sealed class AdmissionInClusterTests : IAsyncLifetime
 
         Assert.True(dry.Allowed);
         Assert.False(denied.Allowed);
-        Assert.Equal(0, _cluster.Api.Count("POST secrets"));
-        Assert.Empty(_cluster.Api.All("secrets"));
+        Assert.Equal(0, _cluster.Api.Count("POST secrets shop/"));
+        Assert.Empty(_cluster.Api.All("secrets", "shop"));
     }
 
     [Fact]
     public async Task A_kubernetes_api_error_at_admission_follows_on_backend_error()
     {
         var server = await _cluster.StartReplicaAsync();
+        Assert.True((await server.ReviewPodAsync(Pod(_cluster.Api.AddDeployment("shop", "warm")), "shop")).Allowed);
         var rs = _cluster.Api.AddDeployment("shop", "web");
         _cluster.Api.FailNext("POST", "secrets", 403, reason: "Forbidden");
 

@@ -108,10 +108,10 @@ public sealed class RotationTests : IAsyncLifetime
 
         _cluster.Vault.Sealed = true;
 
-        await Eventually.TrueAsync(() => _cluster.Api.Events("BackendError").Count > 0, "a BackendError event");
+        await Eventually.TrueAsync(() => _cluster.Api.Events("NotRefreshed").Count > 0, "a BackendError event");
         var secret = _cluster.Api.Get("secrets", "shop", name);
         Assert.Equal("cluster-only-password-v1", Value(secret, "DB_PASSWORD"));
-        Assert.Contains("Vault is sealed", _cluster.Api.Events("BackendError")[0]["message"]!.GetValue<string>(), StringComparison.Ordinal);
+        Assert.Contains("Vault is sealed", _cluster.Api.Events("NotRefreshed")[0]["message"]!.GetValue<string>(), StringComparison.Ordinal);
         Assert.Contains("configinjector_rotations_total{result=\"error\"}", await server.Client.GetStringAsync("/metrics"), StringComparison.Ordinal);
 
         _cluster.Vault.Sealed = false;

@@ -36,11 +36,14 @@ public sealed partial class RotationPass(
     private const int UpdateAttempts = 4;
     private static readonly TimeSpan RetryAfterFailure = TimeSpan.FromSeconds(30);
 
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<(Subject Subject, string Reference), string?> _refusals = new();
+
     public int BackendReads { get; private set; }
 
     public async Task<IReadOnlyList<ReconcileResult>> RunAsync(IReadOnlyList<V1Secret> due, CancellationToken cancellationToken)
     {
         var key = await signingKey.GetAsync(cancellationToken);
+        _refusals.Clear();
         var all = due.Select(s => (Secret: s, Sources: ManagedSecretFactory.ReadSources(s))).ToList();
         var unverified = all.Where(w => w.Sources is not null && !ManagedSecretFactory.IsAuthentic(w.Secret, w.Sources, key)).ToList();
         var work = all.Where(w => w.Sources is not null && !unverified.Contains(w)).ToList();
@@ -136,12 +139,16 @@ public sealed partial class RotationPass(
     /// <summary>Why a ref of this Secret must not be refreshed any more, or null: policies are checked on every pass, not only at admission.</summary>
     private string? Refusal(V1Secret secret, string reference)
     {
-        var parsed = ReferenceParser.Parse(reference);
-        if (!parsed.IsOk)
-            return parsed.Error;
         var subject = new Subject(secret.Metadata.NamespaceProperty, ManagedSecretFactory.ServiceAccount(secret) ?? "default");
-        var decision = PolicyEvaluator.Evaluate(policies.Current, subject, parsed.Value!);
-        return decision.Allowed ? null : $"{decision.Reason} any more; the last value is kept but not refreshed";
+        // Thousands of Secrets share a few subjects and refs: decide each combination once per pass.
+        return _refusals.GetOrAdd((subject, reference), key =>
+        {
+            var parsed = ReferenceParser.Parse(key.Reference);
+            if (!parsed.IsOk)
+                return parsed.Error;
+            var decision = PolicyEvaluator.Evaluate(policies.Current, key.Subject, parsed.Value!);
+            return decision.Allowed ? null : $"{decision.Reason} any more; the last value is kept but not refreshed";
+        });
     }
 
     public static V1Secret Copy(V1Secret secret) => KubernetesJson.Deserialize<V1Secret>(KubernetesJson.Serialize(secret));

@@ -10,14 +10,29 @@ namespace ConfigInjector.Kubernetes;
 /// Managed Secrets through the Kubernetes API: create, or on 409 read, compare and reuse or update (guarded by
 /// resourceVersion, retried on conflict). A Secret with the same name that ConfigInjector does not manage is never touched.
 /// </summary>
-public sealed partial class KubernetesManagedSecretStore(IKubernetes client, ISigningKey signingKey, ILogger<KubernetesManagedSecretStore> log) : IManagedSecretStore
+public sealed partial class KubernetesManagedSecretStore(IKubernetes client, ISigningKey signingKey, TimeProvider time, ILogger<KubernetesManagedSecretStore> log) : IManagedSecretStore
 {
     private const int Attempts = 4;
+    private static readonly TimeSpan RecentlyApplied = TimeSpan.FromMinutes(1);
+
+    // Pods of one ReplicaSet arrive in bursts: once this replica has written (or confirmed) a Secret for an owner,
+    // the next pods of that owner need no create → 409 → read round trips.
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<(string Namespace, string Name, string? Owner), DateTimeOffset> _applied = new();
 
     public async Task ApplyAsync(V1Secret secret, CancellationToken cancellationToken)
     {
         var ns = secret.Metadata.NamespaceProperty;
         var name = secret.Metadata.Name;
+        var key = (ns, name, secret.Metadata.OwnerReferences?.FirstOrDefault()?.Uid);
+        if (key.Item3 is not null && _applied.TryGetValue(key, out var at) && time.GetUtcNow() - at < RecentlyApplied)
+            return;
+        await ApplyToApiAsync(secret, ns, name, cancellationToken);
+        if (key.Item3 is not null)
+            _applied[key] = time.GetUtcNow();
+    }
+
+    private async Task ApplyToApiAsync(V1Secret secret, string ns, string name, CancellationToken cancellationToken)
+    {
         for (var attempt = 1; ; attempt++)
         {
             try

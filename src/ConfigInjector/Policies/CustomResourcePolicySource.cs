@@ -22,10 +22,26 @@ public sealed partial class CustomResourcePolicySource(IKubernetes client, TimeP
     private volatile IReadOnlyList<SecretPolicy> _current = [];
     private volatile IReadOnlyList<ConfigProfile> _currentProfiles = [];
     private volatile bool _ready;
+    private volatile bool _dirty;
 
-    public IReadOnlyList<SecretPolicy> Current => _current;
+    // Rebuilt on first use after a change, not on every informer event: a relist of n objects costs one parse of each.
+    public IReadOnlyList<SecretPolicy> Current
+    {
+        get
+        {
+            RebuildIfChanged();
+            return _current;
+        }
+    }
 
-    public IReadOnlyList<ConfigProfile> Profiles => _currentProfiles;
+    public IReadOnlyList<ConfigProfile> Profiles
+    {
+        get
+        {
+            RebuildIfChanged();
+            return _currentProfiles;
+        }
+    }
 
     public bool Ready => _ready;
 
@@ -33,14 +49,21 @@ public sealed partial class CustomResourcePolicySource(IKubernetes client, TimeP
     {
         _policies = CreateInformer("secretpolicies");
         _profiles = CreateInformer("configprofiles");
-        _policies.Changed += (_, _) => Rebuild();
-        _profiles.Changed += (_, _) => Rebuild();
+        _policies.Changed += (_, _) => _dirty = true;
+        _profiles.Changed += (_, _) => _dirty = true;
         var running = Task.WhenAll(_policies.RunAsync(stoppingToken), _profiles.RunAsync(stoppingToken));
         try
         {
             await Task.WhenAll(_policies.WaitForSyncAsync(stoppingToken), _profiles.WaitForSyncAsync(stoppingToken));
-            Rebuild();
+            _dirty = true;
+            RebuildIfChanged();
             _ready = true;
+            // Changes are also picked up without an admission asking, so invalid objects are reported promptly.
+            while (!stoppingToken.IsCancellationRequested)
+            {
+                await Task.Delay(TimeSpan.FromSeconds(1), time, stoppingToken);
+                RebuildIfChanged();
+            }
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
         {
@@ -69,10 +92,15 @@ public sealed partial class CustomResourcePolicySource(IKubernetes client, TimeP
         }
     }
 
-    private void Rebuild()
+    private void RebuildIfChanged()
     {
+        if (!_dirty)
+            return;
         lock (_lock)
         {
+            if (!_dirty)
+                return;
+            _dirty = false;
             var policies = new List<SecretPolicy>();
             var profiles = new List<ConfigProfile>();
             foreach (var item in (_policies?.Items ?? []).Concat(_profiles?.Items ?? []).OrderBy(i => i.Metadata.Name, StringComparer.Ordinal))

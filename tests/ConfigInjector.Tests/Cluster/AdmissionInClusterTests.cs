@@ -24,8 +24,15 @@ public sealed class AdmissionInClusterTests : IAsyncLifetime
         for (var i = 0; i < 3; i++)
             Assert.True((await server.ReviewPodAsync(Pod(rs), "shop")).Allowed);
 
+        // The first pod writes it; this replica remembers that, so the next pods cost no API calls.
         Assert.Single(_cluster.Api.All("secrets", "shop"));
-        Assert.Equal(3, _cluster.Api.Count("POST secrets shop/"));
+        Assert.Equal(1, _cluster.Api.Count("POST secrets shop/"));
+
+        // Another replica meets 409 AlreadyExists, checks the signature and reuses the Secret as it is.
+        var other = await _cluster.StartReplicaAsync("replica-b");
+        Assert.True((await other.ReviewPodAsync(Pod(rs), "shop")).Allowed);
+        Assert.Single(_cluster.Api.All("secrets", "shop"));
+        Assert.Equal(2, _cluster.Api.Count("POST secrets shop/"));
         Assert.Equal(0, _cluster.Api.Count("PUT secrets"));
     }
 

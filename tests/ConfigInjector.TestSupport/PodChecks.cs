@@ -64,7 +64,9 @@ public static class PodChecks
             {
                 if (env.Value is not null && env.ValueFrom is not null)
                     problems.Add($"container {container.Name} env {env.Name} has both value and valueFrom");
-                if (env.ValueFrom?.SecretKeyRef is { } reference && !originals[container.Name].Env?.Any(e => e.ValueFrom?.SecretKeyRef?.Name == reference.Name) == true)
+                // Only refs the patch added are checked: the pod's own secretKeyRefs point at Secrets we did not write.
+                var ownRef = originals[container.Name].Env?.Any(e => e.ValueFrom?.SecretKeyRef?.Name == env.ValueFrom?.SecretKeyRef?.Name) ?? false;
+                if (env.ValueFrom?.SecretKeyRef is { } reference && !ownRef)
                     problems.AddRange(MissingKey(findSecret, reference.Name, reference.Key, $"container {container.Name} env {env.Name}"));
             }
         }

@@ -144,7 +144,23 @@ public class AdmissionBehaviourTests(WebhookFixture fixture) : IClassFixture<Web
         Assert.Contains("configinjector_admission_duration_seconds_bucket", metrics, StringComparison.Ordinal);
         Assert.Contains("configinjector_backend_requests_total{backend=\"dev\",result=\"found\"}", metrics, StringComparison.Ordinal);
         Assert.Contains("configinjector_backend_duration_seconds_bucket{backend=\"dev\"", metrics, StringComparison.Ordinal);
-        Assert.Contains("configinjector_policy_denials_total", metrics, StringComparison.Ordinal);
+        Assert.Contains("configinjector_cache_hits_total", metrics, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Denials_and_cache_hits_are_counted()
+    {
+        static double Value(string metrics, string name) => double.Parse(
+            metrics.Split('\n').Single(l => l.StartsWith(name + " ", StringComparison.Ordinal)).Split(' ')[1], System.Globalization.CultureInfo.InvariantCulture);
+        var before = await fixture.Server.Client.GetStringAsync("/metrics");
+
+        await fixture.Server.ReviewPodAsync(PodBuilder.Injected().WithAnnotation("configinjector.io/secret.P", "dev:team-b/db#password"));
+        await fixture.Server.ReviewPodAsync(PodBuilder.Injected().WithAnnotation("configinjector.io/secret.U", "dev:app/db#user"));
+        await fixture.Server.ReviewPodAsync(PodBuilder.Injected().WithAnnotation("configinjector.io/secret.U", "dev:app/db#user"));
+        var after = await fixture.Server.Client.GetStringAsync("/metrics");
+
+        Assert.Equal(1, Value(after, "configinjector_policy_denials_total") - Value(before, "configinjector_policy_denials_total"));
+        Assert.True(Value(after, "configinjector_cache_hits_total") - Value(before, "configinjector_cache_hits_total") >= 1);
     }
 
     [Fact]

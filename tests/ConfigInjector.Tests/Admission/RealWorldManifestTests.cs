@@ -51,6 +51,6 @@ public class RealWorldManifestTests(WebhookFixture fixture) : IClassFixture<Webh
         var second = await fixture.Server.ReviewPodAsync(patched.ToJsonString(), ns);
         Assert.True(second.Allowed);
         Assert.Null(second.Patch);
-        Assert.DoesNotContain(Encoding.UTF8.GetString(review.Patch), "\"op\":\"remove\"", StringComparison.Ordinal);
+        Assert.DoesNotContain("\"op\":\"remove\"", Encoding.UTF8.GetString(review.Patch), StringComparison.Ordinal);
     }
 }

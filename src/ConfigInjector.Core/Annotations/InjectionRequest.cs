@@ -9,7 +9,11 @@ public enum EnvSource { Secret, Config }
 public enum RotationMode { Restart, None }
 
 /// <summary>An env var asked for by a <c>secret.</c> or <c>config.</c> annotation.</summary>
-public sealed record EnvRequest(string Name, SecretReference Ref, EnvSource Source, string Annotation);
+public sealed record EnvRequest(string Name, SecretReference Ref, EnvSource Source, string Annotation)
+{
+    /// <summary>Set for a ConfigProfile's <c>secretEnv</c>: it yields to everything the pod asks for itself.</summary>
+    public bool FromProfile { get; init; }
+}
 
 /// <summary>A file asked for by a <c>file.</c> annotation.</summary>
 public sealed record FileRequest(string Name, SecretReference Ref, string Annotation);

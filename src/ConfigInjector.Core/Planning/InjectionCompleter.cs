@@ -25,8 +25,19 @@ public static class InjectionCompleter
         var state = new State(prepared, reads);
         var request = prepared.Request;
 
+        // Precedence: the pod's own annotations, then its secrets-from keys, then profiles (secretEnv, then env).
         var annotationEnv = new List<(Wanted Want, Resolved Value)>();
-        foreach (var env in request.Env)
+        foreach (var env in request.Env.Where(e => !e.FromProfile))
+            AddEnv(env);
+        if (request.SecretsFrom is { } from)
+            annotationEnv.AddRange(state.ExpandSecretsFrom(from, request.SecretsPrefix, request.Env.Where(e => !e.FromProfile).Select(e => e.Name).ToHashSet()));
+        foreach (var env in request.Env.Where(e => e.FromProfile && annotationEnv.All(a => a.Want.Name != e.Name)))
+            AddEnv(env);
+        var requested = annotationEnv.Select(a => a.Want.Name).ToHashSet(StringComparer.Ordinal);
+        annotationEnv.AddRange(prepared.ProfileEnv.Where(p => !requested.Contains(p.Name))
+            .Select(p => (new Wanted(p.Name, null, Plain: true), new Resolved(p.Value, "profile"))));
+
+        void AddEnv(EnvRequest env)
         {
             var plain = env.Source == EnvSource.Config && !prepared.Backends[env.Ref.Backend].Sensitive;
             if (env.Source == EnvSource.Config && !plain)
@@ -34,12 +45,6 @@ public static class InjectionCompleter
             if (state.Value(env.Ref, prepared.Decisions[env.Ref]) is { } value)
                 annotationEnv.Add((new Wanted(env.Name, env.Ref, plain), value));
         }
-        if (request.SecretsFrom is { } from)
-            annotationEnv.AddRange(state.ExpandSecretsFrom(from, request.SecretsPrefix, request.Env.Select(e => e.Name).ToHashSet()));
-        // Literal profile settings come last: everything the pod asked for itself wins.
-        var requested = annotationEnv.Select(a => a.Want.Name).ToHashSet(StringComparer.Ordinal);
-        annotationEnv.AddRange(prepared.ProfileEnv.Where(p => !requested.Contains(p.Name))
-            .Select(p => (new Wanted(p.Name, null, Plain: true), new Resolved(p.Value, "profile"))));
 
         var files = new List<(FileRequest File, Resolved Value)>();
         foreach (var file in request.Files)

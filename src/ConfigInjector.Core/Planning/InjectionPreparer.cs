@@ -96,7 +96,7 @@ public static class InjectionPreparer
             foreach (var (name, reference) in profile.SecretEnv.OrderBy(e => e.Key, StringComparer.Ordinal))
             {
                 if (Take(taken, name, source, warnings))
-                    secrets.Add(new EnvRequest(name, reference, EnvSource.Secret, source));
+                    secrets.Add(new EnvRequest(name, reference, EnvSource.Secret, source) { FromProfile = true });
             }
         }
         return (env, secrets);

@@ -23,8 +23,8 @@ public static class ManagedSecretFactory
     public const string SignatureAnnotation = "configinjector.io/signature";
 
     /// <summary>
-    /// Set on Secrets printed by <c>configinjector inject</c>: they are applied and deleted with their manifests, so the
-    /// worker rotates them but never adopts or collects them.
+    /// Set on Secrets printed by <c>configinjector inject</c>: they are applied, refreshed and deleted with their
+    /// manifests, so the worker neither rotates, adopts nor collects them.
     /// </summary>
     public const string LifecycleAnnotation = "configinjector.io/lifecycle";
     public const string ManualLifecycle = "manual";

@@ -34,9 +34,10 @@ public static class CliApp
             await stderr.WriteLineAsync($"configinjector: {e.Message}");
             return ExitCodes.Usage;
         }
-        catch (IOException e) when (e.Message.Contains("address already in use", StringComparison.OrdinalIgnoreCase))
+        catch (Exception e) when (e is not OperationCanceledException)
         {
-            await stderr.WriteLineAsync($"configinjector: {e.Message}");
+            // The environment said no (a port in use, a folder not writable, a certificate not loadable): one line, never a trace.
+            await stderr.WriteLineAsync($"configinjector: {e.Message.Split('\n')[0].Trim()}");
             return ExitCodes.Usage;
         }
     }

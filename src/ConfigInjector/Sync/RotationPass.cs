@@ -44,7 +44,11 @@ public sealed partial class RotationPass(
     {
         var key = await signingKey.GetAsync(cancellationToken);
         _refusals.Clear();
-        var all = due.Select(s => (Secret: s, Sources: ManagedSecretFactory.ReadSources(s))).ToList();
+        // Secrets printed by `inject` are the user's to refresh: not rotation work, and not forgeries either.
+        var all = due.Where(s => !ManagedSecretFactory.HasManualLifecycle(s)).Select(s => (Secret: s, Sources: ManagedSecretFactory.ReadSources(s))).ToList();
+        var results = due.Where(ManagedSecretFactory.HasManualLifecycle)
+            .Select(s => new ReconcileResult(s.Metadata.NamespaceProperty, s.Metadata.Name, ReconcileStatus.Unchanged, "manual lifecycle", TimeSpan.FromHours(1)))
+            .ToList();
         var unverified = all.Where(w => w.Sources is not null && !ManagedSecretFactory.IsAuthentic(w.Secret, w.Sources, key)).ToList();
         var work = all.Where(w => w.Sources is not null && !unverified.Contains(w)).ToList();
         // Only refs the policies still allow for the Secret's namespace and service account are read at all.
@@ -57,9 +61,8 @@ public sealed partial class RotationPass(
             cache.Refresh(read);
 
         // A labelled Secret without readable sources is not ours to fill; look again only after the default interval.
-        var results = all.Where(w => w.Sources is null)
-            .Select(w => new ReconcileResult(w.Secret.Metadata.NamespaceProperty, w.Secret.Metadata.Name, ReconcileStatus.Failed, "no readable sources annotation", ManagedSecretFactory.ReadRotation(w.Secret).Interval))
-            .ToList();
+        results.AddRange(all.Where(w => w.Sources is null)
+            .Select(w => new ReconcileResult(w.Secret.Metadata.NamespaceProperty, w.Secret.Metadata.Name, ReconcileStatus.Failed, "no readable sources annotation", ManagedSecretFactory.ReadRotation(w.Secret).Interval)));
         foreach (var (secret, _) in unverified)
         {
             metrics.Rotations.WithLabels("rejected").Inc();

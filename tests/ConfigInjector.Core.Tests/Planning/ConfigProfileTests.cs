@@ -46,6 +46,23 @@ public class ConfigProfileTests
     }
 
     [Fact]
+    public void The_pods_secrets_from_beats_a_profiles_secret_env()
+    {
+        var pod = PodBuilder.Injected().WithLabel("tier", "backend")
+            .WithAnnotation("configinjector.io/secrets-from", "dev:app/db")
+            .WithAnnotation("configinjector.io/secrets-prefix", "DB_")
+            .Build();
+        _pipeline.Profiles.Add(new ConfigProfile("zz-user", null, new Dictionary<string, string>(),
+            new Dictionary<string, SecretReference> { ["DB_user"] = new("dev", "app/single", null, null) }));
+        pod.Metadata.Annotations["configinjector.io/profiles"] = "zz-user";
+
+        var plan = _pipeline.Plan(pod);
+
+        Assert.Equal("app-user", plan.Secret!.Data["DB_user"]);
+        Assert.Single(plan.Env, e => e.Var.Name == "DB_user");
+    }
+
+    [Fact]
     public void A_named_profile_applies_and_between_profiles_the_first_by_name_wins()
     {
         var pod = PodBuilder.Injected().WithLabel("tier", "backend").WithAnnotation("configinjector.io/profiles", "debug").Build();

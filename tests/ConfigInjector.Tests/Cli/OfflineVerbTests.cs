@@ -167,6 +167,18 @@ public class OfflineVerbTests
         Assert.Equal(ExitCodes.Ok, (await Run("certs", "generate", "--service", "config-injector", "--namespace", "platform", "--out", dir, "--force")).Code);
     }
 
+    [Fact]
+    public async Task An_environment_failure_is_one_line_with_exit_2_not_a_stack_trace()
+    {
+        var (code, output, stderr) = await Run("certs", "generate", "--service", "ci", "--namespace", "platform", "--out", "/proc/self/no-such-dir");
+
+        Assert.Equal(ExitCodes.Usage, code);
+        Assert.Equal("", output);
+        Assert.StartsWith("configinjector: ", stderr, StringComparison.Ordinal);
+        Assert.Single(stderr.TrimEnd('\n').Split('\n'));
+        Assert.DoesNotContain("   at ", stderr, StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData("Config_Injector", "platform", "configinjector: --service: \"Config_Injector\" is not a valid Service name (lowercase letters, digits and '-')")]
     [InlineData("ci", "Platform", "configinjector: --namespace: \"Platform\" is not a valid namespace name")]

@@ -112,6 +112,7 @@ public sealed record InjectionPlan(
             Secret = null,
             InjectedAnnotation = marker,
             Warnings = [.. Warnings, warning],
+            Skipped = [.. Skipped, .. Secret.Sources.Values.Select(s => $"{s.Ref}: {warning}")],
         };
     }
 

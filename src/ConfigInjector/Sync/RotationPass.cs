@@ -37,6 +37,7 @@ public sealed partial class RotationPass(
     private static readonly TimeSpan RetryAfterFailure = TimeSpan.FromSeconds(30);
 
     private readonly System.Collections.Concurrent.ConcurrentDictionary<(Subject Subject, string Reference), string?> _refusals = new();
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, (int Count, string Reason)> _failing = new(StringComparer.Ordinal);
 
     public int BackendReads { get; private set; }
 
@@ -91,20 +92,33 @@ public sealed partial class RotationPass(
         {
             var current = secret;
             var outcome = RotationPlanner.Plan(Strings(secret.Data), ManagedSecretFactory.ReadSources(secret)!, reads, r => Refusal(current, r.ToString()));
+            var retry = rotation.Interval;
             if (outcome.Failures.Count > 0)
             {
+                var reason = string.Join("; ", outcome.Failures);
+                var previous = _failing.GetValueOrDefault($"{ns}/{name}");
+                _failing[$"{ns}/{name}"] = (previous.Count + 1, reason);
+                // Exponential backoff up to the interval; an Event only when the reason changes, not on every retry.
+                var backoff = RetryAfterFailure * Math.Pow(2, Math.Min(previous.Count, 10));
+                retry = backoff < rotation.Interval ? backoff : rotation.Interval;
                 metrics.Rotations.WithLabels("error").Inc();
-                LogBackendFailures(log, ns, name, string.Join("; ", outcome.Failures));
-                await events.RecordAsync(EventRecorder.Reference("v1", "Secret", secret.Metadata), "Warning", "NotRefreshed",
-                    $"kept the last-known-good values: {string.Join("; ", outcome.Failures)}", cancellationToken);
+                LogBackendFailures(log, ns, name, reason);
+                if (previous.Reason != reason)
+                {
+                    await events.RecordAsync(EventRecorder.Reference("v1", "Secret", secret.Metadata), "Warning", "NotRefreshed",
+                        $"kept the last-known-good values: {reason}", cancellationToken);
+                }
+            }
+            else
+            {
+                _failing.TryRemove($"{ns}/{name}", out _);
             }
             if (!outcome.Changed)
             {
                 if (outcome.Failures.Count == 0)
                     metrics.Rotations.WithLabels("unchanged").Inc();
                 return new ReconcileResult(ns, name, outcome.Failures.Count > 0 ? ReconcileStatus.Failed : ReconcileStatus.Unchanged,
-                    outcome.Failures.Count > 0 ? string.Join("; ", outcome.Failures) : null,
-                    outcome.Failures.Count > 0 && RetryAfterFailure < rotation.Interval ? RetryAfterFailure : rotation.Interval);
+                    outcome.Failures.Count > 0 ? string.Join("; ", outcome.Failures) : null, retry);
             }
 
             // Leadership can end at any await: a cancelled token stops the write before it is sent.
@@ -135,7 +149,7 @@ public sealed partial class RotationPass(
             await events.RecordAsync(EventRecorder.Reference("v1", "Secret", secret.Metadata), "Normal", "Rotated", $"updated {changes}", cancellationToken);
             if (outcome.EnvChanged && rotation.OnChange == RotationMode.Restart)
                 await restarter.EnqueueAsync(secret, cancellationToken);
-            return new ReconcileResult(ns, name, ReconcileStatus.Updated, null, rotation.Interval);
+            return new ReconcileResult(ns, name, ReconcileStatus.Updated, null, retry);
         }
     }
 

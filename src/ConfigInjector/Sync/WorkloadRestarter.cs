@@ -175,6 +175,9 @@ public sealed partial class WorkloadRestarter(IKubernetes client, EventRecorder 
                 try
                 {
                     var replicaSet = await client.AppsV1.ReadNamespacedReplicaSetAsync(owner.Name, ns, cancellationToken: cancellationToken);
+                    // An old ReplicaSet kept for rollback runs no pods: its Secret changing is no reason to roll the Deployment.
+                    if ((replicaSet.Spec?.Replicas ?? 1) == 0)
+                        return null;
                     var controller = replicaSet.Metadata.OwnerReferences?.FirstOrDefault(o => o.Controller == true && o.Kind == "Deployment");
                     return controller is null ? null : new Workload("Deployment", ns, controller.Name);
                 }

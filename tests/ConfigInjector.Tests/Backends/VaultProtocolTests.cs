@@ -29,22 +29,24 @@ public sealed class VaultProtocolTests : IAsyncLifetime
         backend.ReadAsync(new SecretLocation(backend.Name, path, version), CancellationToken.None).AsTask();
 
     [Fact]
-    public async Task Auto_detects_kv_v1_and_v2_mounts_once_each_including_nested_mounts()
+    public async Task Auto_detects_kv_v1_and_v2_mounts_once_per_path_including_nested_mounts()
     {
+        _vault.EnableKv("secret/legacy", 1);
         _vault.Put("secret/app/db", new Dictionary<string, string> { ["password"] = "v2-value" });
         _vault.Put("kv/app/db", new Dictionary<string, string> { ["password"] = "v1-value" });
-        _vault.Put("team/apps/web", new Dictionary<string, string> { ["token"] = "nested-value" });
-        _vault.Put("secret/app/cache", new Dictionary<string, string> { ["url"] = "redis" });
+        _vault.Put("team/apps/web", new Dictionary<string, string> { ["token"] = "multi-segment-mount" });
+        _vault.Put("secret/legacy/db", new Dictionary<string, string> { ["password"] = "nested-v1-mount" });
         var backend = Backend();
 
         Assert.Equal("v2-value", (await Read(backend, "secret/app/db")).Document!.Data["password"]);
         Assert.Equal("v1-value", (await Read(backend, "kv/app/db")).Document!.Data["password"]);
-        Assert.Equal("nested-value", (await Read(backend, "team/apps/web")).Document!.Data["token"]);
-        Assert.Equal("redis", (await Read(backend, "secret/app/cache")).Document!.Data["url"]);
+        Assert.Equal("multi-segment-mount", (await Read(backend, "team/apps/web")).Document!.Data["token"]);
+        Assert.Equal("nested-v1-mount", (await Read(backend, "secret/legacy/db")).Document!.Data["password"]);
+        Assert.Equal("v2-value", (await Read(backend, "secret/app/db")).Document!.Data["password"]);
 
-        Assert.Equal(3, _vault.Count("GET sys/internal/ui/mounts/"));
-        Assert.Equal(1, _vault.Count("GET secret/data/app/db"));
-        Assert.Equal(1, _vault.Count("GET kv/app/db"));
+        Assert.Equal(4, _vault.Count("GET sys/internal/ui/mounts/"));
+        Assert.Equal(2, _vault.Count("GET secret/data/app/db"));
+        Assert.Equal(1, _vault.Count("GET secret/legacy/db"));
     }
 
     [Fact]

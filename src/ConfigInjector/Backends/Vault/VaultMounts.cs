@@ -7,7 +7,8 @@ public sealed record KvMount(string Path, KvVersion Version);
 
 /// <summary>
 /// Resolves mounts: with an explicit <c>kvVersion</c> the first path segment is the mount; with <c>auto</c>
-/// each mount is detected once through <c>sys/internal/ui/mounts/&lt;path&gt;</c> (the call the Vault CLI makes).
+/// each secret path is looked up once through <c>sys/internal/ui/mounts/&lt;path&gt;</c> (the call the Vault CLI
+/// makes), so a mount nested under another (<c>secret/team</c> under <c>secret</c>) is still found.
 /// </summary>
 public sealed class VaultMounts(VaultSettings settings, VaultTransport transport)
 {
@@ -23,8 +24,7 @@ public sealed class VaultMounts(VaultSettings settings, VaultTransport transport
             return (new KvMount(path[..slash], settings.KvVersion), path[(slash + 1)..]);
         }
 
-        var known = _detected.Values.Where(m => path.StartsWith(m.Path + "/", StringComparison.Ordinal)).MaxBy(m => m.Path.Length);
-        if (known is not null)
+        if (_detected.TryGetValue(path, out var known))
             return (known, path[(known.Path.Length + 1)..]);
 
         var response = await transport.SendAsync(HttpMethod.Get, "sys/internal/ui/mounts/" + path, token, null, cancellationToken);
@@ -38,7 +38,7 @@ public sealed class VaultMounts(VaultSettings settings, VaultTransport transport
         if (type is not ("kv" or "generic"))
             throw new VaultUnavailableException($"{mountPath} is a {type} mount, not KV");
         var version = data?["options"]?["version"]?.GetValue<string>() == "2" ? KvVersion.V2 : KvVersion.V1;
-        var mount = _detected.GetOrAdd(mountPath, new KvMount(mountPath, version));
+        var mount = _detected.GetOrAdd(path, new KvMount(mountPath, version));
         return (mount, path[(mountPath.Length + 1)..]);
     }
 }

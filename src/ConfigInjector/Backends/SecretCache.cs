@@ -50,9 +50,6 @@ public sealed class SecretCache(SecretReader reader, TimeProvider time, TimeSpan
         return fetch.Value.WaitAsync(cancellationToken);
     }
 
-    /// <summary>Drops every entry: used when a backend's configuration changes.</summary>
-    public void Clear() => _entries.Clear();
-
     /// <summary>Takes in a fresh read made elsewhere (the sync worker's pass), so admissions in this replica see rotated values at once.</summary>
     public void Refresh(SecretRead read)
     {

@@ -20,15 +20,11 @@ public sealed partial class Informer<T>(
 {
     private readonly ConcurrentDictionary<string, T> _store = new(StringComparer.Ordinal);
     private readonly TaskCompletionSource _synced = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private int _relists;
-    private int _reconnects;
 
     /// <summary>Raised for every add, change or delete (the object as last seen), to feed a work queue.</summary>
     public event Action<WatchEventType, T>? Changed;
 
     public IReadOnlyCollection<T> Items => [.. _store.Values];
-    public int Relists => _relists;
-    public int Reconnects => _reconnects;
 
     public Task WaitForSyncAsync(CancellationToken cancellationToken) => _synced.Task.WaitAsync(cancellationToken);
 
@@ -57,7 +53,6 @@ public sealed partial class Informer<T>(
                     resourceVersion = null;
                 }
                 failures = 0;
-                Interlocked.Increment(ref _reconnects);
             }
             catch (HttpOperationException e) when (e.Response?.StatusCode == HttpStatusCode.Gone)
             {
@@ -99,7 +94,6 @@ public sealed partial class Informer<T>(
             _store[key] = item;
             Notify(WatchEventType.Modified, item);
         }
-        Interlocked.Increment(ref _relists);
         _synced.TrySetResult();
         return version;
     }

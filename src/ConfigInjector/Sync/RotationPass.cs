@@ -39,8 +39,6 @@ public sealed partial class RotationPass(
     private readonly System.Collections.Concurrent.ConcurrentDictionary<(Subject Subject, string Reference), string?> _refusals = new();
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, (int Count, string Reason)> _failing = new(StringComparer.Ordinal);
 
-    public int BackendReads { get; private set; }
-
     public async Task<IReadOnlyList<ReconcileResult>> RunAsync(IReadOnlyList<V1Secret> due, CancellationToken cancellationToken)
     {
         var key = await signingKey.GetAsync(cancellationToken);
@@ -54,7 +52,6 @@ public sealed partial class RotationPass(
         var work = all.Where(w => w.Sources is not null && !unverified.Contains(w)).ToList();
         // Only refs the policies still allow for the Secret's namespace and service account are read at all.
         var locations = work.SelectMany(w => RotationPlanner.Locations(w.Sources!.Where(s => Refusal(w.Secret, s.Value.Ref) is null).ToDictionary())).Distinct().ToList();
-        BackendReads += locations.Count;
         var reads = (await Task.WhenAll(locations.Select(l => limiter.RunAsync(l.Backend, () => reader.ReadAsync(l, cancellationToken), cancellationToken))))
             .ToDictionary(r => r.Location);
         // This replica's admissions should not fill new Secrets with values older than the ones just rotated in.

@@ -32,8 +32,6 @@ public sealed partial class SyncWorker(
 
     public bool IsLeader => _leading;
 
-    public int Passes { get; private set; }
-
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         var leaseLock = new LeaseLock(client, lease.Namespace, LeaseName, lease.Identity);
@@ -164,7 +162,6 @@ public sealed partial class SyncWorker(
         if (ready.Count > 0)
         {
             var results = await rotation.RunAsync(ready, token);
-            Passes++;
             lock (due)
             {
                 foreach (var result in results)

@@ -32,7 +32,7 @@ public sealed class ClusterEnvironment : IAsyncDisposable
     }
 
     /// <param name="policiesFromCluster">Read SecretPolicies and ConfigProfiles as custom resources from the fake API instead of the folder.</param>
-    public async Task<WebhookServer> StartReplicaAsync(string identity = "replica-a", int maxConcurrentRestarts = 5, string onBackendError = "deny", bool policiesFromCluster = false)
+    public async Task<WebhookServer> StartReplicaAsync(string identity = "replica-a", int maxConcurrentRestarts = 5, string onBackendError = "deny", bool policiesFromCluster = false, string cacheTtl = "1s")
     {
         var server = await WebhookServer.StartAsync(workDir =>
         {
@@ -46,7 +46,7 @@ public sealed class ClusterEnvironment : IAsyncDisposable
                     caFile: {{Vault.CaFile}}
                     retry: { attempts: 1 }
                     auth: { token: { file: token } }
-                cache: { ttl: 1s }
+                cache: { ttl: {{cacheTtl}} }
                 sync:
                   tick: 100ms
                   maxConcurrentRestarts: {{maxConcurrentRestarts}}

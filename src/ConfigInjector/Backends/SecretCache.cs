@@ -89,6 +89,11 @@ public sealed class SecretCache(SecretReader reader, TimeProvider time, TimeSpan
         }
     }
 
+    /// <summary>Drops a cached location whose version is not <paramref name="version"/>; true when something was dropped.</summary>
+    public bool InvalidateIfNot(SecretLocation location, string version) =>
+        _entries.TryGetValue(location, out var entry) && entry.Document.Version != version &&
+        _entries.TryRemove(KeyValuePair.Create(location, entry));
+
     private SecretRead WithLastKnownGood(SecretRead failure) =>
         _entries.TryGetValue(failure.Location, out var lastKnownGood)
             ? SecretRead.Failed(failure.Location, failure.Reason!, lastKnownGood.Document, time.GetUtcNow() - lastKnownGood.FetchedAt)

@@ -127,6 +127,7 @@ public static partial class WebhookHost
         services.AddSingleton<MissedInjectionScanner>();
         services.AddSingleton<SyncWorker>();
         services.AddHostedService(sp => sp.GetRequiredService<SyncWorker>());
+        services.AddHostedService<CacheInvalidator>();
     }
 
     private static CertificateSource CreateCertificateSource(ServeSettings settings, IServiceProvider services)

@@ -86,17 +86,7 @@ public sealed partial class SyncWorker(
 
     private async Task LeadAsync(CancellationToken token)
     {
-        var informer = new Kubernetes.Informer<V1Secret>(
-            "managed secrets",
-            async ct =>
-            {
-                var list = await client.CoreV1.ListSecretForAllNamespacesAsync(labelSelector: ManagedSecretFactory.ManagedBySelector, cancellationToken: ct);
-                return (list.Items, list.Metadata?.ResourceVersion);
-            },
-            (resourceVersion, onError, ct) => client.CoreV1.WatchListSecretForAllNamespacesAsync(
-                allowWatchBookmarks: true, labelSelector: ManagedSecretFactory.ManagedBySelector, resourceVersion: resourceVersion, onError: onError, cancellationToken: ct),
-            time,
-            log);
+        var informer = ManagedSecretInformer.Create(client, time, log);
         var due = new Dictionary<string, DateTimeOffset>(StringComparer.Ordinal);
         var synced = false;
         informer.Changed += (type, secret) =>

@@ -15,6 +15,30 @@ public sealed class LeaderElectionTests : IAsyncLifetime
     public async Task DisposeAsync() => await _cluster.DisposeAsync();
 
     [Fact]
+    public async Task A_rotation_by_the_leader_reaches_the_followers_admission_cache()
+    {
+        var a = await _cluster.StartReplicaAsync("replica-a", cacheTtl: "5m");
+        var b = await _cluster.StartReplicaAsync("replica-b", cacheTtl: "5m");
+        await Eventually.TrueAsync(() => a.Services.GetRequiredService<SyncWorker>().IsLeader || b.Services.GetRequiredService<SyncWorker>().IsLeader, "a leader");
+        var follower = a.Services.GetRequiredService<SyncWorker>().IsLeader ? b : a;
+        var first = _cluster.Api.AddDeployment("shop", "web");
+        var pod = ClusterEnvironment.PodOf(first).WithAnnotation("configinjector.io/secret.DB_PASSWORD", "vault-prod:secret/shop/db#password");
+        var firstName = (string)PatchOracle.Apply(pod.ToJson(), (await follower.ReviewPodAsync(pod, "shop")).Patch!)["metadata"]!["annotations"]!["configinjector.io/managed-secret"]!;
+
+        _cluster.Vault.Put("secret/shop/db", new Dictionary<string, string> { ["password"] = "cluster-only-password-v2", ["user"] = "shop" });
+        await Eventually.TrueAsync(() => _cluster.Api.Events("Rotated").Count > 0, "the leader's rotation");
+        await Task.Delay(500);
+
+        // A new ReplicaSet (what the restart creates) admitted by the follower gets the new value, not its cached one.
+        var second = _cluster.Api.AddDeployment("shop", "web2");
+        var newPod = ClusterEnvironment.PodOf(second).WithAnnotation("configinjector.io/secret.DB_PASSWORD", "vault-prod:secret/shop/db#password");
+        var newName = (string)PatchOracle.Apply(newPod.ToJson(), (await follower.ReviewPodAsync(newPod, "shop")).Patch!)["metadata"]!["annotations"]!["configinjector.io/managed-secret"]!;
+        Assert.NotEqual(firstName, newName);
+        var data = _cluster.Api.Get("secrets", "shop", newName)!["data"]!["DB_PASSWORD"]!.GetValue<string>();
+        Assert.Equal("cluster-only-password-v2", System.Text.Encoding.UTF8.GetString(Convert.FromBase64String(data)));
+    }
+
+    [Fact]
     public async Task Only_the_leader_writes_and_the_other_takes_over_when_it_dies()
     {
         var a = await _cluster.StartReplicaAsync("replica-a");

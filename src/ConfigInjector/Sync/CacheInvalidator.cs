@@ -1,0 +1,60 @@
+using ConfigInjector.Backends;
+using ConfigInjector.Core.Planning;
+using ConfigInjector.Core.References;
+using ConfigInjector.ManagedSecrets;
+using k8s;
+
+namespace ConfigInjector.Sync;
+
+/// <summary>
+/// Keeps every replica's admission cache in step with rotations made by the leader: when a managed Secret records
+/// a version of a ref other than the one this replica has cached, the entry is dropped and the next admission
+/// reads the backend. Without it, pods that a rotation restarts could get new Secrets filled with the old value
+/// from another replica's cache, and be restarted again one interval later.
+/// </summary>
+public sealed partial class CacheInvalidator(IKubernetes client, SecretCache cache, ISigningKey signingKey, TimeProvider time, ILogger<CacheInvalidator> log) : BackgroundService
+{
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var informer = ManagedSecretInformer.Create(client, time, log);
+        var key = await WaitForKeyAsync(stoppingToken);
+        if (key is null)
+            return;
+        informer.Changed += (type, secret) =>
+        {
+            // Only what the injector itself wrote may steer the cache: a forged Secret could otherwise keep it cold.
+            if (type == WatchEventType.Deleted || ManagedSecretFactory.ReadSources(secret) is not { } sources || !ManagedSecretFactory.IsAuthentic(secret, sources, key))
+                return;
+            foreach (var source in sources.Values)
+            {
+                var parsed = ReferenceParser.Parse(source.Ref);
+                if (parsed.IsOk && cache.InvalidateIfNot(parsed.Value!.Location, source.Version))
+                    LogInvalidated(log, parsed.Value.Location.ToString(), source.Version);
+            }
+        };
+        await informer.RunAsync(stoppingToken);
+    }
+
+    private async Task<byte[]?> WaitForKeyAsync(CancellationToken stoppingToken)
+    {
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try
+            {
+                return await signingKey.GetAsync(stoppingToken);
+            }
+            catch (ManagedSecretException e)
+            {
+                LogNoKey(log, e.Message);
+                await Task.Delay(TimeSpan.FromSeconds(5), time, stoppingToken).ContinueWith(_ => { }, TaskScheduler.Default);
+            }
+        }
+        return null;
+    }
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "cache entry {Location} dropped: a managed Secret records version {Version}")]
+    private static partial void LogInvalidated(ILogger logger, string location, string version);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "cache invalidation waits for the signing key: {Reason}")]
+    private static partial void LogNoKey(ILogger logger, string reason);
+}

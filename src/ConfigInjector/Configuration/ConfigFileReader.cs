@@ -70,7 +70,7 @@ public static class ConfigFileReader
         webhook?.RejectUnknown();
         var sync = Sync.SyncSettings.Read(root.Mapping("sync"));
         root.RejectUnknown();
-        return new InjectorConfig(backends, ttl, maxBytes, sync, file);
+        return new InjectorConfig(backends, ttl, maxBytes, sync);
     }
 
     private static ConfigNode LoadRoot(string text, string file)

@@ -8,7 +8,7 @@ public sealed record BackendSettings(string Name, string Type, bool Sensitive, C
 }
 
 /// <summary>The validated <c>--config</c> file (DESIGN.md §3).</summary>
-public sealed record InjectorConfig(IReadOnlyList<BackendSettings> Backends, TimeSpan CacheTtl, long MaxRequestBytes, Sync.SyncSettings Sync, string Source)
+public sealed record InjectorConfig(IReadOnlyList<BackendSettings> Backends, TimeSpan CacheTtl, long MaxRequestBytes, Sync.SyncSettings Sync)
 {
     public const long DefaultMaxRequestBytes = 3 * 1024 * 1024;
 }

@@ -96,8 +96,8 @@ public sealed partial class FileBackend : ISecretBackend
         var documents = new Dictionary<string, SecretDocument>(StringComparer.Ordinal);
         foreach (var (path, data) in SecretsFile.Parse(text, _file))
         {
-            var unchanged = previous?.Documents.TryGetValue(path, out var old) == true && SecretsFile.SameContent(old!.Data, data);
-            documents[path] = SecretsFile.Document(data, unchanged ? previous!.Documents[path].Version : stamp);
+            var old = previous?.Documents.GetValueOrDefault(path);
+            documents[path] = new SecretDocument(old is not null && SecretsFile.SameContent(old.Data, data) ? old.Version : stamp, data);
         }
         return new Snapshot(info.LastWriteTimeUtc, info.Length, documents);
     }

@@ -1,5 +1,4 @@
 using ConfigInjector.Configuration;
-using ConfigInjector.Core.Secrets;
 using YamlDotNet.Core;
 using YamlDotNet.RepresentationModel;
 
@@ -46,6 +45,4 @@ internal static class SecretsFile
 
     public static bool SameContent(IReadOnlyDictionary<string, string> a, IReadOnlyDictionary<string, string> b) =>
         a.Count == b.Count && a.All(kv => b.TryGetValue(kv.Key, out var other) && other == kv.Value);
-
-    public static SecretDocument Document(IReadOnlyDictionary<string, string> data, string version) => new(version, data);
 }

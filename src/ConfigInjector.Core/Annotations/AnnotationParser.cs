@@ -39,6 +39,18 @@ public static class AnnotationParser
         if (annotations is null)
             return builder.Build();
 
+        // Beyond Kubernetes' own limits nothing else is parsed: the work below must not grow with a hostile input.
+        if (AnnotationLimits.Check(annotations) is { } tooLarge)
+        {
+            builder.Request = builder.Request with
+            {
+                HasAnyAnnotation = true,
+                Inject = annotations.TryGetValue(AnnotationKeys.Inject, out var inject) ? inject switch { "true" => OptIn.Yes, "false" => OptIn.No, _ => OptIn.Unset } : OptIn.Unset,
+            };
+            builder.Errors.Add(tooLarge);
+            return builder.Build();
+        }
+
         // Ordinal order makes the request (and so the patch) independent of the map's enumeration order.
         foreach (var (key, value) in annotations.OrderBy(a => a.Key, StringComparer.Ordinal))
         {
@@ -57,6 +69,9 @@ public static class AnnotationParser
     private static string Suggest(string key)
     {
         var typed = key[AnnotationKeys.Prefix.Length..];
+        // Edit distance is quadratic: only a key of a plausible length gets a suggestion.
+        if (typed.Length > AnnotationLimits.MaxNameLength)
+            return "a key from the documentation";
         var dot = typed.IndexOf('.');
         var suffix = dot >= 0 ? typed[(dot + 1)..] : "";
         var candidates = Rules.Select(r => r.IsPrefix && suffix.Length > 0 ? r.Key[AnnotationKeys.Prefix.Length..] + suffix : r.Display);
@@ -73,6 +88,7 @@ public static class AnnotationParser
     private sealed class Builder
     {
         private readonly List<EnvRequest> _env = [];
+        private readonly Dictionary<string, EnvRequest> _envByName = new(StringComparer.Ordinal);
         private readonly List<FileRequest> _files = [];
         public InjectionRequest Request { get; set; } = new();
         public List<string> Errors { get; } = [];
@@ -85,7 +101,7 @@ public static class AnnotationParser
         {
             "true" => true,
             "false" => false,
-            _ => Warn<bool?>($"{key}: \"{value}\" is not \"true\" or \"false\"; did you mean \"{ClosestMatch.Find(value, ["true", "false"])}\"? Treated as not set", null),
+            _ => Warn<bool?>($"{key}: \"{Quote.Short(value)}\" is not \"true\" or \"false\"; did you mean \"{ClosestMatch.Find(value, ["true", "false"])}\"? Treated as not set", null),
         };
 
         public void AddEnv(string prefix, string name, string value, EnvSource source)
@@ -96,14 +112,17 @@ public static class AnnotationParser
                 Errors.Add($"{key}: \"{name}\" is not a valid environment variable name (letters, digits and '_', not starting with a digit)");
                 return;
             }
-            if (_env.Any(e => e.Name == name))
+            if (_envByName.TryGetValue(name, out var earlier))
             {
-                Errors.Add($"{key}: {name} is already set by {_env.First(e => e.Name == name).Annotation}");
+                Errors.Add($"{key}: {name} is already set by {earlier.Annotation}");
                 return;
             }
             var reference = ParseRef(key, value, keyAllowed: true);
-            if (reference is not null)
-                _env.Add(new EnvRequest(name, reference, source, key));
+            if (reference is null)
+                return;
+            var request = new EnvRequest(name, reference, source, key);
+            _env.Add(request);
+            _envByName[name] = request;
         }
 
         public void AddFile(string name, string value)
@@ -129,7 +148,7 @@ public static class AnnotationParser
         public void SetSecretsPrefix(string value)
         {
             if (value.Length > 0 && !Names.IsEnvName(value))
-                Errors.Add($"{AnnotationKeys.SecretsPrefix}: \"{value}\" is not a valid start of an environment variable name");
+                Errors.Add($"{AnnotationKeys.SecretsPrefix}: \"{Quote.Short(value)}\" is not a valid start of an environment variable name");
             else
                 Request = Request with { SecretsPrefix = value };
         }
@@ -137,7 +156,7 @@ public static class AnnotationParser
         public void SetFilesDir(string value)
         {
             if (!value.StartsWith('/') || value == "/" || value.Contains(':') || value.Split('/').Any(s => s is ".." or "."))
-                Errors.Add($"{AnnotationKeys.FilesDir}: \"{value}\" must be an absolute directory path other than '/', without '.', '..' or ':'");
+                Errors.Add($"{AnnotationKeys.FilesDir}: \"{Quote.Short(value)}\" must be an absolute directory path other than '/', without '.', '..' or ':'");
             else
                 Request = Request with { FilesDir = value.TrimEnd('/') };
         }
@@ -146,7 +165,7 @@ public static class AnnotationParser
         {
             var names = SplitList(value);
             if (names.Count == 0)
-                Errors.Add($"{AnnotationKeys.Containers}: \"{value}\" names no container");
+                Errors.Add($"{AnnotationKeys.Containers}: \"{Quote.Short(value)}\" names no container");
             else
                 Request = Request with { Containers = names };
         }
@@ -155,7 +174,7 @@ public static class AnnotationParser
         {
             RotationMode? mode = value switch { "restart" => RotationMode.Restart, "none" => RotationMode.None, _ => null };
             if (mode is null)
-                Warnings.Add($"{AnnotationKeys.Rotation}: \"{value}\" is not \"restart\" or \"none\"; did you mean \"{ClosestMatch.Find(value, ["restart", "none"])}\"? The policy's default applies");
+                Warnings.Add($"{AnnotationKeys.Rotation}: \"{Quote.Short(value)}\" is not \"restart\" or \"none\"; did you mean \"{ClosestMatch.Find(value, ["restart", "none"])}\"? The policy's default applies");
             Request = Request with { Rotation = mode };
         }
 
@@ -164,7 +183,7 @@ public static class AnnotationParser
             var parsed = ReferenceParser.Parse(value, keyAllowed);
             if (parsed.IsOk)
                 return parsed.Value;
-            Errors.Add($"{key}: \"{value}\": {parsed.Error}");
+            Errors.Add($"{key}: \"{Quote.Short(value)}\": {parsed.Error}");
             return null;
         }
 

@@ -12,6 +12,8 @@ namespace ConfigInjector.Core.Planning;
 /// </summary>
 public static class InjectionCompleter
 {
+    public const int MaxEnvEntries = 10_000;
+
     /// <summary>One env var to deliver; <c>Ref</c> is null for a literal profile setting.</summary>
     private sealed record Wanted(string Name, SecretReference? Ref, bool Plain);
 
@@ -60,14 +62,20 @@ public static class InjectionCompleter
                 inline.Add((item, value));
         }
 
+        // Every env var goes to every target container: bound the product, not each factor, so a pod cannot make
+        // the patch (and the work to build it) explode.
+        var envEntries = (long)prepared.Targets.Count * annotationEnv.Count;
+        if (envEntries > MaxEnvEntries)
+            state.Errors.Add($"the pod asks for {annotationEnv.Count} env vars in {prepared.Targets.Count} containers ({envEntries} entries); at most {MaxEnvEntries} are injected into one pod");
         if (state.Errors.Count > 0)
-            return new StepOutcome<InjectionPlan>(null, state.Errors, state.Warnings, state.PolicyDenied);
+            return new StepOutcome<InjectionPlan>(null, [.. state.Errors.Take(InjectionPreparer.MaxErrors)], state.Warnings, state.PolicyDenied);
 
         // Secret data keys: the env name where it is unique, else qualified by container; files under "file.".
         var keys = new SecretKeys();
         foreach (var (want, value) in annotationEnv.Where(a => !a.Want.Plain))
             keys.Add(want.Name, want.Ref!, value);
         var inlineKeys = inline.Select(i => keys.Add(i.Inline.Name, i.Inline.Ref, i.Value)).ToList();
+        var inlineNamesByContainer = prepared.Inline.ToLookup(i => i.Container, i => i.Name);
         foreach (var (file, value) in files)
             keys.Add("file." + file.Name, file.Ref, value);
         var data = keys.Data;
@@ -79,7 +87,7 @@ public static class InjectionCompleter
             changes.Add(new EnvChange(inline[i].Inline.Container, SecretEnv(inline[i].Inline.Name, secretName!, inlineKeys[i]), inline[i].Inline.EnvIndex));
 
         foreach (var target in prepared.Targets)
-            changes.AddRange(EnvChangesFor(target, annotationEnv, prepared, secretName, state.Warnings));
+            changes.AddRange(EnvChangesFor(target, annotationEnv, inlineNamesByContainer[target].ToHashSet(StringComparer.Ordinal), prepared, secretName, state.Warnings));
 
         var secret = secretName is null ? null : new ManagedSecretSpec(secretName, prepared.Subject.Namespace, data, keys.Versions, Rotation(prepared, keys.Sources.Values), Owner(pod), prepared.Subject.ServiceAccount);
         var fileItems = files.Select(f => new V1KeyToPath { Key = "file." + f.File.Name, Path = f.File.Name }).ToList();
@@ -96,14 +104,13 @@ public static class InjectionCompleter
     }
 
     private static IEnumerable<EnvChange> EnvChangesFor(
-        TargetContainer target, List<(Wanted Want, Resolved Value)> env, PreparedInjection prepared, string? secretName, List<string> warnings)
+        TargetContainer target, List<(Wanted Want, Resolved Value)> env, HashSet<string> inlineNames, PreparedInjection prepared, string? secretName, List<string> warnings)
     {
-        var existing = target.Container.Env ?? [];
-        var inlineNames = prepared.Inline.Where(i => i.Container == target).Select(i => i.Name).ToHashSet();
+        var existing = FirstIndexByName(target.Container.Env);
         var kept = new List<string>();
         foreach (var (want, value) in env)
         {
-            var index = IndexOf(existing, want.Name);
+            var index = existing.GetValueOrDefault(want.Name, -1);
             if (inlineNames.Contains(want.Name) || (index >= 0 && !prepared.Request.Override))
             {
                 kept.Add(want.Name);
@@ -113,7 +120,7 @@ public static class InjectionCompleter
             yield return new EnvChange(target, envVar, index >= 0 ? index : null);
         }
         if (kept.Count > 0)
-            warnings.Add($"container {target.Name} already sets {string.Join(", ", kept)}; kept its own value ({AnnotationKeys.Override}: \"true\" replaces it)");
+            warnings.Add($"container {target.Name} already sets {Text.Quote.Short(string.Join(", ", kept))}; kept its own value ({AnnotationKeys.Override}: \"true\" replaces it)");
     }
 
     /// <summary>The pod's annotation wins; otherwise the strictest setting of the policies that allowed the Secret's refs.</summary>
@@ -131,14 +138,15 @@ public static class InjectionCompleter
             ? new V1OwnerReference { ApiVersion = controller.ApiVersion, Kind = controller.Kind, Name = controller.Name, Uid = controller.Uid }
             : null;
 
-    private static int IndexOf(IList<V1EnvVar> env, string name)
+    private static Dictionary<string, int> FirstIndexByName(IList<V1EnvVar>? env)
     {
-        for (var i = 0; i < env.Count; i++)
+        var indexes = new Dictionary<string, int>(StringComparer.Ordinal);
+        for (var i = 0; env is not null && i < env.Count; i++)
         {
-            if (env[i].Name == name)
-                return i;
+            if (env[i]?.Name is { } name)
+                indexes.TryAdd(name, i);
         }
-        return -1;
+        return indexes;
     }
 
     private static V1EnvVar SecretEnv(string name, string secretName, string key) =>
@@ -163,18 +171,28 @@ public static class InjectionCompleter
             {
                 if (document.Data.Count != 1)
                 {
-                    Errors.Add($"{reference}: the path holds {document.Data.Count} keys ({string.Join(", ", document.Data.Keys.Order())}); name one with #<key>");
+                    Errors.Add($"{reference}: the path holds {document.Data.Count} keys{KeysYouMayRead(reference, document)}; name one with #<key>");
                     return null;
                 }
                 key = document.Data.Keys.First();
             }
             if (!document.Data.TryGetValue(key, out var value))
             {
-                Errors.Add($"{reference}: the path has no key \"{key}\" (keys: {string.Join(", ", document.Data.Keys.Order())})");
+                Errors.Add($"{reference}: the path has no key \"{key}\"{KeysYouMayRead(reference, document)}");
                 return null;
             }
             Used.Add((reference with { Version = document.Version }).ToString());
             return new Resolved(value, document.Version);
+        }
+
+        /// <summary>The keys of the path this pod's policies would let it read: key names are not for everyone's eyes either.</summary>
+        private string KeysYouMayRead(SecretReference reference, SecretDocument document)
+        {
+            var readable = document.Data.Keys.Order(StringComparer.Ordinal)
+                .Where(k => PolicyEvaluator.Evaluate(prepared.Policies, prepared.Subject, reference.WithKey(k)).Allowed)
+                .Take(20)
+                .ToList();
+            return readable.Count == 0 ? "" : $" (you may read: {Text.Quote.Short(string.Join(", ", readable))})";
         }
 
         public IEnumerable<(Wanted, Resolved)> ExpandSecretsFrom(SecretReference from, string prefix, HashSet<string> explicitNames)

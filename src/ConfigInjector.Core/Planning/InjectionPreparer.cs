@@ -1,6 +1,7 @@
 using ConfigInjector.Core.Annotations;
 using ConfigInjector.Core.Policies;
 using ConfigInjector.Core.References;
+using ConfigInjector.Core.Text;
 using k8s.Models;
 
 namespace ConfigInjector.Core.Planning;
@@ -11,6 +12,9 @@ namespace ConfigInjector.Core.Planning;
 /// </summary>
 public static class InjectionPreparer
 {
+    /// <summary>A denial lists this many reasons at most: a hostile pod must not make the message grow with its size.</summary>
+    public const int MaxErrors = 20;
+
     public static StepOutcome<PreparedInjection> Prepare(
         V1Pod pod,
         string podNamespace,
@@ -61,11 +65,32 @@ public static class InjectionPreparer
         var secretsFromDecision = request.SecretsFrom is { } from ? Decide(from, pathOnly: true) : null;
 
         if (errors.Count > 0)
-            return new StepOutcome<PreparedInjection>(null, errors, warnings, denied);
+        {
+            var requested = explicitRefs.Append(request.SecretsFrom).OfType<SecretReference>().Select(r => r.ToString()).ToList();
+            return new StepOutcome<PreparedInjection>(null, [.. errors.Take(MaxErrors)], warnings, denied) { Requested = requested };
+        }
 
         var locations = decisions.Keys.Append(request.SecretsFrom).OfType<SecretReference>().Select(r => r.Location).Distinct().ToList();
         var prepared = new PreparedInjection(subject, request, targets, inline, profileEnv, policies, decisions, secretsFromDecision, locations, backends, warnings);
         return new StepOutcome<PreparedInjection>(prepared, [], warnings);
+    }
+
+    /// <summary>
+    /// Every ref a pod asks for — annotations, <c>configinjector:</c> env values and the secretEnv of the profiles that
+    /// apply — for the audit line of a pod denied before planning (a malformed annotation).
+    /// </summary>
+    public static IReadOnlyList<string> RequestedRefs(V1Pod pod, string podNamespace, InjectionRequest request, IReadOnlyList<ConfigProfile>? profiles)
+    {
+        var ignored = new List<string>();
+        var (_, profileRequests) = ApplyProfiles(pod, podNamespace, request, profiles ?? [], ignored, ignored);
+        return [.. request.Env.Select(e => e.Ref)
+            .Concat(request.Files.Select(f => f.Ref))
+            .Concat(FindInlineRefs(pod, ignored).Select(i => i.Ref))
+            .Concat(profileRequests.Select(p => p.Ref))
+            .Append(request.SecretsFrom)
+            .OfType<SecretReference>()
+            .Select(r => r.ToString())
+            .Distinct()];
     }
 
     /// <summary>
@@ -121,21 +146,32 @@ public static class InjectionPreparer
         if (request.Containers is null)
             return request.InitContainers ? [.. init, .. regular] : regular;
 
+        // Looked up by name: a pod may hold many containers and the annotation many names.
+        var regularByName = ByName(regular);
+        var initByName = ByName(init);
         var selected = new List<TargetContainer>();
-        foreach (var name in request.Containers)
+        foreach (var name in request.Containers.Distinct(StringComparer.Ordinal))
         {
-            var match = regular.FirstOrDefault(c => c.Name == name);
-            var initMatch = init.FirstOrDefault(c => c.Name == name);
-            if (match is not null)
+            if (regularByName.TryGetValue(name, out var match))
                 selected.Add(match);
-            else if (initMatch is not null && request.InitContainers)
+            else if (initByName.TryGetValue(name, out var initMatch) && request.InitContainers)
                 selected.Add(initMatch);
-            else if (initMatch is not null)
-                errors.Add($"{AnnotationKeys.Containers}: \"{name}\" is an init container; set {AnnotationKeys.InitContainers}: \"true\" to inject it");
+            else if (initByName.ContainsKey(name))
+                errors.Add($"{AnnotationKeys.Containers}: \"{Quote.Short(name)}\" is an init container; set {AnnotationKeys.InitContainers}: \"true\" to inject it");
             else
-                errors.Add($"{AnnotationKeys.Containers}: no container named \"{name}\" (containers: {string.Join(", ", regular.Concat(init).Select(c => c.Name))})");
+                errors.Add($"{AnnotationKeys.Containers}: no container named \"{Quote.Short(name)}\" (containers: {Quote.Short(string.Join(", ", regular.Concat(init).Select(c => c.Name)))})");
+            if (errors.Count >= MaxErrors)
+                break;
         }
         return selected;
+    }
+
+    private static Dictionary<string, TargetContainer> ByName(List<TargetContainer> containers)
+    {
+        var byName = new Dictionary<string, TargetContainer>(StringComparer.Ordinal);
+        foreach (var container in containers)
+            byName.TryAdd(container.Name, container);
+        return byName;
     }
 
     private static List<TargetContainer> Containers(IList<V1Container>? containers, ContainerKind kind) =>
@@ -157,7 +193,7 @@ public static class InjectionPreparer
                 if (parsed.IsOk)
                     found.Add(new InlineEnvRequest(container, i, env[i].Name, parsed.Value!));
                 else
-                    errors.Add($"container {container.Name} env {env[i].Name}: \"{value}\": {parsed.Error}");
+                    errors.Add($"container {container.Name} env {env[i].Name}: \"{Quote.Short(value)}\": {parsed.Error}");
             }
         }
         return found;

@@ -7,28 +7,38 @@ public static class Glob
     public static bool MatchName(string pattern, string value) => MatchSegment(pattern.AsSpan(), value.AsSpan());
 
     /// <summary>Matches a '/'-separated path: <c>**</c> is zero or more whole segments, <c>*</c> stays inside one.</summary>
-    public static bool MatchPath(string pattern, string path) =>
-        MatchSegments(pattern.Split('/'), 0, path.Split('/'), 0);
+    public static bool MatchPath(string pattern, string path) => MatchSegments(pattern.Split('/'), path.Split('/'));
 
-    private static bool MatchSegments(string[] pattern, int p, string[] path, int s)
+    // The wildcard algorithm with one backtrack point, over segments: O(pattern × path) segment matches however
+    // many "**" a pattern holds (a recursive search is exponential in them).
+    private static bool MatchSegments(string[] pattern, string[] path)
     {
-        while (p < pattern.Length)
+        int p = 0, s = 0, star = -1, mark = 0;
+        while (s < path.Length)
         {
-            if (pattern[p] == "**")
+            if (p < pattern.Length && pattern[p] == "**")
             {
-                for (var skip = s; skip <= path.Length; skip++)
-                {
-                    if (MatchSegments(pattern, p + 1, path, skip))
-                        return true;
-                }
+                star = p++;
+                mark = s;
+            }
+            else if (p < pattern.Length && MatchSegment(pattern[p], path[s]))
+            {
+                p++;
+                s++;
+            }
+            else if (star >= 0)
+            {
+                p = star + 1;
+                s = ++mark;
+            }
+            else
+            {
                 return false;
             }
-            if (s >= path.Length || !MatchSegment(pattern[p], path[s]))
-                return false;
-            p++;
-            s++;
         }
-        return s == path.Length;
+        while (p < pattern.Length && pattern[p] == "**")
+            p++;
+        return p == pattern.Length;
     }
 
     private static bool MatchSegment(ReadOnlySpan<char> pattern, ReadOnlySpan<char> value)

@@ -8,10 +8,15 @@ public static class ReferenceParser
 {
     public const string Grammar = "<backend>:<path>[#<key>][@<version>]";
 
+    /// <summary>Longer refs are refused before any other work: no vault path a policy names comes near it.</summary>
+    public const int MaxLength = 1024;
+
     public static Result<SecretReference> Parse(string? text, bool keyAllowed = true)
     {
         if (string.IsNullOrWhiteSpace(text))
             return Result.Fail<SecretReference>($"the reference is empty; expected {Grammar}");
+        if (text.Length > MaxLength)
+            return Result.Fail<SecretReference>($"the reference is {text.Length} characters long; at most {MaxLength} are allowed");
         if (text.Any(char.IsWhiteSpace))
             return Result.Fail<SecretReference>("the reference contains white space");
 

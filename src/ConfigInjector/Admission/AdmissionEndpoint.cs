@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Text.Json;
+using ConfigInjector.Core.Planning;
 using ConfigInjector.Observability;
 using k8s;
 using k8s.Models;
@@ -11,7 +12,7 @@ namespace ConfigInjector.Admission;
 /// <c>POST /mutate-pods</c>: binds the AdmissionReview, rejects bad input with HTTP 400/413 and a one-line
 /// reason, echoes uid/apiVersion/kind, and records metrics. Never a 500, never a stack trace.
 /// </summary>
-public sealed partial class AdmissionEndpoint(AdmissionHandler handler, InjectorMetrics metrics, long maxRequestBytes, ILogger<AdmissionEndpoint> log)
+public sealed partial class AdmissionEndpoint(AdmissionHandler handler, InjectorMetrics metrics, long maxRequestBytes, TimeSpan admissionTimeout, ILogger<AdmissionEndpoint> log)
 {
     public const string Path = "/mutate-pods";
     private const string ApiVersion = "admission.k8s.io/v1";
@@ -25,12 +26,21 @@ public sealed partial class AdmissionEndpoint(AdmissionHandler handler, Injector
     {
         var started = Stopwatch.GetTimestamp();
         string result;
+        // The API server gives up after its webhook timeout and closes the connection: work stops then, or at our
+        // own deadline, whichever comes first, so a hostile review cannot keep a core busy after nobody waits.
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted);
+        deadline.CancelAfter(admissionTimeout);
         try
         {
-            var (review, input) = await BindAsync(context);
-            var verdict = input is null ? AdmissionVerdict.Pass([]) : await DecideAsync(input, context.RequestAborted);
+            var (review, input) = await BindAsync(context, deadline.Token);
+            var verdict = input is null ? AdmissionVerdict.Pass([]) : await DecideAsync(input, deadline.Token, context.RequestAborted);
             result = verdict.Result;
             await WriteReviewAsync(context, review, verdict);
+        }
+        catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
+        {
+            // The caller is gone: nobody reads an answer.
+            result = "aborted";
         }
         catch (BadRequest bad)
         {
@@ -44,7 +54,7 @@ public sealed partial class AdmissionEndpoint(AdmissionHandler handler, Injector
         metrics.AdmissionDuration.Observe(Stopwatch.GetElapsedTime(started).TotalSeconds);
     }
 
-    private async Task<AdmissionVerdict> DecideAsync(AdmissionInput input, CancellationToken cancellationToken)
+    private async Task<AdmissionVerdict> DecideAsync(AdmissionInput input, CancellationToken cancellationToken, CancellationToken callerAborted)
     {
         // Every line logged while deciding (handler, backends, store, audit) carries the pod it is about.
         using var scope = log.BeginScope(new Dictionary<string, object?>
@@ -57,6 +67,11 @@ public sealed partial class AdmissionEndpoint(AdmissionHandler handler, Injector
         {
             return await handler.HandleAsync(input, cancellationToken);
         }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested && !callerAborted.IsCancellationRequested)
+        {
+            LogDeadline(log, admissionTimeout.TotalSeconds, input.Namespace, input.Uid);
+            return AdmissionVerdict.Failure($"configinjector: the admission did not finish within {admissionTimeout.TotalSeconds:0.#}s");
+        }
         catch (Exception e) when (!cancellationToken.IsCancellationRequested)
         {
             // A bug must not become a 500 the API server cannot explain: deny this pod and say where to look.
@@ -67,9 +82,9 @@ public sealed partial class AdmissionEndpoint(AdmissionHandler handler, Injector
     }
 
     /// <summary>Returns the review and, when it is a Pod CREATE for us, the input; null input means "allow, nothing to do".</summary>
-    private async Task<(AdmissionReview Review, AdmissionInput? Input)> BindAsync(HttpContext context)
+    private async Task<(AdmissionReview Review, AdmissionInput? Input)> BindAsync(HttpContext context, CancellationToken cancellationToken)
     {
-        var body = await ReadBodyAsync(context);
+        var body = await ReadBodyAsync(context, cancellationToken);
         AdmissionReview? review;
         try
         {
@@ -105,13 +120,15 @@ public sealed partial class AdmissionEndpoint(AdmissionHandler handler, Injector
         }
         if (pod.Kind is not null and not "Pod")
             throw new BadRequest(400, $"request.object.kind is {pod.Kind}; this webhook mutates only Pods");
+        if (PodShape.Problem(pod) is { } malformed)
+            throw new BadRequest(400, $"request.object is not a valid Pod: {malformed}");
         var podNamespace = !string.IsNullOrEmpty(request.Namespace) ? request.Namespace : pod.Metadata?.NamespaceProperty;
         if (string.IsNullOrEmpty(podNamespace))
             throw new BadRequest(400, "request.namespace is missing");
         return (review, new AdmissionInput(request.Uid, pod, podNamespace, request.DryRun == true, request.UserInfo?.Username));
     }
 
-    private async Task<byte[]> ReadBodyAsync(HttpContext context)
+    private async Task<byte[]> ReadBodyAsync(HttpContext context, CancellationToken cancellationToken)
     {
         if (context.Request.ContentLength > maxRequestBytes)
             throw new BadRequest(413, $"the body is larger than {maxRequestBytes} bytes");
@@ -124,7 +141,7 @@ public sealed partial class AdmissionEndpoint(AdmissionHandler handler, Injector
         try
         {
             int read;
-            while ((read = await context.Request.Body.ReadAsync(chunk, context.RequestAborted)) > 0)
+            while ((read = await context.Request.Body.ReadAsync(chunk, cancellationToken)) > 0)
             {
                 if (buffer.Length + read > maxRequestBytes)
                     throw new BadRequest(413, $"the body is larger than {maxRequestBytes} bytes");
@@ -161,6 +178,9 @@ public sealed partial class AdmissionEndpoint(AdmissionHandler handler, Injector
 
     [LoggerMessage(Level = LogLevel.Information, Message = "rejected an admission request with HTTP {Status}: {Reason}")]
     private static partial void LogBadRequest(ILogger logger, int status, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "admission of a pod in {Namespace} (uid {Uid}) stopped at its {Seconds}s deadline")]
+    private static partial void LogDeadline(ILogger logger, double seconds, string @namespace, string uid);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "internal error {Id} while admitting a pod in {Namespace} (uid {Uid})")]
     private static partial void LogUnexpected(ILogger logger, Exception exception, string id, string @namespace, string uid);

@@ -41,19 +41,24 @@ public sealed class AdmissionHandler(
             return AdmissionVerdict.Pass(warnings);
         }
 
+        if (PodShape.Problem(input.Pod) is { } malformed)
+            return Deny(input, [], [$"the pod is malformed: {malformed}"], [.. parsed.Warnings], false, null);
         if (parsed.Errors.Count > 0)
-            return Deny(input, request, parsed.Errors, [.. parsed.Warnings], false, null);
+            return Deny(input, InjectionPreparer.RequestedRefs(input.Pod, input.Namespace, request, policies.Profiles), parsed.Errors, [.. parsed.Warnings], false, null);
 
+        cancellationToken.ThrowIfCancellationRequested();
         var prepared = InjectionPreparer.Prepare(input.Pod, input.Namespace, request, policies.Current, backends, policies.Profiles);
         var warningsSoFar = parsed.Warnings.Concat(prepared.Warnings).ToList();
         if (prepared.Value is null)
-            return Deny(input, request, prepared.Errors, warningsSoFar, prepared.PolicyDenied, null);
+            return Deny(input, prepared.Requested, prepared.Errors, warningsSoFar, prepared.PolicyDenied, null);
 
+        cancellationToken.ThrowIfCancellationRequested();
         var reads = await secrets.ReadAllAsync(prepared.Value.Locations, cancellationToken);
+        cancellationToken.ThrowIfCancellationRequested();
         var completed = InjectionCompleter.Complete(input.Pod, prepared.Value, reads);
         var warnings2 = parsed.Warnings.Concat(completed.Warnings).ToList();
         if (completed.Value is null)
-            return Deny(input, request, completed.Errors, warnings2, completed.PolicyDenied, prepared.Value);
+            return Deny(input, Requested(prepared.Value), completed.Errors, warnings2, completed.PolicyDenied, prepared.Value);
 
         var plan = completed.Value;
         if (plan.Secret is not null && !input.DryRun)
@@ -66,28 +71,29 @@ public sealed class AdmissionHandler(
             {
                 // A Secret that cannot be written is a backend error like any other: the policy decides.
                 if (plan.StrictestOnBackendError == BackendErrorMode.Deny)
-                    return Deny(input, request, [$"managed Secret {plan.Secret.Name}: {e.Message}"], warnings2, false, prepared.Value);
+                    return Deny(input, Requested(prepared.Value), [$"managed Secret {plan.Secret.Name}: {e.Message}"], warnings2, false, prepared.Value);
                 plan = plan.WithoutManagedSecret($"managed Secret {plan.Secret.Name}: {e.Message}; secret values not injected (onBackendError: {plan.StrictestOnBackendError})");
             }
         }
 
         if (plan.Skipped.Count > 0 && !input.DryRun)
             events.Skipped(input, plan.Skipped);
+        cancellationToken.ThrowIfCancellationRequested();
         var patch = PatchSerializer.ToJsonBytes(PatchBuilder.Build(input.Pod, plan));
-        audit.Write(input, prepared.Value.Subject, Requested(request), plan.Decisions, "allowed", null);
+        audit.Write(input, prepared.Value.Subject, Requested(prepared.Value), plan.Decisions, "allowed", null);
         return AdmissionVerdict.Injected(patch, parsed.Warnings.Concat(plan.Warnings).Distinct().ToList());
     }
 
-    private AdmissionVerdict Deny(AdmissionInput input, InjectionRequest request, IReadOnlyList<string> errors, List<string> warnings, bool policyDenied, PreparedInjection? prepared)
+    private AdmissionVerdict Deny(AdmissionInput input, IEnumerable<string> requested, IReadOnlyList<string> errors, List<string> warnings, bool policyDenied, PreparedInjection? prepared)
     {
         if (policyDenied)
             metrics.PolicyDenials.Inc();
         var subject = prepared?.Subject ?? new Subject(input.Namespace, string.IsNullOrEmpty(input.Pod.Spec?.ServiceAccountName) ? "default" : input.Pod.Spec.ServiceAccountName);
         var verdict = AdmissionVerdict.Deny(errors, warnings);
-        audit.Write(input, subject, Requested(request), prepared?.Decisions.Values ?? [], "denied", verdict.Message);
+        audit.Write(input, subject, requested, prepared?.Decisions.Values ?? [], "denied", verdict.Message);
         return verdict;
     }
 
-    private static IEnumerable<string> Requested(InjectionRequest request) =>
-        request.Env.Select(e => e.Ref).Concat(request.Files.Select(f => f.Ref)).Append(request.SecretsFrom).OfType<Core.References.SecretReference>().Select(r => r.ToString());
+    private static IEnumerable<string> Requested(PreparedInjection prepared) =>
+        prepared.Decisions.Keys.Append(prepared.Request.SecretsFrom).OfType<Core.References.SecretReference>().Select(r => r.ToString());
 }

@@ -67,10 +67,11 @@ public static class ConfigFileReader
         cache?.RejectUnknown();
         var webhook = root.Mapping("webhook");
         var maxBytes = webhook?.Long("maxRequestBytes", InjectorConfig.DefaultMaxRequestBytes, 1024, 64L * 1024 * 1024) ?? InjectorConfig.DefaultMaxRequestBytes;
+        var admissionTimeout = webhook?.Duration("admissionTimeout", InjectorConfig.DefaultAdmissionTimeout) ?? InjectorConfig.DefaultAdmissionTimeout;
         webhook?.RejectUnknown();
         var sync = Sync.SyncSettings.Read(root.Mapping("sync"));
         root.RejectUnknown();
-        return new InjectorConfig(backends, ttl, maxBytes, sync);
+        return new InjectorConfig(backends, ttl, maxBytes, sync) { AdmissionTimeout = admissionTimeout };
     }
 
     private static ConfigNode LoadRoot(string text, string file)

@@ -11,4 +11,9 @@ public sealed record BackendSettings(string Name, string Type, bool Sensitive, C
 public sealed record InjectorConfig(IReadOnlyList<BackendSettings> Backends, TimeSpan CacheTtl, long MaxRequestBytes, Sync.SyncSettings Sync)
 {
     public const long DefaultMaxRequestBytes = 3 * 1024 * 1024;
+
+    /// <summary>The API server's default webhook timeout: no admission works longer than that, whatever it was sent.</summary>
+    public static readonly TimeSpan DefaultAdmissionTimeout = TimeSpan.FromSeconds(10);
+
+    public TimeSpan AdmissionTimeout { get; init; } = DefaultAdmissionTimeout;
 }

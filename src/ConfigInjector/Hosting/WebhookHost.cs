@@ -50,7 +50,7 @@ public static partial class WebhookHost
         builder.Services.AddSingleton<AuditLog>();
         builder.Services.AddSingleton<AdmissionHandler>();
         builder.Services.AddSingleton(sp => new AdmissionEndpoint(
-            sp.GetRequiredService<AdmissionHandler>(), sp.GetRequiredService<InjectorMetrics>(), config.MaxRequestBytes, sp.GetRequiredService<ILogger<AdmissionEndpoint>>()));
+            sp.GetRequiredService<AdmissionHandler>(), sp.GetRequiredService<InjectorMetrics>(), config.MaxRequestBytes, config.AdmissionTimeout, sp.GetRequiredService<ILogger<AdmissionEndpoint>>()));
 
         builder.WebHost.ConfigureKestrel((context, kestrel) =>
         {

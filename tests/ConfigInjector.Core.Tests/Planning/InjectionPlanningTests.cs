@@ -132,8 +132,8 @@ public class InjectionPlanningTests
 
     [Theory]
     [InlineData("dev:app/missing#x", "dev:app/missing#x: not found: no path \"app/missing\"")]
-    [InlineData("dev:app/db#nope", "dev:app/db#nope: the path has no key \"nope\" (keys: password, user)")]
-    [InlineData("dev:app/db", "dev:app/db: the path holds 2 keys (password, user); name one with #<key>")]
+    [InlineData("dev:app/db#nope", "dev:app/db#nope: the path has no key \"nope\" (you may read: password, user)")]
+    [InlineData("dev:app/db", "dev:app/db: the path holds 2 keys (you may read: password, user); name one with #<key>")]
     [InlineData("dev:app/db#user@2", "dev:app/db#user@2: not found: no version 2")]
     [InlineData("vault:secret/x#y", "vault:secret/x#y: backend \"vault\" is not configured (configured: config, dev)")]
     public void Unresolvable_refs_reject_the_pod_with_a_reason(string reference, string error)

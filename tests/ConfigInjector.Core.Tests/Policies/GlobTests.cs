@@ -35,4 +35,26 @@ public class GlobTests
     [InlineData("api", "API", false)]
     public void Matches_names(string pattern, string name, bool expected) =>
         Assert.Equal(expected, Glob.MatchName(pattern, name));
+
+    [Theory]
+    [InlineData("a/**/b/**/c", "a/x/b/y/z/c", true)]
+    [InlineData("a/**/b/**/c", "a/b/c", true)]
+    [InlineData("a/**/b/**/c", "a/x/c/b", false)]
+    [InlineData("**/**", "a", true)]
+    [InlineData("**/x/**/y", "x/y/x/z", false)]
+    [InlineData("**/x/**/y", "q/x/r/x/y", true)]
+    public void Several_double_stars_match_as_any_run_of_segments(string pattern, string path, bool expected) =>
+        Assert.Equal(expected, Glob.MatchPath(pattern, path));
+
+    [Fact]
+    public async Task Many_double_stars_against_a_long_path_finish_instead_of_searching_exponentially()
+    {
+        var pattern = string.Join("/", Enumerable.Repeat("**/a", 12)) + "/nomatch";
+        var path = string.Join("/", Enumerable.Repeat("a", 400));
+
+        // Before: a recursive search, exponential in the number of "**"; the wait only guards the test run.
+        var matched = Task.Run(() => Glob.MatchPath(pattern, path));
+
+        Assert.False(await matched.WaitAsync(TimeSpan.FromSeconds(60)));
+    }
 }

@@ -64,4 +64,15 @@ public class ReferenceParserTests
         Assert.Equal(user.Location, password.Location);
         Assert.NotEqual(user.Location, ReferenceParser.Parse("dev:app/db#user@2").Value!.Location);
     }
+
+    [Fact]
+    public void A_reference_longer_than_the_limit_is_refused_before_any_other_check()
+    {
+        var longest = "dev:" + string.Join("/", Enumerable.Repeat("abcdefg", 127)) + "/abcd";
+        var tooLong = longest + "d";
+
+        Assert.True(ReferenceParser.Parse(longest).IsOk, ReferenceParser.Parse(longest).Error);
+        Assert.Equal(1024, longest.Length);
+        Assert.Equal("the reference is 1025 characters long; at most 1024 are allowed", ReferenceParser.Parse(tooLong).Error);
+    }
 }

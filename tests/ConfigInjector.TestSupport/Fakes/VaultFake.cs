@@ -17,6 +17,11 @@ namespace ConfigInjector.TestSupport.Fakes;
 /// - POST /v1/auth/token/renew-self, GET /v1/auth/token/lookup-self — https://developer.hashicorp.com/vault/api-docs/auth/token
 /// - X-Vault-Token, X-Vault-Namespace; errors as {"errors": [...]} — https://developer.hashicorp.com/vault/api-docs#error-response
 /// - 503 while sealed, 429 with Retry-After when rate limited.
+/// - Other engines mounted beside KV (e.g. <c>database</c>, whose <c>creds/:role</c> mints credentials on every read:
+///   https://developer.hashicorp.com/vault/api-docs/secret/databases#generate-credentials), reported by the mount
+///   lookup with their own <c>type</c>; a path under no mount gets 403 from the lookup, as Vault answers it
+///   (https://developer.hashicorp.com/vault/api-docs/system/internal-ui-mounts).
+/// - A standby's 307 to another address (https://developer.hashicorp.com/vault/docs/concepts/ha) and oversized answers.
 /// </summary>
 public sealed class VaultFake : IAsyncDisposable
 {
@@ -30,6 +35,7 @@ public sealed class VaultFake : IAsyncDisposable
 
     private readonly TimeProvider _time;
     private readonly ConcurrentDictionary<string, int> _mounts = new();
+    private readonly ConcurrentDictionary<string, string> _engines = new();
     private readonly ConcurrentDictionary<string, List<KvVersion>> _secrets = new();
     private readonly ConcurrentDictionary<string, Token> _tokens = new();
     private readonly ConcurrentDictionary<string, (string Credential, TimeSpan Ttl)> _logins = new();
@@ -75,6 +81,15 @@ public sealed class VaultFake : IAsyncDisposable
     }
 
     public void EnableKv(string mount, int version) => _mounts[mount] = version;
+
+    /// <summary>Mounts a non-KV engine: every GET under it answers 200 with fresh credentials, as a database engine would.</summary>
+    public void EnableEngine(string mount, string type) => _engines[mount] = type;
+
+    /// <summary>When set, every request is answered with a 307 to this address (a standby that does not forward).</summary>
+    public Uri? RedirectTo { get; set; }
+
+    /// <summary>When set, reads answer with a body of this many bytes.</summary>
+    public int? OversizeBytes { get; set; }
 
     /// <summary>Writes a new version (KV v2) or overwrites (KV v1); returns the version number.</summary>
     public int Put(string path, IReadOnlyDictionary<string, string> data)
@@ -140,6 +155,12 @@ public sealed class VaultFake : IAsyncDisposable
             await Error(context, 503, "Vault is sealed");
             return;
         }
+        if (RedirectTo is { } target)
+        {
+            context.Response.StatusCode = 307;
+            context.Response.Headers.Location = new Uri(target, "/v1/" + path).ToString();
+            return;
+        }
         if (RequiredNamespace is not null && context.Request.Headers["X-Vault-Namespace"] != RequiredNamespace)
         {
             await Error(context, 403, "permission denied");
@@ -164,10 +185,16 @@ public sealed class VaultFake : IAsyncDisposable
                 return;
             case ("GET", "auth/token/lookup-self"):
                 var ttl = lease.ExpiresAt is { } expires ? (long)(expires - _time.GetUtcNow()).TotalSeconds : 0;
-                await Json(context, 200, new JsonObject { ["data"] = new JsonObject { ["ttl"] = ttl, ["renewable"] = lease.Renewable } });
+                await Json(context, 200, new JsonObject { ["data"] = new JsonObject { ["id"] = token, ["ttl"] = ttl, ["renewable"] = lease.Renewable } });
                 return;
             case ("GET", _) when path.StartsWith("sys/internal/ui/mounts/", StringComparison.Ordinal):
                 await MountInfoAsync(context, path["sys/internal/ui/mounts/".Length..]);
+                return;
+            case ("GET", _) when _engines.Keys.FirstOrDefault(m => path.StartsWith(m + "/", StringComparison.Ordinal)) is not null:
+                await Json(context, 200, new JsonObject { ["data"] = new JsonObject { ["username"] = "v-minted-" + Guid.NewGuid().ToString("N")[..8], ["password"] = "minted-password" }, ["lease_duration"] = 3600 });
+                return;
+            case ("GET", _) when OversizeBytes is { } size:
+                await Json(context, 200, new JsonObject { ["data"] = new JsonObject { ["data"] = new JsonObject { ["blob"] = new string('x', size) } } });
                 return;
             case ("GET", _):
                 await ReadAsync(context, path);
@@ -204,9 +231,19 @@ public sealed class VaultFake : IAsyncDisposable
 
     private async Task MountInfoAsync(HttpContext context, string path)
     {
+        if (_engines.FirstOrDefault(e => path.StartsWith(e.Key + "/", StringComparison.Ordinal)) is { Key: not null } engine)
+        {
+            await Json(context, 200, new JsonObject { ["data"] = new JsonObject { ["path"] = engine.Key + "/", ["type"] = engine.Value, ["options"] = null } });
+            return;
+        }
+        if (path.StartsWith("auth/token/", StringComparison.Ordinal))
+        {
+            await Json(context, 200, new JsonObject { ["data"] = new JsonObject { ["path"] = "token/", ["type"] = "token", ["options"] = null } });
+            return;
+        }
         if (FindMount(path) is not var (mount, _))
         {
-            await Error(context, 400, "no mount found for " + path);
+            await Error(context, 403, $"preflight capability check returned 403, please ensure client's policies grant access to path \"{path.Split('/')[0]}/\"");
             return;
         }
         var options = _mounts[mount] == 2 ? new JsonObject { ["version"] = "2" } : null;

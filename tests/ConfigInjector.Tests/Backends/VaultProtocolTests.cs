@@ -107,8 +107,8 @@ public sealed class VaultProtocolTests : IAsyncLifetime
 
         var read = await Read(Backend("kvVersion: \"2\""), "secret/app/db");
 
-        Assert.Equal((ReadStatus.Failed, "vault HTTP 503: Vault is sealed"), (read.Status, read.Reason));
-        Assert.Equal(2, _vault.Count("GET secret/data/app/db"));
+        Assert.Equal((ReadStatus.Failed, "cannot detect the KV mount of secret/app/db: vault HTTP 503: Vault is sealed"), (read.Status, read.Reason));
+        Assert.Equal(2, _vault.Count("GET sys/internal/ui/mounts/secret/app/db"));
     }
 
     [Fact]

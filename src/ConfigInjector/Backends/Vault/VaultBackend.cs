@@ -34,11 +34,25 @@ public sealed class VaultBackend(string name, VaultSettings settings, VaultTrans
         {
             return SecretRead.Failed(location, e.Message);
         }
+        catch (VaultRefusedException e)
+        {
+            // Not an outage: the ref names something that is not a KV secret, so no onBackendError mode may admit it.
+            return SecretRead.NotFound(location, e.Message);
+        }
     }
 
     private async Task<(HttpStatusCode Status, SecretRead Read)> ReadWithTokenAsync(SecretLocation location, string token, CancellationToken cancellationToken)
     {
-        var (mount, rest) = await _mounts.ResolveAsync(location.Path, token, cancellationToken);
+        KvMount mount;
+        string rest;
+        try
+        {
+            (mount, rest) = await _mounts.ResolveAsync(location.Path, token, cancellationToken);
+        }
+        catch (VaultForbiddenException e)
+        {
+            return (HttpStatusCode.Forbidden, SecretRead.Failed(location, e.Message));
+        }
         if (mount.Version == KvVersion.V1 && location.Version is not null)
             return (HttpStatusCode.NotFound, SecretRead.NotFound(location, $"{mount.Path} is a KV v1 mount, which keeps no versions"));
         if (mount.Version == KvVersion.V2 && location.Version is not null && !int.TryParse(location.Version, out _))

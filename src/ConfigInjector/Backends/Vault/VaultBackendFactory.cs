@@ -15,6 +15,7 @@ public sealed class VaultBackendFactory : IBackendFactory
         {
             PooledConnectionLifetime = TimeSpan.FromMinutes(5),
             ConnectTimeout = vault.Timeout,
+            AllowAutoRedirect = false,
         };
         if (vault.CaFile is not null)
         {

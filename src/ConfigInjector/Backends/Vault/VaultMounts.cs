@@ -6,39 +6,75 @@ namespace ConfigInjector.Backends.Vault;
 public sealed record KvMount(string Path, KvVersion Version);
 
 /// <summary>
-/// Resolves mounts: with an explicit <c>kvVersion</c> the first path segment is the mount; with <c>auto</c>
-/// each secret path is looked up once through <c>sys/internal/ui/mounts/&lt;path&gt;</c> (the call the Vault CLI
-/// makes), so a mount nested under another (<c>secret/team</c> under <c>secret</c>) is still found.
+/// Resolves mounts, and refuses every path that is not in a KV secrets engine. The injector's token can read more
+/// than KV secrets (its own token at <c>auth/token/lookup-self</c>, fresh database credentials, identity data), so
+/// a ref is only ever read after Vault itself said, through <c>sys/internal/ui/mounts/&lt;path&gt;</c> (the call the
+/// Vault CLI makes; https://developer.hashicorp.com/vault/api-docs/system/internal-ui-mounts), that its mount is
+/// of type <c>kv</c> (or <c>generic</c>, KV's old name) — whatever <c>kvVersion</c> says. With an explicit
+/// <c>kvVersion</c> the first path segment must be that mount and Vault's version must agree; with <c>auto</c>
+/// nested mounts are found too. Answers are cached per path (bounded).
 /// </summary>
 public sealed class VaultMounts(VaultSettings settings, VaultTransport transport)
 {
-    private readonly ConcurrentDictionary<string, KvMount> _detected = new(StringComparer.Ordinal);
+    /// <summary>Vault's own mounts: never KV, refused without asking.</summary>
+    private static readonly string[] ReservedMounts = ["auth", "sys", "identity", "cubbyhole"];
+
+    private const int Capacity = 10_000;
+    private readonly ConcurrentDictionary<string, KvMount> _known = new(StringComparer.Ordinal);
 
     public async Task<(KvMount Mount, string SecretPath)> ResolveAsync(string path, string token, CancellationToken cancellationToken)
     {
-        if (settings.KvVersion != KvVersion.Auto)
+        var first = path.Split('/', 2)[0];
+        if (ReservedMounts.Contains(first, StringComparer.OrdinalIgnoreCase))
+            throw new VaultRefusedException($"{first}/ is Vault's own {first} mount, not a KV secrets engine; only KV secrets are read");
+        if (!path.Contains('/'))
+            throw new VaultRefusedException($"\"{path}\" names no secret under a mount; expected <mount>/<path>");
+
+        var cacheKey = settings.KvVersion == KvVersion.Auto ? path : first;
+        if (!_known.TryGetValue(cacheKey, out var mount))
         {
-            var slash = path.IndexOf('/');
-            if (slash < 0)
-                throw new VaultUnavailableException($"\"{path}\" names no secret under a mount; expected <mount>/<path>");
-            return (new KvMount(path[..slash], settings.KvVersion), path[(slash + 1)..]);
+            mount = await LookUpAsync(path, token, cancellationToken);
+            if (settings.KvVersion != KvVersion.Auto)
+            {
+                if (mount.Path != first)
+                    throw new VaultRefusedException($"{path} is in the mount {mount.Path}, but with kvVersion {Number(settings.KvVersion)} the first segment ({first}) must be the mount; use kvVersion: auto for nested mounts");
+                if (mount.Version != settings.KvVersion)
+                    throw new VaultRefusedException($"{mount.Path} is a KV v{Number(mount.Version)} mount, but the backend says kvVersion {Number(settings.KvVersion)}");
+            }
+            if (_known.Count >= Capacity)
+                _known.Clear();
+            _known[cacheKey] = mount;
         }
+        return (mount, path[(mount.Path.Length + 1)..]);
+    }
 
-        if (_detected.TryGetValue(path, out var known))
-            return (known, path[(known.Path.Length + 1)..]);
-
+    private async Task<KvMount> LookUpAsync(string path, string token, CancellationToken cancellationToken)
+    {
         var response = await transport.SendAsync(HttpMethod.Get, "sys/internal/ui/mounts/" + path, token, null, cancellationToken);
+        // Vault answers 403 both for "no such mount" and "no access" (so mounts cannot be probed): nothing is read.
+        if (response.Status == System.Net.HttpStatusCode.Forbidden)
+            throw new VaultForbiddenException($"{response.Summary} (the Vault policy of this role does not allow reading {path})");
         if (!response.Ok)
             throw new VaultUnavailableException($"cannot detect the KV mount of {path}: {response.Summary}");
         var data = response.Body?["data"];
-        var mountPath = data?["path"]?.GetValue<string>()?.TrimEnd('/');
-        if (string.IsNullOrEmpty(mountPath) || !path.StartsWith(mountPath + "/", StringComparison.Ordinal))
-            throw new VaultUnavailableException($"{path} is not under a KV mount");
-        var type = data?["type"]?.GetValue<string>();
+        var mountPath = Text(data?["path"])?.TrimEnd('/');
+        var type = Text(data?["type"]);
         if (type is not ("kv" or "generic"))
-            throw new VaultUnavailableException($"{mountPath} is a {type} mount, not KV");
-        var version = data?["options"]?["version"]?.GetValue<string>() == "2" ? KvVersion.V2 : KvVersion.V1;
-        var mount = _detected.GetOrAdd(path, new KvMount(mountPath, version));
-        return (mount, path[(mountPath.Length + 1)..]);
+            throw new VaultRefusedException($"{mountPath ?? path} is a {type ?? "non-KV"} secrets engine, not KV; only KV secrets are read");
+        if (string.IsNullOrEmpty(mountPath) || !path.StartsWith(mountPath + "/", StringComparison.Ordinal))
+            throw new VaultRefusedException($"{path} is not under a KV mount");
+        var version = Text(data?["options"]?["version"]) == "2" ? KvVersion.V2 : KvVersion.V1;
+        return new KvMount(mountPath, version);
     }
+
+    private static string? Text(System.Text.Json.Nodes.JsonNode? node) =>
+        node?.GetValueKind() == System.Text.Json.JsonValueKind.String ? node.GetValue<string>() : null;
+
+    private static string Number(KvVersion version) => version == KvVersion.V2 ? "2" : "1";
 }
+
+/// <summary>Vault refused the token (403): an outage for <c>onBackendError</c>, and a reason to log in again.</summary>
+public sealed class VaultForbiddenException(string message) : VaultUnavailableException(message);
+
+/// <summary>Vault was asked, or would have been asked, for something this backend never reads: the pod is refused in every mode.</summary>
+public sealed class VaultRefusedException(string message) : Exception(message);

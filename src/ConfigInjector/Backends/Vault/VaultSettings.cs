@@ -34,6 +34,11 @@ public sealed record VaultSettings(
         var addressText = node.String("address", required: true)!;
         if (!Uri.TryCreate(addressText, UriKind.Absolute, out var address) || address.Scheme is not ("https" or "http"))
             throw node.ErrorAt("address", $"\"{addressText}\" is not an http(s) URL such as https://vault.vault:8200");
+        // Plain http sends the token (and a login's JWT or secret_id) in clear: only when the config says so, e.g.
+        // behind a service mesh that encrypts the hop.
+        var allowPlainHttp = node.Bool("allowPlainHttp", false);
+        if (address.Scheme == "http" && !allowPlainHttp)
+            throw node.ErrorAt("address", $"\"{addressText}\" is plain http, which would send the Vault token in clear; use https, or set allowPlainHttp: true where a service mesh encrypts the connection");
         var kvVersion = node.String("kvVersion") switch
         {
             null or "auto" => KvVersion.Auto,

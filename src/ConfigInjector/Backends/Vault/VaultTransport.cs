@@ -14,7 +14,7 @@ public sealed record VaultResponse(HttpStatusCode Status, JsonNode? Body, string
 }
 
 /// <summary>The reason a request never got an HTTP answer (unreachable, timed out).</summary>
-public sealed class VaultUnavailableException(string message) : Exception(message);
+public class VaultUnavailableException(string message) : Exception(message);
 
 /// <summary>
 /// Speaks Vault's HTTP API (https://developer.hashicorp.com/vault/api-docs): <c>X-Vault-Token</c> and
@@ -24,6 +24,9 @@ public sealed class VaultUnavailableException(string message) : Exception(messag
 public sealed class VaultTransport(HttpClient http, VaultSettings settings, TimeProvider time)
 {
     private static readonly TimeSpan MaxDelay = TimeSpan.FromSeconds(2);
+
+    /// <summary>A Kubernetes Secret holds at most 1 MiB of data: an answer can be a few times that in JSON, not more.</summary>
+    public const int MaxResponseBytes = 4 * 1024 * 1024;
 
     public async Task<VaultResponse> SendAsync(HttpMethod method, string path, string? token, JsonNode? body, CancellationToken cancellationToken)
     {
@@ -42,7 +45,7 @@ public sealed class VaultTransport(HttpClient http, VaultSettings settings, Time
             HttpResponseMessage response;
             try
             {
-                response = await http.SendAsync(request, attemptTimeout.Token);
+                response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, attemptTimeout.Token);
             }
             catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
             {
@@ -60,6 +63,14 @@ public sealed class VaultTransport(HttpClient http, VaultSettings settings, Time
 
             using (response)
             {
+                // The handler follows no redirects: following one would hand X-Vault-Token (or a login's JWT or
+                // secret_id) to whatever host the Location names.
+                if ((int)response.StatusCode is >= 300 and < 400)
+                {
+                    throw new VaultUnavailableException(
+                        $"vault at {settings.Address.Authority} answered HTTP {(int)response.StatusCode} redirecting to {response.Headers.Location?.GetLeftPart(UriPartial.Authority) ?? "elsewhere"}; "
+                        + "redirects are not followed so credentials never leave for another host: point address at the active node or a load balancer");
+                }
                 if (IsRetryable(response.StatusCode) && attempt < settings.Attempts)
                 {
                     await Task.Delay(Backoff(attempt, response.Headers.RetryAfter), time, cancellationToken);
@@ -86,20 +97,34 @@ public sealed class VaultTransport(HttpClient http, VaultSettings settings, Time
         return exponential < MaxDelay ? exponential : MaxDelay;
     }
 
-    private static async Task<JsonNode?> ReadJsonAsync(HttpResponseMessage response, CancellationToken cancellationToken)
+    private async Task<JsonNode?> ReadJsonAsync(HttpResponseMessage response, CancellationToken cancellationToken)
     {
-        var text = await response.Content.ReadAsStringAsync(cancellationToken);
-        if (string.IsNullOrWhiteSpace(text))
+        if (response.Content.Headers.ContentLength > MaxResponseBytes)
+            throw TooLarge();
+        await using var stream = await response.Content.ReadAsStreamAsync(cancellationToken);
+        var buffer = new byte[MaxResponseBytes + 1];
+        var length = 0;
+        int read;
+        while ((read = await stream.ReadAsync(buffer.AsMemory(length), cancellationToken)) > 0)
+        {
+            length += read;
+            if (length > MaxResponseBytes)
+                throw TooLarge();
+        }
+        if (length == 0)
             return null;
         try
         {
-            return JsonNode.Parse(text);
+            return JsonNode.Parse(buffer.AsSpan(0, length));
         }
         catch (JsonException)
         {
             return null;
         }
     }
+
+    private VaultUnavailableException TooLarge() =>
+        new($"vault at {settings.Address.Authority} answered with more than {MaxResponseBytes} bytes; not read");
 
     private static string Summarize(HttpStatusCode status, JsonNode? body)
     {

@@ -1,0 +1,95 @@
+using System.Net;
+using System.Text.Json;
+using ConfigInjector.TestSupport;
+using ConfigInjector.TestSupport.Builders;
+using ConfigInjector.TestSupport.Fakes;
+
+namespace ConfigInjector.Tests.Admission;
+
+/// <summary>The admission deadline, what a denial may say about a path, and the audit line of an early denial.</summary>
+public class AdmissionLimitsTests
+{
+    [Fact]
+    public async Task An_admission_that_outlives_its_deadline_is_answered_as_an_error_at_the_deadline()
+    {
+        await using var vault = await VaultFake.StartAsync();
+        vault.EnableKv("secret", 2);
+        vault.Put("secret/app/db", new Dictionary<string, string> { ["password"] = "slow-vault-value" });
+        vault.Delay = TimeSpan.FromSeconds(20);
+        await using var server = await WebhookServer.StartAsync(work =>
+        {
+            Directory.CreateDirectory(Path.Combine(work, "config"));
+            File.WriteAllText(Path.Combine(work, "config", "injector.yaml"), $$"""
+                backends:
+                  - name: vault-prod
+                    type: vault
+                    address: {{vault.Address}}
+                    caFile: {{vault.CaFile}}
+                    timeout: 30s
+                    auth: { token: { file: {{WriteToken(work)}} } }
+                webhook: { admissionTimeout: 300ms }
+                """);
+            File.WriteAllText(Path.Combine(work, "examples", "policies", "vault.yaml"), """
+                apiVersion: configinjector.io/v1alpha1
+                kind: SecretPolicy
+                metadata: { name: vault }
+                spec:
+                  subjects: { namespaces: ["*"] }
+                  rules: [ { backend: vault-prod, paths: ["secret/**"] } ]
+                """);
+        }, settings: s => s with { ConfigFile = "config/injector.yaml" });
+
+        var result = await server.ReviewPodAsync(PodBuilder.Injected().WithAnnotation("configinjector.io/secret.P", "vault-prod:secret/app/db#password"));
+
+        Assert.Equal(HttpStatusCode.OK, result.HttpStatus);
+        Assert.False(result.Allowed);
+        Assert.Equal((500, "configinjector: the admission did not finish within 0.3s"), (result.Code, result.Message));
+        Assert.Contains("stopped at its 0.3s deadline", server.AllLogText(), StringComparison.Ordinal);
+    }
+
+    private static string WriteToken(string work)
+    {
+        var file = Path.Combine(work, "config", "token");
+        File.WriteAllText(file, VaultFake.RootToken);
+        return file;
+    }
+
+    [Fact]
+    public async Task A_missing_key_names_only_the_keys_the_pod_may_read()
+    {
+        await using var server = await WebhookServer.StartAsync(work =>
+        {
+            File.AppendAllText(Path.Combine(work, "examples", "dev-secrets.yaml"), "\nops/db:\n  user: ops-user\n  root-password: ops-root-value\n");
+            File.WriteAllText(Path.Combine(work, "examples", "policies", "ops.yaml"), """
+                apiVersion: configinjector.io/v1alpha1
+                kind: SecretPolicy
+                metadata: { name: ops }
+                spec:
+                  subjects: { namespaces: [ops] }
+                  rules: [ { backend: dev, paths: ["ops/db"], keys: [user, port] } ]
+                """);
+        });
+
+        var result = await server.ReviewPodAsync(PodBuilder.Injected().WithAnnotation("configinjector.io/secret.PORT", "dev:ops/db#port"), "ops");
+
+        Assert.False(result.Allowed);
+        Assert.Equal("configinjector: dev:ops/db#port: the path has no key \"port\" (you may read: user)", result.Message);
+    }
+
+    [Fact]
+    public async Task The_audit_line_of_an_early_denial_lists_inline_and_profile_refs_too()
+    {
+        await using var server = await WebhookServer.StartAsync();
+        var pod = PodBuilder.Create("early").WithLabel("tier", "backend")
+            .WithAnnotation("configinjector.io/inject", "true")
+            .WithAnnotation("configinjector.io/secret.BAD", "dev:app/db#")
+            .WithContainer("app", ("API_TOKEN", "configinjector:dev:app/api#token"));
+
+        var result = await server.ReviewPodAsync(pod);
+
+        Assert.False(result.Allowed);
+        var line = server.Logs.Collector.GetSnapshot().Last(r => r.Category == "ConfigInjector.Audit" && r.Message.Contains("\"pod\":\"early\"", StringComparison.Ordinal)).Message;
+        using var audit = JsonDocument.Parse(line);
+        Assert.Equal(["dev:app/api#token", "dev:shared/sentry#dsn"], audit.RootElement.GetProperty("refs").EnumerateArray().Select(r => r.GetString()));
+    }
+}

@@ -1,0 +1,96 @@
+using System.Net;
+using ConfigInjector.TestSupport;
+using ConfigInjector.TestSupport.Builders;
+
+namespace ConfigInjector.Tests.Admission;
+
+/// <summary>
+/// Reviews built to stall or steer the webhook: the work per admission is bounded by Kubernetes' own annotation
+/// limits, caps on what one pod may ask for, and a deadline. Each of these took from seconds to hours before.
+/// (The client gives up after 30 s; how long each takes now is in bench/, not asserted here.)
+/// </summary>
+public class HostileInputTests(WebhookFixture fixture) : IClassFixture<WebhookFixture>
+{
+    [Fact]
+    public async Task An_opted_in_pod_with_a_huge_unknown_key_is_denied_before_any_suggestion_is_computed()
+    {
+        var key = "configinjector.io/" + new string('q', 1_000_000);
+
+        var result = await fixture.Server.ReviewPodAsync(PodBuilder.Injected().WithAnnotation(key, "x"));
+
+        Assert.Equal(HttpStatusCode.OK, result.HttpStatus);
+        Assert.False(result.Allowed);
+        Assert.Equal(403, result.Code);
+        Assert.StartsWith("configinjector: annotation configinjector.io/qqqq", result.Message, StringComparison.Ordinal);
+        Assert.EndsWith("has a name of 1000000 characters after configinjector.io/; Kubernetes allows 63", result.Message, StringComparison.Ordinal);
+        Assert.True(result.Message!.Length < 400, "the message quotes a bounded part of the key");
+    }
+
+    [Fact]
+    public async Task A_pod_that_did_not_opt_in_passes_untouched_whatever_its_annotations_hold()
+    {
+        var pod = PodBuilder.Create().WithContainer("app").WithAnnotation("configinjector.io/" + new string('q', 1_000_000), "x");
+
+        var result = await fixture.Server.ReviewPodAsync(pod);
+
+        Assert.Equal(HttpStatusCode.OK, result.HttpStatus);
+        Assert.True(result.Allowed);
+        Assert.Null(result.Patch);
+    }
+
+    [Fact]
+    public async Task Thirty_thousand_secret_annotations_exceed_the_annotation_limit_and_are_denied_with_the_size()
+    {
+        var pod = PodBuilder.Injected();
+        for (var i = 0; i < 30_000; i++)
+            pod.WithAnnotation($"configinjector.io/secret.V{i}", "dev:app/db#user");
+
+        var result = await fixture.Server.ReviewPodAsync(pod);
+
+        Assert.False(result.Allowed);
+        Assert.Matches(@"^configinjector: the pod's annotations take \d+ bytes; Kubernetes allows 262144$", result.Message);
+    }
+
+    [Fact]
+    public async Task Five_thousand_refs_within_the_limit_are_injected()
+    {
+        var pod = PodBuilder.Injected();
+        for (var i = 0; i < 5_000; i++)
+            pod.WithAnnotation($"configinjector.io/secret.V{i}", "dev:app/db#user");
+
+        var result = await fixture.Server.ReviewPodAsync(pod);
+
+        Assert.True(result.Allowed, result.Message);
+        Assert.Equal(5_000, result.PatchText.Split("\"secretKeyRef\"").Length - 1);
+    }
+
+    [Fact]
+    public async Task A_pod_whose_env_times_containers_would_explode_the_patch_is_denied()
+    {
+        var pod = PodBuilder.Create().WithAnnotation("configinjector.io/inject", "true");
+        for (var c = 0; c < 200; c++)
+            pod.WithContainer($"c{c}");
+        for (var i = 0; i < 100; i++)
+            pod.WithAnnotation($"configinjector.io/secret.V{i}", "dev:app/db#user");
+
+        var result = await fixture.Server.ReviewPodAsync(pod);
+
+        Assert.False(result.Allowed);
+        Assert.Equal("configinjector: the pod asks for 100 env vars in 200 containers (20000 entries); at most 10000 are injected into one pod", result.Message);
+    }
+
+    [Fact]
+    public async Task A_container_list_naming_many_containers_is_answered_with_a_bounded_message()
+    {
+        var pod = PodBuilder.Injected().WithAnnotation("configinjector.io/secret.A", "dev:app/db#user")
+            .WithAnnotation("configinjector.io/containers", string.Join(",", Enumerable.Range(0, 20_000).Select(i => $"n{i}")));
+        for (var c = 0; c < 2_000; c++)
+            pod.WithContainer($"c{c}");
+
+        var result = await fixture.Server.ReviewPodAsync(pod);
+
+        Assert.False(result.Allowed);
+        Assert.StartsWith("configinjector: configinjector.io/containers: no container named \"n0\"", result.Message, StringComparison.Ordinal);
+        Assert.True(result.Message!.Length < 10_000, $"{result.Message.Length} characters");
+    }
+}

@@ -47,7 +47,7 @@ internal static class RotationScenario
         {
             var r = i % Refs;
             var sources = new Dictionary<string, KeySource> { ["TOKEN"] = new($"vault-bench:secret/rot/ref-{r}#value", "1") };
-            api.Put("secrets", new JsonObject
+            var secret = new JsonObject
             {
                 ["apiVersion"] = "v1", ["kind"] = "Secret", ["type"] = "Opaque",
                 ["metadata"] = new JsonObject
@@ -59,11 +59,13 @@ internal static class RotationScenario
                         [ManagedSecretFactory.SourcesAnnotation] = ManagedSecretFactory.SerializeSources(sources),
                         [ManagedSecretFactory.RotationAnnotation] = "none",
                         [ManagedSecretFactory.ServiceAccountAnnotation] = "default",
-                        [ManagedSecretFactory.SignatureAnnotation] = ManagedSecretSignature.Sign(signingKey, $"team-{i % 20}", $"configinjector-app-{i}", "default", sources),
                     },
                 },
                 ["data"] = new JsonObject { ["TOKEN"] = Convert.ToBase64String(Encoding.UTF8.GetBytes($"rot-value-{r}-v1")) },
-            });
+            };
+            var model = k8s.KubernetesJson.Deserialize<k8s.Models.V1Secret>(secret.ToJsonString());
+            secret["metadata"]!["annotations"]![ManagedSecretFactory.SignatureAnnotation] = ManagedSecretSignature.Sign(signingKey, model);
+            api.Put("secrets", secret);
         }
 
         var client = new k8s.Kubernetes(new KubernetesClientConfiguration { Host = api.Address.ToString() });

@@ -30,7 +30,14 @@ public static class ManagedSecretFactory
     public const string ManualLifecycle = "manual";
 
     /// <param name="signingKey">The injector's key: the Secret is signed so the sync worker can tell it from a forged one.</param>
-    public static V1Secret Create(ManagedSecretSpec spec, byte[] signingKey) => new()
+    public static V1Secret Create(ManagedSecretSpec spec, byte[] signingKey)
+    {
+        var secret = Unsigned(spec);
+        ManagedSecretSignature.Apply(signingKey, secret);
+        return secret;
+    }
+
+    private static V1Secret Unsigned(ManagedSecretSpec spec) => new()
     {
         ApiVersion = "v1",
         Kind = "Secret",
@@ -46,7 +53,6 @@ public static class ManagedSecretFactory
                 [RotationAnnotation] = spec.Rotation.OnChange == RotationMode.Restart ? "restart" : "none",
                 [IntervalAnnotation] = ((long)spec.Rotation.Interval.TotalSeconds).ToString(CultureInfo.InvariantCulture) + "s",
                 [ServiceAccountAnnotation] = spec.ServiceAccount,
-                [SignatureAnnotation] = ManagedSecretSignature.Sign(signingKey, spec.Namespace, spec.Name, spec.ServiceAccount, spec.Sources),
             },
             OwnerReferences = spec.Owner is null ? null : [spec.Owner],
         },
@@ -69,7 +75,10 @@ public static class ManagedSecretFactory
         try
         {
             var raw = JsonSerializer.Deserialize<Dictionary<string, Dictionary<string, string>>>(json!);
-            return raw?.ToDictionary(r => r.Key, r => new KeySource(r.Value["ref"], r.Value["version"]), StringComparer.Ordinal);
+            // Anyone who may edit the Secret wrote this too: any other shape is "not ours", never an exception.
+            if (raw is null || raw.Values.Any(v => v is null || v.GetValueOrDefault("ref") is null || v.GetValueOrDefault("version") is null))
+                return null;
+            return raw.ToDictionary(r => r.Key, r => new KeySource(r.Value["ref"], r.Value["version"]), StringComparer.Ordinal);
         }
         catch (Exception e) when (e is JsonException or KeyNotFoundException)
         {
@@ -77,13 +86,8 @@ public static class ManagedSecretFactory
         }
     }
 
-    /// <summary>True when the Secret's sources were written by an injector holding <paramref name="signingKey"/>.</summary>
-    public static bool IsAuthentic(V1Secret secret, IReadOnlyDictionary<string, KeySource> sources, byte[] signingKey)
-    {
-        var annotations = secret.Metadata?.Annotations;
-        return annotations?.TryGetValue(ServiceAccountAnnotation, out var serviceAccount) == true &&
-            ManagedSecretSignature.Verify(signingKey, secret.Metadata!.NamespaceProperty, secret.Metadata.Name, serviceAccount, sources, annotations.TryGetValue(SignatureAnnotation, out var signature) ? signature : null);
-    }
+    /// <summary>True when an injector holding one of <paramref name="keys"/> wrote everything the worker reads of this Secret.</summary>
+    public static bool IsAuthentic(V1Secret secret, SigningKeys keys) => ManagedSecretSignature.Verify(keys, secret) != SignatureCheck.Invalid;
 
     public static string? ServiceAccount(V1Secret secret) =>
         secret.Metadata?.Annotations?.TryGetValue(ServiceAccountAnnotation, out var serviceAccount) == true ? serviceAccount : null;

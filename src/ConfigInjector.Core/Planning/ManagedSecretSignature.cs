@@ -1,29 +1,77 @@
+using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
+using k8s.Models;
 
 namespace ConfigInjector.Core.Planning;
 
+/// <summary>The key managed Secrets are signed with, and the keys still accepted while a new one rolls out.</summary>
+public sealed record SigningKeys(byte[] Current, IReadOnlyList<byte[]> Previous)
+{
+    public static SigningKeys Single(byte[] key) => new(key, []);
+}
+
+public enum SignatureCheck { Invalid, Current, Previous }
+
 /// <summary>
-/// Proof that ConfigInjector wrote a managed Secret's sources. Anyone who may edit Secrets in a namespace could
-/// otherwise label one and name any ref in its sources for the sync worker to fill in; the worker only trusts a
-/// Secret whose namespace, name, service account and key → ref map carry a valid HMAC under the injector's key.
-/// Versions and values are not signed: they change with every rotation.
+/// Proof that ConfigInjector wrote a managed Secret. Anyone who may edit Secrets in a namespace could otherwise
+/// label one and steer the sync worker: name any ref for it to fill in, make it re-read a vault every second, point
+/// its restarts at another workload, or get an unrelated Secret adopted or deleted. So the HMAC covers everything
+/// the worker decides on: namespace, name, service account, rotation mode and interval, lifecycle, owner
+/// references and the key → ref map. Versions and values are not signed: they change with every rotation.
 /// </summary>
 public static class ManagedSecretSignature
 {
-    public static string Sign(byte[] key, string @namespace, string name, string serviceAccount, IReadOnlyDictionary<string, KeySource> sources) =>
-        Convert.ToBase64String(HMACSHA256.HashData(key, Canonical(@namespace, name, serviceAccount, sources)));
+    public static string Sign(byte[] key, V1Secret secret) =>
+        Canonical(secret) is { } canonical ? Convert.ToBase64String(HMACSHA256.HashData(key, canonical)) : "";
 
-    public static bool Verify(byte[] key, string @namespace, string name, string serviceAccount, IReadOnlyDictionary<string, KeySource> sources, string? signature)
+    /// <summary>Signs the Secret in place with <paramref name="key"/>.</summary>
+    public static void Apply(byte[] key, V1Secret secret)
     {
-        if (signature is null)
-            return false;
-        Span<byte> given = stackalloc byte[32];
-        return Convert.TryFromBase64String(signature, given, out var written) && written == 32 &&
-            CryptographicOperations.FixedTimeEquals(given, HMACSHA256.HashData(key, Canonical(@namespace, name, serviceAccount, sources)));
+        secret.Metadata.Annotations ??= new Dictionary<string, string>();
+        secret.Metadata.Annotations[ManagedSecretFactory.SignatureAnnotation] = Sign(key, secret);
     }
 
-    private static byte[] Canonical(string @namespace, string name, string serviceAccount, IReadOnlyDictionary<string, KeySource> sources) =>
-        Encoding.UTF8.GetBytes(string.Join("\n",
-            new[] { "v1", @namespace, name, serviceAccount }.Concat(sources.OrderBy(s => s.Key, StringComparer.Ordinal).Select(s => $"{s.Key}={s.Value.Ref}"))));
+    public static SignatureCheck Verify(SigningKeys keys, V1Secret secret)
+    {
+        if (secret.Metadata?.Annotations?.TryGetValue(ManagedSecretFactory.SignatureAnnotation, out var signature) != true || Canonical(secret) is not { } canonical)
+            return SignatureCheck.Invalid;
+        Span<byte> given = stackalloc byte[32];
+        if (!Convert.TryFromBase64String(signature!, given, out var written) || written != 32)
+            return SignatureCheck.Invalid;
+        if (CryptographicOperations.FixedTimeEquals(given, HMACSHA256.HashData(keys.Current, canonical)))
+            return SignatureCheck.Current;
+        foreach (var previous in keys.Previous)
+        {
+            if (CryptographicOperations.FixedTimeEquals(given, HMACSHA256.HashData(previous, canonical)))
+                return SignatureCheck.Previous;
+        }
+        return SignatureCheck.Invalid;
+    }
+
+    /// <summary>The signed fields, one per line, length-prefixed where a value could hold a newline; null without readable sources.</summary>
+    private static byte[]? Canonical(V1Secret secret)
+    {
+        var metadata = secret.Metadata;
+        if (metadata is null || ManagedSecretFactory.ReadSources(secret) is not { } sources)
+            return null;
+        IReadOnlyDictionary<string, string> annotations = metadata.Annotations?.AsReadOnly() ?? new Dictionary<string, string>().AsReadOnly();
+        var lines = new List<string>
+        {
+            "v2",
+            Field(metadata.NamespaceProperty),
+            Field(metadata.Name),
+            Field(annotations.GetValueOrDefault(ManagedSecretFactory.ServiceAccountAnnotation)),
+            Field(annotations.GetValueOrDefault(ManagedSecretFactory.RotationAnnotation)),
+            Field(annotations.GetValueOrDefault(ManagedSecretFactory.IntervalAnnotation)),
+            Field(annotations.GetValueOrDefault(ManagedSecretFactory.LifecycleAnnotation)),
+        };
+        lines.AddRange((metadata.OwnerReferences ?? []).OrderBy(o => o?.Uid, StringComparer.Ordinal)
+            .Select(o => "owner " + Field(o?.ApiVersion) + Field(o?.Kind) + Field(o?.Name) + Field(o?.Uid) + (o?.Controller == true ? "c" : "-")));
+        lines.AddRange(sources.OrderBy(s => s.Key, StringComparer.Ordinal).Select(s => "source " + Field(s.Key) + Field(s.Value.Ref)));
+        return Encoding.UTF8.GetBytes(string.Join("\n", lines));
+    }
+
+    private static string Field(string? value) =>
+        value is null ? "-;" : value.Length.ToString(CultureInfo.InvariantCulture) + ":" + value + ";";
 }

@@ -65,7 +65,7 @@ public sealed class AdmissionHandler(
         {
             try
             {
-                await store.ApplyAsync(ManagedSecretFactory.Create(plan.Secret, await signingKey.GetAsync(cancellationToken)), cancellationToken);
+                await store.ApplyAsync(ManagedSecretFactory.Create(plan.Secret, (await signingKey.GetAsync(cancellationToken)).Current), cancellationToken);
             }
             catch (ManagedSecretException e)
             {

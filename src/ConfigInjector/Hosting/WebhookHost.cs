@@ -119,7 +119,7 @@ public static partial class WebhookHost
         services.AddSingleton<INamespaceOptIn, NamespaceLabelOptIn>();
         services.AddSingleton(sp => new EventRecorder(client, settings.Time, lease.Identity, sp.GetRequiredService<ILogger<EventRecorder>>()));
         services.AddSingleton<IAdmissionEvents, ClusterAdmissionEvents>();
-        services.AddSingleton<ISigningKey>(new KubernetesSigningKey(client, lease.Namespace));
+        services.AddSingleton<ISigningKey>(new KubernetesSigningKey(client, lease.Namespace, settings.Time));
         services.AddSingleton(_ => new BackendLimiter(config.Sync.BackendReadsPerSecond));
         services.AddSingleton<WorkloadRestarter>();
         services.AddSingleton<RotationPass>();

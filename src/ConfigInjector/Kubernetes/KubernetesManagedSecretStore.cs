@@ -55,10 +55,12 @@ public sealed partial class KubernetesManagedSecretStore(IKubernetes client, ISi
                 var existing = await client.CoreV1.ReadNamespacedSecretAsync(name, ns, cancellationToken: cancellationToken);
                 if (!ManagedSecretFactory.IsManaged(existing))
                     throw new ManagedSecretException($"Secret {ns}/{name} exists and is not managed by config-injector; refusing to change it");
-                // Names are predictable: a Secret planted under one must not feed this pod.
-                if (ManagedSecretFactory.ReadSources(existing) is not { } sources || !ManagedSecretFactory.IsAuthentic(existing, sources, await signingKey.GetAsync(cancellationToken)))
+                // Names are predictable: a Secret planted under one must not feed this pod. A signature that fails may
+                // be one made with a key just rotated in by another replica: read the keys again before refusing.
+                var keys = await signingKey.GetAsync(cancellationToken);
+                if (!ManagedSecretFactory.IsAuthentic(existing, keys) && !ManagedSecretFactory.IsAuthentic(existing, keys = await signingKey.RefreshAsync(cancellationToken)))
                     throw new ManagedSecretException($"Secret {ns}/{name} exists but was not written by config-injector (its signature does not match); refusing to use it");
-                var merged = Merge(existing, secret);
+                var merged = Merge(existing, secret, keys.Current);
                 if (merged is null)
                     return;
                 await client.CoreV1.ReplaceNamespacedSecretAsync(merged, name, ns, cancellationToken: cancellationToken);
@@ -81,7 +83,7 @@ public sealed partial class KubernetesManagedSecretStore(IKubernetes client, ISi
     /// same name means the same keys and refs, and the existing values may be newer than this replica's cache
     /// (the sync worker keeps them current), so an admission never rolls a rotation back.
     /// </summary>
-    public static V1Secret? Merge(V1Secret existing, V1Secret wanted)
+    public static V1Secret? Merge(V1Secret existing, V1Secret wanted, byte[] signingKey)
     {
         var owners = (existing.Metadata.OwnerReferences ?? []).ToList();
         foreach (var owner in wanted.Metadata.OwnerReferences ?? [])
@@ -92,6 +94,8 @@ public sealed partial class KubernetesManagedSecretStore(IKubernetes client, ISi
         if (owners.Count == (existing.Metadata.OwnerReferences?.Count ?? 0))
             return null;
         existing.Metadata.OwnerReferences = owners;
+        // The owners are signed (restarts follow them): the new list gets a new signature.
+        ManagedSecretSignature.Apply(signingKey, existing);
         return existing;
     }
 

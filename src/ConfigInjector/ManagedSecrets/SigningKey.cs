@@ -1,5 +1,6 @@
 using System.Net;
 using System.Security.Cryptography;
+using ConfigInjector.Core.Planning;
 using ConfigInjector.Kubernetes;
 using k8s;
 using k8s.Autorest;
@@ -7,44 +8,74 @@ using k8s.Models;
 
 namespace ConfigInjector.ManagedSecrets;
 
-/// <summary>The key managed Secrets are signed with (see <c>ManagedSecretSignature</c>).</summary>
+/// <summary>The keys managed Secrets are signed and verified with (see <c>ManagedSecretSignature</c>).</summary>
 public interface ISigningKey
 {
-    ValueTask<byte[]> GetAsync(CancellationToken cancellationToken);
+    ValueTask<SigningKeys> GetAsync(CancellationToken cancellationToken);
+
+    /// <summary>A signature did not verify: read the keys again (at most now and then), in case they were rotated.</summary>
+    ValueTask<SigningKeys> RefreshAsync(CancellationToken cancellationToken);
 }
 
 /// <summary>A key of this process alone: enough where no other replica or worker has to verify (the in-process store, <c>inject</c>).</summary>
 public sealed class ProcessSigningKey : ISigningKey
 {
-    private readonly byte[] _key = RandomNumberGenerator.GetBytes(32);
+    private readonly SigningKeys _keys = SigningKeys.Single(RandomNumberGenerator.GetBytes(32));
 
-    public ValueTask<byte[]> GetAsync(CancellationToken cancellationToken) => ValueTask.FromResult(_key);
+    public ValueTask<SigningKeys> GetAsync(CancellationToken cancellationToken) => ValueTask.FromResult(_keys);
+
+    public ValueTask<SigningKeys> RefreshAsync(CancellationToken cancellationToken) => GetAsync(cancellationToken);
 }
 
-/// <summary>A given key (benchmarks and tests that write managed Secrets themselves).</summary>
-public sealed class StaticSigningKey(byte[] key) : ISigningKey
+/// <summary>Given keys (benchmarks and tests that write managed Secrets themselves).</summary>
+public sealed class StaticSigningKey(byte[] key, params byte[][] previous) : ISigningKey
 {
-    public ValueTask<byte[]> GetAsync(CancellationToken cancellationToken) => ValueTask.FromResult(key);
+    public ValueTask<SigningKeys> GetAsync(CancellationToken cancellationToken) => ValueTask.FromResult(new SigningKeys(key, previous));
+
+    public ValueTask<SigningKeys> RefreshAsync(CancellationToken cancellationToken) => GetAsync(cancellationToken);
 }
 
 /// <summary>
-/// The key shared by every replica: a Secret in the injector's own namespace, created by whichever replica needs
-/// it first (a 409 means another one won the race: read theirs). Read once per process.
+/// The keys shared by every replica: the Secret <c>config-injector-signing-key</c> in the injector's own namespace,
+/// created by whichever replica needs it first (a 409 means another one won the race: read theirs). Its <c>key</c>
+/// signs; a <c>previous</c> key is still accepted, so the key can be rotated without a moment in which replicas
+/// disagree (README: rotating the signing key). Re-read every minute, and sooner when a signature fails.
 /// </summary>
-public sealed class KubernetesSigningKey(IKubernetes client, string @namespace) : ISigningKey
+public sealed class KubernetesSigningKey(IKubernetes client, string @namespace, TimeProvider time) : ISigningKey
 {
     public const string SecretName = "config-injector-signing-key";
-    private readonly SemaphoreSlim _gate = new(1, 1);
-    private byte[]? _key;
+    public const string CurrentKey = "key";
+    public const string PreviousKey = "previous";
+    private static readonly TimeSpan RereadEvery = TimeSpan.FromMinutes(1);
+    private static readonly TimeSpan RereadOnFailureAfter = TimeSpan.FromSeconds(10);
 
-    public async ValueTask<byte[]> GetAsync(CancellationToken cancellationToken)
+    private readonly SemaphoreSlim _gate = new(1, 1);
+    private volatile SigningKeys? _keys;
+    private DateTimeOffset _loadedAt;
+
+    public ValueTask<SigningKeys> GetAsync(CancellationToken cancellationToken) =>
+        _keys is { } known && time.GetUtcNow() - _loadedAt < RereadEvery ? ValueTask.FromResult(known) : new(LoadAsync(RereadEvery, cancellationToken));
+
+    public ValueTask<SigningKeys> RefreshAsync(CancellationToken cancellationToken) => new(LoadAsync(RereadOnFailureAfter, cancellationToken));
+
+    private async Task<SigningKeys> LoadAsync(TimeSpan olderThan, CancellationToken cancellationToken)
     {
-        if (_key is { } known)
-            return known;
         await _gate.WaitAsync(cancellationToken);
         try
         {
-            return _key ??= await LoadOrCreateAsync(cancellationToken);
+            if (_keys is { } known && time.GetUtcNow() - _loadedAt < olderThan)
+                return known;
+            try
+            {
+                _keys = await LoadOrCreateAsync(cancellationToken);
+                _loadedAt = time.GetUtcNow();
+            }
+            catch (Exception e) when (_keys is not null && e is HttpOperationException or HttpRequestException or IOException or ManagedSecretException)
+            {
+                // The API server is briefly away: keep verifying with the keys we have, and try again next time.
+                _loadedAt = time.GetUtcNow() - olderThan + RereadOnFailureAfter;
+            }
+            return _keys;
         }
         catch (Exception e) when (e is HttpOperationException or HttpRequestException or IOException)
         {
@@ -56,16 +87,17 @@ public sealed class KubernetesSigningKey(IKubernetes client, string @namespace) 
         }
     }
 
-    private async Task<byte[]> LoadOrCreateAsync(CancellationToken cancellationToken)
+    private async Task<SigningKeys> LoadOrCreateAsync(CancellationToken cancellationToken)
     {
         for (var attempt = 0; ; attempt++)
         {
             try
             {
                 var existing = await client.CoreV1.ReadNamespacedSecretAsync(SecretName, @namespace, cancellationToken: cancellationToken);
-                if (existing.Data?.TryGetValue("key", out var key) == true && key.Length >= 32)
-                    return key;
-                throw new ManagedSecretException($"Secret {@namespace}/{SecretName} holds no 32-byte \"key\"");
+                if (existing.Data?.TryGetValue(CurrentKey, out var key) != true || key!.Length < 32)
+                    throw new ManagedSecretException($"Secret {@namespace}/{SecretName} holds no 32-byte \"{CurrentKey}\"");
+                var previous = existing.Data.TryGetValue(PreviousKey, out var old) && old.Length >= 32 ? new[] { old } : [];
+                return new SigningKeys(key, previous);
             }
             catch (HttpOperationException e) when (e.Response?.StatusCode == HttpStatusCode.NotFound && attempt < 2)
             {
@@ -76,9 +108,9 @@ public sealed class KubernetesSigningKey(IKubernetes client, string @namespace) 
                 {
                     Metadata = new V1ObjectMeta { Name = SecretName, NamespaceProperty = @namespace },
                     Type = "Opaque",
-                    Data = new Dictionary<string, byte[]> { ["key"] = RandomNumberGenerator.GetBytes(32) },
+                    Data = new Dictionary<string, byte[]> { [CurrentKey] = RandomNumberGenerator.GetBytes(32) },
                 }, @namespace, cancellationToken: cancellationToken);
-                return created.Data["key"];
+                return SigningKeys.Single(created.Data[CurrentKey]);
             }
             catch (HttpOperationException e) when (e.Response?.StatusCode == HttpStatusCode.Conflict)
             {

@@ -17,13 +17,17 @@ public sealed partial class CacheInvalidator(IKubernetes client, SecretCache cac
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         var informer = ManagedSecretInformer.Create(client, time, log);
-        var key = await WaitForKeyAsync(stoppingToken);
-        if (key is null)
+        var keys = await WaitForKeyAsync(stoppingToken);
+        if (keys is null)
             return;
         informer.Changed += (type, secret) =>
         {
+            // Keys are re-read now and then (they can be rotated); an event never waits for that read.
+            var latest = signingKey.GetAsync(stoppingToken);
+            if (latest.IsCompletedSuccessfully)
+                keys = latest.Result;
             // Only what the injector itself wrote may steer the cache: a forged Secret could otherwise keep it cold.
-            if (type == WatchEventType.Deleted || ManagedSecretFactory.ReadSources(secret) is not { } sources || !ManagedSecretFactory.IsAuthentic(secret, sources, key))
+            if (type == WatchEventType.Deleted || ManagedSecretFactory.ReadSources(secret) is not { } sources || !ManagedSecretFactory.IsAuthentic(secret, keys))
                 return;
             foreach (var source in sources.Values)
             {
@@ -35,7 +39,7 @@ public sealed partial class CacheInvalidator(IKubernetes client, SecretCache cac
         await informer.RunAsync(stoppingToken);
     }
 
-    private async Task<byte[]?> WaitForKeyAsync(CancellationToken stoppingToken)
+    private async Task<SigningKeys?> WaitForKeyAsync(CancellationToken stoppingToken)
     {
         while (!stoppingToken.IsCancellationRequested)
         {

@@ -1,6 +1,7 @@
 using ConfigInjector.Core.Annotations;
 using ConfigInjector.Core.Planning;
 using ConfigInjector.Kubernetes;
+using ConfigInjector.ManagedSecrets;
 using k8s;
 using k8s.Autorest;
 using k8s.Models;
@@ -11,17 +12,21 @@ namespace ConfigInjector.Sync;
 /// Managed Secrets without an owner — those of bare pods, which had no UID at admission — are adopted by the pods
 /// that use them, so Kubernetes garbage-collects them with the pod; one that no pod uses after a grace period is
 /// deleted. Only Secrets labelled as managed are ever touched, and never those printed by <c>inject</c>, whose
-/// lifecycle is their manifests'.
+/// lifecycle is their manifests'. A label is no proof (anyone who may edit Secrets can set it, and so get any Secret
+/// of the namespace adopted or deleted): only Secrets whose signature verifies are touched.
 /// </summary>
-public sealed partial class ManagedSecretCollector(IKubernetes client, SyncSettings settings, TimeProvider time, ILogger<ManagedSecretCollector> log)
+public sealed partial class ManagedSecretCollector(IKubernetes client, ISigningKey signingKey, SyncSettings settings, TimeProvider time, ILogger<ManagedSecretCollector> log)
 {
     public async Task<(int Adopted, int Deleted)> CollectAsync(IReadOnlyCollection<V1Secret> secrets, CancellationToken cancellationToken)
     {
         var adopted = 0;
         var deleted = 0;
         var podsByNamespace = new Dictionary<string, IList<V1Pod>>(StringComparer.Ordinal);
+        var keys = await signingKey.GetAsync(cancellationToken);
         foreach (var cached in secrets.Where(s => ManagedSecretFactory.IsManaged(s) && !ManagedSecretFactory.HasManualLifecycle(s) && (s.Metadata.OwnerReferences?.Count ?? 0) == 0))
         {
+            if (!ManagedSecretFactory.IsAuthentic(cached, keys))
+                continue;
             var secret = RotationPass.Copy(cached);
             var ns = secret.Metadata.NamespaceProperty;
             if (!podsByNamespace.TryGetValue(ns, out var pods))
@@ -33,6 +38,7 @@ public sealed partial class ManagedSecretCollector(IKubernetes client, SyncSetti
                 if (users.Count > 0)
                 {
                     secret.Metadata.OwnerReferences = [.. users.Select(p => new V1OwnerReference { ApiVersion = "v1", Kind = "Pod", Name = p.Metadata.Name, Uid = p.Metadata.Uid })];
+                    ManagedSecretSignature.Apply(keys.Current, secret);
                     await client.CoreV1.ReplaceNamespacedSecretAsync(secret, secret.Metadata.Name, ns, cancellationToken: cancellationToken);
                     adopted++;
                     LogAdopted(log, ns, secret.Metadata.Name, users[0].Metadata.Name);

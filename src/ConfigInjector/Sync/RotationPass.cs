@@ -34,61 +34,78 @@ public sealed partial class RotationPass(
     ILogger<RotationPass> log)
 {
     private const int UpdateAttempts = 4;
+    private const int ReportedCapacity = 10_000;
     private static readonly TimeSpan RetryAfterFailure = TimeSpan.FromSeconds(30);
 
-    private readonly System.Collections.Concurrent.ConcurrentDictionary<(Subject Subject, string Reference), string?> _refusals = new();
+    /// <summary>A Secret the injector did not sign is looked at again only this rarely: nobody may steer how often.</summary>
+    public static readonly TimeSpan UnverifiedRequeue = TimeSpan.FromHours(1);
+
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<(Subject Subject, string Reference), (string? Refusal, TimeSpan Interval)> _decisions = new();
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, (int Count, string Reason)> _failing = new(StringComparer.Ordinal);
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, byte> _reportedUnverified = new(StringComparer.Ordinal);
 
     public async Task<IReadOnlyList<ReconcileResult>> RunAsync(IReadOnlyList<V1Secret> due, CancellationToken cancellationToken)
     {
-        var key = await signingKey.GetAsync(cancellationToken);
-        _refusals.Clear();
+        var keys = await signingKey.GetAsync(cancellationToken);
+        _decisions.Clear();
         // Secrets printed by `inject` are the user's to refresh: not rotation work, and not forgeries either.
-        var all = due.Where(s => !ManagedSecretFactory.HasManualLifecycle(s)).Select(s => (Secret: s, Sources: ManagedSecretFactory.ReadSources(s))).ToList();
+        var all = due.Where(s => !ManagedSecretFactory.HasManualLifecycle(s)).ToList();
         var results = due.Where(ManagedSecretFactory.HasManualLifecycle)
             .Select(s => new ReconcileResult(s.Metadata.NamespaceProperty, s.Metadata.Name, ReconcileStatus.Unchanged, "manual lifecycle", TimeSpan.FromHours(1)))
             .ToList();
-        var unverified = all.Where(w => w.Sources is not null && !ManagedSecretFactory.IsAuthentic(w.Secret, w.Sources, key)).ToList();
-        var work = all.Where(w => w.Sources is not null && !unverified.Contains(w)).ToList();
+        // Every decision below reads signed data only: sources, service account, interval, mode, owners.
+        if (all.Any(s => ManagedSecretSignature.Verify(keys, s) == SignatureCheck.Invalid))
+            keys = await signingKey.RefreshAsync(cancellationToken);
+        var checks = all.Select(s => (Secret: s, Check: ManagedSecretSignature.Verify(keys, s))).ToList();
+        var work = checks.Where(c => c.Check != SignatureCheck.Invalid).ToList();
         // Only refs the policies still allow for the Secret's namespace and service account are read at all.
-        var locations = work.SelectMany(w => RotationPlanner.Locations(w.Sources!.Where(s => Refusal(w.Secret, s.Value.Ref) is null).ToDictionary())).Distinct().ToList();
+        var locations = work.SelectMany(w => RotationPlanner.Locations(ManagedSecretFactory.ReadSources(w.Secret)!.Where(s => Decide(w.Secret, s.Value.Ref).Refusal is null).ToDictionary())).Distinct().ToList();
         var reads = (await Task.WhenAll(locations.Select(l => limiter.RunAsync(l.Backend, () => reader.ReadAsync(l, cancellationToken), cancellationToken))))
             .ToDictionary(r => r.Location);
         // This replica's admissions should not fill new Secrets with values older than the ones just rotated in.
         foreach (var read in reads.Values)
             cache.Refresh(read);
 
-        // A labelled Secret without readable sources is not ours to fill; look again only after the default interval.
-        results.AddRange(all.Where(w => w.Sources is null)
-            .Select(w => new ReconcileResult(w.Secret.Metadata.NamespaceProperty, w.Secret.Metadata.Name, ReconcileStatus.Failed, "no readable sources annotation", ManagedSecretFactory.ReadRotation(w.Secret).Interval)));
-        foreach (var (secret, _) in unverified)
-        {
-            metrics.Rotations.WithLabels("rejected").Inc();
-            LogUnverified(log, secret.Metadata.NamespaceProperty, secret.Metadata.Name);
-            await events.RecordAsync(EventRecorder.Reference("v1", "Secret", secret.Metadata), "Warning", "Unverified",
-                "labelled as managed by config-injector but not signed by it: its refs are not read and it is not rotated", cancellationToken);
-            results.Add(new ReconcileResult(secret.Metadata.NamespaceProperty, secret.Metadata.Name, ReconcileStatus.Failed, "signature does not match", ManagedSecretFactory.ReadRotation(secret).Interval));
-        }
+        foreach (var (secret, _) in checks.Where(c => c.Check == SignatureCheck.Invalid))
+            results.Add(await UnverifiedAsync(secret, cancellationToken));
         await Parallel.ForEachAsync(work, new ParallelOptions { MaxDegreeOfParallelism = 8, CancellationToken = cancellationToken }, async (item, token) =>
         {
-            var result = await ReconcileAsync(item.Secret, reads, token);
+            var result = await ReconcileAsync(item.Secret, item.Check == SignatureCheck.Previous, keys, reads, token);
             lock (results)
                 results.Add(result);
         });
         return results;
     }
 
-    private async Task<ReconcileResult> ReconcileAsync(V1Secret secret, IReadOnlyDictionary<SecretLocation, SecretRead> reads, CancellationToken cancellationToken)
+    /// <summary>Left alone: not read, not written, one Event per version of the object, and a long requeue.</summary>
+    private async Task<ReconcileResult> UnverifiedAsync(V1Secret secret, CancellationToken cancellationToken)
+    {
+        var ns = secret.Metadata.NamespaceProperty;
+        var name = secret.Metadata.Name;
+        metrics.Rotations.WithLabels("rejected").Inc();
+        if (_reportedUnverified.Count >= ReportedCapacity)
+            _reportedUnverified.Clear();
+        if (_reportedUnverified.TryAdd($"{secret.Metadata.Uid}/{secret.Metadata.ResourceVersion}", 0))
+        {
+            LogUnverified(log, ns, name);
+            await events.RecordAsync(EventRecorder.Reference("v1", "Secret", secret.Metadata), "Warning", "Unverified",
+                "labelled as managed by config-injector but not signed by it: its refs are not read and it is not rotated", cancellationToken);
+        }
+        return new ReconcileResult(ns, name, ReconcileStatus.Failed, "signature does not match", UnverifiedRequeue);
+    }
+
+    private async Task<ReconcileResult> ReconcileAsync(V1Secret secret, bool signedWithPreviousKey, SigningKeys keys, IReadOnlyDictionary<SecretLocation, SecretRead> reads, CancellationToken cancellationToken)
     {
         // The informer's copy must stay what the API server has: a failed write must not look like a done one.
         secret = Copy(secret);
         var ns = secret.Metadata.NamespaceProperty;
         var name = secret.Metadata.Name;
-        var rotation = ManagedSecretFactory.ReadRotation(secret);
         for (var attempt = 1; ; attempt++)
         {
             var current = secret;
-            var outcome = RotationPlanner.Plan(Strings(secret.Data), ManagedSecretFactory.ReadSources(secret)!, reads, r => Refusal(current, r.ToString()));
+            var sources = ManagedSecretFactory.ReadSources(secret)!;
+            var rotation = ManagedSecretFactory.ReadRotation(secret) with { Interval = Interval(secret, sources) };
+            var outcome = RotationPlanner.Plan(Strings(secret.Data), sources, reads, r => Decide(current, r.ToString()).Refusal);
             var retry = rotation.Interval;
             if (outcome.Failures.Count > 0)
             {
@@ -110,7 +127,7 @@ public sealed partial class RotationPass(
             {
                 _failing.TryRemove($"{ns}/{name}", out _);
             }
-            if (!outcome.Changed)
+            if (!outcome.Changed && !signedWithPreviousKey)
             {
                 if (outcome.Failures.Count == 0)
                     metrics.Rotations.WithLabels("unchanged").Inc();
@@ -122,14 +139,21 @@ public sealed partial class RotationPass(
             cancellationToken.ThrowIfCancellationRequested();
             secret.Data = outcome.Data.ToDictionary(d => d.Key, d => Encoding.UTF8.GetBytes(d.Value));
             secret.Metadata.Annotations[ManagedSecretFactory.SourcesAnnotation] = ManagedSecretFactory.SerializeSources(outcome.Sources);
+            // A Secret still signed with the previous key gets the current one, so the old key can be retired.
+            ManagedSecretSignature.Apply(keys.Current, secret);
             try
             {
                 await client.CoreV1.ReplaceNamespacedSecretAsync(secret, name, ns, cancellationToken: cancellationToken);
             }
             catch (HttpOperationException e) when (KubernetesErrors.IsConflict(e) && attempt < UpdateAttempts)
             {
-                // Someone else wrote it since our read (an admission, another leader): re-plan from the fresh object.
+                // Someone else wrote it since our read (an admission, another leader, or someone editing it by hand):
+                // re-plan from the fresh object, which must be signed like the first one.
                 secret = await client.CoreV1.ReadNamespacedSecretAsync(name, ns, cancellationToken: cancellationToken);
+                var check = ManagedSecretSignature.Verify(keys, secret);
+                if (check == SignatureCheck.Invalid)
+                    return await UnverifiedAsync(secret, cancellationToken);
+                signedWithPreviousKey = check == SignatureCheck.Previous;
                 continue;
             }
             catch (HttpOperationException e)
@@ -140,6 +164,11 @@ public sealed partial class RotationPass(
                 return new ReconcileResult(ns, name, ReconcileStatus.Failed, reason, RetryAfterFailure < rotation.Interval ? RetryAfterFailure : rotation.Interval);
             }
 
+            if (!outcome.Changed)
+            {
+                LogResigned(log, ns, name);
+                return new ReconcileResult(ns, name, ReconcileStatus.Unchanged, null, retry);
+            }
             metrics.Rotations.WithLabels("updated").Inc();
             var changes = string.Join(", ", outcome.ChangedKeys.Concat(outcome.NewVersionOnlyKeys).Select(k => $"{k} <- {outcome.Sources[k].Ref}@{outcome.Sources[k].Version}"));
             LogRotated(log, ns, name, changes);
@@ -150,19 +179,29 @@ public sealed partial class RotationPass(
         }
     }
 
-    /// <summary>Why a ref of this Secret must not be refreshed any more, or null: policies are checked on every pass, not only at admission.</summary>
-    private string? Refusal(V1Secret secret, string reference)
+    /// <summary>
+    /// Why a ref of this Secret must not be refreshed any more (null when it may), and the policy's interval for it:
+    /// policies are checked on every pass, not only at admission.
+    /// </summary>
+    private (string? Refusal, TimeSpan Interval) Decide(V1Secret secret, string reference)
     {
         var subject = new Subject(secret.Metadata.NamespaceProperty, ManagedSecretFactory.ServiceAccount(secret) ?? "default");
         // Thousands of Secrets share a few subjects and refs: decide each combination once per pass.
-        return _refusals.GetOrAdd((subject, reference), key =>
+        return _decisions.GetOrAdd((subject, reference), key =>
         {
             var parsed = ReferenceParser.Parse(key.Reference);
             if (!parsed.IsOk)
-                return parsed.Error;
+                return (parsed.Error, RotationSettings.Default.Interval);
             var decision = PolicyEvaluator.Evaluate(policies.Current, key.Subject, parsed.Value!);
-            return decision.Allowed ? null : $"{decision.Reason} any more; the last value is kept but not refreshed";
+            return decision.Allowed ? (null, decision.Rotation.Interval) : ($"{decision.Reason} any more; the last value is kept but not refreshed", decision.Rotation.Interval);
         });
+    }
+
+    /// <summary>The interval the policies give the Secret's refs now (the strictest), else the one signed at admission.</summary>
+    private TimeSpan Interval(V1Secret secret, IReadOnlyDictionary<string, KeySource> sources)
+    {
+        var allowed = sources.Values.Select(s => Decide(secret, s.Ref)).Where(d => d.Refusal is null).Select(d => d.Interval).ToList();
+        return allowed.Count > 0 ? allowed.Min() : ManagedSecretFactory.ReadRotation(secret).Interval;
     }
 
     public static V1Secret Copy(V1Secret secret) => KubernetesJson.Deserialize<V1Secret>(KubernetesJson.Serialize(secret));
@@ -172,6 +211,9 @@ public sealed partial class RotationPass(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "managed Secret {Namespace}/{Name} is not signed by config-injector; ignored")]
     private static partial void LogUnverified(ILogger logger, string @namespace, string name);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "managed Secret {Namespace}/{Name} signed again with the current key")]
+    private static partial void LogResigned(ILogger logger, string @namespace, string name);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "rotated managed Secret {Namespace}/{Name}: {Changes}")]
     private static partial void LogRotated(ILogger logger, string @namespace, string name, string changes);

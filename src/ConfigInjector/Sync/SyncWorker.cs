@@ -202,7 +202,13 @@ public sealed partial class SyncWorker(
 /// <summary>Where the Lease lives and who holds it (DESIGN.md §8: POD_NAMESPACE, POD_NAME else the host name).</summary>
 public sealed record LeaseIdentity(string Namespace, string Identity)
 {
+    /// <summary>
+    /// The Lease and the signing key live in <c>POD_NAMESPACE</c>: guessing "default" would put the key where other
+    /// teams may read it and split the replicas' election, so a cluster run without it does not start.
+    /// </summary>
     public static LeaseIdentity FromEnvironment() => new(
-        Environment.GetEnvironmentVariable("POD_NAMESPACE") is { Length: > 0 } ns ? ns : "default",
+        Environment.GetEnvironmentVariable("POD_NAMESPACE") is { Length: > 0 } ns
+            ? ns
+            : throw new Configuration.ConfigException("POD_NAMESPACE is not set: in a cluster the injector keeps its Lease and signing key in its own namespace; set it from the downward API (fieldRef metadata.namespace)"),
         Environment.GetEnvironmentVariable("POD_NAME") is { Length: > 0 } name ? name : Environment.MachineName);
 }

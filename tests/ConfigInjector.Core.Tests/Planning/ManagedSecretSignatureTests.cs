@@ -1,31 +1,58 @@
+using ConfigInjector.Core.Annotations;
 using ConfigInjector.Core.Planning;
+using ConfigInjector.Core.Policies;
+using k8s.Models;
 
 namespace ConfigInjector.Core.Tests.Planning;
 
 public class ManagedSecretSignatureTests
 {
     private static readonly byte[] Key = [.. Enumerable.Range(0, 32).Select(i => (byte)i)];
-    private static readonly Dictionary<string, KeySource> Sources = new() { ["DB"] = new("vault:secret/db#password", "3") };
+    private static readonly byte[] NewKey = [.. Enumerable.Range(100, 32).Select(i => (byte)i)];
+
+    private static V1Secret Signed(byte[]? key = null) => ManagedSecretFactory.Create(new ManagedSecretSpec(
+        "configinjector-web-1", "shop",
+        new Dictionary<string, string> { ["DB"] = "value" },
+        new Dictionary<string, KeySource> { ["DB"] = new("vault:secret/db#password", "3") },
+        new RotationSettings(TimeSpan.FromMinutes(5), RotationMode.Restart),
+        new V1OwnerReference { ApiVersion = "apps/v1", Kind = "ReplicaSet", Name = "web-1", Uid = "rs-uid", Controller = true },
+        "api"), key ?? Key);
 
     [Fact]
-    public void A_signature_verifies_and_survives_a_new_version()
+    public void A_signature_verifies_and_survives_a_new_version_and_new_values()
     {
-        var signature = ManagedSecretSignature.Sign(Key, "shop", "configinjector-web-1", "api", Sources);
+        var secret = Signed();
+        secret.Metadata.Annotations[ManagedSecretFactory.SourcesAnnotation] = """{"DB":{"ref":"vault:secret/db#password","version":"4"}}""";
+        secret.Data["DB"] = "rotated"u8.ToArray();
 
-        Assert.True(ManagedSecretSignature.Verify(Key, "shop", "configinjector-web-1", "api", Sources, signature));
-        Assert.True(ManagedSecretSignature.Verify(Key, "shop", "configinjector-web-1", "api", new Dictionary<string, KeySource> { ["DB"] = new("vault:secret/db#password", "4") }, signature));
+        Assert.Equal(SignatureCheck.Current, ManagedSecretSignature.Verify(SigningKeys.Single(Key), secret));
     }
 
-    [Theory]
-    [InlineData("other", "configinjector-web-1", "api", "vault:secret/db#password")]
-    [InlineData("shop", "configinjector-web-2", "api", "vault:secret/db#password")]
-    [InlineData("shop", "configinjector-web-1", "admin", "vault:secret/db#password")]
-    [InlineData("shop", "configinjector-web-1", "api", "vault:secret/other-team/db#password")]
-    public void Changing_namespace_name_service_account_or_a_ref_breaks_it(string ns, string name, string serviceAccount, string reference)
+    public static TheoryData<string, Action<V1Secret>> Tampering => new()
     {
-        var signature = ManagedSecretSignature.Sign(Key, "shop", "configinjector-web-1", "api", Sources);
+        { "namespace", s => s.Metadata.NamespaceProperty = "other" },
+        { "name", s => s.Metadata.Name = "configinjector-web-2" },
+        { "service account", s => s.Metadata.Annotations[ManagedSecretFactory.ServiceAccountAnnotation] = "admin" },
+        { "a ref", s => s.Metadata.Annotations[ManagedSecretFactory.SourcesAnnotation] = """{"DB":{"ref":"vault:secret/other-team/db#password","version":"3"}}""" },
+        { "an added key", s => s.Metadata.Annotations[ManagedSecretFactory.SourcesAnnotation] = """{"DB":{"ref":"vault:secret/db#password","version":"3"},"X":{"ref":"vault:secret/x#y","version":"1"}}""" },
+        { "the interval", s => s.Metadata.Annotations[ManagedSecretFactory.IntervalAnnotation] = "1s" },
+        { "the rotation mode", s => s.Metadata.Annotations[ManagedSecretFactory.RotationAnnotation] = "none" },
+        { "the lifecycle", s => s.Metadata.Annotations[ManagedSecretFactory.LifecycleAnnotation] = "manual" },
+        { "an owner's name", s => s.Metadata.OwnerReferences[0].Name = "someone-elses" },
+        { "an owner's kind", s => s.Metadata.OwnerReferences[0].Kind = "Deployment" },
+        { "an added owner", s => s.Metadata.OwnerReferences.Add(new V1OwnerReference { ApiVersion = "apps/v1", Kind = "Deployment", Name = "victim", Uid = "d-uid" }) },
+        { "no owners", s => s.Metadata.OwnerReferences = null },
+        { "sources unreadable", s => s.Metadata.Annotations[ManagedSecretFactory.SourcesAnnotation] = """{"DB":null}""" },
+    };
 
-        Assert.False(ManagedSecretSignature.Verify(Key, ns, name, serviceAccount, new Dictionary<string, KeySource> { ["DB"] = new(reference, "3") }, signature));
+    [Theory]
+    [MemberData(nameof(Tampering))]
+    public void Changing_anything_the_worker_decides_on_breaks_it(string what, Action<V1Secret> tamper)
+    {
+        var secret = Signed();
+        tamper(secret);
+
+        Assert.True(ManagedSecretSignature.Verify(SigningKeys.Single(Key), secret) == SignatureCheck.Invalid, what);
     }
 
     [Theory]
@@ -33,14 +60,27 @@ public class ManagedSecretSignatureTests
     [InlineData("")]
     [InlineData("not base64!")]
     [InlineData("AAAA")]
-    public void Missing_or_malformed_signatures_do_not_verify(string? signature) =>
-        Assert.False(ManagedSecretSignature.Verify(Key, "shop", "configinjector-web-1", "api", Sources, signature));
+    public void Missing_or_malformed_signatures_do_not_verify(string? signature)
+    {
+        var secret = Signed();
+        if (signature is null)
+            secret.Metadata.Annotations.Remove(ManagedSecretFactory.SignatureAnnotation);
+        else
+            secret.Metadata.Annotations[ManagedSecretFactory.SignatureAnnotation] = signature;
+
+        Assert.Equal(SignatureCheck.Invalid, ManagedSecretSignature.Verify(SigningKeys.Single(Key), secret));
+    }
 
     [Fact]
-    public void Another_key_does_not_verify()
+    public void During_a_key_rotation_the_previous_key_still_verifies_and_says_so()
     {
-        var signature = ManagedSecretSignature.Sign(Key, "shop", "n", "api", Sources);
+        var old = Signed(Key);
+        var fresh = Signed(NewKey);
+        var rotating = new SigningKeys(NewKey, [Key]);
 
-        Assert.False(ManagedSecretSignature.Verify(new byte[32], "shop", "n", "api", Sources, signature));
+        Assert.Equal(SignatureCheck.Previous, ManagedSecretSignature.Verify(rotating, old));
+        Assert.Equal(SignatureCheck.Current, ManagedSecretSignature.Verify(rotating, fresh));
+        Assert.Equal(SignatureCheck.Invalid, ManagedSecretSignature.Verify(SigningKeys.Single(NewKey), old));
+        Assert.Equal(SignatureCheck.Invalid, ManagedSecretSignature.Verify(SigningKeys.Single(new byte[32]), fresh));
     }
 }

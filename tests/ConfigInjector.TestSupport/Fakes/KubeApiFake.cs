@@ -50,6 +50,7 @@ public sealed class KubeApiFake : IAsyncDisposable
     private readonly List<Channel<Change>> _watchers = [];
     private readonly ConcurrentQueue<string> _requests = new();
     private readonly List<Fault> _faults = [];
+    private readonly List<(string Method, string Resource, string Name, Action Action)> _before = [];
     private WebApplication? _app;
     private long _version = 1;
     private long _compactedAt;
@@ -91,6 +92,16 @@ public sealed class KubeApiFake : IAsyncDisposable
     {
         lock (_lock)
             _faults.Add(new Fault((m, r) => m == method && r == resource, status, reason) { Remaining = count });
+    }
+
+    /// <summary>
+    /// Runs <paramref name="action"/> once, just before the next <paramref name="method"/> on that object is handled:
+    /// someone else's write landing between a client's read and its write (a genuine resourceVersion conflict).
+    /// </summary>
+    public void BeforeNext(string method, string resource, string name, Action action)
+    {
+        lock (_lock)
+            _before.Add((method, resource, name, action));
     }
 
     /// <summary>Ends every open watch, as an API server restart or a load balancer timeout would.</summary>
@@ -161,6 +172,17 @@ public sealed class KubeApiFake : IAsyncDisposable
             return;
         }
         _requests.Enqueue($"{context.Request.Method} {route.Resource} {route.Namespace}/{route.Name}");
+        Action? before = null;
+        lock (_lock)
+        {
+            var hook = _before.FindIndex(b => b.Method == context.Request.Method && b.Resource == route.Resource && b.Name == route.Name);
+            if (hook >= 0)
+            {
+                before = _before[hook].Action;
+                _before.RemoveAt(hook);
+            }
+        }
+        before?.Invoke();
         lock (_lock)
         {
             var fault = _faults.FirstOrDefault(f => f.Remaining > 0 && f.Matches(context.Request.Method, route.Resource));

@@ -1,0 +1,119 @@
+using System.Text;
+using System.Text.Json.Nodes;
+using ConfigInjector.Backends;
+using ConfigInjector.Configuration;
+using ConfigInjector.Core.Annotations;
+using ConfigInjector.Core.Planning;
+using ConfigInjector.Core.Policies;
+using ConfigInjector.Kubernetes;
+using ConfigInjector.ManagedSecrets;
+using ConfigInjector.Observability;
+using ConfigInjector.Policies;
+using ConfigInjector.Sync;
+using ConfigInjector.TestSupport.Fakes;
+using k8s;
+using k8s.Models;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Time.Testing;
+using Prometheus;
+
+namespace ConfigInjector.Tests.Sync;
+
+/// <summary>
+/// The sync worker's parts driven directly, one pass at a time, against the fake API server and the Vault fake:
+/// no leader election, no informer, no waiting on the wall clock.
+/// </summary>
+internal sealed class SyncHarness : IAsyncDisposable
+{
+    public static readonly byte[] Key = [.. Enumerable.Range(1, 32).Select(i => (byte)i)];
+
+    private SyncHarness(KubeApiFake api, VaultFake vault, IKubernetes client, FixedPolicies policies)
+    {
+        Api = api;
+        Vault = vault;
+        Client = client;
+        Policies = policies;
+    }
+
+    public KubeApiFake Api { get; }
+    public VaultFake Vault { get; }
+    public IKubernetes Client { get; }
+    public FixedPolicies Policies { get; }
+    public FakeTimeProvider Time { get; } = new(DateTimeOffset.UtcNow);
+    public ISigningKey Keys { get; set; } = new StaticSigningKey(Key);
+
+    public static async Task<SyncHarness> StartAsync()
+    {
+        var api = await KubeApiFake.StartAsync();
+        var vault = await VaultFake.StartAsync();
+        vault.EnableKv("secret", 2);
+        var client = new k8s.Kubernetes(new KubernetesClientConfiguration { Host = api.Address.ToString() });
+        return new SyncHarness(api, vault, client, new FixedPolicies());
+    }
+
+    public RotationPass Pass()
+    {
+        var metrics = new InjectorMetrics(Metrics.NewCustomRegistry());
+        var tokenFile = Path.Combine(TestSupport.ScratchDirectory.Create(), "token");
+        File.WriteAllText(tokenFile, VaultFake.RootToken);
+        var config = ConfigFileReader.Parse($$"""
+            backends:
+              - name: vault-prod
+                type: vault
+                address: {{Vault.Address}}
+                caFile: {{Vault.CaFile}}
+                retry: { attempts: 1 }
+                auth: { token: { file: {{tokenFile}} } }
+            """, "injector.yaml", "/");
+        var backends = BackendRegistry.Default.CreateAll(config, new BackendContext(Time, NullLoggerFactory.Instance));
+        var events = new EventRecorder(Client, Time, "test", NullLogger<EventRecorder>.Instance);
+        var restarter = new WorkloadRestarter(Client, events, SyncSettings.Default, Time, metrics, NullLogger<WorkloadRestarter>.Instance);
+        var reader = new SecretReader(backends, metrics, TimeSpan.FromSeconds(10));
+        return new RotationPass(Client, reader, new SecretCache(reader, Time, TimeSpan.FromMinutes(5), metrics), Keys, Policies,
+            new BackendLimiter(1000), events, restarter, metrics, NullLogger<RotationPass>.Instance);
+    }
+
+    public ManagedSecretCollector Collector() =>
+        new(Client, Keys, SyncSettings.Default with { AdoptionGracePeriod = TimeSpan.FromMinutes(10) }, Time, NullLogger<ManagedSecretCollector>.Instance);
+
+    /// <summary>A managed Secret as admission writes it, signed with <paramref name="key"/>, stored in the fake API.</summary>
+    public V1Secret AddManaged(string ns, string name, string serviceAccount, string env, string reference, string value, byte[]? key = null, V1OwnerReference? owner = null)
+    {
+        var secret = ManagedSecretFactory.Create(new ManagedSecretSpec(
+            name, ns, new Dictionary<string, string> { [env] = value },
+            new Dictionary<string, KeySource> { [env] = new(reference, "1") },
+            new RotationSettings(TimeSpan.FromMinutes(5), RotationMode.None), owner, serviceAccount), key ?? Key);
+        var json = JsonNode.Parse(KubernetesJson.Serialize(secret))!.AsObject();
+        json["metadata"]!["creationTimestamp"] = "2020-01-01T00:00:00Z";
+        Api.Put("secrets", json);
+        return Read(ns, name);
+    }
+
+    public V1Secret Read(string ns, string name) => KubernetesJson.Deserialize<V1Secret>(Api.Get("secrets", ns, name)!.ToJsonString());
+
+    public string Value(string ns, string name, string key) => Encoding.UTF8.GetString(Read(ns, name).Data[key]);
+
+    public async ValueTask DisposeAsync()
+    {
+        await Api.DisposeAsync();
+        await Vault.DisposeAsync();
+    }
+}
+
+internal sealed class FixedPolicies : IPolicySource
+{
+    public List<SecretPolicy> Policies { get; } = [];
+
+    public IReadOnlyList<SecretPolicy> Current => Policies;
+
+    public IReadOnlyList<ConfigProfile> Profiles => [];
+
+    public bool Ready => true;
+
+    public FixedPolicies Allow(string name, string ns, string? serviceAccount, string paths, TimeSpan? interval = null)
+    {
+        Policies.Add(new SecretPolicy(name, new PolicySubjects([ns], serviceAccount is null ? null : [serviceAccount]),
+            [new PolicyRule("vault-prod", [paths], null)], new RotationSettings(interval ?? TimeSpan.FromMinutes(5), RotationMode.None), BackendErrorMode.Deny));
+        return this;
+    }
+}

@@ -28,7 +28,7 @@ public static class InjectCommand
             string text;
             try
             {
-                text = path == "-" ? await Console.In.ReadToEndAsync(cancellationToken) : await File.ReadAllTextAsync(path, cancellationToken);
+                text = await ReadBoundedAsync(path, cancellationToken);
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
@@ -41,7 +41,7 @@ public static class InjectCommand
             }
             catch (YamlException e)
             {
-                throw new ConfigException($"{path}:{e.Start.Line}:{e.Start.Column}: not valid YAML or JSON");
+                throw new ConfigException($"{path}:{e.Start.Line}:{e.Start.Column}: not valid YAML or JSON{YamlLimitException.Describe(e)}");
             }
 
             var config = ConfigFileReader.Load(parse.GetValue(common.Config), Directory.GetCurrentDirectory());
@@ -70,5 +70,20 @@ public static class InjectCommand
             return ExitCodes.Ok;
         });
         return command;
+    }
+
+    /// <summary>The manifest text, refused past <see cref="BoundedYaml.MaxBytes"/> before it is all in memory.</summary>
+    private static async Task<string> ReadBoundedAsync(string path, CancellationToken cancellationToken)
+    {
+        using var file = path == "-" ? null : new StreamReader(path);
+        var reader = file ?? Console.In;
+        var buffer = new char[BoundedYaml.MaxBytes + 1];
+        var length = 0;
+        int read;
+        while (length < buffer.Length && (read = await reader.ReadAsync(buffer.AsMemory(length), cancellationToken)) > 0)
+            length += read;
+        if (length > BoundedYaml.MaxBytes)
+            throw new ConfigException($"-f {path}: more than {BoundedYaml.MaxBytes} characters; split the manifests");
+        return new string(buffer, 0, length);
     }
 }

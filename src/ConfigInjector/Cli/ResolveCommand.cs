@@ -57,8 +57,17 @@ public static class ResolveCommand
                 await error.WriteLineAsync($"configinjector: {text}: the path has no key \"{key}\"");
                 return ExitCodes.Failed;
             }
-            await output.WriteLineAsync($"key:      {key} ({value.Length} characters)");
-            await output.WriteLineAsync(parse.GetValue(showValue) ? $"value:    {value}" : "value:    (hidden; --show-value prints it)");
+            // Even a value's length narrows a guess: it is shown with the value or not at all.
+            if (parse.GetValue(showValue))
+            {
+                await output.WriteLineAsync($"key:      {key} ({value.Length} characters)");
+                await output.WriteLineAsync($"value:    {value}");
+            }
+            else
+            {
+                await output.WriteLineAsync($"key:      {key}");
+                await output.WriteLineAsync("value:    (hidden; --show-value prints it)");
+            }
             return ExitCodes.Ok;
         });
         return command;

@@ -12,7 +12,8 @@ public static class ServeCommand
         var cert = new Option<string?>("--tls-cert") { Description = "PEM serving certificate (default: a dev certificate under webhook-certs/dev/)" };
         var key = new Option<string?>("--tls-key") { Description = "PEM private key of --tls-cert" };
         var kubeconfig = new Option<string?>("--kubeconfig") { Description = "kubeconfig file (default: KUBECONFIG, then the in-cluster service account; with none, an in-process Secret store)" };
-        var command = new Command("serve", "Run the mutating admission webhook over HTTPS, and in a cluster the sync worker.") { urls, cert, key, kubeconfig };
+        var clientCa = new Option<string?>("--client-ca") { Description = "PEM CA bundle: /mutate-pods then requires a client certificate signed by it (the API server's, from its admission-control kubeconfig)" };
+        var command = new Command("serve", "Run the mutating admission webhook over HTTPS, and in a cluster the sync worker.") { urls, cert, key, kubeconfig, clientCa };
         common.AddTo(command);
         command.SetAction(async (parse, cancellationToken) =>
         {
@@ -24,6 +25,7 @@ public static class ServeCommand
                 CertFile = parse.GetValue(cert),
                 KeyFile = parse.GetValue(key),
                 Kubeconfig = parse.GetValue(kubeconfig),
+                ClientCaFile = parse.GetValue(clientCa),
             };
             await using var app = WebhookHost.Build(settings);
             await app.RunAsync(cancellationToken);

@@ -76,10 +76,10 @@ public static class ConfigFileReader
 
     private static ConfigNode LoadRoot(string text, string file)
     {
-        var stream = new YamlStream();
+        YamlStream stream;
         try
         {
-            stream.Load(new StringReader(text));
+            stream = Manifests.BoundedYaml.Load(text);
         }
         catch (YamlException e)
         {

@@ -12,6 +12,9 @@ public sealed record ServeSettings
     public string? CertFile { get; init; }
     public string? KeyFile { get; init; }
     public string? Kubeconfig { get; init; }
+
+    /// <summary>PEM bundle of the CA that signs the API server's client certificate: admission then requires one.</summary>
+    public string? ClientCaFile { get; init; }
     public Sync.LeaseIdentity? LeaseIdentity { get; init; }
     public string WorkingDirectory { get; init; } = Directory.GetCurrentDirectory();
     public TimeProvider Time { get; init; } = TimeProvider.System;

@@ -24,6 +24,7 @@ public static partial class WebhookHost
     public static WebApplication Build(ServeSettings settings, Action<WebApplicationBuilder>? customize = null, Action<WebApplication>? mapExtra = null)
     {
         var addresses = ListenAddress.ParseAll(settings.Urls);
+        var clientCas = ClientCertificates.LoadAuthorities(settings.ClientCaFile, settings.WorkingDirectory);
         var config = ConfigFileReader.Load(settings.ConfigFile, settings.WorkingDirectory);
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions
         {
@@ -62,6 +63,7 @@ public static partial class WebhookHost
                 {
                     var certificates = kestrel.ApplicationServices.GetRequiredService<CertificateSource>();
                     https.ServerCertificateSelector = (_, _) => certificates.Current;
+                    ClientCertificates.Configure(https, clientCas);
                 }));
             }
         });
@@ -73,7 +75,10 @@ public static partial class WebhookHost
         app.Services.GetRequiredService<IPolicySource>();
         app.Services.GetRequiredService<CertificateSource>();
 
-        app.MapPost(AdmissionEndpoint.Path, (HttpContext context, AdmissionEndpoint endpoint) => endpoint.HandleAsync(context));
+        app.MapPost(AdmissionEndpoint.Path, (HttpContext context, AdmissionEndpoint endpoint) =>
+            clientCas is not null && context.Connection.ClientCertificate is null
+                ? ClientCertificates.RefuseAsync(context)
+                : endpoint.HandleAsync(context));
         app.MapGet("/healthz", () => Results.Text("ok\n"));
         app.MapGet("/readyz", (CertificateSource certificates, IPolicySource policies) =>
             certificates.Current is null ? Results.Text($"not ready: {certificates.Problem}\n", statusCode: 503)

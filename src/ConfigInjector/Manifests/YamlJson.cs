@@ -15,8 +15,7 @@ public static class YamlJson
 {
     public static IReadOnlyList<JsonNode?> Parse(string text)
     {
-        var stream = new YamlStream();
-        stream.Load(new StringReader(text));
+        var stream = BoundedYaml.Load(text);
         return [.. stream.Documents.Select(d => Convert(d.RootNode))];
     }
 
@@ -25,7 +24,8 @@ public static class YamlJson
 
     private static JsonNode? Convert(YamlNode node) => node switch
     {
-        YamlMappingNode mapping => new JsonObject(mapping.Children.Select(c => KeyValuePair.Create(((YamlScalarNode)c.Key).Value ?? "", Convert(c.Value)))),
+        YamlMappingNode mapping => new JsonObject(mapping.Children.Select(c => KeyValuePair.Create(
+            (c.Key as YamlScalarNode ?? throw new YamlException(c.Key.Start, c.Key.End, "a mapping key is not a scalar; manifests use plain keys")).Value ?? "", Convert(c.Value)))),
         YamlSequenceNode sequence => new JsonArray([.. sequence.Children.Select(Convert)]),
         YamlScalarNode scalar => Scalar(scalar),
         _ => throw new YamlException(node.Start, node.End, "aliases are not supported in manifests"),

@@ -24,14 +24,14 @@ public static class PolicyDocumentReader
         var policies = new List<SecretPolicy>();
         var profiles = new List<ConfigProfile>();
         var errors = new List<string>();
-        var stream = new YamlStream();
+        YamlStream stream;
         try
         {
-            stream.Load(new StringReader(text));
+            stream = Manifests.BoundedYaml.Load(text);
         }
         catch (YamlException e)
         {
-            return new PolicyLoadResult([], [], [$"{file}:{e.Start.Line}:{e.Start.Column}: not valid YAML"]);
+            return new PolicyLoadResult([], [], [$"{file}:{e.Start.Line}:{e.Start.Column}: not valid YAML{Manifests.YamlLimitException.Describe(e)}"]);
         }
 
         foreach (var document in stream.Documents)

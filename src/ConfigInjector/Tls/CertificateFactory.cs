@@ -51,11 +51,18 @@ public static class CertificateFactory
             WriteKey(Path.Combine(folder, "ca.key"), authority);
     }
 
-    private static void WriteKey(string path, X509Certificate2 certificate)
+    /// <summary>
+    /// Created owner-only from the first moment: a file made with the umask and narrowed afterwards could be opened by
+    /// anyone in between, and an open handle keeps reading after the mode changes. A file already there (--force) is
+    /// replaced, not rewritten, for the same reason.
+    /// </summary>
+    public static void WriteKey(string path, X509Certificate2 certificate)
     {
-        File.WriteAllText(path, "");
+        File.Delete(path);
+        var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write };
         if (!OperatingSystem.IsWindows())
-            File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite);
-        File.WriteAllText(path, certificate.GetECDsaPrivateKey()!.ExportPkcs8PrivateKeyPem() + "\n");
+            options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+        using var writer = new StreamWriter(path, options);
+        writer.Write(certificate.GetECDsaPrivateKey()!.ExportPkcs8PrivateKeyPem() + "\n");
     }
 }

@@ -20,6 +20,8 @@ public class ResolveCommandTests
         Assert.Contains("keys:     password, user", output, StringComparison.Ordinal);
         Assert.Contains("value:    (hidden; --show-value prints it)", output, StringComparison.Ordinal);
         Assert.DoesNotContain("dev-only-db-password-7f3a", output, StringComparison.Ordinal);
+        Assert.Contains("key:      password\n", output.ReplaceLineEndings("\n"), StringComparison.Ordinal);
+        Assert.DoesNotContain("characters", output, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -29,6 +31,7 @@ public class ResolveCommandTests
 
         Assert.Equal(ExitCodes.Ok, code);
         Assert.Contains("value:    dev-only-db-password-7f3a", output, StringComparison.Ordinal);
+        Assert.Contains("key:      password (25 characters)", output, StringComparison.Ordinal);
     }
 
     [Theory]

@@ -9,15 +9,15 @@ internal static class SecretsFile
 {
     public static Dictionary<string, IReadOnlyDictionary<string, string>> Parse(string text, string file)
     {
-        var stream = new YamlStream();
+        YamlStream stream;
         try
         {
-            stream.Load(new StringReader(text));
+            stream = Manifests.BoundedYaml.Load(text);
         }
         catch (YamlException e)
         {
             // The parser's message can quote the offending text, which may be a value: report the position only.
-            throw new ConfigException($"{file}:{e.Start.Line}:{e.Start.Column}: not valid YAML");
+            throw new ConfigException($"{file}:{e.Start.Line}:{e.Start.Column}: not valid YAML{Manifests.YamlLimitException.Describe(e)}");
         }
         var result = new Dictionary<string, IReadOnlyDictionary<string, string>>(StringComparer.Ordinal);
         if (stream.Documents.Count == 0)

@@ -1,0 +1,98 @@
+using YamlDotNet.Core;
+using YamlDotNet.Core.Events;
+using YamlDotNet.RepresentationModel;
+
+namespace ConfigInjector.Manifests;
+
+/// <summary>
+/// Every YAML this program reads (manifests for <c>inject</c>, the config file, policy documents, the file backend)
+/// goes through here: bounded in size and nesting, aliases bounded in what they expand to (a few hundred bytes of
+/// nested aliases would otherwise stand for gigabytes), and read as kubectl reads it (<see cref="YamlBlockScalars"/>).
+/// Every limit is a <see cref="YamlException"/> with a position, which callers already turn into one line.
+/// </summary>
+public static class BoundedYaml
+{
+    public const int MaxBytes = 16 * 1024 * 1024;
+    public const int MaxDepth = 128;
+
+    /// <summary>Nodes the documents may stand for once every alias is expanded.</summary>
+    public const int MaxExpandedNodes = 1_000_000;
+
+    public static YamlStream Load(string text)
+    {
+        if (text.Length > MaxBytes)
+            throw new YamlLimitException(Mark.Empty, Mark.Empty, $"the input is {text.Length} characters; at most {MaxBytes} are read");
+        string normalized;
+        try
+        {
+            normalized = YamlBlockScalars.Normalize(text);
+        }
+        catch (System.Text.RegularExpressions.RegexMatchTimeoutException)
+        {
+            normalized = text;
+        }
+        var stream = new YamlStream();
+        stream.Load(new DepthLimitedParser(new Parser(new StringReader(normalized))));
+        foreach (var document in stream.Documents)
+            CheckExpansion(document.RootNode);
+        return stream;
+    }
+
+    /// <summary>Walks the node graph as a consumer would, aliases included, and stops at the budget.</summary>
+    private static void CheckExpansion(YamlNode root)
+    {
+        var budget = MaxExpandedNodes;
+        var pending = new Stack<YamlNode>();
+        pending.Push(root);
+        while (pending.Count > 0)
+        {
+            var node = pending.Pop();
+            if (--budget < 0)
+                throw new YamlLimitException(node.Start, node.End, $"aliases expand to more than {MaxExpandedNodes} nodes; refusing to expand them");
+            switch (node)
+            {
+                case YamlMappingNode mapping:
+                    foreach (var (key, value) in mapping.Children)
+                    {
+                        pending.Push(key);
+                        pending.Push(value);
+                    }
+                    break;
+                case YamlSequenceNode sequence:
+                    foreach (var child in sequence.Children)
+                        pending.Push(child);
+                    break;
+            }
+        }
+    }
+
+    /// <summary>Refuses nesting deeper than <see cref="MaxDepth"/> before the node builder recurses into it.</summary>
+    private sealed class DepthLimitedParser(IParser inner) : IParser
+    {
+        private int _depth;
+
+        public ParsingEvent? Current => inner.Current;
+
+        public bool MoveNext()
+        {
+            if (!inner.MoveNext())
+                return false;
+            switch (inner.Current)
+            {
+                case MappingStart or SequenceStart when ++_depth > MaxDepth:
+                    throw new YamlLimitException(inner.Current.Start, inner.Current.End, $"nesting deeper than {MaxDepth} levels");
+                case MappingEnd or SequenceEnd:
+                    _depth--;
+                    break;
+            }
+            return true;
+        }
+    }
+}
+
+/// <summary>Input beyond a limit: its message names the limit and quotes nothing of the input, so it may be shown.</summary>
+public sealed class YamlLimitException(Mark start, Mark end, string message) : YamlException(start, end, message)
+{
+    /// <summary>The message for a one-line error: ours for a limit, none for the parser's own (it may quote a value).</summary>
+    public static string Describe(YamlException e) => e is YamlLimitException ? $": {e.Message}" : "";
+}

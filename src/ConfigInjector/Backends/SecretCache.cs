@@ -20,6 +20,9 @@ public sealed class SecretCache(SecretReader reader, TimeProvider time, TimeSpan
     private readonly ConcurrentDictionary<SecretLocation, Entry> _entries = new();
     private readonly ConcurrentDictionary<SecretLocation, Lazy<Task<SecretRead>>> _inFlight = new();
     private readonly ConcurrentDictionary<SecretLocation, (SecretRead Read, DateTimeOffset At)> _failures = new();
+
+    /// <summary>How many locations one admission reads at once: a pod with a thousand refs must not fire a thousand requests.</summary>
+    public const int ReadsPerAdmission = 16;
     private long _hits;
     private long _misses;
     private long _errors;
@@ -31,7 +34,19 @@ public sealed class SecretCache(SecretReader reader, TimeProvider time, TimeSpan
 
     public async Task<IReadOnlyDictionary<SecretLocation, SecretRead>> ReadAllAsync(IReadOnlyList<SecretLocation> locations, CancellationToken cancellationToken)
     {
-        var reads = await Task.WhenAll(locations.Select(l => ReadAsync(l, cancellationToken)));
+        using var slots = new SemaphoreSlim(ReadsPerAdmission);
+        var reads = await Task.WhenAll(locations.Select(async l =>
+        {
+            await slots.WaitAsync(cancellationToken);
+            try
+            {
+                return await ReadAsync(l, cancellationToken);
+            }
+            finally
+            {
+                slots.Release();
+            }
+        }));
         return reads.ToDictionary(r => r.Location);
     }
 
@@ -43,8 +58,10 @@ public sealed class SecretCache(SecretReader reader, TimeProvider time, TimeSpan
             metrics.CacheHits.Inc();
             return Task.FromResult(SecretRead.Found(location, entry.Document));
         }
+        // Failures and not-found answers are held briefly too: a pod stuck in a crash loop on a missing ref, or an
+        // outage, costs the backend one call per few seconds, not one per admission.
         if (_failures.TryGetValue(location, out var failure) && time.GetUtcNow() - failure.At < FailureHold)
-            return Task.FromResult(WithLastKnownGood(failure.Read));
+            return Task.FromResult(failure.Read.Status == ReadStatus.NotFound ? failure.Read : WithLastKnownGood(failure.Read));
         // Callers share one fetch; each may stop waiting on its own token without cancelling the others'.
         var fetch = _inFlight.GetOrAdd(location, l => new Lazy<Task<SecretRead>>(() => FetchAsync(l)));
         return fetch.Value.WaitAsync(cancellationToken);
@@ -63,23 +80,27 @@ public sealed class SecretCache(SecretReader reader, TimeProvider time, TimeSpan
     {
         Interlocked.Increment(ref _misses);
         metrics.CacheMisses.Inc();
+        var started = time.GetUtcNow();
         try
         {
             var read = await reader.ReadAsync(location, CancellationToken.None);
             switch (read.Status)
             {
                 case ReadStatus.Found:
-                    _entries[location] = new Entry(read.Document!, time.GetUtcNow());
+                    // A fresher document may have arrived while this read was under way (the sync worker's Refresh
+                    // after a rotation): an older read never puts the previous value back.
+                    var stored = _entries.AddOrUpdate(location, new Entry(read.Document!, time.GetUtcNow()),
+                        (_, existing) => existing.FetchedAt > started ? existing : new Entry(read.Document!, time.GetUtcNow()));
                     _failures.TryRemove(location, out _);
                     EvictIfFull();
-                    return read;
+                    return SecretRead.Found(location, stored.Document);
                 case ReadStatus.NotFound:
                     _entries.TryRemove(location, out _);
-                    _failures.TryRemove(location, out _);
+                    Hold(location, read);
                     return read;
                 default:
                     Interlocked.Increment(ref _errors);
-                    _failures[location] = (read, time.GetUtcNow());
+                    Hold(location, read);
                     return WithLastKnownGood(read);
             }
         }
@@ -87,6 +108,13 @@ public sealed class SecretCache(SecretReader reader, TimeProvider time, TimeSpan
         {
             _inFlight.TryRemove(location, out _);
         }
+    }
+
+    private void Hold(SecretLocation location, SecretRead read)
+    {
+        if (_failures.Count >= capacity)
+            _failures.Clear();
+        _failures[location] = (read, time.GetUtcNow());
     }
 
     /// <summary>Drops a cached location whose version is not <paramref name="version"/>; true when something was dropped.</summary>

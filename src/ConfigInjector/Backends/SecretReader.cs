@@ -11,6 +11,11 @@ namespace ConfigInjector.Backends;
 /// </summary>
 public sealed class SecretReader(IReadOnlyDictionary<string, ISecretBackend> backends, InjectorMetrics metrics, TimeSpan timeout)
 {
+    /// <summary>Requests in flight to one backend from this process, whatever the number of admissions waiting.</summary>
+    public const int ConcurrentReadsPerBackend = 32;
+
+    private readonly Dictionary<string, SemaphoreSlim> _slots = backends.Keys.ToDictionary(k => k, _ => new SemaphoreSlim(ConcurrentReadsPerBackend), StringComparer.Ordinal);
+
     public IReadOnlyDictionary<string, ISecretBackend> Backends => backends;
 
     public async Task<SecretRead> ReadAsync(SecretLocation location, CancellationToken cancellationToken)
@@ -22,9 +27,18 @@ public sealed class SecretReader(IReadOnlyDictionary<string, ISecretBackend> bac
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timer.Token);
         var started = Stopwatch.GetTimestamp();
         SecretRead read;
+        var slots = _slots[location.Backend];
         try
         {
-            read = await backend.ReadAsync(location, linked.Token);
+            await slots.WaitAsync(linked.Token);
+            try
+            {
+                read = await backend.ReadAsync(location, linked.Token);
+            }
+            finally
+            {
+                slots.Release();
+            }
         }
         catch (OperationCanceledException) when (timer.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
         {

@@ -28,7 +28,15 @@ public sealed partial class KubernetesManagedSecretStore(IKubernetes client, ISi
             return;
         await ApplyToApiAsync(secret, ns, name, cancellationToken);
         if (key.Item3 is not null)
+        {
+            // Only recent entries matter: forget the old ones rather than grow with every owner ever seen.
+            if (_applied.Count >= 10_000)
+            {
+                foreach (var old in _applied.Where(a => time.GetUtcNow() - a.Value >= RecentlyApplied).ToList())
+                    _applied.TryRemove(old.Key, out _);
+            }
             _applied[key] = time.GetUtcNow();
+        }
     }
 
     private async Task ApplyToApiAsync(V1Secret secret, string ns, string name, CancellationToken cancellationToken)

@@ -32,7 +32,21 @@ public static class BoundedYaml
             normalized = text;
         }
         var stream = new YamlStream();
-        stream.Load(new DepthLimitedParser(new Parser(new StringReader(normalized))));
+        try
+        {
+            stream.Load(new DepthLimitedParser(new Parser(new StringReader(normalized))));
+        }
+        catch (ArgumentException)
+        {
+            // Found by fuzzing: YamlDotNet's scanner throws ArgumentOutOfRangeException on an escaped high surrogate
+            // not followed by a low one ("\ud800A"), where it should report bad input.
+            throw new YamlLimitException(Mark.Empty, Mark.Empty, "an escape sequence names an invalid character (an unpaired surrogate)");
+        }
+        catch (InvalidOperationException)
+        {
+            // Also found by fuzzing (seed 1636311): the scanner's own state check fails on some malformed plain scalars.
+            throw new YamlLimitException(Mark.Empty, Mark.Empty, "the YAML parser could not read this input");
+        }
         foreach (var document in stream.Documents)
             CheckExpansion(document.RootNode);
         return stream;

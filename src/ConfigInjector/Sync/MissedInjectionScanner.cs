@@ -19,6 +19,7 @@ public sealed partial class MissedInjectionScanner(IKubernetes client, INamespac
     public async Task<int> ScanAsync(CancellationToken cancellationToken)
     {
         var missed = 0;
+        var stillMissed = new HashSet<string>(StringComparer.Ordinal);
         string? next = null;
         do
         {
@@ -31,7 +32,9 @@ public sealed partial class MissedInjectionScanner(IKubernetes client, INamespac
                 if (!OptInRules.ShouldInject(request, await namespaces.IsOptedInAsync(pod.Metadata.NamespaceProperty, cancellationToken)))
                     continue;
                 missed++;
-                if (!_reported.Add(pod.Metadata.Uid ?? $"{pod.Metadata.NamespaceProperty}/{pod.Metadata.Name}"))
+                var id = pod.Metadata.Uid ?? $"{pod.Metadata.NamespaceProperty}/{pod.Metadata.Name}";
+                stillMissed.Add(id);
+                if (!_reported.Add(id))
                     continue;
                 metrics.MissedInjections.Inc();
                 LogMissed(log, pod.Metadata.NamespaceProperty, pod.Metadata.Name);
@@ -42,6 +45,8 @@ public sealed partial class MissedInjectionScanner(IKubernetes client, INamespac
             next = page.Metadata?.ContinueProperty;
         }
         while (!string.IsNullOrEmpty(next));
+        // Pods that are gone (or were fixed) need no memory: the set stays as large as the current problem.
+        _reported.IntersectWith(stillMissed);
         metrics.MissedInjectionsNow.Set(missed);
         return missed;
     }

@@ -111,6 +111,8 @@ public sealed partial class RotationPass(
             {
                 var reason = string.Join("; ", outcome.Failures);
                 var previous = _failing.GetValueOrDefault($"{ns}/{name}");
+                if (_failing.Count >= ReportedCapacity)
+                    _failing.Clear();
                 _failing[$"{ns}/{name}"] = (previous.Count + 1, reason);
                 // Exponential backoff up to the interval; an Event only when the reason changes, not on every retry.
                 var backoff = RetryAfterFailure * Math.Pow(2, Math.Min(previous.Count, 10));

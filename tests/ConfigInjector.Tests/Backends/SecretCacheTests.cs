@@ -3,6 +3,7 @@ using ConfigInjector.Backends;
 using ConfigInjector.Core.References;
 using ConfigInjector.Core.Secrets;
 using ConfigInjector.Observability;
+using ConfigInjector.TestSupport.Fakes;
 using Microsoft.Extensions.Time.Testing;
 using Prometheus;
 
@@ -156,5 +157,98 @@ public class SecretCacheTests
             await cache.ReadAsync(new SecretLocation("counting", $"app/{i}", null), CancellationToken.None);
 
         Assert.InRange(cache.Count, 1, 100);
+    }
+}
+
+public class SecretCacheHardeningTests
+{
+    private static readonly SecretLocation Location = new("gated", "app/db", null);
+
+    /// <summary>Answers each call from a queue of gates, so a test decides when each read finishes.</summary>
+    private sealed class GatedBackend : ISecretBackend
+    {
+        private int _inFlight;
+        public int Calls;
+        public int MaxInFlight;
+        public Func<SecretLocation, SecretRead> Answer { get; set; } = l => SecretRead.Found(l, new SecretDocument("1", new Dictionary<string, string> { ["v"] = "old" }));
+        public TaskCompletionSource Gate { get; set; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public string Name => "gated";
+
+        public async ValueTask<SecretRead> ReadAsync(SecretLocation location, CancellationToken cancellationToken)
+        {
+            Interlocked.Increment(ref Calls);
+            var now = Interlocked.Increment(ref _inFlight);
+            InterlockedMax(ref MaxInFlight, now);
+            var answer = Answer(location);
+            await Gate.Task;
+            Interlocked.Decrement(ref _inFlight);
+            return answer;
+        }
+
+        private static void InterlockedMax(ref int target, int value)
+        {
+            int seen;
+            while ((seen = target) < value && Interlocked.CompareExchange(ref target, value, seen) != seen)
+            {
+            }
+        }
+    }
+
+    private static (SecretCache Cache, GatedBackend Backend, FakeTimeProvider Time) Create()
+    {
+        var backend = new GatedBackend();
+        var metrics = new InjectorMetrics(Metrics.NewCustomRegistry());
+        var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        var reader = new SecretReader(new Dictionary<string, ISecretBackend> { ["gated"] = backend }, metrics, TimeSpan.FromSeconds(30));
+        return (new SecretCache(reader, time, TimeSpan.FromMinutes(5), metrics), backend, time);
+    }
+
+    [Fact]
+    public async Task A_read_that_started_before_a_rotation_does_not_put_the_old_value_back()
+    {
+        var (cache, backend, time) = Create();
+        var slow = cache.ReadAsync(Location, CancellationToken.None);
+        time.Advance(TimeSpan.FromSeconds(1));
+
+        cache.Refresh(SecretRead.Found(Location, new SecretDocument("2", new Dictionary<string, string> { ["v"] = "rotated" })));
+        backend.Gate.SetResult();
+        await slow;
+
+        Assert.Equal("rotated", (await cache.ReadAsync(Location, CancellationToken.None)).Document!.Data["v"]);
+        Assert.Equal(1, backend.Calls);
+    }
+
+    [Fact]
+    public async Task A_not_found_answer_is_held_briefly_then_asked_again()
+    {
+        var (cache, backend, time) = Create();
+        backend.Gate.SetResult();
+        backend.Answer = l => SecretRead.NotFound(l, "no secret at app/db");
+
+        var first = await cache.ReadAsync(Location, CancellationToken.None);
+        var held = await cache.ReadAsync(Location, CancellationToken.None);
+        time.Advance(SecretCache.FailureHold);
+        var later = await cache.ReadAsync(Location, CancellationToken.None);
+
+        Assert.Equal((ReadStatus.NotFound, ReadStatus.NotFound, ReadStatus.NotFound), (first.Status, held.Status, later.Status));
+        Assert.Equal(2, backend.Calls);
+    }
+
+    [Fact]
+    public async Task One_admission_with_a_thousand_refs_reads_a_bounded_number_at_once()
+    {
+        var (cache, backend, _) = Create();
+        var locations = Enumerable.Range(0, 1000).Select(i => new SecretLocation("gated", $"app/s{i}", null)).ToList();
+
+        var all = cache.ReadAllAsync(locations, CancellationToken.None);
+        await Eventually.TrueAsync(() => Volatile.Read(ref backend.Calls) >= SecretCache.ReadsPerAdmission, "the first reads");
+        var startedBeforeRelease = Volatile.Read(ref backend.Calls);
+        backend.Gate.SetResult();
+        await all;
+
+        Assert.Equal(SecretCache.ReadsPerAdmission, startedBeforeRelease);
+        Assert.Equal(SecretCache.ReadsPerAdmission, backend.MaxInFlight);
+        Assert.Equal(1000, backend.Calls);
     }
 }

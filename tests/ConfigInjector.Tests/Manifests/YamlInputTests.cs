@@ -108,4 +108,14 @@ public class YamlInputTests
         Assert.EndsWith("not valid YAML: aliases expand to more than 1000000 nodes; refusing to expand them", config.Message, StringComparison.Ordinal);
         Assert.EndsWith("not valid YAML: aliases expand to more than 1000000 nodes; refusing to expand them", Assert.Single(policies.Errors), StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task An_unpaired_surrogate_escape_is_bad_input_not_a_crash()
+    {
+        // Found by the fuzz run (seed 1567943): the parser threw ArgumentOutOfRangeException, past every YAML error handler.
+        var (code, _, error) = await Inject(Scratch("surrogate.yaml", "a: \"\\ud800\\u0041\"\n"));
+
+        Assert.Equal(ExitCodes.Usage, code);
+        Assert.EndsWith("not valid YAML or JSON: an escape sequence names an invalid character (an unpaired surrogate)\n", error, StringComparison.Ordinal);
+    }
 }

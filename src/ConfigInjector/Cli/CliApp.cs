@@ -6,7 +6,8 @@ namespace ConfigInjector.Cli;
 /// <summary>The <c>configinjector</c> command line: one command per verb, exit codes from <see cref="ExitCodes"/>.</summary>
 public static class CliApp
 {
-    public static async Task<int> RunAsync(string[] args, TextWriter stdout, TextWriter stderr)
+    /// <summary>Parses without running: what the chart's arguments are checked with.</summary>
+    public static ParseResult Parse(string[] args)
     {
         var common = new CommonOptions();
         var root = new RootCommand("ConfigInjector: configuration and secrets from vaults into Kubernetes pods, under SecretPolicies.")
@@ -17,7 +18,12 @@ public static class CliApp
             PolicyCommand.Create(common),
             CertsCommand.Create(common),
         };
-        var parse = root.Parse(args);
+        return root.Parse(args);
+    }
+
+    public static async Task<int> RunAsync(string[] args, TextWriter stdout, TextWriter stderr)
+    {
+        var parse = Parse(args);
         if (parse.Errors.Count > 0)
         {
             // "Unrecognized …" names the typo, which is more useful than what is missing because of it.

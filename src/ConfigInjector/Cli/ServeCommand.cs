@@ -13,7 +13,10 @@ public static class ServeCommand
         var key = new Option<string?>("--tls-key") { Description = "PEM private key of --tls-cert" };
         var kubeconfig = new Option<string?>("--kubeconfig") { Description = "kubeconfig file (default: KUBECONFIG, then the in-cluster service account; with none, an in-process Secret store)" };
         var clientCa = new Option<string?>("--client-ca") { Description = "PEM CA bundle: /mutate-pods then requires a client certificate signed by it (the API server's, from its admission-control kubeconfig)" };
-        var command = new Command("serve", "Run the mutating admission webhook over HTTPS, and in a cluster the sync worker.") { urls, cert, key, kubeconfig, clientCa };
+        var logFormat = new Option<string>("--log-format") { Description = "simple (one text line) or json (one JSON object per line)", DefaultValueFactory = _ => "simple" };
+        logFormat.AcceptOnlyFromAmong("simple", "json");
+        var shutdownDelay = new Option<string>("--shutdown-delay") { Description = "after SIGTERM, keep serving this long with /readyz failing so endpoints move first (e.g. 5s)", DefaultValueFactory = _ => "0s" };
+        var command = new Command("serve", "Run the mutating admission webhook over HTTPS, and in a cluster the sync worker.") { urls, cert, key, kubeconfig, clientCa, logFormat, shutdownDelay };
         common.AddTo(command);
         command.SetAction(async (parse, cancellationToken) =>
         {
@@ -26,6 +29,10 @@ public static class ServeCommand
                 KeyFile = parse.GetValue(key),
                 Kubeconfig = parse.GetValue(kubeconfig),
                 ClientCaFile = parse.GetValue(clientCa),
+                LogFormat = parse.GetValue(logFormat)!,
+                ShutdownDelay = Configuration.DurationParser.TryParse(parse.GetValue(shutdownDelay)!, out var delay) && delay >= TimeSpan.Zero
+                    ? delay
+                    : throw new Configuration.ConfigException($"--shutdown-delay {parse.GetValue(shutdownDelay)}: not a duration such as 5s"),
             };
             await using var app = WebhookHost.Build(settings);
             await app.RunAsync(cancellationToken);

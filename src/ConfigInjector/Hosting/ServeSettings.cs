@@ -15,6 +15,12 @@ public sealed record ServeSettings
 
     /// <summary>PEM bundle of the CA that signs the API server's client certificate: admission then requires one.</summary>
     public string? ClientCaFile { get; init; }
+
+    /// <summary><c>json</c>: one JSON object per log line (scopes as fields); <c>simple</c>: one text line.</summary>
+    public string LogFormat { get; init; } = "simple";
+
+    /// <summary>How long to keep serving after SIGTERM with <c>/readyz</c> failing, so endpoints move first.</summary>
+    public TimeSpan ShutdownDelay { get; init; } = TimeSpan.Zero;
     public Sync.LeaseIdentity? LeaseIdentity { get; init; }
     public string WorkingDirectory { get; init; } = Directory.GetCurrentDirectory();
     public TimeProvider Time { get; init; } = TimeProvider.System;

@@ -32,11 +32,27 @@ public static partial class WebhookHost
             ContentRootPath = settings.WorkingDirectory,
             ApplicationName = "configinjector",
         });
-        builder.Logging.AddSimpleConsole(o => o.SingleLine = true);
+        if (settings.LogFormat == "json")
+        {
+            builder.Logging.AddJsonConsole(o =>
+            {
+                o.IncludeScopes = true;
+                o.UseUtcTimestamp = true;
+                o.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ";
+            });
+        }
+        else
+        {
+            builder.Logging.AddSimpleConsole(o => o.SingleLine = true);
+        }
         builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
         customize?.Invoke(builder);
 
         builder.Services.AddSingleton(settings.Time);
+        builder.Services.AddSingleton(new GracefulShutdown(settings.ShutdownDelay, settings.Time));
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<GracefulShutdown>());
+        // Draining in-flight admissions after the delay may take up to the longest admission.
+        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = settings.ShutdownDelay + config.AdmissionTimeout + TimeSpan.FromSeconds(5));
         builder.Services.AddSingleton(config);
         builder.Services.AddSingleton(new InjectorMetrics(Metrics.NewCustomRegistry()));
         builder.Services.AddSingleton(sp => CreateCertificateSource(settings, sp));
@@ -80,8 +96,9 @@ public static partial class WebhookHost
                 ? ClientCertificates.RefuseAsync(context)
                 : endpoint.HandleAsync(context));
         app.MapGet("/healthz", () => Results.Text("ok\n"));
-        app.MapGet("/readyz", (CertificateSource certificates, IPolicySource policies) =>
-            certificates.Current is null ? Results.Text($"not ready: {certificates.Problem}\n", statusCode: 503)
+        app.MapGet("/readyz", (CertificateSource certificates, IPolicySource policies, GracefulShutdown shutdown) =>
+            shutdown.Stopping ? Results.Text("not ready: shutting down\n", statusCode: 503)
+            : certificates.Current is null ? Results.Text($"not ready: {certificates.Problem}\n", statusCode: 503)
             : !policies.Ready ? Results.Text("not ready: SecretPolicies not read yet\n", statusCode: 503)
             : Results.Text("ok\n"));
         app.MapMetrics("/metrics", app.Services.GetRequiredService<InjectorMetrics>().Registry);

@@ -15,7 +15,7 @@ public sealed partial class CertificateSource : IDisposable
     private readonly ITimer _timer;
     private readonly Lock _lock = new();
     private volatile X509Certificate2? _current;
-    private (DateTime, DateTime, long, long) _stamp;
+    private (string, string, DateTime, DateTime, long, long) _stamp;
 
     public CertificateSource(string certFile, string keyFile, TimeProvider time, ILogger<CertificateSource> log, TimeSpan? pollInterval = null)
     {
@@ -31,18 +31,32 @@ public sealed partial class CertificateSource : IDisposable
 
     public string? Problem { get; private set; }
 
+    private static FileInfo FinalTarget(string path)
+    {
+        try
+        {
+            return File.ResolveLinkTarget(path, returnFinalTarget: true) as FileInfo ?? new FileInfo(path);
+        }
+        catch (IOException)
+        {
+            return new FileInfo(path);
+        }
+    }
+
     public void Reload()
     {
         lock (_lock)
         {
-            var cert = new FileInfo(_certFile);
-            var key = new FileInfo(_keyFile);
+            // A mounted Secret is a chain of symlinks (tls.crt -> ..data/tls.crt, ..data -> ..<timestamp>) that kubelet
+            // swaps by replacing ..data: the links themselves never change, so look at the files they end at.
+            var cert = FinalTarget(_certFile);
+            var key = FinalTarget(_keyFile);
             if (!cert.Exists || !key.Exists)
             {
                 Problem = $"waiting for {_certFile} and {_keyFile}";
                 return;
             }
-            var stamp = (cert.LastWriteTimeUtc, key.LastWriteTimeUtc, cert.Length, key.Length);
+            var stamp = (cert.FullName, key.FullName, cert.LastWriteTimeUtc, key.LastWriteTimeUtc, cert.Length, key.Length);
             if (stamp == _stamp && _current is not null)
                 return;
             try

@@ -171,7 +171,7 @@ public sealed class KubeApiFake : IAsyncDisposable
             await StatusAsync(context, 404, "NotFound", "the server could not find the requested resource");
             return;
         }
-        _requests.Enqueue($"{context.Request.Method} {route.Resource} {route.Namespace}/{route.Name}");
+        _requests.Enqueue($"{context.Request.Method} {route.Resource} {route.Namespace}/{route.Name}{(context.Request.Query["watch"] == "true" ? " watch" : "")}");
         Action? before = null;
         lock (_lock)
         {

@@ -1,0 +1,52 @@
+using System.Diagnostics;
+using System.Text.Json.Nodes;
+using ConfigInjector.Manifests;
+
+namespace ConfigInjector.TestSupport;
+
+/// <summary>
+/// The real Helm 3 from <c>../shared/tools/helm</c> (beside the repository, as on every machine of this project),
+/// run on <c>charts/config-injector</c>. Missing tools fail the test with the reason; nothing is skipped.
+/// </summary>
+public static class Helm
+{
+    public const string Namespace = "config-injector";
+
+    public static string Chart => RepoPaths.Combine("charts", "config-injector");
+
+    public static string Tool
+    {
+        get
+        {
+            var tool = Path.GetFullPath(Path.Combine(RepoPaths.Root, "..", "shared", "tools", "helm"));
+            return File.Exists(tool) ? tool : throw new InvalidOperationException($"Helm wrapper not found at {tool}: the chart tests need ../shared/tools/helm");
+        }
+    }
+
+    public static async Task<(int Code, string Out, string Err)> RunAsync(params string[] args)
+    {
+        var start = new ProcessStartInfo(Tool) { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var arg in args)
+            start.ArgumentList.Add(arg);
+        using var process = Process.Start(start)!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        await process.WaitForExitAsync().WaitAsync(TimeSpan.FromMinutes(3));
+        return (process.ExitCode, await stdout, await stderr);
+    }
+
+    /// <summary>The rendered objects of the chart with the given <c>--set</c>/<c>--set-json</c> arguments.</summary>
+    public static async Task<IReadOnlyList<JsonObject>> TemplateAsync(params string[] values)
+    {
+        var (code, output, error) = await RunAsync(["template", "ci", Chart, "--namespace", Namespace, .. values]);
+        if (code != 0)
+            throw new InvalidOperationException($"helm template failed: {error}");
+        return [.. YamlJson.Parse(output).OfType<JsonObject>()];
+    }
+
+    public static JsonObject Single(this IReadOnlyList<JsonObject> objects, string kind) =>
+        objects.Where(o => o["kind"]?.GetValue<string>() == kind).Single();
+
+    public static IEnumerable<JsonObject> OfKind(this IReadOnlyList<JsonObject> objects, string kind) =>
+        objects.Where(o => o["kind"]?.GetValue<string>() == kind);
+}

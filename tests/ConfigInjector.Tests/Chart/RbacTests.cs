@@ -1,0 +1,99 @@
+using System.Text.Json.Nodes;
+using ConfigInjector.TestSupport;
+using ConfigInjector.TestSupport.Fakes;
+
+namespace ConfigInjector.Tests.Chart;
+
+/// <summary>
+/// The chart's RBAC against the calls the code really makes: a replica runs admissions (with and without a
+/// namespace lookup), rotation with a rollout restart, adoption and collection, policies as custom resources and
+/// leader election against the fake API server, and every request it sent must be one the rendered ClusterRole
+/// (or the Role, in the release namespace) grants. A call the chart forgot fails here, not in a cluster.
+/// </summary>
+public sealed class RbacTests : IAsyncLifetime
+{
+    private static readonly Dictionary<string, string> Groups = new()
+    {
+        ["secrets"] = "", ["pods"] = "", ["events"] = "", ["namespaces"] = "",
+        ["replicasets"] = "apps", ["deployments"] = "apps", ["statefulsets"] = "apps", ["daemonsets"] = "apps",
+        ["leases"] = "coordination.k8s.io", ["secretpolicies"] = "configinjector.io", ["configprofiles"] = "configinjector.io",
+    };
+
+    private ClusterEnvironment _cluster = null!;
+
+    public async Task InitializeAsync() => _cluster = await ClusterEnvironment.StartAsync();
+
+    public async Task DisposeAsync() => await _cluster.DisposeAsync();
+
+    [Fact]
+    public async Task Every_call_the_injector_makes_is_granted_by_the_charts_rbac_and_nothing_more_is_granted()
+    {
+        _cluster.Api.Put("secretpolicies", (JsonObject)JsonNode.Parse("""
+            {"apiVersion":"configinjector.io/v1alpha1","kind":"SecretPolicy","metadata":{"name":"shop"},
+             "spec":{"subjects":{"namespaces":["shop"]},"rules":[{"backend":"vault-prod","paths":["secret/shop/**"]}],"rotation":{"interval":"1s","onChange":"restart"}}}
+            """)!);
+        var server = await _cluster.StartReplicaAsync(policiesFromCluster: true);
+        await Eventually.TrueAsync(() => server.Client.GetAsync("/readyz").Result.IsSuccessStatusCode, "the policies to be read");
+        var rs = _cluster.Api.AddDeployment("shop", "checkout");
+        var review = await server.ReviewPodAsync(ClusterEnvironment.PodOf(rs).WithAnnotation("configinjector.io/secret.DB_PASSWORD", "vault-prod:secret/shop/db#password"), "shop");
+        Assert.True(review.Allowed, review.Message);
+        // No inject annotation: the namespace label decides.
+        await server.ReviewPodAsync(TestSupport.Builders.PodBuilder.Create("labelled").InNamespace("shop").WithContainer("app").WithAnnotation("configinjector.io/secret.X", "vault-prod:secret/shop/db#user"), "shop");
+        // A bare pod's Secret, never adopted: collected after the grace period.
+        await server.ReviewPodAsync(TestSupport.Builders.PodBuilder.Injected("bare").InNamespace("shop").WithAnnotation("configinjector.io/secret.Y", "vault-prod:secret/shop/db#user"), "shop");
+        _cluster.Vault.Put("secret/shop/db", new Dictionary<string, string> { ["password"] = "cluster-only-password-v2", ["user"] = "shop" });
+        await Eventually.TrueAsync(() => _cluster.Api.RestartedAt("shop", "checkout") is not null, "the rollout restart");
+        await Eventually.TrueAsync(() => _cluster.Api.Count("DELETE secrets") > 0, "the unused Secret to be collected", TimeSpan.FromSeconds(20));
+
+        var rendered = await Helm.TemplateAsync();
+        var clusterRules = Rules(rendered.Single("ClusterRole"));
+        var namespacedRules = Rules(rendered.Single("Role"));
+        var calls = _cluster.Api.Requests.Select(Call).Distinct().ToList();
+        var refused = calls.Where(c => !Allowed(clusterRules, c) && !(c.Namespace == Helm.Namespace && Allowed(namespacedRules, c))).ToList();
+
+        Assert.True(refused.Count == 0, "not granted by the chart: " + string.Join(", ", refused));
+        // And nothing granted that no call needs: every (group, resource, verb) of the ClusterRole is used.
+        var unused = clusterRules.SelectMany(r => r.Resources.SelectMany(res => r.Verbs.Select(v => (r.Group, Resource: res, Verb: v))))
+            .Where(g => !calls.Any(c => c.Group == g.Group && c.Resource == g.Resource && c.Verb == g.Verb))
+            .Select(g => $"{g.Group}/{g.Resource} {g.Verb}")
+            .ToList();
+        // StatefulSets and DaemonSets are rolled by the same calls as the Deployment here (WorkloadRestarter).
+        Assert.Equal(["apps/statefulsets get", "apps/statefulsets patch", "apps/daemonsets get", "apps/daemonsets patch"], unused);
+    }
+
+    private sealed record Rule(string Group, IReadOnlyList<string> Resources, IReadOnlyList<string> Verbs, IReadOnlyList<string>? Names);
+
+    private sealed record Request(string Group, string Resource, string Verb, string Namespace, string Name)
+    {
+        public override string ToString() => $"{Verb} {Group}/{Resource} {Namespace}/{Name}";
+    }
+
+    private static List<Rule> Rules(JsonObject role) => [.. role["rules"]!.AsArray().SelectMany(r => r!["apiGroups"]!.AsArray().Select(g => new Rule(
+        g!.GetValue<string>(),
+        [.. r["resources"]!.AsArray().Select(x => x!.GetValue<string>())],
+        [.. r["verbs"]!.AsArray().Select(x => x!.GetValue<string>())],
+        r["resourceNames"]?.AsArray().Select(x => x!.GetValue<string>()).ToList())))];
+
+    /// <summary>"GET secrets shop/name watch" → the verb RBAC checks (get, list, watch, create, update, patch, delete).</summary>
+    private static Request Call(string logged)
+    {
+        var parts = logged.Split(' ');
+        var (ns, name) = (parts[2].Split('/')[0], parts[2].Split('/')[1]);
+        var verb = parts[0] switch
+        {
+            "GET" when parts.Length > 3 => "watch",
+            "GET" when name.Length == 0 => "list",
+            "GET" => "get",
+            "POST" => "create",
+            "PUT" => "update",
+            "PATCH" => "patch",
+            "DELETE" => "delete",
+            var other => other,
+        };
+        return new Request(Groups[parts[1]], parts[1], verb, ns, name);
+    }
+
+    private static bool Allowed(List<Rule> rules, Request call) => rules.Any(r =>
+        r.Group == call.Group && r.Resources.Contains(call.Resource) && r.Verbs.Contains(call.Verb) &&
+        (r.Names is null || (call.Verb != "create" && r.Names.Contains(call.Name))));
+}

@@ -1,0 +1,76 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Net;
+using ConfigInjector.TestSupport;
+using ConfigInjector.TestSupport.Builders;
+using ConfigInjector.TestSupport.Fakes;
+
+namespace ConfigInjector.Tests.Hosting;
+
+/// <summary>
+/// A rolling update or a drained node stops a replica while the API server is still sending it admissions. From
+/// SIGTERM on, /readyz fails at once; admissions keep being answered through the shutdown delay (while endpoints
+/// move), and those in flight when the listener closes are finished, not cut.
+/// </summary>
+public class ShutdownTests
+{
+    [Fact]
+    public async Task Admissions_sent_while_the_host_stops_all_succeed_and_readiness_fails_at_once()
+    {
+        var delay = TimeSpan.FromSeconds(2);
+        await using var vault = await VaultFake.StartAsync();
+        vault.EnableKv("secret", 2);
+        for (var i = 0; i < 400; i++)
+            vault.Put($"secret/app/s{i}", new Dictionary<string, string> { ["v"] = $"value-{i}" });
+        vault.Delay = TimeSpan.FromMilliseconds(300);   // each admission reads a new path: each is in flight a while
+        await using var server = await WebhookServer.StartAsync(work =>
+        {
+            Directory.CreateDirectory(Path.Combine(work, "config"));
+            File.WriteAllText(Path.Combine(work, "config", "token"), VaultFake.RootToken);
+            File.WriteAllText(Path.Combine(work, "config", "injector.yaml"), $$"""
+                backends:
+                  - name: vault-prod
+                    type: vault
+                    address: {{vault.Address}}
+                    caFile: {{vault.CaFile}}
+                    timeout: 10s
+                    auth: { token: { file: token } }
+                """);
+            File.WriteAllText(Path.Combine(work, "examples", "policies", "vault.yaml"), """
+                apiVersion: configinjector.io/v1alpha1
+                kind: SecretPolicy
+                metadata: { name: vault }
+                spec:
+                  subjects: { namespaces: ["*"] }
+                  rules: [ { backend: vault-prod, paths: ["secret/**"] } ]
+                """);
+        }, settings: s => s with { ConfigFile = "config/injector.yaml", ShutdownDelay = delay });
+        var statuses = new ConcurrentBag<(HttpStatusCode Status, bool Allowed)>();
+        var next = -1;
+        var clock = Stopwatch.StartNew();
+        TimeSpan? stopAt = null;
+
+        // Four callers, as the API server's connections: they send until just before the delay ends, when a real
+        // cluster has taken the replica out of the endpoints.
+        async Task Caller()
+        {
+            while (stopAt is null || clock.Elapsed < stopAt.Value + delay - TimeSpan.FromMilliseconds(150))
+            {
+                var pod = PodBuilder.Injected().WithAnnotation("configinjector.io/secret.V", $"vault-prod:secret/app/s{Interlocked.Increment(ref next)}#v");
+                var result = await server.ReviewPodAsync(pod);
+                statuses.Add((result.HttpStatus, result.Allowed));
+            }
+        }
+        var callers = Enumerable.Range(0, 4).Select(_ => Task.Run(Caller)).ToList();
+        await Eventually.TrueAsync(() => !statuses.IsEmpty, "the first answers");
+        stopAt = clock.Elapsed;
+        var stopping = server.StopAsync();
+        await Eventually.TrueAsync(() => server.Client.GetAsync("/readyz").Result.StatusCode == HttpStatusCode.ServiceUnavailable, "readiness to fail", TimeSpan.FromSeconds(1));
+
+        await Task.WhenAll(callers);
+        await stopping;
+
+        Assert.True(statuses.Count > 8, $"{statuses.Count} admissions");
+        Assert.All(statuses, s => Assert.Equal((HttpStatusCode.OK, true), s));
+    }
+}

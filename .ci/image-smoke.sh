@@ -1,0 +1,83 @@
+#!/usr/bin/env bash
+# Builds the image and smoke-tests it on a machine with no container registry: Debian's podman and runc, a base
+# assembled from the host's own Debian libraries, the binary published on the host. The container runs read-only
+# as user 65532 and must answer /healthz and an AdmissionReview over TLS. Prints "image size: N MiB" on success.
+# Fails loudly (exit 1, with the reason) when podman cannot run, never skips.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$(pwd)
+tag=${IMAGE_TAG:-localhost/configinjector/configinjector:smoke}
+base=localhost/configinjector-base:debian12
+work=$(mktemp -d)
+trap 'podman rm -f configinjector-smoke >/dev/null 2>&1 || true; rm -rf "$work"' EXIT
+
+if ! command -v podman >/dev/null || ! command -v runc >/dev/null; then
+  echo "image-smoke: podman and runc are needed (apt-get install podman runc); not skipping" >&2
+  exit 1
+fi
+printf '[containers]\ndefault_ulimits = []\n' > "$work/containers.conf"
+export CONTAINERS_CONF="$work/containers.conf"
+podman() { command podman --runtime runc "$@"; }
+
+echo "image-smoke: publishing on the host"
+# Its own bin/obj (--artifacts-path): a test run may be building the same projects at the same time.
+rm -rf artifacts/publish
+dotnet publish src/ConfigInjector -c Release -r linux-x64 --self-contained -p:InvariantGlobalization=true \
+  --artifacts-path "$work/build" -o artifacts/publish -v quiet -nologo >/dev/null
+
+echo "image-smoke: assembling the base from the host's libraries"
+rootfs="$work/rootfs"
+mkdir -p "$rootfs/etc/ssl/certs" "$rootfs/tmp" "$rootfs/app"
+chmod 1777 "$rootfs/tmp"
+libs=$( { for f in artifacts/publish/configinjector artifacts/publish/*.so; do ldd "$f" 2>/dev/null || true; done
+          ldconfig -p | awk '/libssl\.so\.3 |libcrypto\.so\.3 / && /x86-64/ {print "=> " $NF}'; } \
+        | awk '{for (i = 1; i <= NF; i++) if ($i ~ /^\//) print $i}' | sort -u)
+for lib in $libs; do
+  [ -e "$lib" ] || continue
+  mkdir -p "$rootfs$(dirname "$lib")"
+  cp -L "$lib" "$rootfs$lib"
+done
+mkdir -p "$rootfs/lib64" && cp -L /lib64/ld-linux-x86-64.so.2 "$rootfs/lib64/"
+cp -L /etc/ssl/certs/ca-certificates.crt "$rootfs/etc/ssl/certs/" 2>/dev/null || true
+printf 'root:x:0:0:root:/root:/sbin/nologin\nnonroot:x:65532:65532:nonroot:/home/nonroot:/sbin/nologin\n' > "$rootfs/etc/passwd"
+printf 'root:x:0:\nnonroot:x:65532:\n' > "$rootfs/etc/group"
+tar -C "$rootfs" -cf "$work/base.tar" .
+podman import -q "$work/base.tar" "$base" >/dev/null
+
+echo "image-smoke: building $tag"
+podman build -q --build-arg PUBLISH_STAGE=host-publish --build-arg RUNTIME_BASE="$base" -t "$tag" . >/dev/null
+
+echo "image-smoke: running it read-only as 65532"
+dotnet artifacts/publish/configinjector.dll certs generate --service localhost --namespace smoke --out "$work/tls" >/dev/null 2>&1
+chmod 0644 "$work/tls/tls.key"   # readable by the container's user; the folder is private to this run
+port=$(( 20000 + RANDOM % 20000 ))
+podman run -d --name configinjector-smoke --read-only --user 65532:65532 --network host --tmpfs /tmp \
+  --cap-drop ALL --security-opt no-new-privileges \
+  -v "$work/tls:/tls:ro" -v "$root/examples:/work/examples:ro" -w /work "$tag" \
+  serve --urls "https://127.0.0.1:$port" --tls-cert /tls/tls.crt --tls-key /tls/tls.key --log-format json >/dev/null
+
+ready=""
+for _ in $(seq 1 60); do
+  if curl -fsS --cacert "$work/tls/ca.crt" "https://localhost:$port/healthz" >/dev/null 2>&1; then ready=1; break; fi
+  sleep 0.5
+done
+if [ -z "$ready" ]; then
+  echo "image-smoke: /healthz never answered; container log:" >&2
+  podman logs configinjector-smoke >&2 || true
+  exit 1
+fi
+user=$(podman top configinjector-smoke user | tail -1 | tr -d ' ')
+[ "$user" = "65532" ] || [ "$user" = "nonroot" ] || { echo "image-smoke: runs as $user, not 65532" >&2; exit 1; }
+review=$(curl -fsS --cacert "$work/tls/ca.crt" "https://localhost:$port/mutate-pods" -H 'Content-Type: application/json' -d @examples/admission-review.json)
+echo "$review" | python3 -c '
+import json, sys, base64
+r = json.load(sys.stdin)["response"]
+assert r["allowed"] is True, r
+patch = json.loads(base64.b64decode(r["patch"]))
+assert any(op["path"].endswith("configinjector.io~1injected") for op in patch), patch
+print("image-smoke: admission answered with", len(patch), "patch operations")'
+if podman logs configinjector-smoke 2>&1 | grep -q "dev-only"; then
+  echo "image-smoke: a secret value reached the container log" >&2; exit 1
+fi
+size=$(podman image inspect "$tag" --format '{{.Size}}')
+echo "image size: $(( size / 1024 / 1024 )) MiB"

@@ -54,6 +54,7 @@ public sealed class KubeApiFake : IAsyncDisposable
     private WebApplication? _app;
     private long _version = 1;
     private long _compactedAt;
+    private int _gone;
     private CancellationTokenSource _dropWatches = new();
 
     public Uri Address { get; private set; } = null!;
@@ -112,15 +113,24 @@ public sealed class KubeApiFake : IAsyncDisposable
         old.Cancel();
     }
 
-    /// <summary>Forgets the change history: watches from an older resourceVersion now get 410 Gone.</summary>
+    /// <summary>
+    /// Forgets the change history and ends every open watch, as an etcd compaction followed by an API server restart:
+    /// every resourceVersion a client holds is now too old, so its next watch gets 410 Gone and it must relist.
+    /// </summary>
     public void Compact()
     {
         lock (_lock)
         {
-            _compactedAt = _version;
+            var old = _dropWatches;
+            _dropWatches = new CancellationTokenSource();
+            old.Cancel();
+            _compactedAt = Interlocked.Increment(ref _version);
             _changes.Clear();
         }
     }
+
+    /// <summary>How many watches were answered with 410 Gone.</summary>
+    public int GoneAnswers => Volatile.Read(ref _gone);
 
     public JsonObject Put(string resource, JsonObject item)
     {
@@ -285,6 +295,7 @@ public sealed class KubeApiFake : IAsyncDisposable
         if (channel is null)
         {
             // What the API server sends for a resourceVersion it no longer has: an ERROR event carrying 410 Expired.
+            Interlocked.Increment(ref _gone);
             await WriteEventAsync(context, "ERROR", StatusObject(410, "Expired", $"too old resource version: {from} ({_compactedAt})"));
             return;
         }
@@ -415,11 +426,32 @@ public sealed class KubeApiFake : IAsyncDisposable
             await JsonAsync(context, 200, result);
     }
 
+    /// <summary>DELETE with DeleteOptions: preconditions on uid and resourceVersion are checked, 409 when they fail.</summary>
     private async Task DeleteAsync(HttpContext context, Route route)
     {
-        var existed = Get(route.Resource, route.Namespace, route.Name!) is not null;
-        Delete(route.Resource, route.Namespace, route.Name!);
-        if (existed)
+        var options = context.Request.ContentLength > 0 || context.Request.Headers.TransferEncoding.Count > 0
+            ? await JsonNode.ParseAsync(context.Request.Body) as JsonObject
+            : null;
+        var preconditions = options?["preconditions"];
+        string? refusal = null;
+        var existed = false;
+        lock (_lock)
+        {
+            if (_objects.TryGetValue((route.Resource, route.Namespace ?? "", route.Name!), out var stored))
+            {
+                existed = true;
+                var metadata = stored.Object["metadata"]!;
+                if (preconditions?["uid"]?.GetValue<string>() is { } uid && uid != metadata["uid"]?.GetValue<string>())
+                    refusal = $"Precondition failed: UID in precondition: {uid}, UID in object meta: {metadata["uid"]}";
+                else if (preconditions?["resourceVersion"]?.GetValue<string>() is { } rv && rv != metadata["resourceVersion"]?.GetValue<string>())
+                    refusal = $"Precondition failed: ResourceVersion in precondition: {rv}, ResourceVersion in object meta: {metadata["resourceVersion"]}";
+                else
+                    Delete(route.Resource, route.Namespace, route.Name!);
+            }
+        }
+        if (refusal is not null)
+            await StatusAsync(context, 409, "Conflict", refusal);
+        else if (existed)
             await StatusAsync(context, 200, "", "deleted", "Success");
         else
             await StatusAsync(context, 404, "NotFound", $"{route.Resource} \"{route.Name}\" not found");

@@ -36,6 +36,7 @@ public sealed class VaultFake : IAsyncDisposable
     private readonly TimeProvider _time;
     private readonly ConcurrentDictionary<string, int> _mounts = new();
     private readonly ConcurrentDictionary<string, string> _engines = new();
+    private readonly ConcurrentBag<string> _denied = [];
     private readonly ConcurrentDictionary<string, List<KvVersion>> _secrets = new();
     private readonly ConcurrentDictionary<string, Token> _tokens = new();
     private readonly ConcurrentDictionary<string, (string Credential, TimeSpan Ttl)> _logins = new();
@@ -84,6 +85,12 @@ public sealed class VaultFake : IAsyncDisposable
 
     /// <summary>Mounts a non-KV engine: every GET under it answers 200 with fresh credentials, as a database engine would.</summary>
     public void EnableEngine(string mount, string type) => _engines[mount] = type;
+
+    /// <summary>
+    /// A Vault policy that does not grant <c>read</c> below this API path (e.g. <c>secret/data/app/db</c>): reads get
+    /// 403 "permission denied" with a valid token, as Vault's ACL answers them.
+    /// </summary>
+    public void DenyRead(string apiPathPrefix) => _denied.Add(apiPathPrefix);
 
     /// <summary>When set, every request is answered with a 307 to this address (a standby that does not forward).</summary>
     public Uri? RedirectTo { get; set; }
@@ -192,6 +199,9 @@ public sealed class VaultFake : IAsyncDisposable
                 return;
             case ("GET", _) when _engines.Keys.FirstOrDefault(m => path.StartsWith(m + "/", StringComparison.Ordinal)) is not null:
                 await Json(context, 200, new JsonObject { ["data"] = new JsonObject { ["username"] = "v-minted-" + Guid.NewGuid().ToString("N")[..8], ["password"] = "minted-password" }, ["lease_duration"] = 3600 });
+                return;
+            case ("GET", _) when _denied.Any(d => path.StartsWith(d, StringComparison.Ordinal)):
+                await Error(context, 403, "1 error occurred:\n\t* permission denied\n\n");
                 return;
             case ("GET", _) when OversizeBytes is { } size:
                 await Json(context, 200, new JsonObject { ["data"] = new JsonObject { ["data"] = new JsonObject { ["blob"] = new string('x', size) } } });

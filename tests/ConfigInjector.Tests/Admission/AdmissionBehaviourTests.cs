@@ -50,6 +50,8 @@ public class AdmissionBehaviourTests(WebhookFixture fixture) : IClassFixture<Web
         var review = await fixture.Server.ReviewPodAsync(PodBuilder.Create().WithContainer("app")
             .WithAnnotation("configinjector.io/inject", "false").WithAnnotation("configinjector.io/secret.U", "dev:app/db#user"));
 
+        Assert.True(review.Allowed);
+        Assert.Null(review.Code);
         Assert.Null(review.Patch);
         Assert.Empty(review.Warnings);
     }
@@ -71,7 +73,7 @@ public class AdmissionBehaviourTests(WebhookFixture fixture) : IClassFixture<Web
 
         var review = await fixture.Server.ReviewPodAsync(pod);
 
-        Assert.False(review.Allowed);
+        review.AssertDenied();
         Assert.Equal(403, review.Code);
         Assert.Equal("configinjector: namespace default, service account reporting: no SecretPolicy allows dev:team-b/db#password", review.Message);
     }
@@ -81,7 +83,7 @@ public class AdmissionBehaviourTests(WebhookFixture fixture) : IClassFixture<Web
     {
         var review = await fixture.Server.ReviewPodAsync(PodBuilder.Injected().InNamespace("payments").WithAnnotation("configinjector.io/secret.P", "dev:app/db#password"), "payments");
 
-        Assert.False(review.Allowed);
+        review.AssertDenied();
         Assert.Equal("configinjector: namespace payments, service account default: no SecretPolicy allows dev:app/db#password", review.Message);
     }
 
@@ -90,7 +92,7 @@ public class AdmissionBehaviourTests(WebhookFixture fixture) : IClassFixture<Web
     {
         var review = await fixture.Server.ReviewPodAsync(PodBuilder.Injected().WithAnnotation("configinjector.io/secret.P", "dev:app/db#"));
 
-        Assert.False(review.Allowed);
+        review.AssertDenied();
         Assert.Equal(403, review.Code);
         Assert.Equal("configinjector: configinjector.io/secret.P: \"dev:app/db#\": the key after '#' is empty", review.Message);
     }
@@ -100,7 +102,7 @@ public class AdmissionBehaviourTests(WebhookFixture fixture) : IClassFixture<Web
     {
         var review = await fixture.Server.ReviewPodAsync(PodBuilder.Injected().WithAnnotation("configinjector.io/secret.P", "dev:app/nothing#x"));
 
-        Assert.False(review.Allowed);
+        review.AssertDenied();
         Assert.Equal("configinjector: dev:app/nothing#x: not found: no path \"app/nothing\" in dev-secrets.yaml", review.Message);
     }
 
@@ -127,8 +129,9 @@ public class AdmissionBehaviourTests(WebhookFixture fixture) : IClassFixture<Web
     {
         var before = fixture.Server.Secrets.Secrets.Count;
 
-        await fixture.Server.ReviewPodAsync(PodBuilder.Injected("denied").WithAnnotation("configinjector.io/secret.A", "dev:app/db#user").WithAnnotation("configinjector.io/secret.B", "dev:team-b/db#password"));
+        var review = await fixture.Server.ReviewPodAsync(PodBuilder.Injected("denied").WithAnnotation("configinjector.io/secret.A", "dev:app/db#user").WithAnnotation("configinjector.io/secret.B", "dev:team-b/db#password"));
 
+        review.AssertDenied("no SecretPolicy allows dev:team-b/db#password");
         Assert.Equal(before, fixture.Server.Secrets.Secrets.Count);
     }
 

@@ -72,7 +72,7 @@ public class AdmissionLimitsTests
 
         var result = await server.ReviewPodAsync(PodBuilder.Injected().WithAnnotation("configinjector.io/secret.PORT", "dev:ops/db#port"), "ops");
 
-        Assert.False(result.Allowed);
+        result.AssertDenied();
         Assert.Equal("configinjector: dev:ops/db#port: the path has no key \"port\" (you may read: user)", result.Message);
     }
 
@@ -87,7 +87,7 @@ public class AdmissionLimitsTests
 
         var result = await server.ReviewPodAsync(pod);
 
-        Assert.False(result.Allowed);
+        result.AssertDenied();
         var line = server.Logs.Collector.GetSnapshot().Last(r => r.Category == "ConfigInjector.Audit" && r.Message.Contains("\"pod\":\"early\"", StringComparison.Ordinal)).Message;
         using var audit = JsonDocument.Parse(line);
         Assert.Equal(["dev:app/api#token", "dev:shared/sentry#dsn"], audit.RootElement.GetProperty("refs").EnumerateArray().Select(r => r.GetString()));

@@ -41,7 +41,8 @@ public class GoldenPatchTests(WebhookFixture fixture) : IClassFixture<WebhookFix
         {
             await File.WriteAllTextAsync(Path.Combine(SourceRoot, name, "expected.yaml"), KubernetesYaml.Serialize(actualPod));
             await File.WriteAllTextAsync(Path.Combine(SourceRoot, name, "warnings.txt"), warnings.Length == 0 ? "" : warnings + "\n");
-            return;
+            // A rewrite is not a pass: review the diff, commit it, then run again without UPDATE_GOLDEN.
+            Assert.Fail($"{name}: expected.yaml and warnings.txt rewritten (UPDATE_GOLDEN=1); review the diff and run again without it");
         }
 
         var expected = KubernetesYaml.Deserialize<V1Pod>(await File.ReadAllTextAsync(Path.Combine(CasesRoot, name, "expected.yaml")));

@@ -19,7 +19,7 @@ public class HostileInputTests(WebhookFixture fixture) : IClassFixture<WebhookFi
         var result = await fixture.Server.ReviewPodAsync(PodBuilder.Injected().WithAnnotation(key, "x"));
 
         Assert.Equal(HttpStatusCode.OK, result.HttpStatus);
-        Assert.False(result.Allowed);
+        result.AssertDenied();
         Assert.Equal(403, result.Code);
         Assert.StartsWith("configinjector: annotation configinjector.io/qqqq", result.Message, StringComparison.Ordinal);
         Assert.EndsWith("has a name of 1000000 characters after configinjector.io/; Kubernetes allows 63", result.Message, StringComparison.Ordinal);
@@ -47,7 +47,7 @@ public class HostileInputTests(WebhookFixture fixture) : IClassFixture<WebhookFi
 
         var result = await fixture.Server.ReviewPodAsync(pod);
 
-        Assert.False(result.Allowed);
+        result.AssertDenied();
         Assert.Matches(@"^configinjector: the pod's annotations take \d+ bytes; Kubernetes allows 262144$", result.Message);
     }
 
@@ -75,7 +75,7 @@ public class HostileInputTests(WebhookFixture fixture) : IClassFixture<WebhookFi
 
         var result = await fixture.Server.ReviewPodAsync(pod);
 
-        Assert.False(result.Allowed);
+        result.AssertDenied();
         Assert.Equal("configinjector: the pod asks for 100 env vars in 200 containers (20000 entries); at most 10000 are injected into one pod", result.Message);
     }
 
@@ -89,7 +89,7 @@ public class HostileInputTests(WebhookFixture fixture) : IClassFixture<WebhookFi
 
         var result = await fixture.Server.ReviewPodAsync(pod);
 
-        Assert.False(result.Allowed);
+        result.AssertDenied();
         Assert.StartsWith("configinjector: configinjector.io/containers: no container named \"n0\"", result.Message, StringComparison.Ordinal);
         Assert.True(result.Message!.Length < 10_000, $"{result.Message.Length} characters");
     }

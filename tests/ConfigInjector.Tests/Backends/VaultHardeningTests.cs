@@ -124,7 +124,7 @@ public sealed class VaultHardeningTests : IAsyncLifetime
         var result = await server.ReviewPodAsync(TestSupport.Builders.PodBuilder.Injected().WithAnnotation("configinjector.io/secret.TOKEN", "vault-prod:auth/token/lookup-self#id"));
 
         Assert.Equal(System.Net.HttpStatusCode.OK, result.HttpStatus);
-        Assert.False(result.Allowed);
+        result.AssertDenied();
         Assert.Equal(403, result.Code);
         Assert.Contains("auth/ is Vault's own auth mount, not a KV secrets engine", result.Message, StringComparison.Ordinal);
         Assert.DoesNotContain(VaultFake.RootToken, server.AllLogText(), StringComparison.Ordinal);

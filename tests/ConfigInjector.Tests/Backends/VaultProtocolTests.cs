@@ -114,12 +114,31 @@ public sealed class VaultProtocolTests : IAsyncLifetime
     [Fact]
     public async Task Permission_denied_says_what_the_role_cannot_read()
     {
+        _vault.Put("secret/app/db", new Dictionary<string, string> { ["password"] = "denied-by-policy" });
+        _vault.Put("secret/app/other", new Dictionary<string, string> { ["password"] = "allowed" });
+        _vault.DenyRead("secret/data/app/db");
+        var backend = Backend("kvVersion: \"2\"");
+
+        var denied = await Read(backend, "secret/app/db");
+        var allowed = await Read(backend, "secret/app/other");
+
+        // A valid token that the Vault policy does not let read the path: the fake's ACL answers 403, as Vault's does.
+        Assert.Equal((ReadStatus.Failed, "vault HTTP 403: 1 error occurred: * permission denied (the Vault policy of this role does not allow reading secret/app/db)"), (denied.Status, denied.Reason));
+        Assert.Null(denied.Document);
+        Assert.Equal(ReadStatus.Found, allowed.Status);
+        Assert.Equal(1, _vault.Count("GET secret/data/app/db"));
+    }
+
+    [Fact]
+    public async Task A_token_vault_does_not_know_is_a_403_on_the_mount_lookup()
+    {
         var read = await Read(VaultTestBackends.Create(_vault, $$"""
             kvVersion: "2"
             auth: { token: { file: {{VaultTestBackends.TokenFile("hvs.not-a-token")}} } }
             """), "secret/app/db");
 
         Assert.Equal((ReadStatus.Failed, "vault HTTP 403: permission denied (the Vault policy of this role does not allow reading secret/app/db)"), (read.Status, read.Reason));
+        Assert.Equal(0, _vault.Count("GET secret/data/app/db"));
     }
 
     [Fact]

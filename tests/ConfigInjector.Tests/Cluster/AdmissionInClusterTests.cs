@@ -46,7 +46,7 @@ public sealed class AdmissionInClusterTests : IAsyncLifetime
         var denied = await server.ReviewPodAsync(ClusterEnvironment.PodOf(rs).WithAnnotation("configinjector.io/secret.X", "vault-prod:secret/other/db#password"), "shop");
 
         Assert.True(dry.Allowed);
-        Assert.False(denied.Allowed);
+        denied.AssertDenied();
         Assert.Equal(0, _cluster.Api.Count("POST secrets shop/"));
         Assert.Empty(_cluster.Api.All("secrets", "shop"));
     }
@@ -61,7 +61,7 @@ public sealed class AdmissionInClusterTests : IAsyncLifetime
 
         var review = await server.ReviewPodAsync(Pod(rs), "shop");
 
-        Assert.False(review.Allowed);
+        review.AssertDenied();
         Assert.Equal("configinjector: managed Secret configinjector-web-5d8f7c-" + review.Message!.Split("configinjector-web-5d8f7c-")[1].Split(':')[0]
             + ": Kubernetes API 403: the service account may not create secrets in namespace shop (add it to the ClusterRole, see README \"RBAC\")", review.Message);
     }
@@ -98,7 +98,7 @@ public sealed class AdmissionInClusterTests : IAsyncLifetime
 
         var review = await server.ReviewPodAsync(Pod(rs), "shop");
 
-        Assert.False(review.Allowed);
+        review.AssertDenied();
         Assert.Contains("exists and is not managed by config-injector; refusing to change it", review.Message, StringComparison.Ordinal);
         Assert.Equal("eA==", _cluster.Api.Get("secrets", "shop", name)!["data"]!["x"]!.GetValue<string>());
     }
@@ -142,14 +142,17 @@ public sealed class AdmissionInClusterTests : IAsyncLifetime
         var bare = PodBuilder.Injected("bare-1").InNamespace("shop").WithAnnotation("configinjector.io/secret.DB_PASSWORD", "vault-prod:secret/shop/db#password");
         var orphan = PodBuilder.Injected("never-created").InNamespace("shop").WithAnnotation("configinjector.io/secret.USER", "vault-prod:secret/shop/db#user");
         var review = await server.ReviewPodAsync(bare, "shop");
-        await server.ReviewPodAsync(orphan, "shop");
+        var orphanReview = await server.ReviewPodAsync(orphan, "shop");
+        var orphanSecret = (string)PatchOracle.Apply(orphan.ToJson(), orphanReview.Patch!)["metadata"]!["annotations"]!["configinjector.io/managed-secret"]!;
         var patched = PatchOracle.Apply(bare.ToJson(), review.Patch!);
         var name = (string)patched["metadata"]!["annotations"]!["configinjector.io/managed-secret"]!;
         // The API server stores the pod: now it has a UID the Secret can point at.
         var stored = _cluster.Api.Put("pods", System.Text.Json.Nodes.JsonNode.Parse(patched.ToString())!.AsObject());
 
         await Eventually.TrueAsync(() => _cluster.Api.Get("secrets", "shop", name)?["metadata"]?["ownerReferences"] is not null, "adoption by the pod");
-        await Eventually.TrueAsync(() => _cluster.Api.All("secrets", "shop").Count == 2, "the unused Secret to be collected", TimeSpan.FromSeconds(30));
+        await Eventually.TrueAsync(() => _cluster.Api.Get("secrets", "shop", orphanSecret) is null, "the unused Secret to be collected", TimeSpan.FromSeconds(30));
+        Assert.Contains(_cluster.Api.Requests, r => r == $"DELETE secrets shop/{orphanSecret}");
+        Assert.Equal(2, _cluster.Api.All("secrets", "shop").Count);
         Assert.NotNull(_cluster.Api.Get("secrets", "shop", "configinjector-from-inject"));
         Assert.Equal(stored["metadata"]!["uid"]!.GetValue<string>(), _cluster.Api.Get("secrets", "shop", name)!["metadata"]!["ownerReferences"]![0]!["uid"]!.GetValue<string>());
     }

@@ -34,7 +34,7 @@ public sealed class PolicyResourceTests : IAsyncLifetime
         var server = await _cluster.StartReplicaAsync(policiesFromCluster: true);
         await Eventually.TrueAsync(() => server.Client.GetAsync("/readyz").Result.IsSuccessStatusCode, "readiness after the policy informers synced");
 
-        Assert.False((await server.ReviewPodAsync(Pod(), "shop")).Allowed);
+        (await server.ReviewPodAsync(Pod(), "shop")).AssertDenied();
 
         _cluster.Api.Put("secretpolicies", Policy("shop", "secret/shop/**"));
         await Eventually.TrueAsync(() => server.ReviewPodAsync(Pod(), "shop").Result.Allowed, "the new policy to allow the pod");
@@ -62,7 +62,7 @@ public sealed class PolicyResourceTests : IAsyncLifetime
         await Eventually.TrueAsync(() => server.AllLogText().Contains("SecretPolicy broken", StringComparison.Ordinal), "the invalid object to be reported");
 
         Assert.Contains("spec.onBackendError: \"ignore-errors\" is not deny, allow-stale or skip", server.AllLogText(), StringComparison.Ordinal);
-        Assert.False((await server.ReviewPodAsync(Pod(), "shop")).Allowed);
+        (await server.ReviewPodAsync(Pod(), "shop")).AssertDenied();
     }
 
     [Fact]

@@ -141,10 +141,12 @@ public sealed class RotationTests : IAsyncLifetime
         var server = await _cluster.StartReplicaAsync();
         var worker = server.Services.GetRequiredService<SyncWorker>();
         await Eventually.TrueAsync(() => worker.IsLeader, "leadership");
-        await Task.Delay(500);
+        await Eventually.TrueAsync(() => _cluster.Api.Requests.Any(r => r.StartsWith("GET secrets /", StringComparison.Ordinal) && r.EndsWith(" watch", StringComparison.Ordinal)), "the informer's watch");
+        var listsBefore = Lists();
 
         _cluster.Api.Compact();
-        _cluster.Api.DropWatches();
+        await Eventually.TrueAsync(() => _cluster.Api.GoneAnswers > 0, "a watch answered with 410 Gone");
+        await Eventually.TrueAsync(() => Lists() > listsBefore, "a relist after the 410");
         var rs = _cluster.Api.AddDeployment("shop", "late");
         var pod = ClusterEnvironment.PodOf(rs).WithAnnotation("configinjector.io/secret.DB_PASSWORD", "vault-prod:secret/shop/db#password");
         var review = await server.ReviewPodAsync(pod, "shop");
@@ -153,4 +155,6 @@ public sealed class RotationTests : IAsyncLifetime
 
         await Eventually.TrueAsync(() => Value(_cluster.Api.Get("secrets", "shop", name), "DB_PASSWORD") == "cluster-only-password-v2", "rotation of a Secret created after the relist");
     }
+
+    private int Lists() => _cluster.Api.Requests.Count(r => r.StartsWith("GET secrets /", StringComparison.Ordinal) && !r.EndsWith(" watch", StringComparison.Ordinal));
 }

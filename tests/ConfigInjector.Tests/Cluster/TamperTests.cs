@@ -89,7 +89,7 @@ public sealed class TamperTests : IAsyncLifetime
 
         var review = await server.ReviewPodAsync(pod, "shop");
 
-        Assert.False(review.Allowed);
+        review.AssertDenied();
         Assert.Contains("was not written by config-injector (its signature does not match); refusing to use it", review.Message, StringComparison.Ordinal);
     }
 

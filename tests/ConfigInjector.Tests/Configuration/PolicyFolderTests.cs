@@ -24,7 +24,7 @@ public class PolicyFolderTests
         await using var server = await WebhookServer.StartAsync(settings: s => s with { Time = time });
         var file = Path.Combine(server.WorkDir, "examples", "policies", "web.yaml");
         var pod = PodBuilder.Injected().InNamespace("web").WithAnnotation("configinjector.io/secret.P", "dev:app/db#password");
-        Assert.False((await server.ReviewPodAsync(pod, "web")).Allowed);
+        (await server.ReviewPodAsync(pod, "web")).AssertDenied();
 
         await File.WriteAllTextAsync(file, Allow);
         time.Advance(TimeSpan.FromSeconds(2));
@@ -33,7 +33,7 @@ public class PolicyFolderTests
         await File.WriteAllTextAsync(file, Allow.Replace("app/**", "other/**", StringComparison.Ordinal));
         File.SetLastWriteTimeUtc(file, DateTime.UtcNow.AddSeconds(5));
         time.Advance(TimeSpan.FromSeconds(2));
-        Assert.False((await server.ReviewPodAsync(pod, "web")).Allowed);
+        (await server.ReviewPodAsync(pod, "web")).AssertDenied();
 
         await File.WriteAllTextAsync(file, Allow);
         File.SetLastWriteTimeUtc(file, DateTime.UtcNow.AddSeconds(10));
@@ -42,7 +42,7 @@ public class PolicyFolderTests
 
         File.Delete(file);
         time.Advance(TimeSpan.FromSeconds(2));
-        Assert.False((await server.ReviewPodAsync(pod, "web")).Allowed);
+        (await server.ReviewPodAsync(pod, "web")).AssertDenied();
     }
 
     [Theory]

@@ -68,7 +68,7 @@ public sealed class KeyVaultInjectionTests : IAsyncLifetime
 
         var review = await _server.ReviewPodAsync(PodBuilder.Injected().InNamespace("web").WithAnnotation("configinjector.io/secret.P", "kv-prod:db-disabled"), "web");
 
-        Assert.False(review.Allowed);
+        review.AssertDenied();
         Assert.Equal("configinjector: kv-prod:db-disabled: not found: secret db-disabled is disabled", review.Message);
     }
 }

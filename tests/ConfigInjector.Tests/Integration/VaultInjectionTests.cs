@@ -90,7 +90,7 @@ public sealed class VaultInjectionTests : IAsyncLifetime
         var stale = await _server.ReviewPodAsync(Pod("payments-allow-stale"), "payments-allow-stale");
         var skipped = await _server.ReviewPodAsync(Pod("payments-skip"), "payments-skip");
 
-        Assert.False(denied.Allowed);
+        denied.AssertDenied();
         Assert.Equal("configinjector: vault-prod:secret/payments/db#password: backend error: vault HTTP 503: Vault is sealed; vault-prod:secret/payments/db#user: backend error: vault HTTP 503: Vault is sealed", denied.Message);
 
         Assert.True(stale.Allowed);

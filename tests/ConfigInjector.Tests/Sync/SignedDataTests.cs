@@ -125,4 +125,18 @@ public sealed class SignedDataTests : IAsyncLifetime
         Assert.Equal("bare", Assert.Single(adoptedSecret.Metadata.OwnerReferences).Name);
         Assert.Equal(SignatureCheck.Current, ManagedSecretSignature.Verify(SigningKeys.Single(SyncHarness.Key), adoptedSecret));
     }
+
+    [Fact]
+    public async Task Collection_from_a_stale_copy_deletes_nothing()
+    {
+        var stale = _sync.AddManaged("shop", "configinjector-orphan", "default", "DB_PASSWORD", "vault-prod:secret/shop/db#password", "v");
+        // Written again since the worker's copy was taken (an admission adding an owner would do this).
+        _sync.Api.Update("secrets", "shop", "configinjector-orphan", s => s["metadata"]!["labels"]!["touched"] = "yes");
+
+        var (_, deleted) = await _sync.Collector().CollectAsync([stale], CancellationToken.None);
+
+        Assert.Equal(0, deleted);
+        Assert.NotNull(_sync.Api.Get("secrets", "shop", "configinjector-orphan"));
+        Assert.Contains(_sync.Api.Requests, r => r == "DELETE secrets shop/configinjector-orphan");
+    }
 }

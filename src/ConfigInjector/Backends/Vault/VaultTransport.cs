@@ -130,7 +130,8 @@ public sealed class VaultTransport(HttpClient http, VaultSettings settings, Time
     {
         var errors = (body as JsonObject)?["errors"] as JsonArray;
         var messages = errors?.Select(e => e?.GetValueKind() == JsonValueKind.String ? e.GetValue<string>() : null).OfType<string>().Where(m => m.Length > 0).ToList() ?? [];
-        var text = messages.Count > 0 ? string.Join("; ", messages).ReplaceLineEndings(" ") : "";
+        // Vault's multi-error text ("1 error occurred:\n\t* permission denied\n\n") becomes one line of single spaces.
+        var text = messages.Count > 0 ? string.Join(" ", string.Join("; ", messages).Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries)) : "";
         if (text.Length > 200)
             text = text[..200] + "…";
         return text.Length > 0 ? $"vault HTTP {(int)status}: {text}" : $"vault HTTP {(int)status}";

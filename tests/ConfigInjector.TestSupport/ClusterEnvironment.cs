@@ -71,7 +71,7 @@ public sealed class ClusterEnvironment : IAsyncDisposable
                 """);
         }, settings: s => s with
         {
-            Kubeconfig = Api.WriteKubeconfig(s.WorkingDirectory),
+            Kubeconfig = Api.WriteKubeconfig(s.WorkingDirectory, token: identity),
             LeaseIdentity = new LeaseIdentity("config-injector", identity),
             PoliciesFolder = policiesFromCluster ? null : Path.Combine(s.WorkingDirectory, "examples", "policies"),
         });
@@ -88,6 +88,10 @@ public sealed class ClusterEnvironment : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        // Every cluster and sync test ends with each replica's log and every Event scanned for the Vault's values.
+        foreach (var replica in _replicas)
+            replica.AssertNoValueInLogs("cluster-only-");
+        Xunit.Assert.DoesNotContain(Api.All("events"), e => e.ToJsonString().Contains("cluster-only-", StringComparison.Ordinal));
         foreach (var replica in _replicas)
             await replica.DisposeAsync();
         await Api.DisposeAsync();

@@ -74,6 +74,13 @@ public sealed class WebhookServer : IAsyncDisposable
     public string AllLogText() =>
         string.Join("\n", Logs.Collector.GetSnapshot().Select(r => $"{r.Category} {r.Message} {r.Exception}"));
 
+    /// <summary>Fails when any log line (message or exception) holds text with this marker: the test values carry one.</summary>
+    public void AssertNoValueInLogs(string valueMarker)
+    {
+        var leaked = Logs.Collector.GetSnapshot().Where(r => $"{r.Message} {r.Exception}".Contains(valueMarker, StringComparison.Ordinal)).Select(r => $"{r.Category}: {r.Message}").ToList();
+        Xunit.Assert.True(leaked.Count == 0, "a secret value in the log: " + string.Join(" | ", leaked));
+    }
+
     public async ValueTask DisposeAsync()
     {
         Client.Dispose();

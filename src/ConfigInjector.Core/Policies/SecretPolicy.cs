@@ -4,6 +4,17 @@ namespace ConfigInjector.Core.Policies;
 
 public enum BackendErrorMode { Deny, AllowStale, Skip }
 
+public static class BackendErrorModes
+{
+    /// <summary>The mode as a policy spells it (<c>deny</c>, <c>allow-stale</c>, <c>skip</c>): what users see in messages.</summary>
+    public static string Word(this BackendErrorMode mode) => mode switch
+    {
+        BackendErrorMode.AllowStale => "allow-stale",
+        BackendErrorMode.Skip => "skip",
+        _ => "deny",
+    };
+}
+
 /// <summary>Who a policy applies to. <c>ServiceAccounts</c> null = any.</summary>
 public sealed record PolicySubjects(IReadOnlyList<string> Namespaces, IReadOnlyList<string>? ServiceAccounts);
 

@@ -72,7 +72,7 @@ public sealed class AdmissionHandler(
                 // A Secret that cannot be written is a backend error like any other: the policy decides.
                 if (plan.StrictestOnBackendError == BackendErrorMode.Deny)
                     return Deny(input, Requested(prepared.Value), [$"managed Secret {plan.Secret.Name}: {e.Message}"], warnings2, false, prepared.Value);
-                plan = plan.WithoutManagedSecret($"managed Secret {plan.Secret.Name}: {e.Message}; secret values not injected (onBackendError: {plan.StrictestOnBackendError})");
+                plan = plan.WithoutManagedSecret($"managed Secret {plan.Secret.Name}: {e.Message}; secret values not injected (onBackendError: {plan.StrictestOnBackendError.Word()})");
             }
         }
 

@@ -39,18 +39,11 @@ public static class PolicyCommand
                 var decision = PolicyEvaluator.Evaluate(source.Current, subject, reference);
                 denied |= !decision.Allowed;
                 await output.WriteLineAsync(decision.Allowed
-                    ? $"allowed  {reference}  by SecretPolicy {decision.Policy} rules[{decision.RuleIndex}] (onBackendError: {Word(decision.OnBackendError)}, rotation: every {DurationParser.Format(decision.Rotation.Interval)}, {(decision.Rotation.OnChange == RotationMode.Restart ? "restart" : "none")})"
+                    ? $"allowed  {reference}  by SecretPolicy {decision.Policy} rules[{decision.RuleIndex}] (onBackendError: {decision.OnBackendError.Word()}, rotation: every {DurationParser.Format(decision.Rotation.Interval)}, {(decision.Rotation.OnChange == RotationMode.Restart ? "restart" : "none")})"
                     : $"denied   {reference}  {decision.Reason}");
             }
             return denied ? ExitCodes.Failed : ExitCodes.Ok;
         });
         return new Command("policy", "Work with SecretPolicies offline.") { check };
     }
-
-    private static string Word(BackendErrorMode mode) => mode switch
-    {
-        BackendErrorMode.AllowStale => "allow-stale",
-        BackendErrorMode.Skip => "skip",
-        _ => "deny",
-    };
 }

@@ -153,6 +153,7 @@ public class InjectionPlanningTests
 
     [Theory]
     [InlineData(BackendErrorMode.Deny, false, "dev:app/db#user: backend error: sealed")]
+    [InlineData(BackendErrorMode.Deny, true, "dev:app/db#user: backend error: sealed")]
     [InlineData(BackendErrorMode.AllowStale, false, "dev:app/db#user: backend error: sealed (no last-known-good value)")]
     public void Backend_errors_deny_when_the_policy_says_so_or_nothing_stale_exists(BackendErrorMode mode, bool stale, string error)
     {

@@ -49,6 +49,7 @@ public sealed class KubeApiFake : IAsyncDisposable
     private readonly List<Change> _changes = [];
     private readonly List<Channel<Change>> _watchers = [];
     private readonly ConcurrentQueue<string> _requests = new();
+    private readonly ConcurrentQueue<string> _requestsBy = new();
     private readonly List<Fault> _faults = [];
     private readonly List<(string Method, string Resource, string Name, Action Action)> _before = [];
     private WebApplication? _app;
@@ -59,6 +60,9 @@ public sealed class KubeApiFake : IAsyncDisposable
 
     public Uri Address { get; private set; } = null!;
     public IReadOnlyCollection<string> Requests => _requests;
+
+    /// <summary>Each request with the bearer token that sent it ("token METHOD resource ns/name").</summary>
+    public IReadOnlyCollection<string> RequestsBy => _requestsBy;
     public TimeSpan BookmarkInterval { get; set; } = TimeSpan.FromMilliseconds(200);
 
     public static async Task<KubeApiFake> StartAsync()
@@ -129,6 +133,16 @@ public sealed class KubeApiFake : IAsyncDisposable
         }
     }
 
+    /// <summary>Faults set with <see cref="FailNext"/> that have not fired yet: a test shows its fault happened by this being 0.</summary>
+    public int PendingFaults
+    {
+        get
+        {
+            lock (_lock)
+                return _faults.Sum(f => f.Remaining);
+        }
+    }
+
     /// <summary>How many watches were answered with 410 Gone.</summary>
     public int GoneAnswers => Volatile.Read(ref _gone);
 
@@ -181,7 +195,9 @@ public sealed class KubeApiFake : IAsyncDisposable
             await StatusAsync(context, 404, "NotFound", "the server could not find the requested resource");
             return;
         }
-        _requests.Enqueue($"{context.Request.Method} {route.Resource} {route.Namespace}/{route.Name}{(context.Request.Query["watch"] == "true" ? " watch" : "")}");
+        var logged = $"{context.Request.Method} {route.Resource} {route.Namespace}/{route.Name}{(context.Request.Query["watch"] == "true" ? " watch" : "")}";
+        _requests.Enqueue(logged);
+        _requestsBy.Enqueue($"{context.Request.Headers.Authorization.ToString().Replace("Bearer ", "", StringComparison.Ordinal)} {logged}");
         Action? before = null;
         lock (_lock)
         {

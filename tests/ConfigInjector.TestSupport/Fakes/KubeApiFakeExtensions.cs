@@ -6,7 +6,8 @@ namespace ConfigInjector.TestSupport.Fakes;
 public static class KubeApiFakeExtensions
 {
     /// <summary>A kubeconfig file that points KubernetesClient at the fake.</summary>
-    public static string WriteKubeconfig(this KubeApiFake api, string folder)
+    /// <param name="token">The bearer token this client presents: the fake records who sent each request by it.</param>
+    public static string WriteKubeconfig(this KubeApiFake api, string folder, string token = "fake-token")
     {
         var file = Path.Combine(folder, "kubeconfig");
         File.WriteAllText(file, $"""
@@ -17,7 +18,7 @@ public static class KubeApiFakeExtensions
                 cluster: {"{"} server: "{api.Address.ToString().TrimEnd('/')}" {"}"}
             users:
               - name: fake
-                user: {"{"} token: fake-token {"}"}
+                user: {"{"} token: {token} {"}"}
             contexts:
               - name: fake
                 context: {"{"} cluster: fake, user: fake, namespace: default {"}"}

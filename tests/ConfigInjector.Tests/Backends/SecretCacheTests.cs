@@ -57,10 +57,20 @@ public class SecretCacheTests
         var (cache, backend, _) = Create();
         backend.Gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
 
-        var reads = Enumerable.Range(0, 1000).Select(_ => Task.Run(() => cache.ReadAsync(Location, CancellationToken.None))).ToList();
-        await Task.Delay(50);
+        // Every reader has asked before the backend answers: none can be served from a cache filled by an earlier
+        // one, so a single call means they were coalesced, on one thread and on many.
+        var direct = Enumerable.Range(0, 500).Select(_ => cache.ReadAsync(Location, CancellationToken.None)).ToList();
+        using var ready = new CountdownEvent(500);
+        var threaded = Enumerable.Range(0, 500).Select(_ => Task.Run(() =>
+        {
+            var read = cache.ReadAsync(Location, CancellationToken.None);
+            ready.Signal();
+            return read;
+        })).ToList();
+        Assert.True(ready.Wait(TimeSpan.FromSeconds(30)), "the readers to ask");
+        Assert.All(direct, r => Assert.False(r.IsCompleted));
         backend.Gate.SetResult();
-        var results = await Task.WhenAll(reads);
+        var results = await Task.WhenAll(direct.Concat(threaded));
 
         Assert.Equal(1, backend.Calls);
         Assert.All(results, r => Assert.Equal("v1", r.Document!.Data["password"]));

@@ -50,8 +50,18 @@ public class OfflineVerbTests
         var keys = template.Spec.Containers[0].Env.Where(e => e.ValueFrom?.SecretKeyRef is not null).Select(e => e.ValueFrom.SecretKeyRef.Key).ToList();
         Assert.NotEmpty(keys);
         Assert.All(keys, k => Assert.True(secret.Data.ContainsKey(k), $"Secret has {k}"));
+        // Values belong in the printed Secrets' data and nowhere else: not in the workloads, not in a Secret's
+        // annotations, not on stderr, in plain or in base64.
+        var outside = string.Join("\n---\n", objects.Select(o => o is V1Secret s ? KubernetesYaml.Serialize(new V1Secret { Metadata = s.Metadata, Type = s.Type }) : KubernetesYaml.Serialize(o)));
         foreach (var value in DevSecrets.Values())
-            Assert.DoesNotContain(value, output.Replace(Convert.ToBase64String(Encoding.UTF8.GetBytes(value)), "", StringComparison.Ordinal), StringComparison.Ordinal);
+        {
+            foreach (var text in new[] { outside, stderr })
+            {
+                Assert.DoesNotContain(value, text, StringComparison.Ordinal);
+                Assert.DoesNotContain(Convert.ToBase64String(Encoding.UTF8.GetBytes(value)), text, StringComparison.Ordinal);
+            }
+        }
+        Assert.Contains(secret.Data.Values, v => DevSecrets.Values().Contains(Encoding.UTF8.GetString(v)));
     }
 
     [Fact]

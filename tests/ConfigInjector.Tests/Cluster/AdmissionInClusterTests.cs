@@ -61,9 +61,33 @@ public sealed class AdmissionInClusterTests : IAsyncLifetime
 
         var review = await server.ReviewPodAsync(Pod(rs), "shop");
 
+        Assert.Equal(0, _cluster.Api.PendingFaults);
         review.AssertDenied();
         Assert.Equal("configinjector: managed Secret configinjector-web-5d8f7c-" + review.Message!.Split("configinjector-web-5d8f7c-")[1].Split(':')[0]
             + ": Kubernetes API 403: the service account may not create secrets in namespace shop (add it to the ClusterRole, see README \"RBAC\")", review.Message);
+    }
+
+    [Theory]
+    [InlineData("allow-stale")]
+    [InlineData("skip")]
+    public async Task A_kubernetes_api_error_under_allow_stale_or_skip_admits_without_secret_values_and_says_so(string mode)
+    {
+        var server = await _cluster.StartReplicaAsync(onBackendError: mode);
+        // A first admission creates the signing key, so the refused write below is the managed Secret's.
+        Assert.True((await server.ReviewPodAsync(Pod(_cluster.Api.AddDeployment("shop", "warm")), "shop")).Allowed);
+        var rs = _cluster.Api.AddDeployment("shop", "web");
+        _cluster.Api.FailNext("POST", "secrets", 403, reason: "Forbidden");
+        var posts = _cluster.Api.Count("POST secrets");
+
+        var review = await server.ReviewPodAsync(Pod(rs), "shop");
+
+        Assert.True(review.Allowed, review.Message);
+        Assert.Equal(0, _cluster.Api.PendingFaults);
+        Assert.DoesNotContain("secretKeyRef", review.PatchText, StringComparison.Ordinal);
+        Assert.Contains(review.Warnings, w => w.Contains("Kubernetes API 403", StringComparison.Ordinal) && w.Contains($"secret values not injected (onBackendError: {mode})", StringComparison.Ordinal));
+        await Eventually.TrueAsync(() => _cluster.Api.Events("SecretSkipped").Count > 0, "a SecretSkipped event");
+        Assert.Equal("ReplicaSet", _cluster.Api.Events("SecretSkipped")[0]["involvedObject"]!["kind"]!.GetValue<string>());
+        Assert.Equal(posts + 1, _cluster.Api.Count("POST secrets"));
     }
 
     [Fact]
@@ -98,6 +122,7 @@ public sealed class AdmissionInClusterTests : IAsyncLifetime
 
         var review = await server.ReviewPodAsync(Pod(rs), "shop");
 
+        Assert.Equal(0, _cluster.Api.PendingFaults);
         review.AssertDenied();
         Assert.Contains("exists and is not managed by config-injector; refusing to change it", review.Message, StringComparison.Ordinal);
         Assert.Equal("eA==", _cluster.Api.Get("secrets", "shop", name)!["data"]!["x"]!.GetValue<string>());

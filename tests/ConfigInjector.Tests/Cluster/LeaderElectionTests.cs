@@ -27,15 +27,19 @@ public sealed class LeaderElectionTests : IAsyncLifetime
 
         _cluster.Vault.Put("secret/shop/db", new Dictionary<string, string> { ["password"] = "cluster-only-password-v2", ["user"] = "shop" });
         await Eventually.TrueAsync(() => _cluster.Api.Events("Rotated").Count > 0, "the leader's rotation");
-        await Task.Delay(500);
 
-        // A new ReplicaSet (what the restart creates) admitted by the follower gets the new value, not its cached one.
-        var second = _cluster.Api.AddDeployment("shop", "web2");
-        var newPod = ClusterEnvironment.PodOf(second).WithAnnotation("configinjector.io/secret.DB_PASSWORD", "vault-prod:secret/shop/db#password");
-        var newName = (string)PatchOracle.Apply(newPod.ToJson(), (await follower.ReviewPodAsync(newPod, "shop")).Patch!)["metadata"]!["annotations"]!["configinjector.io/managed-secret"]!;
-        Assert.NotEqual(firstName, newName);
-        var data = _cluster.Api.Get("secrets", "shop", newName)!["data"]!["DB_PASSWORD"]!.GetValue<string>();
-        Assert.Equal("cluster-only-password-v2", System.Text.Encoding.UTF8.GetString(Convert.FromBase64String(data)));
+        // A new ReplicaSet (what the restart creates) admitted by the follower gets the new value, not the one its
+        // cache holds for five minutes: the follower's watch drops the stale entry (within seconds, not a TTL).
+        var attempt = 0;
+        await Eventually.TrueAsync(() =>
+        {
+            var next = _cluster.Api.AddDeployment("shop", $"web-next-{++attempt}");
+            var newPod = ClusterEnvironment.PodOf(next).WithAnnotation("configinjector.io/secret.DB_PASSWORD", "vault-prod:secret/shop/db#password");
+            var newName = (string)PatchOracle.Apply(newPod.ToJson(), follower.ReviewPodAsync(newPod, "shop").Result.Patch!)["metadata"]!["annotations"]!["configinjector.io/managed-secret"]!;
+            Assert.NotEqual(firstName, newName);
+            var data = _cluster.Api.Get("secrets", "shop", newName)!["data"]!["DB_PASSWORD"]!.GetValue<string>();
+            return System.Text.Encoding.UTF8.GetString(Convert.FromBase64String(data)) == "cluster-only-password-v2";
+        }, "the follower to admit with the rotated value", TimeSpan.FromSeconds(10));
     }
 
     [Fact]
@@ -56,6 +60,9 @@ public sealed class LeaderElectionTests : IAsyncLifetime
         _cluster.Vault.Put("secret/shop/db", new Dictionary<string, string> { ["password"] = "cluster-only-password-v2", ["user"] = "shop" });
         await Eventually.TrueAsync(() => _cluster.Api.Events("Rotated").Count > 0, "a rotation");
         Assert.All(_cluster.Api.Events("Rotated"), e => Assert.Equal(leaderName, e["reportingInstance"]!.GetValue<string>()));
+        // Not one write of a managed Secret by the follower, successful or not (a lost 409 leaves no Event behind).
+        var followerName = leaderName == "replica-a" ? "replica-b" : "replica-a";
+        Assert.DoesNotContain(_cluster.Api.RequestsBy, r => r.StartsWith($"{followerName} PUT secrets ", StringComparison.Ordinal) || r.StartsWith($"{followerName} DELETE secrets ", StringComparison.Ordinal));
         Assert.Equal(leaderName, _cluster.Api.Get("leases", "config-injector", SyncWorker.LeaseName)!["spec"]!["holderIdentity"]!.GetValue<string>());
 
         await leader.StopAsync();
@@ -65,7 +72,6 @@ public sealed class LeaderElectionTests : IAsyncLifetime
         Assert.True(DateTime.UtcNow - stopped < TimeSpan.FromSeconds(3 + 0.5 + 2.5), "took over within the lease duration plus a retry period and a margin");
 
         _cluster.Vault.Put("secret/shop/db", new Dictionary<string, string> { ["password"] = "cluster-only-password-v3", ["user"] = "shop" });
-        var followerName = leaderName == "replica-a" ? "replica-b" : "replica-a";
         await Eventually.TrueAsync(() => _cluster.Api.Events("Rotated").Any(e => e["reportingInstance"]!.GetValue<string>() == followerName), "a rotation by the new leader");
     }
 }

@@ -37,6 +37,8 @@ public sealed class KeyVaultInjectionTests : IAsyncLifetime
 
     public async Task DisposeAsync()
     {
+        // Every test of this class ends with the log scanned for the values its backend holds.
+        _server.AssertNoValueInLogs("kv-only-");
         await _server.DisposeAsync();
         await _keyVault.DisposeAsync();
     }

@@ -54,6 +54,8 @@ public sealed class VaultInjectionTests : IAsyncLifetime
 
     public async Task DisposeAsync()
     {
+        // Every test of this class ends with the log scanned for the values its backend holds.
+        _server.AssertNoValueInLogs("vault-only-");
         await _server.DisposeAsync();
         await _vault.DisposeAsync();
     }

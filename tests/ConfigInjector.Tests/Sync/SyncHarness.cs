@@ -42,6 +42,9 @@ internal sealed class SyncHarness : IAsyncDisposable
     public FakeTimeProvider Time { get; } = new(DateTimeOffset.UtcNow);
     public ISigningKey Keys { get; set; } = new StaticSigningKey(Key);
 
+    /// <summary>The restarter of the last <see cref="Pass"/>: what it queued is what the worker would roll.</summary>
+    public WorkloadRestarter Restarter { get; private set; } = null!;
+
     public static async Task<SyncHarness> StartAsync()
     {
         var api = await KubeApiFake.StartAsync();
@@ -67,7 +70,7 @@ internal sealed class SyncHarness : IAsyncDisposable
             """, "injector.yaml", "/");
         var backends = BackendRegistry.Default.CreateAll(config, new BackendContext(Time, NullLoggerFactory.Instance));
         var events = new EventRecorder(Client, Time, "test", NullLogger<EventRecorder>.Instance);
-        var restarter = new WorkloadRestarter(Client, events, SyncSettings.Default, Time, metrics, NullLogger<WorkloadRestarter>.Instance);
+        var restarter = Restarter = new WorkloadRestarter(Client, events, SyncSettings.Default, Time, metrics, NullLogger<WorkloadRestarter>.Instance);
         var reader = new SecretReader(backends, metrics, TimeSpan.FromSeconds(10));
         return new RotationPass(Client, reader, new SecretCache(reader, Time, TimeSpan.FromMinutes(5), metrics), Keys, Policies,
             new BackendLimiter(1000), events, restarter, metrics, NullLogger<RotationPass>.Instance);
@@ -77,12 +80,12 @@ internal sealed class SyncHarness : IAsyncDisposable
         new(Client, Keys, SyncSettings.Default with { AdoptionGracePeriod = TimeSpan.FromMinutes(10) }, Time, NullLogger<ManagedSecretCollector>.Instance);
 
     /// <summary>A managed Secret as admission writes it, signed with <paramref name="key"/>, stored in the fake API.</summary>
-    public V1Secret AddManaged(string ns, string name, string serviceAccount, string env, string reference, string value, byte[]? key = null, V1OwnerReference? owner = null)
+    public V1Secret AddManaged(string ns, string name, string serviceAccount, string env, string reference, string value, byte[]? key = null, V1OwnerReference? owner = null, RotationMode onChange = RotationMode.None)
     {
         var secret = ManagedSecretFactory.Create(new ManagedSecretSpec(
             name, ns, new Dictionary<string, string> { [env] = value },
             new Dictionary<string, KeySource> { [env] = new(reference, "1") },
-            new RotationSettings(TimeSpan.FromMinutes(5), RotationMode.None), owner, serviceAccount), key ?? Key);
+            new RotationSettings(TimeSpan.FromMinutes(5), onChange), owner, serviceAccount), key ?? Key);
         var json = JsonNode.Parse(KubernetesJson.Serialize(secret))!.AsObject();
         json["metadata"]!["creationTimestamp"] = "2020-01-01T00:00:00Z";
         Api.Put("secrets", json);

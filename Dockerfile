@@ -23,7 +23,6 @@ FROM ${PUBLISH_STAGE} AS publish
 FROM ${RUNTIME_BASE}
 COPY --from=publish /app/ /app/
 ENV DOTNET_gcServer=0 \
-    DOTNET_GCHeapHardLimitPercent=75 \
     DOTNET_EnableDiagnostics=0 \
     DOTNET_CLI_TELEMETRY_OPTOUT=1
 USER 65532:65532

@@ -100,11 +100,14 @@ public static class InjectionPreparer
     private static (List<ProfileEnv> Env, List<EnvRequest> Secrets) ApplyProfiles(
         V1Pod pod, string podNamespace, InjectionRequest request, IReadOnlyList<ConfigProfile> profiles, List<string> errors, List<string> warnings)
     {
-        foreach (var missing in request.Profiles.Where(n => profiles.All(p => p.Name != n)))
-            errors.Add($"{AnnotationKeys.Profiles}: ConfigProfile \"{missing}\" not found (known: {string.Join(", ", profiles.Select(p => p.Name).Order())})");
+        var known = profiles.Select(p => p.Name).ToHashSet(StringComparer.Ordinal);
+        string? knownText = null;
+        foreach (var missing in request.Profiles.Distinct(StringComparer.Ordinal).Where(n => !known.Contains(n)).Take(MaxErrors))
+            errors.Add($"{AnnotationKeys.Profiles}: ConfigProfile \"{Quote.Short(missing)}\" not found (known: {knownText ??= Quote.Short(string.Join(", ", known.Order(StringComparer.Ordinal)))})");
         var labels = pod.Metadata?.Labels?.AsReadOnly();
+        var named = request.Profiles.ToHashSet(StringComparer.Ordinal);
         var applied = profiles
-            .Where(p => request.Profiles.Contains(p.Name) || p.Selector?.Matches(podNamespace, labels) == true)
+            .Where(p => named.Contains(p.Name) || p.Selector?.Matches(podNamespace, labels) == true)
             .OrderBy(p => p.Name, StringComparer.Ordinal);
 
         var taken = request.Env.ToDictionary(e => e.Name, e => e.Annotation, StringComparer.Ordinal);

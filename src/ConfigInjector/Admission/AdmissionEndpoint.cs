@@ -42,6 +42,14 @@ public sealed partial class AdmissionEndpoint(AdmissionHandler handler, Injector
             // The caller is gone: nobody reads an answer.
             result = "aborted";
         }
+        catch (OperationCanceledException) when (deadline.IsCancellationRequested)
+        {
+            // The deadline passed while the body was still arriving (a client trickling bytes). Kestrel cannot answer
+            // and drain a body whose read was cancelled, so the connection is closed: one log line, no 500.
+            result = "bad_request";
+            LogBadRequest(log, 408, "the request body did not arrive within the admission deadline; connection closed");
+            context.Abort();
+        }
         catch (BadRequest bad)
         {
             result = "bad_request";

@@ -33,7 +33,15 @@ public static class CliApp
         }
         try
         {
-            return await parse.InvokeAsync(new InvocationConfiguration { Output = stdout, Error = stderr, EnableDefaultExceptionHandler = false });
+            return await parse.InvokeAsync(new InvocationConfiguration
+            {
+                Output = stdout,
+                Error = stderr,
+                EnableDefaultExceptionHandler = false,
+                // SIGTERM is the host's to handle: it fails readiness, serves through --shutdown-delay and drains.
+                // A termination timeout here would end the process in the middle of that.
+                ProcessTerminationTimeout = null,
+            });
         }
         catch (ConfigException e)
         {

@@ -33,15 +33,25 @@ public static class ClientCertificates
         if (authorities is null)
             return;
         https.ClientCertificateMode = ClientCertificateMode.AllowCertificate;
-        https.ClientCertificateValidation = (certificate, _, _) => ChainsTo(certificate, authorities);
+        // No CRL or OCSP fetches: a client's certificate must not make the webhook call addresses it names.
+        https.CheckCertificateRevocation = false;
+        https.ClientCertificateValidation = (certificate, presented, _) => ChainsTo(certificate, presented, authorities);
     }
 
-    private static bool ChainsTo(X509Certificate2 certificate, X509Certificate2Collection authorities)
+    private static bool ChainsTo(X509Certificate2 certificate, X509Chain? presented, X509Certificate2Collection authorities)
     {
         using var chain = new X509Chain();
         chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
         chain.ChainPolicy.CustomTrustStore.AddRange(authorities);
         chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
+        // Issuers come from the CA file and from what the client sent (an intermediate), never from a URL in the
+        // client's certificate (AIA): an unauthenticated caller must not make the webhook fetch anything.
+        chain.ChainPolicy.DisableCertificateDownloads = true;
+        if (presented is not null)
+        {
+            foreach (var element in presented.ChainElements)
+                chain.ChainPolicy.ExtraStore.Add(element.Certificate);
+        }
         chain.ChainPolicy.ApplicationPolicy.Add(new System.Security.Cryptography.Oid("1.3.6.1.5.5.7.3.2"));
         return chain.Build(certificate);
     }

@@ -92,4 +92,43 @@ public class AdmissionLimitsTests
         using var audit = JsonDocument.Parse(line);
         Assert.Equal(["dev:app/api#token", "dev:shared/sentry#dsn"], audit.RootElement.GetProperty("refs").EnumerateArray().Select(r => r.GetString()));
     }
+
+    /// <summary>A body that arrives a few bytes at a time, slower than the deadline but faster than Kestrel's minimum rate.</summary>
+    private sealed class TrickleContent(string body) : HttpContent
+    {
+        protected override async Task SerializeToStreamAsync(Stream stream, System.Net.TransportContext? context)
+        {
+            var bytes = System.Text.Encoding.UTF8.GetBytes(body);
+            for (var i = 0; i < bytes.Length; i += 64)
+            {
+                await stream.WriteAsync(bytes.AsMemory(i, Math.Min(64, bytes.Length - i)));
+                await stream.FlushAsync();
+                await Task.Delay(100);
+            }
+        }
+
+        protected override bool TryComputeLength(out long length)
+        {
+            length = System.Text.Encoding.UTF8.GetByteCount(body);
+            return true;
+        }
+    }
+
+    [Fact]
+    public async Task A_body_that_trickles_past_the_deadline_is_cut_off_not_answered_with_a_500()
+    {
+        await using var server = await WebhookServer.StartAsync(work =>
+        {
+            Directory.CreateDirectory(Path.Combine(work, "config"));
+            File.WriteAllText(Path.Combine(work, "config", "injector.yaml"), "backends:\n  - name: dev\n    type: file\n    path: ../examples/dev-secrets.yaml\nwebhook: { admissionTimeout: 500ms }\n");
+        }, settings: s => s with { ConfigFile = "config/injector.yaml" });
+        var body = AdmissionReviewBuilder.ForPod(PodBuilder.Injected().WithAnnotation("configinjector.io/secret.P", "dev:app/db#password"));
+
+        // The connection is closed at the deadline: the client sees it fail; the webhook logs one line, no 500.
+        await Assert.ThrowsAsync<HttpRequestException>(() => server.Client.PostAsync("/mutate-pods", new TrickleContent(body) { Headers = { ContentType = new("application/json") } }));
+
+        await Eventually.TrueAsync(() => server.AllLogText().Contains("rejected an admission request with HTTP 408: the request body did not arrive within the admission deadline; connection closed", StringComparison.Ordinal), "the log line");
+        Assert.True(!server.AllLogText().Contains("   at ", StringComparison.Ordinal), server.AllLogText());
+        Assert.Contains("configinjector_admission_requests_total{result=\"bad_request\"} 1", await server.Client.GetStringAsync("/metrics"), StringComparison.Ordinal);
+    }
 }

@@ -93,4 +93,15 @@ public class HostileInputTests(WebhookFixture fixture) : IClassFixture<WebhookFi
         Assert.StartsWith("configinjector: configinjector.io/containers: no container named \"n0\"", result.Message, StringComparison.Ordinal);
         Assert.True(result.Message!.Length < 10_000, $"{result.Message.Length} characters");
     }
+
+    [Fact]
+    public async Task A_profiles_list_of_one_name_repeated_is_answered_with_one_reason()
+    {
+        var pod = PodBuilder.Injected().WithAnnotation("configinjector.io/profiles", string.Join(",", Enumerable.Repeat("nosuch", 30_000)));
+
+        var result = await fixture.Server.ReviewPodAsync(pod);
+
+        result.AssertDenied("configinjector.io/profiles: ConfigProfile \"nosuch\" not found (known: debug, observability)");
+        Assert.Single(result.Message!.Split("not found"), p => p.Length > 0 && !p.StartsWith(" (known", StringComparison.Ordinal));
+    }
 }

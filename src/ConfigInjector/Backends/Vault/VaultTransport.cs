@@ -102,20 +102,21 @@ public sealed class VaultTransport(HttpClient http, VaultSettings settings, Time
         if (response.Content.Headers.ContentLength > MaxResponseBytes)
             throw TooLarge();
         await using var stream = await response.Content.ReadAsStreamAsync(cancellationToken);
-        var buffer = new byte[MaxResponseBytes + 1];
-        var length = 0;
+        // Grows with the answer (most are a few hundred bytes), stops at the limit.
+        using var body = new MemoryStream();
+        var chunk = new byte[16 * 1024];
         int read;
-        while ((read = await stream.ReadAsync(buffer.AsMemory(length), cancellationToken)) > 0)
+        while ((read = await stream.ReadAsync(chunk, cancellationToken)) > 0)
         {
-            length += read;
-            if (length > MaxResponseBytes)
+            if (body.Length + read > MaxResponseBytes)
                 throw TooLarge();
+            body.Write(chunk, 0, read);
         }
-        if (length == 0)
+        if (body.Length == 0)
             return null;
         try
         {
-            return JsonNode.Parse(buffer.AsSpan(0, length));
+            return JsonNode.Parse(body.GetBuffer().AsSpan(0, (int)body.Length));
         }
         catch (JsonException)
         {

@@ -23,6 +23,12 @@ public static class ManagedSecretFactory
     public const string SignatureAnnotation = "configinjector.io/signature";
 
     /// <summary>
+    /// The owners the injector gave the Secret (signed). Kubernetes' garbage collector removes the reference of an
+    /// owner that is gone, so the live <c>ownerReferences</c> may be fewer; never more.
+    /// </summary>
+    public const string OwnersAnnotation = "configinjector.io/owners";
+
+    /// <summary>
     /// Set on Secrets printed by <c>configinjector inject</c>: they are applied, refreshed and deleted with their
     /// manifests, so the worker neither rotates, adopts nor collects them.
     /// </summary>
@@ -33,8 +39,38 @@ public static class ManagedSecretFactory
     public static V1Secret Create(ManagedSecretSpec spec, byte[] signingKey)
     {
         var secret = Unsigned(spec);
+        SetOwners(secret, spec.Owner is null ? [] : [spec.Owner]);
         ManagedSecretSignature.Apply(signingKey, secret);
         return secret;
+    }
+
+    /// <summary>Sets the owners, live and signed alike; the caller signs the Secret again.</summary>
+    public static void SetOwners(V1Secret secret, IReadOnlyList<V1OwnerReference> owners)
+    {
+        secret.Metadata.OwnerReferences = owners.Count == 0 ? null : [.. owners];
+        secret.Metadata.Annotations ??= new Dictionary<string, string>();
+        secret.Metadata.Annotations[OwnersAnnotation] = JsonSerializer.Serialize(owners
+            .OrderBy(o => o.Uid, StringComparer.Ordinal)
+            .Select(o => new Dictionary<string, string?> { ["apiVersion"] = o.ApiVersion, ["kind"] = o.Kind, ["name"] = o.Name, ["uid"] = o.Uid }));
+    }
+
+    /// <summary>The signed owners (uid → kind/name), or null when the annotation is missing or unreadable.</summary>
+    public static IReadOnlyDictionary<string, (string? ApiVersion, string? Kind, string? Name)>? SignedOwners(V1Secret secret)
+    {
+        if (secret.Metadata?.Annotations?.TryGetValue(OwnersAnnotation, out var json) != true)
+            return null;
+        try
+        {
+            var owners = JsonSerializer.Deserialize<List<Dictionary<string, string?>>>(json!);
+            if (owners is null || owners.Any(o => o is null || o.GetValueOrDefault("uid") is null))
+                return null;
+            return owners.GroupBy(o => o["uid"]!, StringComparer.Ordinal)
+                .ToDictionary(g => g.Key, g => (g.First().GetValueOrDefault("apiVersion"), g.First().GetValueOrDefault("kind"), g.First().GetValueOrDefault("name")), StringComparer.Ordinal);
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
     }
 
     private static V1Secret Unsigned(ManagedSecretSpec spec) => new()
@@ -54,7 +90,6 @@ public static class ManagedSecretFactory
                 [IntervalAnnotation] = ((long)spec.Rotation.Interval.TotalSeconds).ToString(CultureInfo.InvariantCulture) + "s",
                 [ServiceAccountAnnotation] = spec.ServiceAccount,
             },
-            OwnerReferences = spec.Owner is null ? null : [spec.Owner],
         },
         Data = spec.Data.ToDictionary(d => d.Key, d => Encoding.UTF8.GetBytes(d.Value)),
     };

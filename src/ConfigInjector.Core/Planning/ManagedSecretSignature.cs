@@ -11,14 +11,19 @@ public sealed record SigningKeys(byte[] Current, IReadOnlyList<byte[]> Previous)
     public static SigningKeys Single(byte[] key) => new(key, []);
 }
 
-public enum SignatureCheck { Invalid, Current, Previous }
+/// <summary>
+/// Whether a signature verifies, and how: with the current key, with the previous one (a key rotation), or in the
+/// first release's format (refs and service account only, no owners annotation). The last two are accepted and the
+/// Secret is signed again in the current format with the current key.
+/// </summary>
+public enum SignatureCheck { Invalid, Current, Previous, Legacy }
 
 /// <summary>
 /// Proof that ConfigInjector wrote a managed Secret. Anyone who may edit Secrets in a namespace could otherwise
 /// label one and steer the sync worker: name any ref for it to fill in, make it re-read a vault every second, point
 /// its restarts at another workload, or get an unrelated Secret adopted or deleted. So the HMAC covers everything
-/// the worker decides on: namespace, name, service account, rotation mode and interval, lifecycle, owner
-/// references and the key → ref map. Versions and values are not signed: they change with every rotation.
+/// the worker decides on: namespace, name, service account, rotation mode and interval, lifecycle, the owners it gave
+/// the Secret (live owner references must be among them) and the key → ref map. Versions and values are not signed: they change with every rotation.
 /// </summary>
 public static class ManagedSecretSignature
 {
@@ -36,8 +41,19 @@ public static class ManagedSecretSignature
     {
         if (secret.Metadata?.Annotations?.TryGetValue(ManagedSecretFactory.SignatureAnnotation, out var signature) != true || Canonical(secret) is not { } canonical)
             return SignatureCheck.Invalid;
+        if (!secret.Metadata.Annotations.ContainsKey(ManagedSecretFactory.OwnersAnnotation))
+            return Matches(keys, LegacyCanonical(secret), signature!) is not SignatureCheck.Invalid ? SignatureCheck.Legacy : SignatureCheck.Invalid;
+        // Live owners must be among the signed ones: fewer is the garbage collector's doing, one more is not ours.
+        if (ManagedSecretFactory.SignedOwners(secret) is not { } signedOwners || !(secret.Metadata.OwnerReferences ?? []).All(o => o is not null && o.Uid is not null &&
+                signedOwners.TryGetValue(o.Uid, out var signed) && signed == (o.ApiVersion, o.Kind, o.Name)))
+            return SignatureCheck.Invalid;
+        return Matches(keys, canonical, signature!);
+    }
+
+    private static SignatureCheck Matches(SigningKeys keys, byte[]? canonical, string signature)
+    {
         Span<byte> given = stackalloc byte[32];
-        if (!Convert.TryFromBase64String(signature!, given, out var written) || written != 32)
+        if (canonical is null || !Convert.TryFromBase64String(signature, given, out var written) || written != 32)
             return SignatureCheck.Invalid;
         if (CryptographicOperations.FixedTimeEquals(given, HMACSHA256.HashData(keys.Current, canonical)))
             return SignatureCheck.Current;
@@ -47,6 +63,26 @@ public static class ManagedSecretSignature
                 return SignatureCheck.Previous;
         }
         return SignatureCheck.Invalid;
+    }
+
+    /// <summary>The first release's signed text: namespace, name, service account and key → ref.</summary>
+    private static byte[]? LegacyCanonical(V1Secret secret)
+    {
+        if (ManagedSecretFactory.ReadSources(secret) is not { } sources || ManagedSecretFactory.ServiceAccount(secret) is not { } serviceAccount)
+            return null;
+        return Encoding.UTF8.GetBytes(string.Join("\n",
+            new[] { "v1", secret.Metadata.NamespaceProperty, secret.Metadata.Name, serviceAccount }.Concat(sources.OrderBy(s => s.Key, StringComparer.Ordinal).Select(s => $"{s.Key}={s.Value.Ref}"))));
+    }
+
+    /// <summary>
+    /// Brings a Secret accepted in an older form up to the current one, signed with <paramref name="key"/>. A legacy
+    /// Secret's live owners become its signed owners: its first format did not cover them.
+    /// </summary>
+    public static void Upgrade(byte[] key, V1Secret secret)
+    {
+        if (secret.Metadata.Annotations?.ContainsKey(ManagedSecretFactory.OwnersAnnotation) != true)
+            ManagedSecretFactory.SetOwners(secret, [.. (secret.Metadata.OwnerReferences ?? []).Where(o => o is not null)]);
+        Apply(key, secret);
     }
 
     /// <summary>The signed fields, one per line, length-prefixed where a value could hold a newline; null without readable sources.</summary>
@@ -65,9 +101,8 @@ public static class ManagedSecretSignature
             Field(annotations.GetValueOrDefault(ManagedSecretFactory.RotationAnnotation)),
             Field(annotations.GetValueOrDefault(ManagedSecretFactory.IntervalAnnotation)),
             Field(annotations.GetValueOrDefault(ManagedSecretFactory.LifecycleAnnotation)),
+            Field(annotations.GetValueOrDefault(ManagedSecretFactory.OwnersAnnotation)),
         };
-        lines.AddRange((metadata.OwnerReferences ?? []).OrderBy(o => o?.Uid, StringComparer.Ordinal)
-            .Select(o => "owner " + Field(o?.ApiVersion) + Field(o?.Kind) + Field(o?.Name) + Field(o?.Uid) + (o?.Controller == true ? "c" : "-")));
         lines.AddRange(sources.OrderBy(s => s.Key, StringComparer.Ordinal).Select(s => "source " + Field(s.Key) + Field(s.Value.Ref)));
         return Encoding.UTF8.GetBytes(string.Join("\n", lines));
     }

@@ -101,9 +101,9 @@ public sealed partial class KubernetesManagedSecretStore(IKubernetes client, ISi
         }
         if (owners.Count == (existing.Metadata.OwnerReferences?.Count ?? 0))
             return null;
-        existing.Metadata.OwnerReferences = owners;
         // The owners are signed (restarts follow them): the new list gets a new signature.
-        ManagedSecretSignature.Apply(signingKey, existing);
+        ManagedSecretFactory.SetOwners(existing, owners);
+        ManagedSecretSignature.Upgrade(signingKey, existing);
         return existing;
     }
 

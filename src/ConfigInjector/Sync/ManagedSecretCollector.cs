@@ -37,7 +37,7 @@ public sealed partial class ManagedSecretCollector(IKubernetes client, ISigningK
             {
                 if (users.Count > 0)
                 {
-                    secret.Metadata.OwnerReferences = [.. users.Select(p => new V1OwnerReference { ApiVersion = "v1", Kind = "Pod", Name = p.Metadata.Name, Uid = p.Metadata.Uid })];
+                    ManagedSecretFactory.SetOwners(secret, [.. users.Select(p => new V1OwnerReference { ApiVersion = "v1", Kind = "Pod", Name = p.Metadata.Name, Uid = p.Metadata.Uid })]);
                     ManagedSecretSignature.Apply(keys.Current, secret);
                     await client.CoreV1.ReplaceNamespacedSecretAsync(secret, secret.Metadata.Name, ns, cancellationToken: cancellationToken);
                     adopted++;

@@ -70,7 +70,7 @@ public sealed partial class RotationPass(
             results.Add(await UnverifiedAsync(secret, cancellationToken));
         await Parallel.ForEachAsync(work, new ParallelOptions { MaxDegreeOfParallelism = 8, CancellationToken = cancellationToken }, async (item, token) =>
         {
-            var result = await ReconcileAsync(item.Secret, item.Check == SignatureCheck.Previous, keys, reads, token);
+            var result = await ReconcileAsync(item.Secret, item.Check is SignatureCheck.Previous or SignatureCheck.Legacy, keys, reads, token);
             lock (results)
                 results.Add(result);
         });
@@ -141,8 +141,9 @@ public sealed partial class RotationPass(
             cancellationToken.ThrowIfCancellationRequested();
             secret.Data = outcome.Data.ToDictionary(d => d.Key, d => Encoding.UTF8.GetBytes(d.Value));
             secret.Metadata.Annotations[ManagedSecretFactory.SourcesAnnotation] = ManagedSecretFactory.SerializeSources(outcome.Sources);
-            // A Secret still signed with the previous key gets the current one, so the old key can be retired.
-            ManagedSecretSignature.Apply(keys.Current, secret);
+            // A Secret still signed with the previous key (or in the first release's format) gets the current one,
+            // so the old key can be retired.
+            ManagedSecretSignature.Upgrade(keys.Current, secret);
             try
             {
                 await client.CoreV1.ReplaceNamespacedSecretAsync(secret, name, ns, cancellationToken: cancellationToken);
@@ -155,7 +156,7 @@ public sealed partial class RotationPass(
                 var check = ManagedSecretSignature.Verify(keys, secret);
                 if (check == SignatureCheck.Invalid)
                     return await UnverifiedAsync(secret, cancellationToken);
-                signedWithPreviousKey = check == SignatureCheck.Previous;
+                signedWithPreviousKey = check is SignatureCheck.Previous or SignatureCheck.Legacy;
                 continue;
             }
             catch (HttpOperationException e)

@@ -41,7 +41,8 @@ public class ManagedSecretSignatureTests
         { "an owner's name", s => s.Metadata.OwnerReferences[0].Name = "someone-elses" },
         { "an owner's kind", s => s.Metadata.OwnerReferences[0].Kind = "Deployment" },
         { "an added owner", s => s.Metadata.OwnerReferences.Add(new V1OwnerReference { ApiVersion = "apps/v1", Kind = "Deployment", Name = "victim", Uid = "d-uid" }) },
-        { "no owners", s => s.Metadata.OwnerReferences = null },
+        { "the signed owners", s => s.Metadata.Annotations[ManagedSecretFactory.OwnersAnnotation] = """[{"apiVersion":"apps/v1","kind":"Deployment","name":"victim","uid":"d-uid"}]""" },
+        { "an owner swapped for another", s => s.Metadata.OwnerReferences = [new V1OwnerReference { ApiVersion = "apps/v1", Kind = "Deployment", Name = "victim", Uid = "d-uid" }] },
         { "sources unreadable", s => s.Metadata.Annotations[ManagedSecretFactory.SourcesAnnotation] = """{"DB":null}""" },
     };
 
@@ -53,6 +54,22 @@ public class ManagedSecretSignatureTests
         tamper(secret);
 
         Assert.True(ManagedSecretSignature.Verify(SigningKeys.Single(Key), secret) == SignatureCheck.Invalid, what);
+    }
+
+    [Fact]
+    public void Owners_the_garbage_collector_removed_keep_the_signature_valid()
+    {
+        var secret = Signed();
+        var second = new V1OwnerReference { ApiVersion = "apps/v1", Kind = "ReplicaSet", Name = "web-2", Uid = "rs-2", Controller = true };
+        ManagedSecretFactory.SetOwners(secret, [.. secret.Metadata.OwnerReferences, second]);
+        ManagedSecretSignature.Apply(Key, secret);
+
+        secret.Metadata.OwnerReferences = [second];        // the first ReplicaSet was deleted
+        var oneLeft = ManagedSecretSignature.Verify(SigningKeys.Single(Key), secret);
+        secret.Metadata.OwnerReferences = null;            // and the second
+        var noneLeft = ManagedSecretSignature.Verify(SigningKeys.Single(Key), secret);
+
+        Assert.Equal((SignatureCheck.Current, SignatureCheck.Current), (oneLeft, noneLeft));
     }
 
     [Theory]

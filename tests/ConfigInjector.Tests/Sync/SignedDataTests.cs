@@ -139,4 +139,27 @@ public sealed class SignedDataTests : IAsyncLifetime
         Assert.NotNull(_sync.Api.Get("secrets", "shop", "configinjector-orphan"));
         Assert.Contains(_sync.Api.Requests, r => r == "DELETE secrets shop/configinjector-orphan");
     }
+
+    [Fact]
+    public async Task A_secret_signed_by_the_first_release_is_accepted_and_signed_again_in_the_current_form()
+    {
+        var owner = new k8s.Models.V1OwnerReference { ApiVersion = "apps/v1", Kind = "ReplicaSet", Name = "web-1", Uid = "rs-1", Controller = true };
+        _sync.AddManaged("shop", "configinjector-web-1", "default", "DB_PASSWORD", "vault-prod:secret/shop/db#password", "shop-password-v1", owner: owner);
+        // As the first release wrote it: no owners annotation; HMAC over v1, namespace, name, service account, key=ref.
+        var legacy = "v1\nshop\nconfiginjector-web-1\ndefault\nDB_PASSWORD=vault-prod:secret/shop/db#password";
+        _sync.Api.Update("secrets", "shop", "configinjector-web-1", s =>
+        {
+            s["metadata"]!["annotations"]!.AsObject().Remove(ManagedSecretFactory.OwnersAnnotation);
+            s["metadata"]!["annotations"]![ManagedSecretFactory.SignatureAnnotation] = Convert.ToBase64String(System.Security.Cryptography.HMACSHA256.HashData(SyncHarness.Key, System.Text.Encoding.UTF8.GetBytes(legacy)));
+        });
+        var before = _sync.Read("shop", "configinjector-web-1");
+        Assert.Equal(SignatureCheck.Legacy, ManagedSecretSignature.Verify(SigningKeys.Single(SyncHarness.Key), before));
+
+        await _sync.Pass().RunAsync([before], CancellationToken.None);
+
+        var after = _sync.Read("shop", "configinjector-web-1");
+        Assert.Equal(SignatureCheck.Current, ManagedSecretSignature.Verify(SigningKeys.Single(SyncHarness.Key), after));
+        Assert.Equal("rs-1", Assert.Single(ManagedSecretFactory.SignedOwners(after)!).Key);
+        Assert.Empty(_sync.Api.Events("Unverified"));
+    }
 }

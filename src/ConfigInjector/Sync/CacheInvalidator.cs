@@ -16,7 +16,8 @@ public sealed partial class CacheInvalidator(IKubernetes client, SecretCache cac
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        var informer = ManagedSecretInformer.Create(client, time, log);
+        // Every replica runs this: it keeps only metadata, whatever the Secrets hold.
+        var informer = ManagedSecretInformer.Create(client, time, log, ManagedSecretInformer.WithoutData);
         var keys = await WaitForKeyAsync(stoppingToken);
         if (keys is null)
             return;

@@ -8,15 +8,47 @@ namespace ConfigInjector.Sync;
 /// <summary>An informer over every Secret labelled <c>app.kubernetes.io/managed-by=config-injector</c>, cluster-wide.</summary>
 public static class ManagedSecretInformer
 {
-    public static Informer<V1Secret> Create(IKubernetes client, TimeProvider time, ILogger log) => new(
-        "managed secrets",
-        async ct =>
-        {
-            var list = await client.CoreV1.ListSecretForAllNamespacesAsync(labelSelector: ManagedSecretFactory.ManagedBySelector, cancellationToken: ct);
-            return (list.Items, list.Metadata?.ResourceVersion);
-        },
-        (resourceVersion, onError, ct) => client.CoreV1.WatchListSecretForAllNamespacesAsync(
-            allowWatchBookmarks: true, labelSelector: ManagedSecretFactory.ManagedBySelector, resourceVersion: resourceVersion, onError: onError, cancellationToken: ct),
-        time,
-        log);
+    private const int PageSize = 500;
+
+    /// <param name="keep">
+    /// What of each Secret to keep in memory. Anyone who may create a Secret can set the label, so what is kept of a
+    /// Secret the injector did not sign must not grow with its data (see <see cref="WithoutData"/>).
+    /// </param>
+    public static Informer<V1Secret> Create(IKubernetes client, TimeProvider time, ILogger log, Func<V1Secret, V1Secret>? keep = null)
+    {
+        keep ??= s => s;
+        return new(
+            "managed secrets",
+            async ct =>
+            {
+                // Paged, as client-go lists: one answer never has to hold every Secret of the cluster.
+                var items = new List<V1Secret>();
+                string? next = null;
+                string? resourceVersion = null;
+                do
+                {
+                    var page = await client.CoreV1.ListSecretForAllNamespacesAsync(
+                        labelSelector: ManagedSecretFactory.ManagedBySelector, limit: PageSize, continueParameter: next, cancellationToken: ct);
+                    items.AddRange(page.Items.Select(keep));
+                    resourceVersion ??= page.Metadata?.ResourceVersion;
+                    next = page.Metadata?.ContinueProperty;
+                }
+                while (!string.IsNullOrEmpty(next));
+                return (items, resourceVersion);
+            },
+            (resourceVersion, onError, ct) => Map(client.CoreV1.WatchListSecretForAllNamespacesAsync(
+                allowWatchBookmarks: true, labelSelector: ManagedSecretFactory.ManagedBySelector, resourceVersion: resourceVersion, onError: onError, cancellationToken: ct), keep),
+            time,
+            log);
+    }
+
+    /// <summary>The Secret without its values: metadata is all a verifier or a cache invalidator reads.</summary>
+    public static V1Secret WithoutData(V1Secret secret) =>
+        new() { ApiVersion = secret.ApiVersion, Kind = secret.Kind, Metadata = secret.Metadata, Type = secret.Type };
+
+    private static async IAsyncEnumerable<(WatchEventType, V1Secret)> Map(IAsyncEnumerable<(WatchEventType, V1Secret)> events, Func<V1Secret, V1Secret> keep)
+    {
+        await foreach (var (type, secret) in events)
+            yield return (type, keep(secret));
+    }
 }

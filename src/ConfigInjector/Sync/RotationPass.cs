@@ -96,8 +96,21 @@ public sealed partial class RotationPass(
 
     private async Task<ReconcileResult> ReconcileAsync(V1Secret secret, bool signedWithPreviousKey, SigningKeys keys, IReadOnlyDictionary<SecretLocation, SecretRead> reads, CancellationToken cancellationToken)
     {
-        // The informer's copy must stay what the API server has: a failed write must not look like a done one.
-        secret = Copy(secret);
+        // The informer's copy must stay what the API server has: a failed write must not look like a done one. A
+        // copy kept without its values (it did not verify when it arrived, e.g. before a key rotation reached this
+        // replica) is read again: planning against no values would take every value for a change.
+        if (secret.Data is not null)
+        {
+            secret = Copy(secret);
+        }
+        else
+        {
+            secret = await client.CoreV1.ReadNamespacedSecretAsync(secret.Metadata.Name, secret.Metadata.NamespaceProperty, cancellationToken: cancellationToken);
+            var check = ManagedSecretSignature.Verify(keys, secret);
+            if (check == SignatureCheck.Invalid)
+                return await UnverifiedAsync(secret, cancellationToken);
+            signedWithPreviousKey = check is SignatureCheck.Previous or SignatureCheck.Legacy;
+        }
         var ns = secret.Metadata.NamespaceProperty;
         var name = secret.Metadata.Name;
         for (var attempt = 1; ; attempt++)

@@ -16,6 +16,7 @@ namespace ConfigInjector.Sync;
 /// </summary>
 public sealed partial class SyncWorker(
     IKubernetes client,
+    ManagedSecrets.ISigningKey signingKey,
     RotationPass rotation,
     WorkloadRestarter restarter,
     ManagedSecretCollector collector,
@@ -86,7 +87,16 @@ public sealed partial class SyncWorker(
 
     private async Task LeadAsync(CancellationToken token)
     {
-        var informer = ManagedSecretInformer.Create(client, time, log);
+        // Values are kept only of Secrets the injector signed: a labelled Secret anyone else wrote is metadata only.
+        // Until the keys are known nothing is kept with values; the rotation pass reads such Secrets again.
+        SigningKeys? keys = null;
+        var informer = ManagedSecretInformer.Create(client, time, log, secret =>
+        {
+            var latest = signingKey.GetAsync(token);
+            if (latest.IsCompletedSuccessfully)
+                keys = latest.Result;
+            return keys is null || ManagedSecretSignature.Verify(keys, secret) == SignatureCheck.Invalid ? ManagedSecretInformer.WithoutData(secret) : secret;
+        });
         var due = new Dictionary<string, DateTimeOffset>(StringComparer.Ordinal);
         var synced = false;
         informer.Changed += (type, secret) =>

@@ -56,6 +56,7 @@ public sealed class KubeApiFake : IAsyncDisposable
     private long _version = 1;
     private long _compactedAt;
     private int _gone;
+    private int _listPages;
     private CancellationTokenSource _dropWatches = new();
 
     public Uri Address { get; private set; } = null!;
@@ -142,6 +143,9 @@ public sealed class KubeApiFake : IAsyncDisposable
                 return _faults.Sum(f => f.Remaining);
         }
     }
+
+    /// <summary>How many list pages were served.</summary>
+    public int ListPages => Volatile.Read(ref _listPages);
 
     /// <summary>How many watches were answered with 410 Gone.</summary>
     public int GoneAnswers => Volatile.Read(ref _gone);
@@ -266,23 +270,32 @@ public sealed class KubeApiFake : IAsyncDisposable
     {
         var selector = LabelSelector.Parse(context.Request.Query["labelSelector"]);
         var fieldName = ((string?)context.Request.Query["fieldSelector"])?.Replace("metadata.name=", "", StringComparison.Ordinal);
-        JsonArray items;
+        // Chunked lists ("Retrieving large results sets in chunks", API concepts): limit, and a continue token that
+        // says where the next page starts (here: after this namespace/name).
+        var limit = int.TryParse(context.Request.Query["limit"], out var l) && l > 0 ? l : int.MaxValue;
+        var after = (string?)context.Request.Query["continue"] is { Length: > 0 } token ? System.Text.Encoding.UTF8.GetString(Convert.FromBase64String(token)) : null;
+        List<Stored> matching;
         long version;
         lock (_lock)
         {
-            items = new JsonArray([.. _objects.Values
+            matching = [.. _objects.Values
                 .Where(o => o.Resource == route.Resource && (route.Namespace is null || o.Namespace == route.Namespace))
                 .Where(o => selector.Matches(o.Object) && (string.IsNullOrEmpty(fieldName) || o.Name == fieldName))
-                .OrderBy(o => o.Namespace, StringComparer.Ordinal).ThenBy(o => o.Name, StringComparer.Ordinal)
-                .Select(o => (JsonNode)o.Object.DeepClone())]);
+                .Where(o => after is null || string.CompareOrdinal($"{o.Namespace}/{o.Name}", after) > 0)
+                .OrderBy(o => $"{o.Namespace}/{o.Name}", StringComparer.Ordinal)];
             version = _version;
         }
+        var page = matching.Take(limit).ToList();
+        var metadata = new JsonObject { ["resourceVersion"] = version.ToString(CultureInfo.InvariantCulture) };
+        if (matching.Count > page.Count)
+            metadata["continue"] = Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes($"{page[^1].Namespace}/{page[^1].Name}"));
+        Interlocked.Increment(ref _listPages);
         await JsonAsync(context, 200, new JsonObject
         {
             ["kind"] = Kinds[route.Resource] + "List",
             ["apiVersion"] = route.ApiVersion,
-            ["metadata"] = new JsonObject { ["resourceVersion"] = version.ToString(CultureInfo.InvariantCulture) },
-            ["items"] = items,
+            ["metadata"] = metadata,
+            ["items"] = new JsonArray([.. page.Select(o => (JsonNode)o.Object.DeepClone())]),
         });
     }
 

@@ -1,0 +1,52 @@
+using System.Text.Json.Nodes;
+using ConfigInjector.Sync;
+using ConfigInjector.TestSupport.Fakes;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace ConfigInjector.Tests.Sync;
+
+/// <summary>
+/// The informer every replica keeps over labelled Secrets: paged lists, and nothing of a Secret's values kept where
+/// only metadata is read. Anyone who may create a Secret can set the label; memory must not follow their data.
+/// </summary>
+public sealed class ManagedSecretInformerTests : IAsyncLifetime
+{
+    private SyncHarness _sync = null!;
+
+    public async Task InitializeAsync() => _sync = await SyncHarness.StartAsync();
+
+    public async Task DisposeAsync() => await _sync.DisposeAsync();
+
+    [Fact]
+    public async Task Lists_in_pages_and_keeps_metadata_only_when_told()
+    {
+        var blob = Convert.ToBase64String(new byte[64 * 1024]);
+        for (var i = 0; i < 1_200; i++)
+        {
+            _sync.Api.Put("secrets", new JsonObject
+            {
+                ["apiVersion"] = "v1", ["kind"] = "Secret",
+                ["metadata"] = new JsonObject { ["name"] = $"planted-{i:D4}", ["namespace"] = $"team-{i % 7}", ["labels"] = new JsonObject { ["app.kubernetes.io/managed-by"] = "config-injector" } },
+                ["data"] = new JsonObject { ["blob"] = blob },
+            });
+        }
+        var informer = ManagedSecretInformer.Create(_sync.Client, TimeProvider.System, NullLogger.Instance, ManagedSecretInformer.WithoutData);
+        using var stop = new CancellationTokenSource();
+        var running = informer.RunAsync(stop.Token);
+
+        await informer.WaitForSyncAsync(CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(60));
+        _sync.Api.Put("secrets", new JsonObject
+        {
+            ["apiVersion"] = "v1", ["kind"] = "Secret",
+            ["metadata"] = new JsonObject { ["name"] = "planted-late", ["namespace"] = "team-0", ["labels"] = new JsonObject { ["app.kubernetes.io/managed-by"] = "config-injector" } },
+            ["data"] = new JsonObject { ["blob"] = blob },
+        });
+        await Eventually.TrueAsync(() => informer.Get("team-0", "planted-late") is not null, "the watched Secret");
+        await stop.CancelAsync();
+        await running;
+
+        Assert.Equal(1_201, informer.Items.Count);
+        Assert.All(informer.Items, s => Assert.Null(s.Data));
+        Assert.True(_sync.Api.ListPages >= 3, $"{_sync.Api.ListPages} pages for 1,200 Secrets");
+    }
+}

@@ -15,6 +15,9 @@ public static class InjectionPreparer
     /// <summary>A denial lists this many reasons at most: a hostile pod must not make the message grow with its size.</summary>
     public const int MaxErrors = 20;
 
+    /// <summary>Distinct refs one pod may ask for: each is checked against every policy and read from a backend.</summary>
+    public const int MaxRefs = 500;
+
     public static StepOutcome<PreparedInjection> Prepare(
         V1Pod pod,
         string podNamespace,
@@ -38,6 +41,12 @@ public static class InjectionPreparer
             .Concat(inline.Select(i => i.Ref))
             .Distinct()
             .ToList();
+
+        if (explicitRefs.Count > MaxRefs)
+        {
+            errors.Add($"the pod asks for {explicitRefs.Count} distinct refs; at most {MaxRefs} are injected into one pod");
+            return new StepOutcome<PreparedInjection>(null, errors, warnings) { Requested = [.. explicitRefs.Take(MaxRefs).Select(r => r.ToString())] };
+        }
 
         var decisions = new Dictionary<SecretReference, PolicyDecision>();
         var denied = false;

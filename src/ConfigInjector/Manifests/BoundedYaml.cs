@@ -47,37 +47,42 @@ public static class BoundedYaml
             // Also found by fuzzing (seed 1636311): the scanner's own state check fails on some malformed plain scalars.
             throw new YamlLimitException(Mark.Empty, Mark.Empty, "the YAML parser could not read this input");
         }
+        // One budget for the whole stream: many small documents must not add up to what one may not be.
+        var budget = MaxExpandedNodes;
         foreach (var document in stream.Documents)
-            CheckExpansion(document.RootNode);
+            budget = CheckExpansion(document.RootNode, budget);
         return stream;
     }
 
     /// <summary>Walks the node graph as a consumer would, aliases included, and stops at the budget.</summary>
-    private static void CheckExpansion(YamlNode root)
+    private static int CheckExpansion(YamlNode root, int budget)
     {
-        var budget = MaxExpandedNodes;
-        var pending = new Stack<YamlNode>();
-        pending.Push(root);
+        // Depth counts too: an alias chain can nest deeper once expanded than the text does.
+        var pending = new Stack<(YamlNode Node, int Depth)>();
+        pending.Push((root, 0));
         while (pending.Count > 0)
         {
-            var node = pending.Pop();
+            var (node, depth) = pending.Pop();
             if (--budget < 0)
                 throw new YamlLimitException(node.Start, node.End, $"aliases expand to more than {MaxExpandedNodes} nodes; refusing to expand them");
+            if (depth > MaxDepth)
+                throw new YamlLimitException(node.Start, node.End, $"nesting deeper than {MaxDepth} levels once aliases are expanded");
             switch (node)
             {
                 case YamlMappingNode mapping:
                     foreach (var (key, value) in mapping.Children)
                     {
-                        pending.Push(key);
-                        pending.Push(value);
+                        pending.Push((key, depth + 1));
+                        pending.Push((value, depth + 1));
                     }
                     break;
                 case YamlSequenceNode sequence:
                     foreach (var child in sequence.Children)
-                        pending.Push(child);
+                        pending.Push((child, depth + 1));
                     break;
             }
         }
+        return budget;
     }
 
     /// <summary>Refuses nesting deeper than <see cref="MaxDepth"/> before the node builder recurses into it.</summary>

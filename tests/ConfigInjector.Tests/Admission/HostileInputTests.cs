@@ -104,4 +104,16 @@ public class HostileInputTests(WebhookFixture fixture) : IClassFixture<WebhookFi
         result.AssertDenied("configinjector.io/profiles: ConfigProfile \"nosuch\" not found (known: debug, observability)");
         Assert.Single(result.Message!.Split("not found"), p => p.Length > 0 && !p.StartsWith(" (known", StringComparison.Ordinal));
     }
+
+    [Fact]
+    public async Task More_distinct_refs_than_one_pod_may_ask_for_are_denied_before_any_policy_or_backend_work()
+    {
+        var pod = PodBuilder.Injected();
+        for (var i = 0; i < 600; i++)
+            pod.WithAnnotation($"configinjector.io/secret.V{i}", $"dev:app/p{i}#k");
+
+        var result = await fixture.Server.ReviewPodAsync(pod);
+
+        Assert.Equal("configinjector: the pod asks for 600 distinct refs; at most 500 are injected into one pod", result.Message);
+    }
 }

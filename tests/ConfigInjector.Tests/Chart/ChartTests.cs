@@ -17,6 +17,7 @@ public class ChartTests
         { "cert-manager", ["--set", "tls.mode=cert-manager"] },
         { "cert-manager with an issuer", ["--set", "tls.mode=cert-manager", "--set-json", "tls.certManager.issuerRef={\"name\":\"corp-ca\",\"kind\":\"ClusterIssuer\",\"group\":\"cert-manager.io\"}"] },
         { "secret", ["--set", "tls.mode=secret", "--set", "tls.secret.name=my-webhook-tls", "--set", "tls.secret.caBundle=Y2E="] },
+        { "secret with a service monitor", ["--set", "tls.mode=secret", "--set", "tls.secret.name=my-webhook-tls", "--set", "tls.secret.caBundle=Y2E=", "--set", "metrics.serviceMonitor.enabled=true"] },
         { "everything on", ["--set", "networkPolicy.enabled=true", "--set", "metrics.serviceMonitor.enabled=true", "--set-json", "policies=[{\"kind\":\"SecretPolicy\",\"name\":\"payments\",\"spec\":{\"subjects\":{\"namespaces\":[\"payments\"]},\"rules\":[{\"backend\":\"vault-prod\",\"paths\":[\"secret/payments/**\"]}]}}]"] },
     };
 
@@ -41,6 +42,23 @@ public class ChartTests
         // Kinds of other projects' CRDs, checked by hand: cert-manager, Prometheus Operator, our own.
         var others = objects.Where(o => !KubernetesSchema.Knows(o)).Select(o => $"{o["apiVersion"]} {o["kind"]}").Distinct().Order().ToList();
         Assert.All(others, o => Assert.Contains(o, new[] { "cert-manager.io/v1 Certificate", "cert-manager.io/v1 Issuer", "monitoring.coreos.com/v1 ServiceMonitor", "configinjector.io/v1alpha1 SecretPolicy" }));
+    }
+
+    [Fact]
+    public async Task In_secret_mode_the_service_monitor_trusts_the_given_ca_bundle()
+    {
+        var objects = await Helm.TemplateAsync("--set", "tls.mode=secret", "--set", "tls.secret.name=my-webhook-tls", "--set", "tls.secret.caBundle=Y2EtcGVt", "--set", "metrics.serviceMonitor.enabled=true");
+
+        var ca = objects.Single("ServiceMonitor")["spec"]!["endpoints"]![0]!["tlsConfig"]!["ca"]!["configMap"]!;
+        var configMap = objects.OfKind("ConfigMap").Single(c => c["metadata"]!["name"]!.GetValue<string>() == ca["name"]!.GetValue<string>());
+        Assert.Equal("ca-pem", configMap["data"]![ca["key"]!.GetValue<string>()]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task One_replica_gets_no_disruption_budget_that_would_block_node_drains()
+    {
+        Assert.Empty((await Helm.TemplateAsync("--set", "replicaCount=1")).OfKind("PodDisruptionBudget"));
+        Assert.Single((await Helm.TemplateAsync()).OfKind("PodDisruptionBudget"));
     }
 
     [Fact]

@@ -118,4 +118,16 @@ public class YamlInputTests
         Assert.Equal(ExitCodes.Usage, code);
         Assert.EndsWith("not valid YAML or JSON: an escape sequence names an invalid character (an unpaired surrogate)\n", error, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void The_alias_budget_is_for_the_whole_stream_not_each_document()
+    {
+        // About 111,000 nodes once expanded: one document is fine, a dozen are more than a manifest set may stand for.
+        var document = "a: &a [x, x, x, x, x, x, x, x, x, x]\n"
+            + string.Concat(Enumerable.Range(1, 4).Select(i => $"{(char)('a' + i)}: &{(char)('a' + i)} [{string.Join(", ", Enumerable.Repeat("*" + (char)('a' + i - 1), 10))}]\n"));
+
+        Assert.Single(BoundedYaml.Load(document).Documents);
+        var refused = Assert.Throws<YamlLimitException>(() => BoundedYaml.Load(string.Join("---\n", Enumerable.Repeat(document, 12))));
+        Assert.Equal("aliases expand to more than 1000000 nodes; refusing to expand them", refused.Message);
+    }
 }

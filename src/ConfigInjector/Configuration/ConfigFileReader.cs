@@ -69,7 +69,7 @@ public static class ConfigFileReader
         var maxBytes = webhook?.Long("maxRequestBytes", InjectorConfig.DefaultMaxRequestBytes, 1024, 64L * 1024 * 1024) ?? InjectorConfig.DefaultMaxRequestBytes;
         var admissionTimeout = webhook?.Duration("admissionTimeout", InjectorConfig.DefaultAdmissionTimeout) ?? InjectorConfig.DefaultAdmissionTimeout;
         webhook?.RejectUnknown();
-        var sync = Sync.SyncSettings.Read(root.Mapping("sync"));
+        var sync = root.Mapping("sync");
         root.RejectUnknown();
         return new InjectorConfig(backends, ttl, maxBytes, sync) { AdmissionTimeout = admissionTimeout };
     }

@@ -7,8 +7,11 @@ public sealed record BackendSettings(string Name, string Type, bool Sensitive, C
     public string ResolvePath(string path) => System.IO.Path.GetFullPath(path, BaseDirectory);
 }
 
-/// <summary>The validated <c>--config</c> file (DESIGN.md §3).</summary>
-public sealed record InjectorConfig(IReadOnlyList<BackendSettings> Backends, TimeSpan CacheTtl, long MaxRequestBytes, Sync.SyncSettings Sync)
+/// <summary>
+/// The validated <c>--config</c> file (DESIGN.md §3). Sections that belong to a part of the program are handed to
+/// it unread (<see cref="SyncSection"/>): that part reads and validates them, with the same file:line:field errors.
+/// </summary>
+public sealed record InjectorConfig(IReadOnlyList<BackendSettings> Backends, TimeSpan CacheTtl, long MaxRequestBytes, ConfigNode? SyncSection)
 {
     public const long DefaultMaxRequestBytes = 3 * 1024 * 1024;
 

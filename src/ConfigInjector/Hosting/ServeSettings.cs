@@ -4,7 +4,7 @@ namespace ConfigInjector.Hosting;
 public sealed record ServeSettings
 {
     public const string DefaultUrl = "https://127.0.0.1:8443";
-    public const string DefaultPolicies = "examples/policies";
+    public const string DefaultPolicies = Policies.PolicyFolder.Default;
 
     public IReadOnlyList<string> Urls { get; init; } = [DefaultUrl];
     public string? ConfigFile { get; init; }

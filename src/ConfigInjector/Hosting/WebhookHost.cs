@@ -26,6 +26,8 @@ public static partial class WebhookHost
         var addresses = ListenAddress.ParseAll(settings.Urls);
         var clientCas = ClientCertificates.LoadAuthorities(settings.ClientCaFile, settings.WorkingDirectory);
         var config = ConfigFileReader.Load(settings.ConfigFile, settings.WorkingDirectory);
+        // The sync worker's section is its own to read; read now, so a mistake stops serve before it listens.
+        var sync = SyncSettings.Read(config.SyncSection);
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions
         {
             EnvironmentName = Environments.Production,
@@ -63,7 +65,7 @@ public static partial class WebhookHost
             sp.GetRequiredService<SecretReader>(), settings.Time, config.CacheTtl, sp.GetRequiredService<InjectorMetrics>()));
         builder.Services.AddSingleton<IReadOnlyDictionary<string, BackendInfo>>(
             config.Backends.ToDictionary(b => b.Name, b => new BackendInfo(b.Name, b.Sensitive)));
-        AddClusterOrInProcess(builder.Services, settings, config);
+        AddClusterOrInProcess(builder.Services, settings, config, sync);
         builder.Services.AddSingleton<AuditLog>();
         builder.Services.AddSingleton<AdmissionHandler>();
         builder.Services.AddSingleton(sp => new AdmissionEndpoint(
@@ -107,7 +109,7 @@ public static partial class WebhookHost
     }
 
     /// <summary>With a cluster: managed Secrets through the API, namespace labels, and the leader-elected sync worker. Without: the in-process store.</summary>
-    private static void AddClusterOrInProcess(IServiceCollection services, ServeSettings settings, InjectorConfig config)
+    private static void AddClusterOrInProcess(IServiceCollection services, ServeSettings settings, InjectorConfig config, SyncSettings sync)
     {
         var (client, description) = KubernetesConnection.Create(settings.Kubeconfig);
         services.AddSingleton(new ClusterDescription(description));
@@ -115,7 +117,7 @@ public static partial class WebhookHost
         if (client is null || settings.PoliciesFolder is not null)
         {
             services.AddSingleton<IPolicySource>(sp => new FolderPolicySource(
-                Cli.PolicyFolder.Resolve(settings.PoliciesFolder, settings.WorkingDirectory), settings.Time, sp.GetRequiredService<ILogger<FolderPolicySource>>()));
+                PolicyFolder.Resolve(settings.PoliciesFolder, settings.WorkingDirectory), settings.Time, sp.GetRequiredService<ILogger<FolderPolicySource>>()));
         }
         else
         {
@@ -136,13 +138,13 @@ public static partial class WebhookHost
         var lease = settings.LeaseIdentity ?? LeaseIdentity.FromEnvironment();
         services.AddSingleton(client);
         services.AddSingleton(lease);
-        services.AddSingleton(config.Sync);
+        services.AddSingleton(sync);
         services.AddSingleton<IManagedSecretStore, KubernetesManagedSecretStore>();
         services.AddSingleton<INamespaceOptIn, NamespaceLabelOptIn>();
         services.AddSingleton(sp => new EventRecorder(client, settings.Time, lease.Identity, sp.GetRequiredService<ILogger<EventRecorder>>()));
         services.AddSingleton<IAdmissionEvents, ClusterAdmissionEvents>();
         services.AddSingleton<ISigningKey>(new KubernetesSigningKey(client, lease.Namespace, settings.Time));
-        services.AddSingleton(_ => new BackendLimiter(config.Sync.BackendReadsPerSecond));
+        services.AddSingleton(_ => new BackendLimiter(sync.BackendReadsPerSecond));
         services.AddSingleton<WorkloadRestarter>();
         services.AddSingleton<RotationPass>();
         services.AddSingleton<ManagedSecretCollector>();

@@ -1,5 +1,5 @@
 using System.Collections.Concurrent;
-using ConfigInjector.Admission;
+using ConfigInjector.Policies;
 using ConfigInjector.Core.Annotations;
 using k8s;
 

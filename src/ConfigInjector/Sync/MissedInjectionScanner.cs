@@ -1,4 +1,4 @@
-using ConfigInjector.Admission;
+using ConfigInjector.Policies;
 using ConfigInjector.Core.Annotations;
 using ConfigInjector.Core.Planning;
 using ConfigInjector.Kubernetes;

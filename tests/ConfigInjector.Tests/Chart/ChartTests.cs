@@ -1,6 +1,6 @@
 using System.Text.Json.Nodes;
 using ConfigInjector.Admission;
-using ConfigInjector.Policies;
+using ConfigInjector.Kubernetes;
 using ConfigInjector.TestSupport;
 
 namespace ConfigInjector.Tests.Chart;

@@ -1,4 +1,4 @@
-using ConfigInjector.Policies;
+using ConfigInjector.Kubernetes;
 using ConfigInjector.TestSupport;
 using k8s;
 using k8s.Models;

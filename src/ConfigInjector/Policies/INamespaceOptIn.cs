@@ -1,4 +1,4 @@
-namespace ConfigInjector.Admission;
+namespace ConfigInjector.Policies;
 
 /// <summary>Whether a namespace carries <c>configinjector.io/injection=enabled</c>. AdmissionReviews do not include namespace labels.</summary>
 public interface INamespaceOptIn

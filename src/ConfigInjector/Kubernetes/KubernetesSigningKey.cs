@@ -1,39 +1,12 @@
 using System.Net;
 using System.Security.Cryptography;
 using ConfigInjector.Core.Planning;
-using ConfigInjector.Kubernetes;
+using ConfigInjector.ManagedSecrets;
 using k8s;
 using k8s.Autorest;
 using k8s.Models;
 
-namespace ConfigInjector.ManagedSecrets;
-
-/// <summary>The keys managed Secrets are signed and verified with (see <c>ManagedSecretSignature</c>).</summary>
-public interface ISigningKey
-{
-    ValueTask<SigningKeys> GetAsync(CancellationToken cancellationToken);
-
-    /// <summary>A signature did not verify: read the keys again (at most now and then), in case they were rotated.</summary>
-    ValueTask<SigningKeys> RefreshAsync(CancellationToken cancellationToken);
-}
-
-/// <summary>A key of this process alone: enough where no other replica or worker has to verify (the in-process store, <c>inject</c>).</summary>
-public sealed class ProcessSigningKey : ISigningKey
-{
-    private readonly SigningKeys _keys = SigningKeys.Single(RandomNumberGenerator.GetBytes(32));
-
-    public ValueTask<SigningKeys> GetAsync(CancellationToken cancellationToken) => ValueTask.FromResult(_keys);
-
-    public ValueTask<SigningKeys> RefreshAsync(CancellationToken cancellationToken) => GetAsync(cancellationToken);
-}
-
-/// <summary>Given keys (benchmarks and tests that write managed Secrets themselves).</summary>
-public sealed class StaticSigningKey(byte[] key, params byte[][] previous) : ISigningKey
-{
-    public ValueTask<SigningKeys> GetAsync(CancellationToken cancellationToken) => ValueTask.FromResult(new SigningKeys(key, previous));
-
-    public ValueTask<SigningKeys> RefreshAsync(CancellationToken cancellationToken) => GetAsync(cancellationToken);
-}
+namespace ConfigInjector.Kubernetes;
 
 /// <summary>
 /// The keys shared by every replica: the Secret <c>config-injector-signing-key</c> in the injector's own namespace,

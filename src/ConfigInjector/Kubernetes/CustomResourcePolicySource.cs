@@ -1,9 +1,9 @@
 using System.Text.Json;
 using ConfigInjector.Core.Policies;
-using ConfigInjector.Kubernetes;
+using ConfigInjector.Policies;
 using k8s;
 
-namespace ConfigInjector.Policies;
+namespace ConfigInjector.Kubernetes;
 
 /// <summary>
 /// SecretPolicies and ConfigProfiles as cluster-scoped custom resources, watched live by informers in every replica

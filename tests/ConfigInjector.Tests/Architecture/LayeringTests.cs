@@ -1,0 +1,78 @@
+using System.Reflection;
+using ConfigInjector.Core.References;
+using NetArchTest.Rules;
+
+namespace ConfigInjector.Tests.Architecture;
+
+/// <summary>
+/// The shape of the code, as the README's "Repository layout" draws it, checked on the compiled assemblies
+/// (NetArchTest reads every type's dependencies): the core stays pure, and in the executable every arrow points down
+///
+///   Cli → Hosting → Sync → Kubernetes → Admission → Backends · Policies · ManagedSecrets → Configuration · Manifests · Observability · Tls → Core
+///
+/// (within a level, folders may use each other). Only the Kubernetes adapter, the sync worker and the composition
+/// root touch the Kubernetes client. A change that points an arrow up fails here, naming the types.
+/// </summary>
+public class LayeringTests
+{
+    private static readonly string[][] Levels =
+    [
+        ["Configuration", "Manifests", "Observability", "Tls"],
+        ["Backends", "Policies", "ManagedSecrets"],
+        ["Admission"],
+        ["Kubernetes"],
+        ["Sync"],
+        ["Hosting"],
+        ["Cli"],
+    ];
+
+    private static readonly Assembly App = typeof(ConfigInjector.Admission.AdmissionHandler).Assembly;
+    private static readonly Assembly Core = typeof(SecretReference).Assembly;
+
+    public static TheoryData<string> Folders => [.. Levels.SelectMany(l => l)];
+
+    [Theory]
+    [MemberData(nameof(Folders))]
+    public void A_folder_uses_nothing_above_its_level(string folder)
+    {
+        var level = Array.FindIndex(Levels, l => l.Contains(folder));
+        var above = Levels.Skip(level + 1).SelectMany(l => l).Select(f => $"ConfigInjector.{f}").ToArray();
+
+        var result = Types.InAssembly(App).That().ResideInNamespace($"ConfigInjector.{folder}").ShouldNot().HaveDependencyOnAny(above).GetResult();
+
+        Assert.True(result.IsSuccessful, $"{folder} uses a folder above it ({string.Join(", ", above)}): {string.Join(", ", result.FailingTypeNames ?? [])}");
+    }
+
+    [Fact]
+    public void Only_the_kubernetes_adapter_the_sync_worker_and_the_composition_root_use_the_kubernetes_client()
+    {
+        var result = Types.InAssembly(App)
+            .That().DoNotResideInNamespace("ConfigInjector.Kubernetes")
+            .And().DoNotResideInNamespace("ConfigInjector.Sync")
+            .And().DoNotResideInNamespace("ConfigInjector.Hosting")
+            .ShouldNot().HaveDependencyOnAny("k8s.IKubernetes", "k8s.Kubernetes", "k8s.KubernetesClientConfiguration")
+            .GetResult();
+
+        Assert.True(result.IsSuccessful, "the Kubernetes client used outside its adapter: " + string.Join(", ", result.FailingTypeNames ?? []));
+    }
+
+    [Fact]
+    public void The_core_is_pure_no_io_no_clock_no_hosting_no_kubernetes_client()
+    {
+        // (System.Environment cannot be listed: every C# iterator calls Environment.CurrentManagedThreadId.)
+        var result = Types.InAssembly(Core).ShouldNot().HaveDependencyOnAny(
+                "System.IO.File", "System.IO.Directory", "System.IO.FileInfo", "System.IO.FileStream", "System.IO.StreamReader",
+                "System.Net.Http", "System.Net.Sockets", "System.TimeProvider", "System.Threading.Timer", "System.DateTime",
+                "Microsoft.Extensions.Logging", "Microsoft.AspNetCore", "Microsoft.Extensions.DependencyInjection",
+                "k8s.IKubernetes", "k8s.Kubernetes", "k8s.KubernetesClientConfiguration", "YamlDotNet")
+            .GetResult();
+
+        Assert.True(result.IsSuccessful, "I/O in the core: " + string.Join(", ", result.FailingTypeNames ?? []));
+    }
+
+    [Fact]
+    public void The_core_knows_nothing_of_the_program_around_it()
+    {
+        Assert.DoesNotContain(Core.GetReferencedAssemblies(), a => a.Name == App.GetName().Name);
+    }
+}

@@ -6,10 +6,10 @@ using ConfigInjector.Backends;
 using ConfigInjector.Configuration;
 using ConfigInjector.Core.Planning;
 using ConfigInjector.Core.Policies;
-using ConfigInjector.ManagedSecrets;
-using ConfigInjector.Policies;
 using ConfigInjector.Kubernetes;
+using ConfigInjector.ManagedSecrets;
 using ConfigInjector.Observability;
+using ConfigInjector.Policies;
 using ConfigInjector.Sync;
 using ConfigInjector.TestSupport.Fakes;
 using k8s;
@@ -49,10 +49,13 @@ internal static class RotationScenario
             var sources = new Dictionary<string, KeySource> { ["TOKEN"] = new($"vault-bench:secret/rot/ref-{r}#value", "1") };
             var secret = new JsonObject
             {
-                ["apiVersion"] = "v1", ["kind"] = "Secret", ["type"] = "Opaque",
+                ["apiVersion"] = "v1",
+                ["kind"] = "Secret",
+                ["type"] = "Opaque",
                 ["metadata"] = new JsonObject
                 {
-                    ["name"] = $"configinjector-app-{i}", ["namespace"] = $"team-{i % 20}",
+                    ["name"] = $"configinjector-app-{i}",
+                    ["namespace"] = $"team-{i % 20}",
                     ["labels"] = new JsonObject { [ManagedSecretFactory.ManagedByLabel] = ManagedSecretFactory.ManagedByValue },
                     ["annotations"] = new JsonObject
                     {

@@ -83,7 +83,12 @@ public sealed class ClusterEnvironment : IAsyncDisposable
     public static PodBuilder PodOf((string Name, string Uid) replicaSet) =>
         PodBuilder.Injected("").InNamespace("shop").WithOwner(new V1OwnerReference
         {
-            ApiVersion = "apps/v1", Kind = "ReplicaSet", Name = replicaSet.Name, Uid = replicaSet.Uid, Controller = true, BlockOwnerDeletion = true,
+            ApiVersion = "apps/v1",
+            Kind = "ReplicaSet",
+            Name = replicaSet.Name,
+            Uid = replicaSet.Uid,
+            Controller = true,
+            BlockOwnerDeletion = true,
         });
 
     public async ValueTask DisposeAsync()

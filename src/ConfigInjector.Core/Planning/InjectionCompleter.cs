@@ -99,7 +99,8 @@ public static class InjectionCompleter
             secret,
             string.Join(",", state.Used.Order(StringComparer.Ordinal)),
             [.. prepared.Decisions.Values.Append(prepared.SecretsFromDecision).OfType<PolicyDecision>()],
-            state.Warnings) { Skipped = state.Skipped };
+            state.Warnings)
+        { Skipped = state.Skipped };
         return new StepOutcome<InjectionPlan>(plan, [], state.Warnings);
     }
 

@@ -1,6 +1,6 @@
 using System.Collections.Concurrent;
-using ConfigInjector.Policies;
 using ConfigInjector.Core.Annotations;
+using ConfigInjector.Policies;
 using k8s;
 
 namespace ConfigInjector.Kubernetes;

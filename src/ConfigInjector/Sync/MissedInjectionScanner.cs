@@ -1,8 +1,8 @@
-using ConfigInjector.Policies;
 using ConfigInjector.Core.Annotations;
 using ConfigInjector.Core.Planning;
 using ConfigInjector.Kubernetes;
 using ConfigInjector.Observability;
+using ConfigInjector.Policies;
 using k8s;
 
 namespace ConfigInjector.Sync;

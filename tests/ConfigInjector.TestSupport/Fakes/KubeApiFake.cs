@@ -30,9 +30,17 @@ public sealed class KubeApiFake : IAsyncDisposable
 {
     private static readonly Dictionary<string, string> Kinds = new()
     {
-        ["secrets"] = "Secret", ["pods"] = "Pod", ["events"] = "Event", ["namespaces"] = "Namespace",
-        ["replicasets"] = "ReplicaSet", ["deployments"] = "Deployment", ["statefulsets"] = "StatefulSet",
-        ["daemonsets"] = "DaemonSet", ["leases"] = "Lease", ["secretpolicies"] = "SecretPolicy", ["configprofiles"] = "ConfigProfile",
+        ["secrets"] = "Secret",
+        ["pods"] = "Pod",
+        ["events"] = "Event",
+        ["namespaces"] = "Namespace",
+        ["replicasets"] = "ReplicaSet",
+        ["deployments"] = "Deployment",
+        ["statefulsets"] = "StatefulSet",
+        ["daemonsets"] = "DaemonSet",
+        ["leases"] = "Lease",
+        ["secretpolicies"] = "SecretPolicy",
+        ["configprofiles"] = "ConfigProfile",
     };
 
     private sealed record Stored(string Resource, string? Namespace, string Name, JsonObject Object);

@@ -49,8 +49,12 @@ public static class KubeApiFakeExtensions
                 ["namespace"] = ns,
                 ["ownerReferences"] = new JsonArray(new JsonObject
                 {
-                    ["apiVersion"] = "apps/v1", ["kind"] = "Deployment", ["name"] = name,
-                    ["uid"] = deployment["metadata"]!["uid"]!.GetValue<string>(), ["controller"] = true, ["blockOwnerDeletion"] = true,
+                    ["apiVersion"] = "apps/v1",
+                    ["kind"] = "Deployment",
+                    ["name"] = name,
+                    ["uid"] = deployment["metadata"]!["uid"]!.GetValue<string>(),
+                    ["controller"] = true,
+                    ["blockOwnerDeletion"] = true,
                 }),
             },
             ["spec"] = new JsonObject { ["replicas"] = 1 },

@@ -14,9 +14,17 @@ public sealed class RbacTests : IAsyncLifetime
 {
     private static readonly Dictionary<string, string> Groups = new()
     {
-        ["secrets"] = "", ["pods"] = "", ["events"] = "", ["namespaces"] = "",
-        ["replicasets"] = "apps", ["deployments"] = "apps", ["statefulsets"] = "apps", ["daemonsets"] = "apps",
-        ["leases"] = "coordination.k8s.io", ["secretpolicies"] = "configinjector.io", ["configprofiles"] = "configinjector.io",
+        ["secrets"] = "",
+        ["pods"] = "",
+        ["events"] = "",
+        ["namespaces"] = "",
+        ["replicasets"] = "apps",
+        ["deployments"] = "apps",
+        ["statefulsets"] = "apps",
+        ["daemonsets"] = "apps",
+        ["leases"] = "coordination.k8s.io",
+        ["secretpolicies"] = "configinjector.io",
+        ["configprofiles"] = "configinjector.io",
     };
 
     private ClusterEnvironment _cluster = null!;

@@ -1,8 +1,8 @@
 using System.Net;
 using System.Net.Sockets;
 using ConfigInjector.Cli;
-using ConfigInjector.Tls;
 using ConfigInjector.TestSupport;
+using ConfigInjector.Tls;
 
 namespace ConfigInjector.Tests.Cli;
 

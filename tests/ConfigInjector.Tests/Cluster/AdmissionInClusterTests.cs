@@ -115,7 +115,8 @@ public sealed class AdmissionInClusterTests : IAsyncLifetime
         var name = (string)PatchOracle.Apply(Pod(rs).ToJson(), first.Patch!)["metadata"]!["annotations"]!["configinjector.io/managed-secret"]!;
         _cluster.Api.Put("secrets", new System.Text.Json.Nodes.JsonObject
         {
-            ["apiVersion"] = "v1", ["kind"] = "Secret",
+            ["apiVersion"] = "v1",
+            ["kind"] = "Secret",
             ["metadata"] = new System.Text.Json.Nodes.JsonObject { ["name"] = name, ["namespace"] = "shop" },
             ["data"] = new System.Text.Json.Nodes.JsonObject { ["x"] = "eA==" },
         });
@@ -134,10 +135,12 @@ public sealed class AdmissionInClusterTests : IAsyncLifetime
         await _cluster.StartReplicaAsync();
         _cluster.Api.Put("pods", new System.Text.Json.Nodes.JsonObject
         {
-            ["apiVersion"] = "v1", ["kind"] = "Pod",
+            ["apiVersion"] = "v1",
+            ["kind"] = "Pod",
             ["metadata"] = new System.Text.Json.Nodes.JsonObject
             {
-                ["name"] = "escaped", ["namespace"] = "shop",
+                ["name"] = "escaped",
+                ["namespace"] = "shop",
                 ["annotations"] = new System.Text.Json.Nodes.JsonObject { ["configinjector.io/inject"] = "true" },
             },
             ["spec"] = new System.Text.Json.Nodes.JsonObject { ["containers"] = new System.Text.Json.Nodes.JsonArray(new System.Text.Json.Nodes.JsonObject { ["name"] = "app", ["image"] = "app" }) },
@@ -155,10 +158,12 @@ public sealed class AdmissionInClusterTests : IAsyncLifetime
         var server = await _cluster.StartReplicaAsync();
         _cluster.Api.Put("secrets", new System.Text.Json.Nodes.JsonObject
         {
-            ["apiVersion"] = "v1", ["kind"] = "Secret",
+            ["apiVersion"] = "v1",
+            ["kind"] = "Secret",
             ["metadata"] = new System.Text.Json.Nodes.JsonObject
             {
-                ["name"] = "configinjector-from-inject", ["namespace"] = "shop",
+                ["name"] = "configinjector-from-inject",
+                ["namespace"] = "shop",
                 ["labels"] = new System.Text.Json.Nodes.JsonObject { ["app.kubernetes.io/managed-by"] = "config-injector" },
                 ["annotations"] = new System.Text.Json.Nodes.JsonObject { ["configinjector.io/lifecycle"] = "manual" },
                 ["creationTimestamp"] = "2020-01-01T00:00:00Z",

@@ -26,10 +26,12 @@ public sealed class TamperTests : IAsyncLifetime
         _cluster.Vault.Put("secret/shop/admin", new Dictionary<string, string> { ["token"] = "cluster-only-admin-token" });
         _cluster.Api.Put("secrets", new JsonObject
         {
-            ["apiVersion"] = "v1", ["kind"] = "Secret",
+            ["apiVersion"] = "v1",
+            ["kind"] = "Secret",
             ["metadata"] = new JsonObject
             {
-                ["name"] = "configinjector-forged", ["namespace"] = "shop",
+                ["name"] = "configinjector-forged",
+                ["namespace"] = "shop",
                 ["labels"] = new JsonObject { ["app.kubernetes.io/managed-by"] = "config-injector" },
                 ["annotations"] = new JsonObject
                 {
@@ -77,10 +79,12 @@ public sealed class TamperTests : IAsyncLifetime
         var name = (string)PatchOracle.Apply(pod.ToJson(), dry.Patch!)["metadata"]!["annotations"]!["configinjector.io/managed-secret"]!;
         _cluster.Api.Put("secrets", new JsonObject
         {
-            ["apiVersion"] = "v1", ["kind"] = "Secret",
+            ["apiVersion"] = "v1",
+            ["kind"] = "Secret",
             ["metadata"] = new JsonObject
             {
-                ["name"] = name, ["namespace"] = "shop",
+                ["name"] = name,
+                ["namespace"] = "shop",
                 ["labels"] = new JsonObject { ["app.kubernetes.io/managed-by"] = "config-injector" },
                 ["annotations"] = new JsonObject { ["configinjector.io/sources"] = """{"DB_PASSWORD":{"ref":"vault-prod:secret/shop/db#password","version":"1"}}""" },
             },

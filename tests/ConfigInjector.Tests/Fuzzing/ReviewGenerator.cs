@@ -50,17 +50,23 @@ internal sealed class ReviewGenerator(int seed)
             container["volumeMounts"] = new JsonArray(new JsonObject { ["name"] = "v", ["mountPath"] = Pick(["/var/run/configinjector", "/data"]) });
         var pod = new JsonObject
         {
-            ["apiVersion"] = "v1", ["kind"] = "Pod",
+            ["apiVersion"] = "v1",
+            ["kind"] = "Pod",
             ["metadata"] = new JsonObject { ["name"] = "fuzz", ["namespace"] = "default", ["annotations"] = annotations, ["labels"] = new JsonObject { ["tier"] = "backend" } },
             ["spec"] = new JsonObject { ["serviceAccountName"] = Pick(["default", "api", ""]), ["containers"] = new JsonArray(container) },
         };
         return new JsonObject
         {
-            ["apiVersion"] = "admission.k8s.io/v1", ["kind"] = "AdmissionReview",
+            ["apiVersion"] = "admission.k8s.io/v1",
+            ["kind"] = "AdmissionReview",
             ["request"] = new JsonObject
             {
-                ["uid"] = Guid.NewGuid().ToString(), ["kind"] = new JsonObject { ["group"] = "", ["version"] = "v1", ["kind"] = "Pod" },
-                ["namespace"] = "default", ["operation"] = "CREATE", ["dryRun"] = _random.Next(2) == 0, ["object"] = pod,
+                ["uid"] = Guid.NewGuid().ToString(),
+                ["kind"] = new JsonObject { ["group"] = "", ["version"] = "v1", ["kind"] = "Pod" },
+                ["namespace"] = "default",
+                ["operation"] = "CREATE",
+                ["dryRun"] = _random.Next(2) == 0,
+                ["object"] = pod,
             },
         };
     }

@@ -24,7 +24,9 @@ public class ServeProcessTests
         var lines = new ConcurrentQueue<string>();
         var start = new ProcessStartInfo("dotnet", [Path.Combine(AppContext.BaseDirectory, "configinjector.dll"), "serve", "--urls", $"https://127.0.0.1:{port}", "--log-format", "json", "--shutdown-delay", "1s"])
         {
-            WorkingDirectory = work, RedirectStandardOutput = true, RedirectStandardError = true,
+            WorkingDirectory = work,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
         };
         start.Environment.Remove("KUBECONFIG");
         using var process = Process.Start(start)!;

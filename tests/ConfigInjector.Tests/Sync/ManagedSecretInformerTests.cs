@@ -25,7 +25,8 @@ public sealed class ManagedSecretInformerTests : IAsyncLifetime
         {
             _sync.Api.Put("secrets", new JsonObject
             {
-                ["apiVersion"] = "v1", ["kind"] = "Secret",
+                ["apiVersion"] = "v1",
+                ["kind"] = "Secret",
                 ["metadata"] = new JsonObject { ["name"] = $"planted-{i:D4}", ["namespace"] = $"team-{i % 7}", ["labels"] = new JsonObject { ["app.kubernetes.io/managed-by"] = "config-injector" } },
                 ["data"] = new JsonObject { ["blob"] = blob },
             });
@@ -37,7 +38,8 @@ public sealed class ManagedSecretInformerTests : IAsyncLifetime
         await informer.WaitForSyncAsync(CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(60));
         _sync.Api.Put("secrets", new JsonObject
         {
-            ["apiVersion"] = "v1", ["kind"] = "Secret",
+            ["apiVersion"] = "v1",
+            ["kind"] = "Secret",
             ["metadata"] = new JsonObject { ["name"] = "planted-late", ["namespace"] = "team-0", ["labels"] = new JsonObject { ["app.kubernetes.io/managed-by"] = "config-injector" } },
             ["data"] = new JsonObject { ["blob"] = blob },
         });

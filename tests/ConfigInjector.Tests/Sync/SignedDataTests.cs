@@ -100,10 +100,13 @@ public sealed class SignedDataTests : IAsyncLifetime
     {
         _sync.Api.Put("secrets", new JsonObject
         {
-            ["apiVersion"] = "v1", ["kind"] = "Secret",
+            ["apiVersion"] = "v1",
+            ["kind"] = "Secret",
             ["metadata"] = new JsonObject
             {
-                ["name"] = "payments-db-credentials", ["namespace"] = "shop", ["creationTimestamp"] = "2020-01-01T00:00:00Z",
+                ["name"] = "payments-db-credentials",
+                ["namespace"] = "shop",
+                ["creationTimestamp"] = "2020-01-01T00:00:00Z",
                 ["labels"] = new JsonObject { [ManagedSecretFactory.ManagedByLabel] = ManagedSecretFactory.ManagedByValue },
             },
             ["data"] = new JsonObject { ["password"] = "c2VjcmV0" },
@@ -112,7 +115,8 @@ public sealed class SignedDataTests : IAsyncLifetime
         var used = _sync.AddManaged("shop", "configinjector-bare", "default", "DB_PASSWORD", "vault-prod:secret/shop/db#password", "v");
         _sync.Api.Put("pods", new JsonObject
         {
-            ["apiVersion"] = "v1", ["kind"] = "Pod",
+            ["apiVersion"] = "v1",
+            ["kind"] = "Pod",
             ["metadata"] = new JsonObject { ["name"] = "bare", ["namespace"] = "shop", ["annotations"] = new JsonObject { ["configinjector.io/managed-secret"] = "configinjector-bare" } },
         });
 

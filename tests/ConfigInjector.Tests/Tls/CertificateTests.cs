@@ -2,8 +2,8 @@ using System.Net;
 using System.Net.Security;
 using System.Net.Sockets;
 using System.Security.Cryptography.X509Certificates;
-using ConfigInjector.Tls;
 using ConfigInjector.TestSupport;
+using ConfigInjector.Tls;
 using Microsoft.Extensions.Time.Testing;
 
 namespace ConfigInjector.Tests.Tls;

@@ -2,9 +2,9 @@ using System.Net;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using System.Text;
-using ConfigInjector.Tls;
 using ConfigInjector.TestSupport;
 using ConfigInjector.TestSupport.Builders;
+using ConfigInjector.Tls;
 
 namespace ConfigInjector.Tests.Tls;
 

@@ -1,6 +1,6 @@
 using System.Net;
-using ConfigInjector.Tls;
 using ConfigInjector.TestSupport;
+using ConfigInjector.Tls;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Time.Testing;
 

@@ -60,7 +60,7 @@ internal static class RotationScenario
                     ["annotations"] = new JsonObject
                     {
                         [ManagedSecretFactory.SourcesAnnotation] = ManagedSecretFactory.SerializeSources(sources),
-                        [ManagedSecretFactory.RotationAnnotation] = "none",
+                        [ManagedSecretFactory.OnChangeAnnotation] = "none",
                         [ManagedSecretFactory.ServiceAccountAnnotation] = "default",
                     },
                 },

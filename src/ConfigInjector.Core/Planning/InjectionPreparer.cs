@@ -24,10 +24,12 @@ public static class InjectionPreparer
         InjectionRequest request,
         IReadOnlyList<SecretPolicy> policies,
         IReadOnlyDictionary<string, BackendInfo> backends,
-        IReadOnlyList<ConfigProfile>? profiles = null)
+        IReadOnlyList<ConfigProfile>? profiles = null,
+        IReadOnlyList<string>? earlierWarnings = null)
     {
         var errors = new List<string>();
-        var warnings = new List<string>();
+        // Each planning step carries the warnings of the steps before it: the last one holds them all.
+        var warnings = new List<string>(earlierWarnings ?? []);
         var subject = new Subject(podNamespace, string.IsNullOrEmpty(pod.Spec?.ServiceAccountName) ? "default" : pod.Spec.ServiceAccountName);
 
         var targets = SelectTargets(pod, request, errors);

@@ -17,7 +17,14 @@ public static class ManagedSecretFactory
     public const string ManagedByValue = "config-injector";
     public const string ManagedBySelector = ManagedByLabel + "=" + ManagedByValue;
     public const string SourcesAnnotation = "configinjector.io/sources";
-    public const string RotationAnnotation = "configinjector.io/rotation";
+    /// <summary>What a changed env value does to the Secret's workloads: <c>restart</c> or <c>none</c> (a policy's onChange).</summary>
+    public const string OnChangeAnnotation = "configinjector.io/on-change";
+
+    /// <summary>
+    /// The first release kept <see cref="OnChangeAnnotation"/> under the pod annotation's key, with another meaning on
+    /// a Secret than on a pod; read for Secrets of that release and moved when they are signed again.
+    /// </summary>
+    public const string LegacyOnChangeAnnotation = "configinjector.io/rotation";
     public const string IntervalAnnotation = "configinjector.io/rotation-interval";
     public const string ServiceAccountAnnotation = "configinjector.io/service-account";
     public const string SignatureAnnotation = "configinjector.io/signature";
@@ -86,7 +93,7 @@ public static class ManagedSecretFactory
             Annotations = new Dictionary<string, string>
             {
                 [SourcesAnnotation] = SerializeSources(spec.Sources),
-                [RotationAnnotation] = spec.Rotation.OnChange == RotationMode.Restart ? "restart" : "none",
+                [OnChangeAnnotation] = spec.Rotation.OnChange == RotationMode.Restart ? "restart" : "none",
                 [IntervalAnnotation] = ((long)spec.Rotation.Interval.TotalSeconds).ToString(CultureInfo.InvariantCulture) + "s",
                 [ServiceAccountAnnotation] = spec.ServiceAccount,
             },
@@ -130,7 +137,12 @@ public static class ManagedSecretFactory
     public static RotationSettings ReadRotation(V1Secret secret)
     {
         var annotations = secret.Metadata?.Annotations;
-        var mode = annotations?.TryGetValue(RotationAnnotation, out var m) == true && m == "none" ? RotationMode.None : RotationMode.Restart;
+        string? onChange = null;
+        if (annotations?.TryGetValue(OnChangeAnnotation, out var current) == true)
+            onChange = current;
+        else if (annotations?.TryGetValue(LegacyOnChangeAnnotation, out var legacy) == true)
+            onChange = legacy;
+        var mode = onChange == "none" ? RotationMode.None : RotationMode.Restart;
         var interval = annotations?.TryGetValue(IntervalAnnotation, out var i) == true && long.TryParse(i.TrimEnd('s'), NumberStyles.None, CultureInfo.InvariantCulture, out var seconds) && seconds > 0
             ? TimeSpan.FromSeconds(seconds)
             : RotationSettings.Default.Interval;

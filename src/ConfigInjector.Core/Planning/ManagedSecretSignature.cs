@@ -82,6 +82,9 @@ public static class ManagedSecretSignature
     {
         if (secret.Metadata.Annotations?.ContainsKey(ManagedSecretFactory.OwnersAnnotation) != true)
             ManagedSecretFactory.SetOwners(secret, [.. (secret.Metadata.OwnerReferences ?? []).Where(o => o is not null)]);
+        var annotations = secret.Metadata.Annotations ??= new Dictionary<string, string>();
+        if (annotations.Remove(ManagedSecretFactory.LegacyOnChangeAnnotation, out var legacy))
+            annotations.TryAdd(ManagedSecretFactory.OnChangeAnnotation, legacy);
         Apply(key, secret);
     }
 
@@ -98,7 +101,7 @@ public static class ManagedSecretSignature
             Field(metadata.NamespaceProperty),
             Field(metadata.Name),
             Field(annotations.GetValueOrDefault(ManagedSecretFactory.ServiceAccountAnnotation)),
-            Field(annotations.GetValueOrDefault(ManagedSecretFactory.RotationAnnotation)),
+            Field(annotations.GetValueOrDefault(ManagedSecretFactory.OnChangeAnnotation)),
             Field(annotations.GetValueOrDefault(ManagedSecretFactory.IntervalAnnotation)),
             Field(annotations.GetValueOrDefault(ManagedSecretFactory.LifecycleAnnotation)),
             Field(annotations.GetValueOrDefault(ManagedSecretFactory.OwnersAnnotation)),

@@ -47,18 +47,16 @@ public sealed class AdmissionHandler(
             return Deny(input, InjectionPreparer.RequestedRefs(input.Pod, input.Namespace, request, policies.Profiles), parsed.Errors, [.. parsed.Warnings], false, null);
 
         cancellationToken.ThrowIfCancellationRequested();
-        var prepared = InjectionPreparer.Prepare(input.Pod, input.Namespace, request, policies.Current, backends, policies.Profiles);
-        var warningsSoFar = parsed.Warnings.Concat(prepared.Warnings).ToList();
+        var prepared = InjectionPreparer.Prepare(input.Pod, input.Namespace, request, policies.Current, backends, policies.Profiles, parsed.Warnings);
         if (prepared.Value is null)
-            return Deny(input, prepared.Requested, prepared.Errors, warningsSoFar, prepared.PolicyDenied, null);
+            return Deny(input, prepared.Requested, prepared.Errors, prepared.Warnings, prepared.PolicyDenied, null);
 
         cancellationToken.ThrowIfCancellationRequested();
         var reads = await secrets.ReadAllAsync(prepared.Value.Locations, cancellationToken);
         cancellationToken.ThrowIfCancellationRequested();
         var completed = InjectionCompleter.Complete(input.Pod, prepared.Value, reads);
-        var warnings2 = parsed.Warnings.Concat(completed.Warnings).ToList();
         if (completed.Value is null)
-            return Deny(input, Requested(prepared.Value), completed.Errors, warnings2, completed.PolicyDenied, prepared.Value);
+            return Deny(input, Requested(prepared.Value), completed.Errors, completed.Warnings, completed.PolicyDenied, prepared.Value);
 
         var plan = completed.Value;
         if (plan.Secret is not null && !input.DryRun)
@@ -71,7 +69,7 @@ public sealed class AdmissionHandler(
             {
                 // A Secret that cannot be written is a backend error like any other: the policy decides.
                 if (plan.StrictestOnBackendError == BackendErrorMode.Deny)
-                    return Deny(input, Requested(prepared.Value), [$"managed Secret {plan.Secret.Name}: {e.Message}"], warnings2, false, prepared.Value);
+                    return Deny(input, Requested(prepared.Value), [$"managed Secret {plan.Secret.Name}: {e.Message}"], plan.Warnings, false, prepared.Value);
                 plan = plan.WithoutManagedSecret($"managed Secret {plan.Secret.Name}: {e.Message}; secret values not injected (onBackendError: {plan.StrictestOnBackendError.Word()})");
             }
         }
@@ -81,10 +79,10 @@ public sealed class AdmissionHandler(
         cancellationToken.ThrowIfCancellationRequested();
         var patch = PatchSerializer.ToJsonBytes(PatchBuilder.Build(input.Pod, plan));
         audit.Write(input, prepared.Value.Subject, Requested(prepared.Value), plan.Decisions, "allowed", null);
-        return AdmissionVerdict.Injected(patch, parsed.Warnings.Concat(plan.Warnings).Distinct().ToList());
+        return AdmissionVerdict.Injected(patch, [.. plan.Warnings.Distinct()]);
     }
 
-    private AdmissionVerdict Deny(AdmissionInput input, IEnumerable<string> requested, IReadOnlyList<string> errors, List<string> warnings, bool policyDenied, PreparedInjection? prepared)
+    private AdmissionVerdict Deny(AdmissionInput input, IEnumerable<string> requested, IReadOnlyList<string> errors, IReadOnlyList<string> warnings, bool policyDenied, PreparedInjection? prepared)
     {
         if (policyDenied)
             metrics.PolicyDenials.Inc();

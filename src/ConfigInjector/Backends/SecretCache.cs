@@ -25,11 +25,9 @@ public sealed class SecretCache(SecretReader reader, TimeProvider time, TimeSpan
     public const int ReadsPerAdmission = 16;
     private long _hits;
     private long _misses;
-    private long _errors;
 
     public long Hits => Interlocked.Read(ref _hits);
     public long Misses => Interlocked.Read(ref _misses);
-    public long Errors => Interlocked.Read(ref _errors);
     public int Count => _entries.Count;
 
     public async Task<IReadOnlyDictionary<SecretLocation, SecretRead>> ReadAllAsync(IReadOnlyList<SecretLocation> locations, CancellationToken cancellationToken)
@@ -99,7 +97,6 @@ public sealed class SecretCache(SecretReader reader, TimeProvider time, TimeSpan
                     Hold(location, read);
                     return read;
                 default:
-                    Interlocked.Increment(ref _errors);
                     Hold(location, read);
                     return WithLastKnownGood(read);
             }

@@ -16,8 +16,6 @@ public sealed class SecretReader(IReadOnlyDictionary<string, ISecretBackend> bac
 
     private readonly Dictionary<string, SemaphoreSlim> _slots = backends.Keys.ToDictionary(k => k, _ => new SemaphoreSlim(ConcurrentReadsPerBackend), StringComparer.Ordinal);
 
-    public IReadOnlyDictionary<string, ISecretBackend> Backends => backends;
-
     public async Task<SecretRead> ReadAsync(SecretLocation location, CancellationToken cancellationToken)
     {
         if (!backends.TryGetValue(location.Backend, out var backend))

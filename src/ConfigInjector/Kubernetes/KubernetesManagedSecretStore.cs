@@ -23,11 +23,11 @@ public sealed partial class KubernetesManagedSecretStore(IKubernetes client, ISi
     {
         var ns = secret.Metadata.NamespaceProperty;
         var name = secret.Metadata.Name;
-        var key = (ns, name, secret.Metadata.OwnerReferences?.FirstOrDefault()?.Uid);
-        if (key.Item3 is not null && _applied.TryGetValue(key, out var at) && time.GetUtcNow() - at < RecentlyApplied)
+        (string Namespace, string Name, string? Owner) key = (ns, name, secret.Metadata.OwnerReferences?.FirstOrDefault()?.Uid);
+        if (key.Owner is not null && _applied.TryGetValue(key, out var at) && time.GetUtcNow() - at < RecentlyApplied)
             return;
         await ApplyToApiAsync(secret, ns, name, cancellationToken);
-        if (key.Item3 is not null)
+        if (key.Owner is not null)
         {
             // Only recent entries matter: forget the old ones rather than grow with every owner ever seen.
             if (_applied.Count >= 10_000)

@@ -8,6 +8,7 @@ namespace ConfigInjector.Policies;
 /// </summary>
 public sealed partial class FolderPolicySource : IPolicySource, IDisposable
 {
+    private readonly Lock _reloading = new();
     private static readonly TimeSpan PollInterval = TimeSpan.FromSeconds(2);
     private readonly string _folder;
     private readonly ILogger<FolderPolicySource> _log;
@@ -35,7 +36,7 @@ public sealed partial class FolderPolicySource : IPolicySource, IDisposable
 
     public void Reload()
     {
-        lock (_log)
+        lock (_reloading)
         {
             var files = Files();
             var fingerprint = string.Join("|", files.Select(f => $"{f.FullName}:{f.LastWriteTimeUtc.Ticks}:{f.Length}"));

@@ -28,15 +28,6 @@ public sealed partial class WorkloadRestarter(IKubernetes client, EventRecorder 
     private readonly Dictionary<Workload, DateTimeOffset> _running = [];
     private readonly HashSet<Workload> _again = [];
 
-    public int Running
-    {
-        get
-        {
-            lock (_lock)
-                return _running.Count;
-        }
-    }
-
     public int Pending
     {
         get

@@ -36,7 +36,7 @@ public class ManagedSecretSignatureTests
         { "a ref", s => s.Metadata.Annotations[ManagedSecretFactory.SourcesAnnotation] = """{"DB":{"ref":"vault:secret/other-team/db#password","version":"3"}}""" },
         { "an added key", s => s.Metadata.Annotations[ManagedSecretFactory.SourcesAnnotation] = """{"DB":{"ref":"vault:secret/db#password","version":"3"},"X":{"ref":"vault:secret/x#y","version":"1"}}""" },
         { "the interval", s => s.Metadata.Annotations[ManagedSecretFactory.IntervalAnnotation] = "1s" },
-        { "the rotation mode", s => s.Metadata.Annotations[ManagedSecretFactory.RotationAnnotation] = "none" },
+        { "the rotation mode", s => s.Metadata.Annotations[ManagedSecretFactory.OnChangeAnnotation] = "none" },
         { "the lifecycle", s => s.Metadata.Annotations[ManagedSecretFactory.LifecycleAnnotation] = "manual" },
         { "an owner's name", s => s.Metadata.OwnerReferences[0].Name = "someone-elses" },
         { "an owner's kind", s => s.Metadata.OwnerReferences[0].Kind = "Deployment" },

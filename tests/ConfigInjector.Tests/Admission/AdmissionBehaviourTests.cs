@@ -121,7 +121,7 @@ public class AdmissionBehaviourTests(WebhookFixture fixture) : IClassFixture<Web
         Assert.Equal("dev-only-db-password-7f3a", System.Text.Encoding.UTF8.GetString(secret.Data["P"]));
         Assert.Equal("config-injector", secret.Metadata.Labels["app.kubernetes.io/managed-by"]);
         Assert.Equal("""{"P":{"ref":"dev:app/db#password","version":"1767225600000"}}""", secret.Metadata.Annotations["configinjector.io/sources"]);
-        Assert.Equal(("restart", "300s"), (secret.Metadata.Annotations["configinjector.io/rotation"], secret.Metadata.Annotations["configinjector.io/rotation-interval"]));
+        Assert.Equal(("restart", "300s"), (secret.Metadata.Annotations["configinjector.io/on-change"], secret.Metadata.Annotations["configinjector.io/rotation-interval"]));
     }
 
     [Fact]

@@ -42,14 +42,9 @@ public sealed record KeyVaultSettings(
         Uri? authority = null;
         if (node.String("authorityHost") is { } authorityText && (!Uri.TryCreate(authorityText, UriKind.Absolute, out authority) || authority.Scheme != "https"))
             throw node.ErrorAt("authorityHost", $"\"{authorityText}\" is not an https URL such as https://login.microsoftonline.us/");
-        var caFile = node.String("caFile") is { Length: > 0 } ca ? settings.ResolvePath(ca) : null;
-        var timeout = node.Duration("timeout", TimeSpan.FromSeconds(2));
-        var retry = node.Mapping("retry");
-        var attempts = (int)(retry?.Long("attempts", 3, 1, 10) ?? 3);
-        var baseDelay = retry?.Duration("baseDelay", TimeSpan.FromMilliseconds(200)) ?? TimeSpan.FromMilliseconds(200);
-        retry?.RejectUnknown();
+        var transport = TransportSettings.Read(settings);
         // For vaults reached through a private endpoint or proxy whose host is not under the vault's own domain.
         var disableVerification = node.Bool("disableChallengeResourceVerification", false);
-        return new KeyVaultSettings(vaultUri, credential, tenantId, clientId, secretFile, tokenFile, authority, caFile, timeout, attempts, baseDelay, disableVerification);
+        return new KeyVaultSettings(vaultUri, credential, tenantId, clientId, secretFile, tokenFile, authority, transport.CaFile, transport.Timeout, transport.Attempts, transport.BaseDelay, disableVerification);
     }
 }

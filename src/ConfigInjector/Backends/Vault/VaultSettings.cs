@@ -47,16 +47,9 @@ public sealed record VaultSettings(
             var other => throw node.ErrorAt("kvVersion", $"\"{other}\" is not 1, 2 or auto"),
         };
         var vaultNamespace = node.String("namespace");
-        var caFile = node.String("caFile") is { Length: > 0 } ca ? settings.ResolvePath(ca) : null;
-        if (caFile is not null && !File.Exists(caFile))
-            throw node.ErrorAt("caFile", $"{caFile} does not exist");
-        var timeout = node.Duration("timeout", TimeSpan.FromSeconds(2));
-        var retry = node.Mapping("retry");
-        var attempts = (int)(retry?.Long("attempts", 3, 1, 10) ?? 3);
-        var baseDelay = retry?.Duration("baseDelay", TimeSpan.FromMilliseconds(200)) ?? TimeSpan.FromMilliseconds(200);
-        retry?.RejectUnknown();
+        var transport = TransportSettings.Read(settings);
         var auth = ReadAuth(node.Mapping("auth") ?? throw node.ErrorAt("auth", "required: one of kubernetes, token or approle"), settings);
-        return new VaultSettings(address, kvVersion, string.IsNullOrEmpty(vaultNamespace) ? null : vaultNamespace, caFile, timeout, attempts, baseDelay, auth);
+        return new VaultSettings(address, kvVersion, string.IsNullOrEmpty(vaultNamespace) ? null : vaultNamespace, transport.CaFile, transport.Timeout, transport.Attempts, transport.BaseDelay, auth);
     }
 
     private static VaultAuthSettings ReadAuth(ConfigNode auth, BackendSettings settings)

@@ -28,8 +28,8 @@ public sealed class BackendRegistry
         }
     }
 
-    /// <summary>Every backend type this build knows; adding one is a folder plus a line here.</summary>
-    public static BackendRegistry Default { get; } = new([new Files.FileBackendFactory(), new Vault.VaultBackendFactory(), new AzureKeyVault.KeyVaultBackendFactory()]);
+    /// <summary>Every backend type this build knows (<see cref="BackendServices.AddBackendTypes"/>), outside a container.</summary>
+    public static BackendRegistry Default { get; } = new(new ServiceCollection().AddBackendTypes().BuildServiceProvider().GetServices<IBackendFactory>());
 
     public IReadOnlyDictionary<string, ISecretBackend> CreateAll(InjectorConfig config, BackendContext context)
     {

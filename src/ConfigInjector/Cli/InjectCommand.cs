@@ -49,7 +49,8 @@ public static class InjectCommand
             OfflineInjector.Result result;
             try
             {
-                result = await new OfflineInjector(config, policies).InjectAsync(documents, parse.GetValue(ns)!, cancellationToken);
+                using var injector = new OfflineInjector(config, policies);
+                result = await injector.InjectAsync(documents, parse.GetValue(ns)!, cancellationToken);
             }
             catch (Exception e) when (e is System.Text.Json.JsonException or FormatException)
             {

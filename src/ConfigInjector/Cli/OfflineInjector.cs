@@ -4,13 +4,13 @@ using ConfigInjector.Backends;
 using ConfigInjector.Configuration;
 using ConfigInjector.Core.Patching;
 using ConfigInjector.Core.Planning;
+using ConfigInjector.Hosting;
 using ConfigInjector.ManagedSecrets;
 using ConfigInjector.Manifests;
 using ConfigInjector.Observability;
 using ConfigInjector.Policies;
 using k8s;
 using k8s.Models;
-using Microsoft.Extensions.Logging.Abstractions;
 using Prometheus;
 
 namespace ConfigInjector.Cli;
@@ -19,20 +19,29 @@ namespace ConfigInjector.Cli;
 /// <c>configinjector inject</c>'s engine: the webhook's own <see cref="AdmissionHandler"/>, fed each pod template of a
 /// manifest set, with its JSON patch applied in place and the managed Secrets collected instead of written.
 /// </summary>
-public sealed class OfflineInjector
+public sealed class OfflineInjector : IDisposable
 {
+    private readonly ServiceProvider _services;
     private readonly AdmissionHandler _handler;
-    private readonly InProcessManagedSecretStore _secrets = new(NullLogger<InProcessManagedSecretStore>.Instance);
+    private readonly InProcessManagedSecretStore _secrets;
 
+    /// <summary>The webhook's own handler, made as <c>serve</c> makes it, with no cluster and policies from a folder.</summary>
     public OfflineInjector(InjectorConfig config, IPolicySource policies)
     {
-        var metrics = new InjectorMetrics(Metrics.NewCustomRegistry());
-        var backends = BackendRegistry.Default.CreateAll(config, new BackendContext(TimeProvider.System, NullLoggerFactory.Instance));
-        var cache = new SecretCache(new SecretReader(backends, metrics, TimeSpan.FromSeconds(10)), TimeProvider.System, config.CacheTtl, metrics);
-        _handler = new AdmissionHandler(policies, cache, config.Backends.ToDictionary(b => b.Name, b => new BackendInfo(b.Name, b.Sensitive)),
-            _secrets, new NoNamespaceOptIn(), new AuditLog(NullLoggerFactory.Instance, TimeProvider.System), metrics,
-            new LoggedAdmissionEvents(NullLogger<LoggedAdmissionEvents>.Instance), new ProcessSigningKey());
+        _services = new ServiceCollection()
+            .AddLogging()
+            .AddSingleton(TimeProvider.System)
+            .AddSingleton(new InjectorMetrics(Metrics.NewCustomRegistry()))
+            .AddSecretBackends(config)
+            .AddInProcessCluster()
+            .AddSingleton(policies)
+            .AddAdmission(config)
+            .BuildServiceProvider();
+        _handler = _services.GetRequiredService<AdmissionHandler>();
+        _secrets = _services.GetRequiredService<InProcessManagedSecretStore>();
     }
+
+    public void Dispose() => _services.Dispose();
 
     public sealed record Result(IReadOnlyList<JsonNode> Documents, IReadOnlyList<V1Secret> Secrets, IReadOnlyList<string> Warnings, IReadOnlyList<string> Denials);
 

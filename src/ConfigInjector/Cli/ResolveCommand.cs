@@ -4,7 +4,6 @@ using ConfigInjector.Configuration;
 using ConfigInjector.Core.References;
 using ConfigInjector.Core.Secrets;
 using ConfigInjector.Observability;
-using Microsoft.Extensions.Logging.Abstractions;
 using Prometheus;
 
 namespace ConfigInjector.Cli;
@@ -31,8 +30,14 @@ public static class ResolveCommand
             var config = ConfigFileReader.Load(parse.GetValue(common.Config), Directory.GetCurrentDirectory());
             var settings = config.Backends.FirstOrDefault(b => b.Name == wanted.Backend)
                 ?? throw new ConfigException($"{text}: backend \"{wanted.Backend}\" is not configured (configured: {string.Join(", ", config.Backends.Select(b => b.Name).Order())})");
-            var backends = BackendRegistry.Default.CreateAll(config with { Backends = [settings] }, new BackendContext(TimeProvider.System, NullLoggerFactory.Instance));
-            var reader = new SecretReader(backends, new InjectorMetrics(Metrics.NewCustomRegistry()), TimeSpan.FromSeconds(10));
+            // The reader serve and inject use, for the one backend the ref names.
+            using var services = new ServiceCollection()
+                .AddLogging()
+                .AddSingleton(TimeProvider.System)
+                .AddSingleton(new InjectorMetrics(Metrics.NewCustomRegistry()))
+                .AddSecretBackends(config with { Backends = [settings] })
+                .BuildServiceProvider();
+            var reader = services.GetRequiredService<SecretReader>();
 
             var read = await reader.ReadAsync(wanted.Location, cancellationToken);
             if (read.Status != ReadStatus.Found)

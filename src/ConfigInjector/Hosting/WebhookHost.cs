@@ -1,9 +1,7 @@
 using ConfigInjector.Admission;
 using ConfigInjector.Backends;
 using ConfigInjector.Configuration;
-using ConfigInjector.Core.Planning;
 using ConfigInjector.Kubernetes;
-using ConfigInjector.ManagedSecrets;
 using ConfigInjector.Observability;
 using ConfigInjector.Policies;
 using ConfigInjector.Sync;
@@ -58,18 +56,9 @@ public static partial class WebhookHost
         builder.Services.AddSingleton(config);
         builder.Services.AddSingleton(new InjectorMetrics(Metrics.NewCustomRegistry()));
         builder.Services.AddSingleton(sp => CreateCertificateSource(settings, sp));
-        builder.Services.AddSingleton(sp => BackendRegistry.Default.CreateAll(config, new BackendContext(settings.Time, sp.GetRequiredService<ILoggerFactory>())));
-        builder.Services.AddSingleton(sp => new SecretReader(
-            sp.GetRequiredService<IReadOnlyDictionary<string, ISecretBackend>>(), sp.GetRequiredService<InjectorMetrics>(), TimeSpan.FromSeconds(5)));
-        builder.Services.AddSingleton(sp => new SecretCache(
-            sp.GetRequiredService<SecretReader>(), settings.Time, config.CacheTtl, sp.GetRequiredService<InjectorMetrics>()));
-        builder.Services.AddSingleton<IReadOnlyDictionary<string, BackendInfo>>(
-            config.Backends.ToDictionary(b => b.Name, b => new BackendInfo(b.Name, b.Sensitive)));
-        AddClusterOrInProcess(builder.Services, settings, config, sync);
-        builder.Services.AddSingleton<AuditLog>();
-        builder.Services.AddSingleton<AdmissionHandler>();
-        builder.Services.AddSingleton(sp => new AdmissionEndpoint(
-            sp.GetRequiredService<AdmissionHandler>(), sp.GetRequiredService<InjectorMetrics>(), config.MaxRequestBytes, config.AdmissionTimeout, sp.GetRequiredService<ILogger<AdmissionEndpoint>>()));
+        builder.Services.AddSecretBackends(config);
+        AddClusterOrInProcess(builder.Services, settings, sync);
+        builder.Services.AddAdmission(config);
 
         builder.WebHost.ConfigureKestrel((context, kestrel) =>
         {
@@ -109,49 +98,24 @@ public static partial class WebhookHost
     }
 
     /// <summary>With a cluster: managed Secrets through the API, namespace labels, and the leader-elected sync worker. Without: the in-process store.</summary>
-    private static void AddClusterOrInProcess(IServiceCollection services, ServeSettings settings, InjectorConfig config, SyncSettings sync)
+    private static void AddClusterOrInProcess(IServiceCollection services, ServeSettings settings, SyncSettings sync)
     {
         var (client, description) = KubernetesConnection.Create(settings.Kubeconfig);
         services.AddSingleton(new ClusterDescription(description));
-        services.AddSingleton<LoggedAdmissionEvents>();
-        if (client is null || settings.PoliciesFolder is not null)
+        var policiesFromFolder = client is null || settings.PoliciesFolder is not null;
+        if (policiesFromFolder)
         {
             services.AddSingleton<IPolicySource>(sp => new FolderPolicySource(
                 PolicyFolder.Resolve(settings.PoliciesFolder, settings.WorkingDirectory), settings.Time, sp.GetRequiredService<ILogger<FolderPolicySource>>()));
         }
-        else
-        {
-            // In a cluster, policies are custom resources unless --policies names a folder.
-            services.AddSingleton<CustomResourcePolicySource>();
-            services.AddSingleton<IPolicySource>(sp => sp.GetRequiredService<CustomResourcePolicySource>());
-            services.AddHostedService(sp => sp.GetRequiredService<CustomResourcePolicySource>());
-        }
         if (client is null)
         {
-            services.AddSingleton<InProcessManagedSecretStore>();
-            services.AddSingleton<IManagedSecretStore>(sp => sp.GetRequiredService<InProcessManagedSecretStore>());
-            services.AddSingleton<INamespaceOptIn, NoNamespaceOptIn>();
-            services.AddSingleton<IAdmissionEvents>(sp => sp.GetRequiredService<LoggedAdmissionEvents>());
-            services.AddSingleton<ISigningKey, ProcessSigningKey>();
+            services.AddInProcessCluster();
             return;
         }
         var lease = settings.LeaseIdentity ?? LeaseIdentity.FromEnvironment();
-        services.AddSingleton(client);
-        services.AddSingleton(lease);
-        services.AddSingleton(sync);
-        services.AddSingleton<IManagedSecretStore, KubernetesManagedSecretStore>();
-        services.AddSingleton<INamespaceOptIn, NamespaceLabelOptIn>();
-        services.AddSingleton(sp => new EventRecorder(client, settings.Time, lease.Identity, sp.GetRequiredService<ILogger<EventRecorder>>()));
-        services.AddSingleton<IAdmissionEvents, ClusterAdmissionEvents>();
-        services.AddSingleton<ISigningKey>(new KubernetesSigningKey(client, lease.Namespace, settings.Time));
-        services.AddSingleton(_ => new BackendLimiter(sync.BackendReadsPerSecond));
-        services.AddSingleton<WorkloadRestarter>();
-        services.AddSingleton<RotationPass>();
-        services.AddSingleton<ManagedSecretCollector>();
-        services.AddSingleton<MissedInjectionScanner>();
-        services.AddSingleton<SyncWorker>();
-        services.AddHostedService(sp => sp.GetRequiredService<SyncWorker>());
-        services.AddHostedService<CacheInvalidator>();
+        services.AddKubernetes(client, lease.Namespace, lease.Identity, policiesAsResources: !policiesFromFolder);
+        services.AddSyncWorker(sync, lease);
     }
 
     private static CertificateSource CreateCertificateSource(ServeSettings settings, IServiceProvider services)

@@ -1,0 +1,7 @@
+namespace ConfigInjector.Backends.AzureKeyVault;
+
+public static class KeyVaultBackendRegistration
+{
+    /// <summary><c>type: azure-keyvault</c>.</summary>
+    public static IServiceCollection AddKeyVaultBackend(this IServiceCollection services) => services.AddSingleton<IBackendFactory, KeyVaultBackendFactory>();
+}

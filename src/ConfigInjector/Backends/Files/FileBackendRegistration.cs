@@ -1,0 +1,7 @@
+namespace ConfigInjector.Backends.Files;
+
+public static class FileBackendRegistration
+{
+    /// <summary><c>type: file</c>.</summary>
+    public static IServiceCollection AddFileBackend(this IServiceCollection services) => services.AddSingleton<IBackendFactory, FileBackendFactory>();
+}

@@ -1,0 +1,7 @@
+namespace ConfigInjector.Backends.Vault;
+
+public static class VaultBackendRegistration
+{
+    /// <summary><c>type: vault</c> — HashiCorp Vault and OpenBao.</summary>
+    public static IServiceCollection AddVaultBackend(this IServiceCollection services) => services.AddSingleton<IBackendFactory, VaultBackendFactory>();
+}

@@ -1,0 +1,31 @@
+using ConfigInjector.Admission;
+using ConfigInjector.ManagedSecrets;
+using ConfigInjector.Policies;
+using k8s;
+
+namespace ConfigInjector.Kubernetes;
+
+public static class KubernetesServices
+{
+    /// <summary>
+    /// What admission uses in a cluster: managed Secrets through the API (signed with the shared key in the
+    /// injector's namespace), namespace-label opt-in and Events; policies as custom resources unless a folder was given.
+    /// </summary>
+    public static IServiceCollection AddKubernetes(this IServiceCollection services, IKubernetes client, string injectorNamespace, string identity, bool policiesAsResources)
+    {
+        services.AddSingleton(client);
+        services.AddSingleton<IManagedSecretStore, KubernetesManagedSecretStore>();
+        services.AddSingleton<INamespaceOptIn, NamespaceLabelOptIn>();
+        services.AddSingleton(sp => new EventRecorder(client, sp.GetRequiredService<TimeProvider>(), identity, sp.GetRequiredService<ILogger<EventRecorder>>()));
+        services.AddSingleton<LoggedAdmissionEvents>();
+        services.AddSingleton<IAdmissionEvents, ClusterAdmissionEvents>();
+        services.AddSingleton<ISigningKey>(sp => new KubernetesSigningKey(client, injectorNamespace, sp.GetRequiredService<TimeProvider>()));
+        if (policiesAsResources)
+        {
+            services.AddSingleton<CustomResourcePolicySource>();
+            services.AddSingleton<IPolicySource>(sp => sp.GetRequiredService<CustomResourcePolicySource>());
+            services.AddHostedService(sp => sp.GetRequiredService<CustomResourcePolicySource>());
+        }
+        return services;
+    }
+}

@@ -1,0 +1,21 @@
+namespace ConfigInjector.Sync;
+
+public static class SyncServices
+{
+    /// <summary>The leader-elected sync worker and, on every replica, the admission cache's invalidation by rotations.</summary>
+    /// <remarks>Expects the Kubernetes adapter (<c>AddKubernetes</c>) and the secret backends to be registered.</remarks>
+    public static IServiceCollection AddSyncWorker(this IServiceCollection services, SyncSettings settings, LeaseIdentity lease)
+    {
+        services.AddSingleton(settings);
+        services.AddSingleton(lease);
+        services.AddSingleton(_ => new BackendLimiter(settings.BackendReadsPerSecond));
+        services.AddSingleton<WorkloadRestarter>();
+        services.AddSingleton<RotationPass>();
+        services.AddSingleton<ManagedSecretCollector>();
+        services.AddSingleton<MissedInjectionScanner>();
+        services.AddSingleton<SyncWorker>();
+        services.AddHostedService(sp => sp.GetRequiredService<SyncWorker>());
+        services.AddHostedService<CacheInvalidator>();
+        return services;
+    }
+}

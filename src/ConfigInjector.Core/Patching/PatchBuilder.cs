@@ -62,7 +62,7 @@ public static class PatchBuilder
             ops.Add(PatchOperation.Add($"/metadata/annotations/{JsonPointer.Escape(key)}", JsonValue.Create(value)));
     }
 
-    private static void AppendToArray(List<PatchOperation> ops, string path, bool exists, IReadOnlyList<JsonNode> items)
+    private static void AppendToArray(List<PatchOperation> ops, string path, bool exists, List<JsonNode> items)
     {
         if (items.Count == 0)
             return;

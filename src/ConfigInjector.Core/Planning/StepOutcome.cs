@@ -12,5 +12,4 @@ public sealed record StepOutcome<T>(T? Value, IReadOnlyList<string> Errors, IRea
     /// <summary>On a rejection before any read: every ref the pod asked for, for the audit line.</summary>
     public IReadOnlyList<string> Requested { get; init; } = [];
 
-    public static StepOutcome<T> Nothing(IReadOnlyList<string> warnings) => new(null, [], warnings);
 }

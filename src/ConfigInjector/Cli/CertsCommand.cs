@@ -9,6 +9,8 @@ namespace ConfigInjector.Cli;
 /// <summary><c>configinjector certs generate</c>: a CA and a serving certificate for the webhook's Service; prints the caBundle.</summary>
 public static partial class CertsCommand
 {
+    private static readonly string[] OutputFiles = ["ca.crt", "ca.key", "tls.crt", "tls.key"];
+
     public static Command Create(CommonOptions common)
     {
         var service = new Option<string>("--service") { Description = "the webhook's Service name", Required = true };
@@ -30,7 +32,7 @@ public static partial class CertsCommand
                 throw new ConfigException($"--namespace: \"{namespaceName}\" is not a valid namespace name");
             if (validDays is < 1 or > 3650)
                 throw new ConfigException($"--days: {validDays} is not from 1 to 3650");
-            var existing = new[] { "ca.crt", "ca.key", "tls.crt", "tls.key" }.Where(f => File.Exists(Path.Combine(folder, f))).ToList();
+            var existing = OutputFiles.Where(f => File.Exists(Path.Combine(folder, f))).ToList();
             if (existing.Count > 0 && !parse.GetValue(force))
                 throw new ConfigException($"--out: {folder} already holds {string.Join(", ", existing)}; use --force to replace them");
 

@@ -14,7 +14,7 @@ namespace ConfigInjector.Kubernetes;
 /// signs; a <c>previous</c> key is still accepted, so the key can be rotated without a moment in which replicas
 /// disagree (README: rotating the signing key). Re-read every minute, and sooner when a signature fails.
 /// </summary>
-public sealed class KubernetesSigningKey(IKubernetes client, string @namespace, TimeProvider time) : ISigningKey
+public sealed class KubernetesSigningKey(IKubernetes client, string @namespace, TimeProvider time) : ISigningKey, IDisposable
 {
     public const string SecretName = "config-injector-signing-key";
     public const string CurrentKey = "key";
@@ -23,6 +23,8 @@ public sealed class KubernetesSigningKey(IKubernetes client, string @namespace, 
     private static readonly TimeSpan RereadOnFailureAfter = TimeSpan.FromSeconds(10);
 
     private readonly SemaphoreSlim _gate = new(1, 1);
+
+    public void Dispose() => _gate.Dispose();
     private volatile SigningKeys? _keys;
     private DateTimeOffset _loadedAt;
 

@@ -11,22 +11,22 @@ public sealed partial class NamespaceLabelOptIn(IKubernetes client, TimeProvider
     private static readonly TimeSpan Ttl = TimeSpan.FromSeconds(30);
     private readonly ConcurrentDictionary<string, (bool OptedIn, DateTimeOffset At)> _cache = new();
 
-    public async ValueTask<bool> IsOptedInAsync(string @namespace, CancellationToken cancellationToken)
+    public async ValueTask<bool> IsOptedInAsync(string namespaceName, CancellationToken cancellationToken)
     {
-        if (_cache.TryGetValue(@namespace, out var cached) && time.GetUtcNow() - cached.At < Ttl)
+        if (_cache.TryGetValue(namespaceName, out var cached) && time.GetUtcNow() - cached.At < Ttl)
             return cached.OptedIn;
         try
         {
-            var ns = await client.CoreV1.ReadNamespaceAsync(@namespace, cancellationToken: cancellationToken);
+            var ns = await client.CoreV1.ReadNamespaceAsync(namespaceName, cancellationToken: cancellationToken);
             var optedIn = ns.Metadata?.Labels?.TryGetValue(AnnotationKeys.NamespaceInjectionLabel, out var value) == true && value == "enabled";
-            _cache[@namespace] = (optedIn, time.GetUtcNow());
+            _cache[namespaceName] = (optedIn, time.GetUtcNow());
             return optedIn;
         }
         catch (Exception e) when (e is k8s.Autorest.HttpOperationException or HttpRequestException or IOException or TaskCanceledException && !cancellationToken.IsCancellationRequested)
         {
             // Without the label we cannot tell; the pod's own annotation still opts it in, and nothing else is blocked.
             LogUnreadable(log, KubernetesErrors.Describe(e, "get", "namespaces", null));
-            _cache[@namespace] = (cached.OptedIn, time.GetUtcNow() - Ttl + TimeSpan.FromSeconds(5));
+            _cache[namespaceName] = (cached.OptedIn, time.GetUtcNow() - Ttl + TimeSpan.FromSeconds(5));
             return cached.OptedIn;
         }
     }

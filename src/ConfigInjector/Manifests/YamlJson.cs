@@ -31,7 +31,7 @@ public static class YamlJson
         _ => throw new YamlException(node.Start, node.End, "aliases are not supported in manifests"),
     };
 
-    private static JsonNode? Scalar(YamlScalarNode scalar)
+    private static JsonValue? Scalar(YamlScalarNode scalar)
     {
         var text = scalar.Value ?? "";
         if (scalar.Style is not ScalarStyle.Plain)

@@ -21,7 +21,7 @@ public sealed class VaultAuthTests : IAsyncLifetime
 
     public async Task DisposeAsync() => await _vault.DisposeAsync();
 
-    private async Task<SecretRead> Read(ConfigInjector.Backends.ISecretBackend backend) =>
+    private static async Task<SecretRead> Read(ConfigInjector.Backends.ISecretBackend backend) =>
         await backend.ReadAsync(new SecretLocation(backend.Name, "secret/app/db", null), CancellationToken.None);
 
     [Fact]

@@ -12,6 +12,8 @@ namespace ConfigInjector.Tests.Integration;
 /// </summary>
 public sealed class VaultInjectionTests : IAsyncLifetime
 {
+    private static readonly string[] Modes = ["deny", "allow-stale", "skip"];
+
     private readonly FakeTimeProvider _time = new(DateTimeOffset.UtcNow);
     private VaultFake _vault = null!;
     private WebhookServer _server = null!;
@@ -37,7 +39,7 @@ public sealed class VaultInjectionTests : IAsyncLifetime
                       token: {"{"} file: token {"}"}
                 cache: {"{"} ttl: 1m {"}"}
                 """);
-            File.WriteAllText(Path.Combine(workDir, "examples", "policies", "vault.yaml"), string.Join("---\n", new[] { "deny", "allow-stale", "skip" }.Select(mode => $"""
+            File.WriteAllText(Path.Combine(workDir, "examples", "policies", "vault.yaml"), string.Join("---\n", Modes.Select(mode => $"""
                 apiVersion: configinjector.io/v1alpha1
                 kind: SecretPolicy
                 metadata: {"{"} name: payments-{mode} {"}"}

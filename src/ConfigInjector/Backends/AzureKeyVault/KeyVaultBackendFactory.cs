@@ -33,7 +33,7 @@ public sealed class KeyVaultBackendFactory : IBackendFactory
             options.Transport = transport;
     }
 
-    private static HttpPipelineTransport? Transport(KeyVaultSettings kv, BackendSettings settings)
+    private static HttpClientTransport? Transport(KeyVaultSettings kv, BackendSettings settings)
     {
         if (kv.CaFile is null)
             return null;

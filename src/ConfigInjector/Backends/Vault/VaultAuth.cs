@@ -38,9 +38,11 @@ internal sealed record TokenLease(string Token, bool Renewable, DateTimeOffset R
 }
 
 /// <summary>Kubernetes and AppRole auth: log in at <c>auth/&lt;mount&gt;/login</c>, renew with <c>renew-self</c>, log in again when renewal fails or the lease ends.</summary>
-public sealed class LoginAuth(string method, string mount, Func<JsonObject> loginBody, VaultTransport transport, TimeProvider time) : IVaultAuth
+public sealed class LoginAuth(string method, string mount, Func<JsonObject> loginBody, VaultTransport transport, TimeProvider time) : IVaultAuth, IDisposable
 {
     private readonly SemaphoreSlim _refresh = new(1, 1);
+
+    public void Dispose() => _refresh.Dispose();
     private volatile TokenLease? _lease;
     private DateTimeOffset _obtainedAt;
 
@@ -108,9 +110,11 @@ public sealed class LoginAuth(string method, string mount, Func<JsonObject> logi
 }
 
 /// <summary>A token from a file, re-read when the file changes; renewed with <c>renew-self</c> when it is renewable.</summary>
-public sealed class TokenFileAuth(string file, VaultTransport transport, TimeProvider time) : IVaultAuth
+public sealed class TokenFileAuth(string file, VaultTransport transport, TimeProvider time) : IVaultAuth, IDisposable
 {
     private readonly SemaphoreSlim _refresh = new(1, 1);
+
+    public void Dispose() => _refresh.Dispose();
     private DateTime _fileStamp;
     private volatile TokenLease? _lease;
 

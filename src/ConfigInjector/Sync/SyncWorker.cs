@@ -29,6 +29,9 @@ public sealed partial class SyncWorker(
 {
     public const string LeaseName = "config-injector-sync";
 
+    /// <summary>How long a Secret whose pass failed (an API or backend outage) waits before it is tried again.</summary>
+    public static readonly TimeSpan FailedPassHold = TimeSpan.FromSeconds(30);
+
     private volatile bool _leading;
 
     public bool IsLeader => _leading;
@@ -97,26 +100,24 @@ public sealed partial class SyncWorker(
                 keys = latest.Result;
             return keys is null || ManagedSecretSignature.Verify(keys, secret) == SignatureCheck.Invalid ? ManagedSecretInformer.WithoutData(secret) : secret;
         });
-        var due = new Dictionary<string, DateTimeOffset>(StringComparer.Ordinal);
+        // A new leader starts with every Secret due (a pass cut short by the last leader's end is finished); a
+        // Secret that appears later is due after its interval (admission has just filled it).
+        var due = new WorkSchedule<(string Namespace, string Name)>(time);
         var synced = false;
         informer.Changed += (type, secret) =>
         {
-            var key = $"{secret.Metadata.NamespaceProperty}/{secret.Metadata.Name}";
-            lock (due)
-            {
-                if (type == WatchEventType.Deleted)
-                    due.Remove(key);
-                else if (!due.ContainsKey(key))
-                    due[key] = synced ? time.GetUtcNow() + ManagedSecretFactory.ReadRotation(secret).Interval : time.GetUtcNow();
-            }
+            var key = (secret.Metadata.NamespaceProperty, secret.Metadata.Name);
+            if (type == WatchEventType.Deleted)
+                due.Forget(key);
+            else
+                due.AddIfAbsent(key, Volatile.Read(ref synced) ? ManagedSecretFactory.ReadRotation(secret).Interval : TimeSpan.Zero);
         };
         using var term = CancellationTokenSource.CreateLinkedTokenSource(token);
         var informerTask = informer.RunAsync(term.Token);
         try
         {
             await informer.WaitForSyncAsync(token);
-            lock (due)
-                synced = true;
+            Volatile.Write(ref synced, true);
             var nextScan = time.GetUtcNow();
             var nextCollect = time.GetUtcNow();
             while (!token.IsCancellationRequested)
@@ -147,26 +148,17 @@ public sealed partial class SyncWorker(
 
     /// <summary>One tick of the leader: rotate what is due, pace restarts, and now and then collect orphans and scan for missed pods.</summary>
     private async Task<(DateTimeOffset NextCollect, DateTimeOffset NextScan)> PassAsync(
-        Kubernetes.Informer<V1Secret> informer, Dictionary<string, DateTimeOffset> due, DateTimeOffset nextCollect, DateTimeOffset nextScan, CancellationToken token)
+        Kubernetes.Informer<V1Secret> informer, WorkSchedule<(string Namespace, string Name)> due, DateTimeOffset nextCollect, DateTimeOffset nextScan, CancellationToken token)
     {
         var now = time.GetUtcNow();
         metrics.ManagedSecrets.Set(informer.Items.Count);
-        List<V1Secret> ready;
-        lock (due)
-        {
-            ready = [.. informer.Items.Where(s => due.TryGetValue($"{s.Metadata.NamespaceProperty}/{s.Metadata.Name}", out var at) && at <= now)];
-            // Rescheduled up front: a pass that fails must not retry the same Secrets on every tick.
-            foreach (var secret in ready)
-                due[$"{secret.Metadata.NamespaceProperty}/{secret.Metadata.Name}"] = now + TimeSpan.FromSeconds(30);
-        }
+        // Held back up front: a pass that fails must not retry the same Secrets on every tick.
+        var ready = due.TakeDue(FailedPassHold).Select(k => informer.Get(k.Namespace, k.Name)).OfType<V1Secret>().ToList();
         if (ready.Count > 0)
         {
             var results = await rotation.RunAsync(ready, token);
-            lock (due)
-            {
-                foreach (var result in results)
-                    due[$"{result.Namespace}/{result.Name}"] = now + Jitter(result.RequeueAfter);
-            }
+            foreach (var result in results)
+                due.Schedule((result.Namespace, result.Name), Jitter(result.RequeueAfter));
         }
         await restarter.PumpAsync(token);
         if (now >= nextCollect)

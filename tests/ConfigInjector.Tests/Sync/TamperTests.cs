@@ -3,7 +3,7 @@ using System.Text.Json.Nodes;
 using ConfigInjector.TestSupport;
 using ConfigInjector.TestSupport.Fakes;
 
-namespace ConfigInjector.Tests.Cluster;
+namespace ConfigInjector.Tests.Sync;
 
 /// <summary>
 /// Someone who may edit Secrets in a namespace must not be able to make the sync worker read refs for them:

@@ -4,7 +4,7 @@ using ConfigInjector.TestSupport;
 using ConfigInjector.TestSupport.Fakes;
 using Microsoft.Extensions.DependencyInjection;
 
-namespace ConfigInjector.Tests.Cluster;
+namespace ConfigInjector.Tests.Sync;
 
 /// <summary>End to end against the fake kube-apiserver and the Vault fake: admission writes the Secret, the worker rotates it.</summary>
 public sealed class RotationTests : IAsyncLifetime

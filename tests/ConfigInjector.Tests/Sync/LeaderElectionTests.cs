@@ -3,7 +3,7 @@ using ConfigInjector.TestSupport;
 using ConfigInjector.TestSupport.Fakes;
 using Microsoft.Extensions.DependencyInjection;
 
-namespace ConfigInjector.Tests.Cluster;
+namespace ConfigInjector.Tests.Sync;
 
 /// <summary>Two replicas: one sync worker leads and writes; when it dies the other takes over within the lease duration.</summary>
 public sealed class LeaderElectionTests : IAsyncLifetime

@@ -2,7 +2,7 @@ using ConfigInjector.TestSupport;
 using ConfigInjector.TestSupport.Builders;
 using ConfigInjector.TestSupport.Fakes;
 
-namespace ConfigInjector.Tests.Cluster;
+namespace ConfigInjector.Tests.Kubernetes;
 
 /// <summary>The webhook's writes against the fake kube-apiserver: what is created, reused, refused and reported.</summary>
 public sealed class AdmissionInClusterTests : IAsyncLifetime

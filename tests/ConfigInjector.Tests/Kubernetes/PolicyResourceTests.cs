@@ -3,7 +3,7 @@ using ConfigInjector.TestSupport;
 using ConfigInjector.TestSupport.Builders;
 using ConfigInjector.TestSupport.Fakes;
 
-namespace ConfigInjector.Tests.Cluster;
+namespace ConfigInjector.Tests.Kubernetes;
 
 /// <summary>SecretPolicy and ConfigProfile as live custom resources: added, changed and deleted through the API, each change applies to the next admission.</summary>
 public sealed class PolicyResourceTests : IAsyncLifetime

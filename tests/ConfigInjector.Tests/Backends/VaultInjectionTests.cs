@@ -4,7 +4,7 @@ using ConfigInjector.TestSupport.Builders;
 using ConfigInjector.TestSupport.Fakes;
 using Microsoft.Extensions.Time.Testing;
 
-namespace ConfigInjector.Tests.Integration;
+namespace ConfigInjector.Tests.Backends;
 
 /// <summary>
 /// The webhook configured only through config/injector.yaml against the Vault fake: the same annotations as the

@@ -1,10 +1,9 @@
 using System.Text;
-using ConfigInjector.Tests.Backends;
 using ConfigInjector.TestSupport;
 using ConfigInjector.TestSupport.Builders;
 using ConfigInjector.TestSupport.Fakes;
 
-namespace ConfigInjector.Tests.Integration;
+namespace ConfigInjector.Tests.Backends;
 
 /// <summary>The webhook configured only through config/injector.yaml against the Key Vault fake, with the same annotations.</summary>
 public sealed class KeyVaultInjectionTests : IAsyncLifetime

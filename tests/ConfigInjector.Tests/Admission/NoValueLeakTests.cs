@@ -3,7 +3,7 @@ using ConfigInjector.TestSupport;
 using ConfigInjector.TestSupport.Builders;
 using Microsoft.Extensions.Time.Testing;
 
-namespace ConfigInjector.Tests.Security;
+namespace ConfigInjector.Tests.Admission;
 
 /// <summary>A secret value never appears in responses, pod specs, warnings, denials, logs or metrics — only in the managed Secret.</summary>
 public class NoValueLeakTests

@@ -2,7 +2,7 @@ using System.Globalization;
 using ConfigInjector.Bench;
 
 // Benchmarks with a baseline in the same run; report medians over rounds and ratios (these machines are noisy).
-//   --scenario admission | vault-cache | rotation | all   (default all)
+//   --scenario admission | vault-cache | hostile | rotation | all   (default all)
 var options = BenchOptions.Parse(args);
 var report = $"ConfigInjector benchmarks — {DateTime.UtcNow:u}, {Environment.ProcessorCount} cores, .NET {Environment.Version}\n\n";
 if (options.Scenario is "all" or "admission")
@@ -14,6 +14,12 @@ if (options.Scenario is "all" or "admission")
 if (options.Scenario is "all" or "vault-cache")
 {
     var part = await VaultCacheScenario.RunAsync(options);
+    Console.Write(part);
+    report += part;
+}
+if (options.Scenario is "all" or "hostile")
+{
+    var part = await HostileScenario.RunAsync(options);
     Console.Write(part);
     report += part;
 }

@@ -15,9 +15,18 @@ public sealed partial class Informer<T>(
     Func<CancellationToken, Task<(IEnumerable<T> Items, string? ResourceVersion)>> list,
     Func<string, Action<Exception>, CancellationToken, IAsyncEnumerable<(WatchEventType, T)>> watch,
     TimeProvider time,
-    ILogger log)
+    ILogger log,
+    TimeSpan? silenceLimit = null)
     where T : IKubernetesObject<V1ObjectMeta>
 {
+    /// <summary>
+    /// A watch that brings nothing, not even a bookmark (the API server sends one about every minute), for this long is
+    /// taken for a connection that died without closing (a NAT or load balancer dropped it) and is opened again.
+    /// </summary>
+    public static readonly TimeSpan DefaultSilenceLimit = TimeSpan.FromMinutes(5);
+
+    private readonly TimeSpan _silenceLimit = silenceLimit ?? DefaultSilenceLimit;
+
     private readonly ConcurrentDictionary<string, T> _store = new(StringComparer.Ordinal);
     private readonly TaskCompletionSource _synced = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
@@ -42,10 +51,21 @@ public sealed partial class Informer<T>(
                     resourceVersion = await RelistAsync(cancellationToken);
 
                 Exception? watchError = null;
-                await foreach (var (type, item) in watch(resourceVersion!, e => watchError = e, cancellationToken))
+                using var silence = new CancellationTokenSource(_silenceLimit, time);
+                using var watching = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, silence.Token);
+                try
                 {
-                    resourceVersion = item.Metadata?.ResourceVersion ?? resourceVersion;
-                    Apply(type, item);
+                    await foreach (var (type, item) in watch(resourceVersion!, e => watchError = e, watching.Token))
+                    {
+                        silence.CancelAfter(_silenceLimit);
+                        resourceVersion = item.Metadata?.ResourceVersion ?? resourceVersion;
+                        Apply(type, item);
+                    }
+                }
+                catch (OperationCanceledException) when (silence.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+                {
+                    // Silent too long: watch again from where we were (a relist follows only if that is too old).
+                    LogSilent(log, name, _silenceLimit.TotalSeconds);
                 }
                 if (watchError is KubernetesException { Status.Code: 410 })
                 {
@@ -131,6 +151,9 @@ public sealed partial class Informer<T>(
         TimeSpan.FromMilliseconds(Math.Min(30_000, 200 * Math.Pow(2, Math.Min(failures, 8))) * (0.5 + Random.Shared.NextDouble()));
 
     private static string Key(string? @namespace, string objectName) => $"{@namespace}/{objectName}";
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "{Informer}: the watch was silent for {Seconds}s; watching again")]
+    private static partial void LogSilent(ILogger logger, string informer, double seconds);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "{Informer}: watch expired (410), relisting")]
     private static partial void LogExpired(ILogger logger, string informer);

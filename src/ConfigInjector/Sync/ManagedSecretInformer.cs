@@ -14,7 +14,7 @@ public static class ManagedSecretInformer
     /// What of each Secret to keep in memory. Anyone who may create a Secret can set the label, so what is kept of a
     /// Secret the injector did not sign must not grow with its data (see <see cref="WithoutData"/>).
     /// </param>
-    public static Informer<V1Secret> Create(IKubernetes client, TimeProvider time, ILogger log, Func<V1Secret, V1Secret>? keep = null)
+    public static Informer<V1Secret> Create(IKubernetes client, TimeProvider time, ILogger log, Func<V1Secret, V1Secret>? keep = null, TimeSpan? silenceLimit = null)
     {
         keep ??= s => s;
         return new(
@@ -39,7 +39,8 @@ public static class ManagedSecretInformer
             (resourceVersion, onError, ct) => Map(client.CoreV1.WatchListSecretForAllNamespacesAsync(
                 allowWatchBookmarks: true, labelSelector: ManagedSecretFactory.ManagedBySelector, resourceVersion: resourceVersion, onError: onError, cancellationToken: ct), keep),
             time,
-            log);
+            log,
+            silenceLimit);
     }
 
     /// <summary>The Secret without its values: metadata is all a verifier or a cache invalidator reads.</summary>

@@ -51,4 +51,29 @@ public sealed class ManagedSecretInformerTests : IAsyncLifetime
         Assert.All(informer.Items, s => Assert.Null(s.Data));
         Assert.True(_sync.Api.ListPages >= 3, $"{_sync.Api.ListPages} pages for 1,200 Secrets");
     }
+
+    [Fact]
+    public async Task A_watch_that_goes_silent_is_opened_again_and_sees_what_comes_next()
+    {
+        // No bookmarks and no changes: to the informer the connection looks dead.
+        _sync.Api.BookmarkInterval = TimeSpan.FromHours(1);
+        var informer = ManagedSecretInformer.Create(_sync.Client, TimeProvider.System, NullLogger.Instance, silenceLimit: TimeSpan.FromSeconds(1));
+        using var stop = new CancellationTokenSource();
+        var running = informer.RunAsync(stop.Token);
+        await informer.WaitForSyncAsync(CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(30));
+        int Watches() => _sync.Api.Requests.Count(r => r.StartsWith("GET secrets /", StringComparison.Ordinal) && r.EndsWith(" watch", StringComparison.Ordinal));
+
+        await Eventually.TrueAsync(() => Watches() >= 2, "the silent watch to be opened again", TimeSpan.FromSeconds(15));
+        _sync.Api.Put("secrets", new JsonObject
+        {
+            ["apiVersion"] = "v1",
+            ["kind"] = "Secret",
+            ["metadata"] = new JsonObject { ["name"] = "after-the-silence", ["namespace"] = "team-0", ["labels"] = new JsonObject { ["app.kubernetes.io/managed-by"] = "config-injector" } },
+        });
+        await Eventually.TrueAsync(() => informer.Get("team-0", "after-the-silence") is not null, "the new Secret");
+        await stop.CancelAsync();
+        await running;
+
+        Assert.Equal(1, _sync.Api.ListPages);   // watched again from where it was, not relisted
+    }
 }

@@ -12,12 +12,12 @@ namespace ConfigInjector.Sync;
 /// reads the backend. Without it, pods that a rotation restarts could get new Secrets filled with the old value
 /// from another replica's cache, and be restarted again one interval later.
 /// </summary>
-public sealed partial class CacheInvalidator(IKubernetes client, SecretCache cache, ISigningKey signingKey, TimeProvider time, ILogger<CacheInvalidator> log) : BackgroundService
+public sealed partial class CacheInvalidator(ManagedSecretWatch watch, SecretCache cache, ISigningKey signingKey, TimeProvider time, ILogger<CacheInvalidator> log) : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        // Every replica runs this: it keeps only metadata, whatever the Secrets hold.
-        var informer = ManagedSecretInformer.Create(client, time, log, ManagedSecretInformer.WithoutData);
+        // Every replica runs this, as a listener of the process's one informer over managed Secrets.
+        var informer = watch.Informer;
         var keys = await WaitForKeyAsync(stoppingToken);
         if (keys is null)
             return;
@@ -37,7 +37,13 @@ public sealed partial class CacheInvalidator(IKubernetes client, SecretCache cac
                     LogInvalidated(log, parsed.Value.Location.ToString(), source.Version);
             }
         };
-        await informer.RunAsync(stoppingToken);
+        try
+        {
+            await Task.Delay(Timeout.InfiniteTimeSpan, time, stoppingToken);
+        }
+        catch (OperationCanceledException)
+        {
+        }
     }
 
     private async Task<SigningKeys?> WaitForKeyAsync(CancellationToken stoppingToken)

@@ -13,6 +13,8 @@ public static class SyncServices
         services.AddSingleton<RotationPass>();
         services.AddSingleton<ManagedSecretCollector>();
         services.AddSingleton<MissedInjectionScanner>();
+        services.AddSingleton<ManagedSecretWatch>();
+        services.AddHostedService(sp => sp.GetRequiredService<ManagedSecretWatch>());
         services.AddSingleton<SyncWorker>();
         services.AddHostedService(sp => sp.GetRequiredService<SyncWorker>());
         services.AddHostedService<CacheInvalidator>();

@@ -16,7 +16,7 @@ namespace ConfigInjector.Sync;
 /// </summary>
 public sealed partial class SyncWorker(
     IKubernetes client,
-    ManagedSecrets.ISigningKey signingKey,
+    ManagedSecretWatch watch,
     RotationPass rotation,
     WorkloadRestarter restarter,
     ManagedSecretCollector collector,
@@ -90,33 +90,25 @@ public sealed partial class SyncWorker(
 
     private async Task LeadAsync(CancellationToken token)
     {
-        // Values are kept only of Secrets the injector signed: a labelled Secret anyone else wrote is metadata only.
-        // Until the keys are known nothing is kept with values; the rotation pass reads such Secrets again.
-        SigningKeys? keys = null;
-        var informer = ManagedSecretInformer.Create(client, time, log, secret =>
-        {
-            var latest = signingKey.GetAsync(token);
-            if (latest.IsCompletedSuccessfully)
-                keys = latest.Result;
-            return keys is null || ManagedSecretSignature.Verify(keys, secret) == SignatureCheck.Invalid ? ManagedSecretInformer.WithoutData(secret) : secret;
-        });
+        var informer = watch.Informer;
         // A new leader starts with every Secret due (a pass cut short by the last leader's end is finished); a
         // Secret that appears later is due after its interval (admission has just filled it).
         var due = new WorkSchedule<(string Namespace, string Name)>(time);
         var synced = false;
-        informer.Changed += (type, secret) =>
+        void OnChanged(WatchEventType type, V1Secret secret)
         {
             var key = (secret.Metadata.NamespaceProperty, secret.Metadata.Name);
             if (type == WatchEventType.Deleted)
                 due.Forget(key);
             else
                 due.AddIfAbsent(key, Volatile.Read(ref synced) ? ManagedSecretFactory.ReadRotation(secret).Interval : TimeSpan.Zero);
-        };
-        using var term = CancellationTokenSource.CreateLinkedTokenSource(token);
-        var informerTask = informer.RunAsync(term.Token);
+        }
+        informer.Changed += OnChanged;
         try
         {
             await informer.WaitForSyncAsync(token);
+            foreach (var secret in informer.Items)
+                due.AddIfAbsent((secret.Metadata.NamespaceProperty, secret.Metadata.Name), TimeSpan.Zero);
             Volatile.Write(ref synced, true);
             var nextScan = time.GetUtcNow();
             var nextCollect = time.GetUtcNow();
@@ -141,8 +133,7 @@ public sealed partial class SyncWorker(
         }
         finally
         {
-            await term.CancelAsync();
-            await informerTask.ContinueWith(_ => { }, TaskScheduler.Default);
+            informer.Changed -= OnChanged;
         }
     }
 

@@ -74,4 +74,21 @@ public sealed class LeaderElectionTests : IAsyncLifetime
         _cluster.Vault.Put("secret/shop/db", new Dictionary<string, string> { ["password"] = "cluster-only-password-v3", ["user"] = "shop" });
         await Eventually.TrueAsync(() => _cluster.Api.Events("Rotated").Any(e => e["reportingInstance"]!.GetValue<string>() == followerName), "a rotation by the new leader");
     }
+
+    [Fact]
+    public async Task A_leader_keeps_one_list_and_one_watch_over_managed_secrets_for_all_its_listeners()
+    {
+        var server = await _cluster.StartReplicaAsync("replica-a");
+        var worker = server.Services.GetRequiredService<SyncWorker>();
+        await Eventually.TrueAsync(() => worker.IsLeader, "leadership");
+        // The worker's first pass runs over the shared informer's items: a rotation proves it is fed.
+        var rs = _cluster.Api.AddDeployment("shop", "web");
+        await server.ReviewPodAsync(ClusterEnvironment.PodOf(rs).WithAnnotation("configinjector.io/secret.DB_PASSWORD", "vault-prod:secret/shop/db#password"), "shop");
+        _cluster.Vault.Put("secret/shop/db", new Dictionary<string, string> { ["password"] = "cluster-only-password-v2", ["user"] = "shop" });
+        await Eventually.TrueAsync(() => _cluster.Api.Events("Rotated").Count > 0, "a rotation");
+
+        var mine = _cluster.Api.RequestsBy.Where(r => r.StartsWith("replica-a GET secrets / ", StringComparison.Ordinal) || r == "replica-a GET secrets /").ToList();
+        Assert.Equal(1, mine.Count(r => r.EndsWith(" watch", StringComparison.Ordinal)));
+        Assert.Equal(1, mine.Count(r => !r.EndsWith(" watch", StringComparison.Ordinal)));
+    }
 }

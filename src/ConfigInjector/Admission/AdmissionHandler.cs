@@ -11,7 +11,8 @@ namespace ConfigInjector.Admission;
 
 /// <summary>
 /// The admission path after the HTTP checks: should-inject → prepare (targets, refs, policy) → read the
-/// backends → complete the plan → write the managed Secret (unless dry-run) → JSON patch.
+/// backends → complete the plan → write the managed Secret (unless dry-run) → JSON patch. Entry points hand it pods
+/// whose shape they checked (<see cref="PodShape"/>): the endpoint answers a malformed one with 400, inject with a denial.
 /// </summary>
 public sealed class AdmissionHandler(
     IPolicySource policies,
@@ -41,8 +42,6 @@ public sealed class AdmissionHandler(
             return AdmissionVerdict.Pass(warnings);
         }
 
-        if (PodShape.Problem(input.Pod) is { } malformed)
-            return Deny(input, [], [$"the pod is malformed: {malformed}"], [.. parsed.Warnings], false, null);
         if (parsed.Errors.Count > 0)
             return Deny(input, InjectionPreparer.RequestedRefs(input.Pod, input.Namespace, request, policies.Profiles), parsed.Errors, [.. parsed.Warnings], false, null);
 

@@ -67,6 +67,12 @@ public sealed class OfflineInjector : IDisposable
                 // A template has no name: the workload's names the managed Secret, as its ReplicaSet would.
                 podJson["metadata"]!["name"] ??= document["metadata"]?["name"]?.DeepClone();
                 var pod = KubernetesJson.Deserialize<V1Pod>(podJson.ToJsonString());
+                // What the endpoint answers with a 400: the handler plans only pods of a sound shape.
+                if (PodShape.Problem(pod) is { } malformed)
+                {
+                    denials.Add($"{what}: configinjector: the pod is malformed: {malformed}");
+                    continue;
+                }
                 var verdict = await _handler.HandleAsync(new AdmissionInput("offline", pod, ns, false, "configinjector inject"), cancellationToken);
                 warnings.AddRange(verdict.Warnings.Select(w => $"{what}: {w}"));
                 if (!verdict.Allowed)

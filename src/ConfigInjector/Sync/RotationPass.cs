@@ -54,9 +54,13 @@ public sealed partial class RotationPass(
             .Select(s => new ReconcileResult(s.Metadata.NamespaceProperty, s.Metadata.Name, ReconcileStatus.Unchanged, "manual lifecycle", TimeSpan.FromHours(1)))
             .ToList();
         // Every decision below reads signed data only: sources, service account, interval, mode, owners.
-        if (all.Any(s => ManagedSecretSignature.Verify(keys, s) == SignatureCheck.Invalid))
-            keys = await signingKey.RefreshAsync(cancellationToken);
         var checks = all.Select(s => (Secret: s, Check: ManagedSecretSignature.Verify(keys, s))).ToList();
+        // A failed check may be a key rotated in by another replica: read the keys again and check only those once more.
+        if (checks.Any(c => c.Check == SignatureCheck.Invalid))
+        {
+            keys = await signingKey.RefreshAsync(cancellationToken);
+            checks = [.. checks.Select(c => c.Check == SignatureCheck.Invalid ? (c.Secret, ManagedSecretSignature.Verify(keys, c.Secret)) : c)];
+        }
         var work = checks.Where(c => c.Check != SignatureCheck.Invalid).ToList();
         // Only refs the policies still allow for the Secret's namespace and service account are read at all.
         var locations = work.SelectMany(w => RotationPlanner.Locations(ManagedSecretFactory.ReadSources(w.Secret)!.Where(s => Decide(w.Secret, s.Value.Ref).Refusal is null).ToDictionary())).Distinct().ToList();

@@ -16,28 +16,7 @@ public class AdmissionLimitsTests
         vault.EnableKv("secret", 2);
         vault.Put("secret/app/db", new Dictionary<string, string> { ["password"] = "slow-vault-value" });
         vault.Delay = TimeSpan.FromSeconds(20);
-        await using var server = await WebhookServer.StartAsync(work =>
-        {
-            Directory.CreateDirectory(Path.Combine(work, "config"));
-            File.WriteAllText(Path.Combine(work, "config", "injector.yaml"), $$"""
-                backends:
-                  - name: vault-prod
-                    type: vault
-                    address: {{vault.Address}}
-                    caFile: {{vault.CaFile}}
-                    timeout: 30s
-                    auth: { token: { file: {{WriteToken(work)}} } }
-                webhook: { admissionTimeout: 300ms }
-                """);
-            File.WriteAllText(Path.Combine(work, "examples", "policies", "vault.yaml"), """
-                apiVersion: configinjector.io/v1alpha1
-                kind: SecretPolicy
-                metadata: { name: vault }
-                spec:
-                  subjects: { namespaces: ["*"] }
-                  rules: [ { backend: vault-prod, paths: ["secret/**"] } ]
-                """);
-        }, settings: s => s with { ConfigFile = "config/injector.yaml" });
+        await using var server = await VaultWebhook.StartAsync(vault, ["timeout: 30s"], configTail: "webhook: { admissionTimeout: 300ms }\n");
 
         var result = await server.ReviewPodAsync(PodBuilder.Injected().WithAnnotation("configinjector.io/secret.P", "vault-prod:secret/app/db#password"));
 
@@ -45,13 +24,6 @@ public class AdmissionLimitsTests
         Assert.False(result.Allowed);
         Assert.Equal((500, "configinjector: the admission did not finish within 0.3s"), (result.Code, result.Message));
         Assert.Contains("stopped at its 0.3s deadline", server.AllLogText(), StringComparison.Ordinal);
-    }
-
-    private static string WriteToken(string work)
-    {
-        var file = Path.Combine(work, "config", "token");
-        File.WriteAllText(file, VaultFake.RootToken);
-        return file;
     }
 
     [Fact]

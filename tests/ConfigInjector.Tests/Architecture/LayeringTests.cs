@@ -69,10 +69,4 @@ public class LayeringTests
 
         Assert.True(result.IsSuccessful, "I/O in the core: " + string.Join(", ", result.FailingTypeNames ?? []));
     }
-
-    [Fact]
-    public void The_core_knows_nothing_of_the_program_around_it()
-    {
-        Assert.DoesNotContain(Core.GetReferencedAssemblies(), a => a.Name == App.GetName().Name);
-    }
 }

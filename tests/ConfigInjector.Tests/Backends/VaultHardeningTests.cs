@@ -98,28 +98,7 @@ public sealed class VaultHardeningTests : IAsyncLifetime
     [Fact]
     public async Task A_refused_ref_denies_the_pod_in_every_on_backend_error_mode()
     {
-        await using var server = await WebhookServer.StartAsync(work =>
-        {
-            Directory.CreateDirectory(Path.Combine(work, "config"));
-            File.WriteAllText(Path.Combine(work, "config", "injector.yaml"), $$"""
-                backends:
-                  - name: vault-prod
-                    type: vault
-                    address: {{_vault.Address}}
-                    caFile: {{_vault.CaFile}}
-                    kvVersion: "1"
-                    auth: { token: { file: {{VaultTestBackends.TokenFile(VaultFake.RootToken)}} } }
-                """);
-            File.WriteAllText(Path.Combine(work, "examples", "policies", "vault-all.yaml"), """
-                apiVersion: configinjector.io/v1alpha1
-                kind: SecretPolicy
-                metadata: { name: vault-all }
-                spec:
-                  subjects: { namespaces: ["*"] }
-                  rules: [ { backend: vault-prod, paths: ["**"] } ]
-                  onBackendError: skip
-                """);
-        }, settings: s => s with { ConfigFile = "config/injector.yaml" });
+        await using var server = await VaultWebhook.StartAsync(_vault, ["kvVersion: \"1\""], paths: "**", onBackendError: "skip");
 
         var result = await server.ReviewPodAsync(TestSupport.Builders.PodBuilder.Injected().WithAnnotation("configinjector.io/secret.TOKEN", "vault-prod:auth/token/lookup-self#id"));
 

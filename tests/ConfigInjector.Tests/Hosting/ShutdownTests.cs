@@ -23,28 +23,7 @@ public class ShutdownTests
         for (var i = 0; i < 400; i++)
             vault.Put($"secret/app/s{i}", new Dictionary<string, string> { ["v"] = $"value-{i}" });
         vault.Delay = TimeSpan.FromMilliseconds(300);   // each admission reads a new path: each is in flight a while
-        await using var server = await WebhookServer.StartAsync(work =>
-        {
-            Directory.CreateDirectory(Path.Combine(work, "config"));
-            File.WriteAllText(Path.Combine(work, "config", "token"), VaultFake.RootToken);
-            File.WriteAllText(Path.Combine(work, "config", "injector.yaml"), $$"""
-                backends:
-                  - name: vault-prod
-                    type: vault
-                    address: {{vault.Address}}
-                    caFile: {{vault.CaFile}}
-                    timeout: 10s
-                    auth: { token: { file: token } }
-                """);
-            File.WriteAllText(Path.Combine(work, "examples", "policies", "vault.yaml"), """
-                apiVersion: configinjector.io/v1alpha1
-                kind: SecretPolicy
-                metadata: { name: vault }
-                spec:
-                  subjects: { namespaces: ["*"] }
-                  rules: [ { backend: vault-prod, paths: ["secret/**"] } ]
-                """);
-        }, settings: s => s with { ConfigFile = "config/injector.yaml", ShutdownDelay = delay });
+        await using var server = await VaultWebhook.StartAsync(vault, ["timeout: 10s"], settings: s => s with { ShutdownDelay = delay });
         var statuses = new ConcurrentBag<(HttpStatusCode Status, bool Allowed)>();
         var next = -1;
         var clock = Stopwatch.StartNew();

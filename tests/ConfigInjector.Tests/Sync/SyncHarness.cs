@@ -59,15 +59,7 @@ internal sealed class SyncHarness : IAsyncDisposable
         var metrics = new InjectorMetrics(Metrics.NewCustomRegistry());
         var tokenFile = Path.Combine(TestSupport.ScratchDirectory.Create(), "token");
         File.WriteAllText(tokenFile, VaultFake.RootToken);
-        var config = ConfigFileReader.Parse($$"""
-            backends:
-              - name: vault-prod
-                type: vault
-                address: {{Vault.Address}}
-                caFile: {{Vault.CaFile}}
-                retry: { attempts: 1 }
-                auth: { token: { file: {{tokenFile}} } }
-            """, "injector.yaml", "/");
+        var config = ConfigFileReader.Parse(TestSupport.VaultWebhook.BackendConfig(Vault, tokenFile, "vault-prod", "retry: { attempts: 1 }"), "injector.yaml", "/");
         var backends = BackendRegistry.Default.CreateAll(config, new BackendContext(Time, NullLoggerFactory.Instance));
         var events = new EventRecorder(Client, Time, "test", NullLogger<EventRecorder>.Instance);
         var restarter = Restarter = new WorkloadRestarter(Client, events, SyncSettings.Default, Time, metrics, NullLogger<WorkloadRestarter>.Instance);

@@ -86,12 +86,13 @@ internal static class RotationScenario
             """, "bench.yaml", "/");
         var backends = BackendRegistry.Default.CreateAll(config, new BackendContext(TimeProvider.System, NullLoggerFactory.Instance));
         var events = new EventRecorder(client, TimeProvider.System, "bench", NullLogger<EventRecorder>.Instance);
-        var restarter = new WorkloadRestarter(client, events, SyncSettings.Default, new FakeTimeProvider(), metrics, NullLogger<WorkloadRestarter>.Instance);
+        var cluster = new KubernetesSyncCluster(client, events);
+        var restarter = new WorkloadRestarter(cluster, SyncSettings.Default, new FakeTimeProvider(), metrics, NullLogger<WorkloadRestarter>.Instance);
         using var limiter = new BackendLimiter(100_000);
         var reader = new SecretReader(backends, metrics, TimeSpan.FromSeconds(30));
         var policies = new BenchPolicies(new SecretPolicy("bench", new PolicySubjects(["team-*"], null), [new PolicyRule("vault-bench", ["secret/rot/*"], null)], RotationSettings.Default, BackendErrorMode.Deny));
-        var pass = new RotationPass(client, reader, new SecretCache(reader, TimeProvider.System, TimeSpan.FromMinutes(5), metrics), new StaticSigningKey(signingKey), policies,
-            limiter, events, restarter, metrics, NullLogger<RotationPass>.Instance);
+        var pass = new RotationPass(cluster, reader, new SecretCache(reader, TimeProvider.System, TimeSpan.FromMinutes(5), metrics), new StaticSigningKey(signingKey), policies,
+            limiter, restarter, metrics, NullLogger<RotationPass>.Instance);
 
         async Task<(double Seconds, int Reads, int Writes, int Events, long AllocatedMiB, int Updated)> Measure()
         {

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using ConfigInjector.Core.Policies;
 using ConfigInjector.Policies;
+using ConfigInjector.Sync;
 using k8s;
 
 namespace ConfigInjector.Kubernetes;
@@ -75,11 +76,11 @@ public sealed partial class CustomResourcePolicySource(IKubernetes client, TimeP
         plural,
         async ct =>
         {
-            var list = await client.CustomObjects.ListClusterCustomObjectAsync<CustomResourceList>(Group, Version, plural, cancellationToken: ct);
+            var list = await KubernetesErrors.Call(() => client.CustomObjects.ListClusterCustomObjectAsync<CustomResourceList>(Group, Version, plural, cancellationToken: ct), "list", plural, null);
             return (list.Items, list.Metadata?.ResourceVersion);
         },
         (resourceVersion, onError, ct) => Map(client.CustomObjects.WatchListClusterCustomObjectAsync(
-            Group, Version, plural, allowWatchBookmarks: true, resourceVersion: resourceVersion, onError: onError, cancellationToken: ct)),
+            Group, Version, plural, allowWatchBookmarks: true, resourceVersion: resourceVersion, onError: e => onError(KubernetesErrors.WatchError(e, plural)), cancellationToken: ct)),
         time,
         log);
 

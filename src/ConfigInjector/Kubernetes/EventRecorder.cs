@@ -35,15 +35,6 @@ public sealed partial class EventRecorder(IKubernetes client, TimeProvider time,
         }
     }
 
-    public static V1ObjectReference Reference(string apiVersion, string kind, V1ObjectMeta metadata) => new()
-    {
-        ApiVersion = apiVersion,
-        Kind = kind,
-        Name = metadata.Name,
-        NamespaceProperty = metadata.NamespaceProperty,
-        Uid = metadata.Uid,
-    };
-
     [LoggerMessage(Level = LogLevel.Warning, Message = "event {Reason} on {Kind} {Namespace}/{Name} not recorded: {Problem}")]
     private static partial void LogEventFailed(ILogger logger, string reason, string kind, string @namespace, string name, string problem);
 }

@@ -1,4 +1,6 @@
 using System.Net;
+using ConfigInjector.Sync;
+using k8s;
 using k8s.Autorest;
 
 namespace ConfigInjector.Kubernetes;
@@ -23,4 +25,22 @@ public static class KubernetesErrors
             null => $"Kubernetes API unreachable on {verb} {resource} {where}: {e.Message.Split('\n')[0]}",
         };
     }
+
+    /// <summary>Runs one API call, reporting its failure the way the layers above expect it.</summary>
+    public static async Task<T> Call<T>(Func<Task<T>> call, string verb, string resource, string? @namespace)
+    {
+        try
+        {
+            return await call();
+        }
+        catch (HttpOperationException e)
+        {
+            throw new ClusterApiException(Status(e), Describe(e, verb, resource, @namespace), e);
+        }
+    }
+
+    /// <summary>A watch's error event (a 410 for an expired resourceVersion, above all) as the layers above expect it.</summary>
+    public static Exception WatchError(Exception e, string resource) => e is KubernetesException { Status.Code: { } code }
+        ? new ClusterApiException((HttpStatusCode)code, $"Kubernetes API {code} on watch {resource}", e)
+        : e;
 }

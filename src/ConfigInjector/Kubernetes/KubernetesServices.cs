@@ -1,6 +1,7 @@
 using ConfigInjector.Admission;
 using ConfigInjector.ManagedSecrets;
 using ConfigInjector.Policies;
+using ConfigInjector.Sync;
 using k8s;
 
 namespace ConfigInjector.Kubernetes;
@@ -17,6 +18,7 @@ public static class KubernetesServices
         services.AddSingleton<IManagedSecretStore, KubernetesManagedSecretStore>();
         services.AddSingleton<INamespaceOptIn, NamespaceLabelOptIn>();
         services.AddSingleton(sp => new EventRecorder(client, sp.GetRequiredService<TimeProvider>(), identity, sp.GetRequiredService<ILogger<EventRecorder>>()));
+        services.AddSingleton<ISyncCluster, KubernetesSyncCluster>();
         services.AddSingleton<LoggedAdmissionEvents>();
         services.AddSingleton<IAdmissionEvents, ClusterAdmissionEvents>();
         services.AddSingleton<ISigningKey>(sp => new KubernetesSigningKey(client, injectorNamespace, sp.GetRequiredService<TimeProvider>()));

@@ -1,9 +1,6 @@
 using ConfigInjector.Core.Annotations;
 using ConfigInjector.Core.Planning;
-using ConfigInjector.Kubernetes;
 using ConfigInjector.ManagedSecrets;
-using k8s;
-using k8s.Autorest;
 using k8s.Models;
 
 namespace ConfigInjector.Sync;
@@ -15,7 +12,7 @@ namespace ConfigInjector.Sync;
 /// lifecycle is their manifests'. A label is no proof (anyone who may edit Secrets can set it, and so get any Secret
 /// of the namespace adopted or deleted): only Secrets whose signature verifies are touched.
 /// </summary>
-public sealed partial class ManagedSecretCollector(IKubernetes client, ISigningKey signingKey, SyncSettings settings, TimeProvider time, ILogger<ManagedSecretCollector> log)
+public sealed partial class ManagedSecretCollector(ISyncCluster cluster, ISigningKey signingKey, SyncSettings settings, TimeProvider time, ILogger<ManagedSecretCollector> log)
 {
     public async Task<(int Adopted, int Deleted)> CollectAsync(IReadOnlyCollection<V1Secret> secrets, CancellationToken cancellationToken)
     {
@@ -30,7 +27,7 @@ public sealed partial class ManagedSecretCollector(IKubernetes client, ISigningK
             var secret = RotationPass.Copy(cached);
             var ns = secret.Metadata.NamespaceProperty;
             if (!podsByNamespace.TryGetValue(ns, out var pods))
-                podsByNamespace[ns] = pods = (await client.CoreV1.ListNamespacedPodAsync(ns, cancellationToken: cancellationToken)).Items;
+                podsByNamespace[ns] = pods = await cluster.ListPodsAsync(ns, cancellationToken);
             var users = pods.Where(p => p.Metadata.Annotations?.TryGetValue(AnnotationKeys.ManagedSecret, out var name) == true && name == secret.Metadata.Name).ToList();
             cancellationToken.ThrowIfCancellationRequested();
             try
@@ -39,19 +36,18 @@ public sealed partial class ManagedSecretCollector(IKubernetes client, ISigningK
                 {
                     ManagedSecretFactory.SetOwners(secret, [.. users.Select(p => new V1OwnerReference { ApiVersion = "v1", Kind = "Pod", Name = p.Metadata.Name, Uid = p.Metadata.Uid })]);
                     ManagedSecretSignature.Apply(keys.Current, secret);
-                    await client.CoreV1.ReplaceNamespacedSecretAsync(secret, secret.Metadata.Name, ns, cancellationToken: cancellationToken);
+                    await cluster.ReplaceSecretAsync(secret, cancellationToken);
                     adopted++;
                     LogAdopted(log, ns, secret.Metadata.Name, users[0].Metadata.Name);
                 }
                 else if (time.GetUtcNow() - (secret.Metadata.CreationTimestamp ?? time.GetUtcNow().UtcDateTime) > settings.AdoptionGracePeriod)
                 {
-                    var preconditions = new V1DeleteOptions { Preconditions = new V1Preconditions { ResourceVersion = secret.Metadata.ResourceVersion, Uid = secret.Metadata.Uid } };
-                    await client.CoreV1.DeleteNamespacedSecretAsync(secret.Metadata.Name, ns, preconditions, cancellationToken: cancellationToken);
+                    await cluster.DeleteSecretAsync(secret, cancellationToken);
                     deleted++;
                     LogDeleted(log, ns, secret.Metadata.Name);
                 }
             }
-            catch (HttpOperationException e) when (KubernetesErrors.IsConflict(e) || KubernetesErrors.IsNotFound(e))
+            catch (ClusterApiException e) when (e.IsConflict || e.IsNotFound)
             {
                 // Changed or gone since the informer saw it: the next pass looks again.
             }

@@ -1,5 +1,3 @@
-using ConfigInjector.Core.Planning;
-using ConfigInjector.Kubernetes;
 using k8s;
 using k8s.Models;
 
@@ -14,7 +12,7 @@ public static class ManagedSecretInformer
     /// What of each Secret to keep in memory. Anyone who may create a Secret can set the label, so what is kept of a
     /// Secret the injector did not sign must not grow with its data (see <see cref="WithoutData"/>).
     /// </param>
-    public static Informer<V1Secret> Create(IKubernetes client, TimeProvider time, ILogger log, Func<V1Secret, V1Secret>? keep = null, TimeSpan? silenceLimit = null)
+    public static Informer<V1Secret> Create(ISyncCluster cluster, TimeProvider time, ILogger log, Func<V1Secret, V1Secret>? keep = null, TimeSpan? silenceLimit = null)
     {
         keep ??= s => s;
         return new(
@@ -27,17 +25,15 @@ public static class ManagedSecretInformer
                 string? resourceVersion = null;
                 do
                 {
-                    var page = await client.CoreV1.ListSecretForAllNamespacesAsync(
-                        labelSelector: ManagedSecretFactory.ManagedBySelector, limit: PageSize, continueParameter: next, cancellationToken: ct);
+                    var page = await cluster.ListManagedSecretsAsync(next, PageSize, ct);
                     items.AddRange(page.Items.Select(keep));
-                    resourceVersion ??= page.Metadata?.ResourceVersion;
-                    next = page.Metadata?.ContinueProperty;
+                    resourceVersion ??= page.ResourceVersion;
+                    next = page.Continue;
                 }
                 while (!string.IsNullOrEmpty(next));
                 return (items, resourceVersion);
             },
-            (resourceVersion, onError, ct) => Map(client.CoreV1.WatchListSecretForAllNamespacesAsync(
-                allowWatchBookmarks: true, labelSelector: ManagedSecretFactory.ManagedBySelector, resourceVersion: resourceVersion, onError: onError, cancellationToken: ct), keep),
+            (resourceVersion, onError, ct) => Map(cluster.WatchManagedSecretsAsync(resourceVersion, onError, ct), keep),
             time,
             log,
             silenceLimit);

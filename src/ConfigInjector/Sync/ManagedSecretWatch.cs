@@ -1,7 +1,5 @@
 using ConfigInjector.Core.Planning;
-using ConfigInjector.Kubernetes;
 using ConfigInjector.ManagedSecrets;
-using k8s;
 using k8s.Models;
 
 namespace ConfigInjector.Sync;
@@ -17,10 +15,10 @@ public sealed class ManagedSecretWatch : BackgroundService
     private readonly ISigningKey _signingKey;
     private SigningKeys? _keys;
 
-    public ManagedSecretWatch(IKubernetes client, ISigningKey signingKey, TimeProvider time, ILogger<ManagedSecretWatch> log)
+    public ManagedSecretWatch(ISyncCluster cluster, ISigningKey signingKey, TimeProvider time, ILogger<ManagedSecretWatch> log)
     {
         _signingKey = signingKey;
-        Informer = ManagedSecretInformer.Create(client, time, log, Keep);
+        Informer = ManagedSecretInformer.Create(cluster, time, log, Keep);
     }
 
     public Informer<V1Secret> Informer { get; }

@@ -1,9 +1,7 @@
 using ConfigInjector.Core.Annotations;
 using ConfigInjector.Core.Planning;
-using ConfigInjector.Kubernetes;
 using ConfigInjector.Observability;
 using ConfigInjector.Policies;
-using k8s;
 
 namespace ConfigInjector.Sync;
 
@@ -12,7 +10,7 @@ namespace ConfigInjector.Sync;
 /// admitted while the webhook was down under <c>failurePolicy: Ignore</c>, or created before their policy — and
 /// reports each once with an Event on the pod and a metric, so nothing escapes silently.
 /// </summary>
-public sealed partial class MissedInjectionScanner(IKubernetes client, INamespaceOptIn namespaces, EventRecorder events, InjectorMetrics metrics, ILogger<MissedInjectionScanner> log)
+public sealed partial class MissedInjectionScanner(ISyncCluster cluster, INamespaceOptIn namespaces, InjectorMetrics metrics, ILogger<MissedInjectionScanner> log)
 {
     private readonly HashSet<string> _reported = [];
 
@@ -23,7 +21,7 @@ public sealed partial class MissedInjectionScanner(IKubernetes client, INamespac
         string? next = null;
         do
         {
-            var page = await client.CoreV1.ListPodForAllNamespacesAsync(limit: 500, continueParameter: next, cancellationToken: cancellationToken);
+            var page = await cluster.ListAllPodsAsync(next, 500, cancellationToken);
             foreach (var pod in page.Items)
             {
                 if (pod.Status?.Phase is "Succeeded" or "Failed" || pod.Metadata.DeletionTimestamp is not null)
@@ -38,11 +36,11 @@ public sealed partial class MissedInjectionScanner(IKubernetes client, INamespac
                     continue;
                 metrics.MissedInjections.Inc();
                 LogMissed(log, pod.Metadata.NamespaceProperty, pod.Metadata.Name);
-                await events.RecordAsync(EventRecorder.Reference("v1", "Pod", pod.Metadata), "Warning", "NotInjected",
+                await cluster.RecordEventAsync(ObjectReferences.Of("v1", "Pod", pod.Metadata), "Warning", "NotInjected",
                     "this pod opted in to ConfigInjector but was admitted without injection (webhook unavailable, or the pod predates its policy); recreate it",
                     cancellationToken);
             }
-            next = page.Metadata?.ContinueProperty;
+            next = page.Continue;
         }
         while (!string.IsNullOrEmpty(next));
         // Pods that are gone (or were fixed) need no memory: the set stays as large as the current problem.

@@ -6,12 +6,9 @@ using ConfigInjector.Core.Policies;
 using ConfigInjector.Core.References;
 using ConfigInjector.Core.Rotation;
 using ConfigInjector.Core.Secrets;
-using ConfigInjector.Kubernetes;
 using ConfigInjector.ManagedSecrets;
 using ConfigInjector.Observability;
 using ConfigInjector.Policies;
-using k8s;
-using k8s.Autorest;
 using k8s.Models;
 
 namespace ConfigInjector.Sync;
@@ -22,13 +19,12 @@ namespace ConfigInjector.Sync;
 /// version changed, an Event, and a paced restart of its workloads when an env-delivered value changed.
 /// </summary>
 public sealed partial class RotationPass(
-    IKubernetes client,
+    ISyncCluster cluster,
     SecretReader reader,
     SecretCache cache,
     ISigningKey signingKey,
     IPolicySource policies,
     BackendLimiter limiter,
-    EventRecorder events,
     WorkloadRestarter restarter,
     InjectorMetrics metrics,
     ILogger<RotationPass> log)
@@ -92,7 +88,7 @@ public sealed partial class RotationPass(
         if (_reportedUnverified.TryAdd($"{secret.Metadata.Uid}/{secret.Metadata.ResourceVersion}", 0))
         {
             LogUnverified(log, ns, name);
-            await events.RecordAsync(EventRecorder.Reference("v1", "Secret", secret.Metadata), "Warning", "Unverified",
+            await cluster.RecordEventAsync(ObjectReferences.Of("v1", "Secret", secret.Metadata), "Warning", "Unverified",
                 "labelled as managed by config-injector but not signed by it: its refs are not read and it is not rotated", cancellationToken);
         }
         return new ReconcileResult(ns, name, ReconcileStatus.Failed, "signature does not match", UnverifiedRequeue);
@@ -109,7 +105,7 @@ public sealed partial class RotationPass(
         }
         else
         {
-            secret = await client.CoreV1.ReadNamespacedSecretAsync(secret.Metadata.Name, secret.Metadata.NamespaceProperty, cancellationToken: cancellationToken);
+            secret = await cluster.ReadSecretAsync(secret.Metadata.NamespaceProperty, secret.Metadata.Name, cancellationToken);
             var check = ManagedSecretSignature.Verify(keys, secret);
             if (check == SignatureCheck.Invalid)
                 return await UnverifiedAsync(secret, cancellationToken);
@@ -138,7 +134,7 @@ public sealed partial class RotationPass(
                 LogBackendFailures(log, ns, name, reason);
                 if (previous.Reason != reason)
                 {
-                    await events.RecordAsync(EventRecorder.Reference("v1", "Secret", secret.Metadata), "Warning", "NotRefreshed",
+                    await cluster.RecordEventAsync(ObjectReferences.Of("v1", "Secret", secret.Metadata), "Warning", "NotRefreshed",
                         $"kept the last-known-good values: {reason}", cancellationToken);
                 }
             }
@@ -163,23 +159,23 @@ public sealed partial class RotationPass(
             ManagedSecretSignature.Upgrade(keys.Current, secret);
             try
             {
-                await client.CoreV1.ReplaceNamespacedSecretAsync(secret, name, ns, cancellationToken: cancellationToken);
+                await cluster.ReplaceSecretAsync(secret, cancellationToken);
             }
-            catch (HttpOperationException e) when (KubernetesErrors.IsConflict(e) && attempt < UpdateAttempts)
+            catch (ClusterApiException e) when (e.IsConflict && attempt < UpdateAttempts)
             {
                 // Someone else wrote it since our read (an admission, another leader, or someone editing it by hand):
                 // re-plan from the fresh object, which must be signed like the first one.
-                secret = await client.CoreV1.ReadNamespacedSecretAsync(name, ns, cancellationToken: cancellationToken);
+                secret = await cluster.ReadSecretAsync(ns, name, cancellationToken);
                 var check = ManagedSecretSignature.Verify(keys, secret);
                 if (check == SignatureCheck.Invalid)
                     return await UnverifiedAsync(secret, cancellationToken);
                 signedWithPreviousKey = check is SignatureCheck.Previous or SignatureCheck.Legacy;
                 continue;
             }
-            catch (HttpOperationException e)
+            catch (ClusterApiException e)
             {
                 metrics.Rotations.WithLabels("error").Inc();
-                var reason = KubernetesErrors.Describe(e, "update", "secrets", ns);
+                var reason = e.Message;
                 LogUpdateFailed(log, ns, name, reason);
                 return new ReconcileResult(ns, name, ReconcileStatus.Failed, reason, RetryAfterFailure < rotation.Interval ? RetryAfterFailure : rotation.Interval);
             }
@@ -192,7 +188,7 @@ public sealed partial class RotationPass(
             metrics.Rotations.WithLabels("updated").Inc();
             var changes = string.Join(", ", outcome.ChangedKeys.Concat(outcome.NewVersionOnlyKeys).Select(k => $"{k} <- {outcome.Sources[k].Ref}@{outcome.Sources[k].Version}"));
             LogRotated(log, ns, name, changes);
-            await events.RecordAsync(EventRecorder.Reference("v1", "Secret", secret.Metadata), "Normal", "Rotated", $"updated {changes}", cancellationToken);
+            await cluster.RecordEventAsync(ObjectReferences.Of("v1", "Secret", secret.Metadata), "Normal", "Rotated", $"updated {changes}", cancellationToken);
             if (outcome.EnvChanged && rotation.OnChange == RotationMode.Restart)
                 await restarter.EnqueueAsync(secret, cancellationToken);
             return new ReconcileResult(ns, name, ReconcileStatus.Updated, null, retry);
@@ -224,7 +220,7 @@ public sealed partial class RotationPass(
         return allowed.Count > 0 ? allowed.Min() : ManagedSecretFactory.ReadRotation(secret).Interval;
     }
 
-    public static V1Secret Copy(V1Secret secret) => KubernetesJson.Deserialize<V1Secret>(KubernetesJson.Serialize(secret));
+    public static V1Secret Copy(V1Secret secret) => k8s.KubernetesJson.Deserialize<V1Secret>(k8s.KubernetesJson.Serialize(secret));
 
     private static Dictionary<string, string> Strings(IDictionary<string, byte[]>? data) =>
         data?.ToDictionary(d => d.Key, d => Encoding.UTF8.GetString(d.Value), StringComparer.Ordinal) ?? [];

@@ -2,7 +2,6 @@ using ConfigInjector.Core.Planning;
 using ConfigInjector.Observability;
 using k8s;
 using k8s.LeaderElection;
-using k8s.LeaderElection.ResourceLock;
 using k8s.Models;
 
 namespace ConfigInjector.Sync;
@@ -15,7 +14,7 @@ namespace ConfigInjector.Sync;
 /// interrupted by a crash is finished.
 /// </summary>
 public sealed partial class SyncWorker(
-    IKubernetes client,
+    ISyncCluster cluster,
     ManagedSecretWatch watch,
     RotationPass rotation,
     WorkloadRestarter restarter,
@@ -38,7 +37,7 @@ public sealed partial class SyncWorker(
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        var leaseLock = new LeaseLock(client, lease.Namespace, LeaseName, lease.Identity);
+        var leaseLock = cluster.LeaseLock(lease.Namespace, LeaseName, lease.Identity);
         while (!stoppingToken.IsCancellationRequested)
         {
             using var elector = new LeaderElector(new LeaderElectionConfig(leaseLock)
@@ -139,7 +138,7 @@ public sealed partial class SyncWorker(
 
     /// <summary>One tick of the leader: rotate what is due, pace restarts, and now and then collect orphans and scan for missed pods.</summary>
     private async Task<(DateTimeOffset NextCollect, DateTimeOffset NextScan)> PassAsync(
-        Kubernetes.Informer<V1Secret> informer, WorkSchedule<(string Namespace, string Name)> due, DateTimeOffset nextCollect, DateTimeOffset nextScan, CancellationToken token)
+        Informer<V1Secret> informer, WorkSchedule<(string Namespace, string Name)> due, DateTimeOffset nextCollect, DateTimeOffset nextScan, CancellationToken token)
     {
         var now = time.GetUtcNow();
         metrics.ManagedSecrets.Set(informer.Items.Count);

@@ -1,9 +1,4 @@
-using System.Globalization;
-using System.Text.Json.Nodes;
-using ConfigInjector.Kubernetes;
 using ConfigInjector.Observability;
-using k8s;
-using k8s.Autorest;
 using k8s.Models;
 
 namespace ConfigInjector.Sync;
@@ -19,7 +14,7 @@ public sealed record Workload(string Kind, string Namespace, string Name)
 /// <c>kubectl.kubernetes.io/restartedAt</c> annotation on the pod template), at most <c>maxConcurrentRestarts</c>
 /// at a time: a slot frees when the rollout has finished (or timed out).
 /// </summary>
-public sealed partial class WorkloadRestarter(IKubernetes client, EventRecorder events, SyncSettings settings, TimeProvider time, InjectorMetrics metrics, ILogger<WorkloadRestarter> log)
+public sealed partial class WorkloadRestarter(ISyncCluster cluster, SyncSettings settings, TimeProvider time, InjectorMetrics metrics, ILogger<WorkloadRestarter> log)
 {
     public const string RestartedAtAnnotation = "kubectl.kubernetes.io/restartedAt";
 
@@ -66,7 +61,7 @@ public sealed partial class WorkloadRestarter(IKubernetes client, EventRecorder 
             running = [.. _running.Select(r => (r.Key, r.Value))];
         foreach (var (workload, started) in running)
         {
-            var finished = await IsRolledOutAsync(workload, cancellationToken);
+            var finished = await cluster.IsRolledOutAsync(workload, cancellationToken);
             var timedOut = !finished && time.GetUtcNow() - started > settings.RestartTimeout;
             if (!finished && !timedOut)
                 continue;
@@ -99,60 +94,26 @@ public sealed partial class WorkloadRestarter(IKubernetes client, EventRecorder 
     private async Task RestartAsync(Workload workload, CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
-        var stamp = time.GetUtcNow().UtcDateTime.ToString("yyyy-MM-ddTHH:mm:ssZ", CultureInfo.InvariantCulture);
-        var body = new JsonObject { ["spec"] = new JsonObject { ["template"] = new JsonObject { ["metadata"] = new JsonObject { ["annotations"] = new JsonObject { [RestartedAtAnnotation] = stamp } } } } };
-        var patch = new V1Patch(body.ToJsonString(), V1Patch.PatchType.MergePatch);
         try
         {
-            V1ObjectMeta metadata = workload.Kind switch
-            {
-                "Deployment" => (await client.AppsV1.PatchNamespacedDeploymentAsync(patch, workload.Name, workload.Namespace, cancellationToken: cancellationToken)).Metadata,
-                "StatefulSet" => (await client.AppsV1.PatchNamespacedStatefulSetAsync(patch, workload.Name, workload.Namespace, cancellationToken: cancellationToken)).Metadata,
-                _ => (await client.AppsV1.PatchNamespacedDaemonSetAsync(patch, workload.Name, workload.Namespace, cancellationToken: cancellationToken)).Metadata,
-            };
+            var metadata = await cluster.RestartAsync(workload, time.GetUtcNow(), cancellationToken);
             metrics.Restarts.WithLabels("started").Inc();
             LogRestarted(log, workload.ToString());
-            await events.RecordAsync(EventRecorder.Reference("apps/v1", workload.Kind, metadata), "Normal", "RolloutRestart",
+            await cluster.RecordEventAsync(ObjectReferences.Of("apps/v1", workload.Kind, metadata), "Normal", "RolloutRestart",
                 "restarted because a secret it reads as an env var was rotated", cancellationToken);
         }
-        catch (HttpOperationException e)
+        catch (ClusterApiException e)
         {
             metrics.Restarts.WithLabels("failed").Inc();
-            LogRestartFailed(log, workload.ToString(), KubernetesErrors.Describe(e, "patch", workload.Kind.ToLowerInvariant() + "s", workload.Namespace));
+            LogRestartFailed(log, workload.ToString(), e.Message);
             lock (_lock)
             {
                 _running.Remove(workload);
                 // A conflict, throttling or a server error may pass: try again after the others. Not found or
                 // forbidden will not, and retrying on every tick would only flood the API server and the log.
-                if (KubernetesErrors.Status(e) is System.Net.HttpStatusCode.Conflict or System.Net.HttpStatusCode.TooManyRequests or >= System.Net.HttpStatusCode.InternalServerError)
+                if (e.MayPass)
                     _pending.Add(workload);
             }
-        }
-    }
-
-    private async Task<bool> IsRolledOutAsync(Workload workload, CancellationToken cancellationToken)
-    {
-        try
-        {
-            switch (workload.Kind)
-            {
-                case "Deployment":
-                    var d = await client.AppsV1.ReadNamespacedDeploymentAsync(workload.Name, workload.Namespace, cancellationToken: cancellationToken);
-                    var want = d.Spec?.Replicas ?? 1;
-                    // Counts of zero are omitted from the status: null means 0 (a Deployment scaled to zero is done at once).
-                    return d.Status?.ObservedGeneration >= d.Metadata.Generation && (d.Status.UpdatedReplicas ?? 0) == want && (d.Status.AvailableReplicas ?? 0) == want && (d.Status.Replicas ?? 0) == want;
-                case "StatefulSet":
-                    var s = await client.AppsV1.ReadNamespacedStatefulSetAsync(workload.Name, workload.Namespace, cancellationToken: cancellationToken);
-                    var replicas = s.Spec?.Replicas ?? 1;
-                    return s.Status?.ObservedGeneration >= s.Metadata.Generation && (s.Status.UpdatedReplicas ?? 0) == replicas && (s.Status.ReadyReplicas ?? 0) == replicas;
-                default:
-                    var ds = await client.AppsV1.ReadNamespacedDaemonSetAsync(workload.Name, workload.Namespace, cancellationToken: cancellationToken);
-                    return ds.Status?.ObservedGeneration >= ds.Metadata.Generation && (ds.Status.UpdatedNumberScheduled ?? 0) == ds.Status.DesiredNumberScheduled && (ds.Status.NumberAvailable ?? 0) == ds.Status.DesiredNumberScheduled;
-            }
-        }
-        catch (HttpOperationException e) when (KubernetesErrors.IsNotFound(e))
-        {
-            return true;
         }
     }
 
@@ -163,22 +124,15 @@ public sealed partial class WorkloadRestarter(IKubernetes client, EventRecorder 
             case "Deployment" or "StatefulSet" or "DaemonSet":
                 return new Workload(owner.Kind, ns, owner.Name);
             case "ReplicaSet":
-                try
-                {
-                    var replicaSet = await client.AppsV1.ReadNamespacedReplicaSetAsync(owner.Name, ns, cancellationToken: cancellationToken);
-                    // An old ReplicaSet kept for rollback runs no pods: its Secret changing is no reason to roll the Deployment.
-                    if ((replicaSet.Spec?.Replicas ?? 1) == 0)
-                        return null;
-                    var controller = replicaSet.Metadata.OwnerReferences?.FirstOrDefault(o => o.Controller == true && o.Kind == "Deployment");
-                    return controller is null ? null : new Workload("Deployment", ns, controller.Name);
-                }
-                catch (HttpOperationException e) when (KubernetesErrors.IsNotFound(e))
-                {
+                var replicaSet = await cluster.ReadReplicaSetAsync(ns, owner.Name, cancellationToken);
+                // An old ReplicaSet kept for rollback runs no pods: its Secret changing is no reason to roll the Deployment.
+                if (replicaSet is null || (replicaSet.Spec?.Replicas ?? 1) == 0)
                     return null;
-                }
+                var controller = replicaSet.Metadata.OwnerReferences?.FirstOrDefault(o => o.Controller == true && o.Kind == "Deployment");
+                return controller is null ? null : new Workload("Deployment", ns, controller.Name);
             default:
                 // A bare pod (or a Job's pod) cannot be rolled; say so where its owner will look.
-                await events.RecordAsync(new V1ObjectReference { ApiVersion = owner.ApiVersion, Kind = owner.Kind, Name = owner.Name, NamespaceProperty = ns, Uid = owner.Uid },
+                await cluster.RecordEventAsync(new V1ObjectReference { ApiVersion = owner.ApiVersion, Kind = owner.Kind, Name = owner.Name, NamespaceProperty = ns, Uid = owner.Uid },
                     "Warning", "RestartNeeded", "a secret this object reads as an env var was rotated; recreate it to pick up the new value", cancellationToken);
                 return null;
         }

@@ -31,7 +31,7 @@ public sealed class ManagedSecretInformerTests : IAsyncLifetime
                 ["data"] = new JsonObject { ["blob"] = blob },
             });
         }
-        var informer = ManagedSecretInformer.Create(_sync.Client, TimeProvider.System, NullLogger.Instance, ManagedSecretInformer.WithoutData);
+        var informer = ManagedSecretInformer.Create(_sync.Cluster, TimeProvider.System, NullLogger.Instance, ManagedSecretInformer.WithoutData);
         using var stop = new CancellationTokenSource();
         var running = informer.RunAsync(stop.Token);
 
@@ -57,7 +57,7 @@ public sealed class ManagedSecretInformerTests : IAsyncLifetime
     {
         // No bookmarks and no changes: to the informer the connection looks dead.
         _sync.Api.BookmarkInterval = TimeSpan.FromHours(1);
-        var informer = ManagedSecretInformer.Create(_sync.Client, TimeProvider.System, NullLogger.Instance, silenceLimit: TimeSpan.FromSeconds(1));
+        var informer = ManagedSecretInformer.Create(_sync.Cluster, TimeProvider.System, NullLogger.Instance, silenceLimit: TimeSpan.FromSeconds(1));
         using var stop = new CancellationTokenSource();
         var running = informer.RunAsync(stop.Token);
         await informer.WaitForSyncAsync(CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(30));

@@ -1,4 +1,3 @@
-using ConfigInjector.Kubernetes;
 using ConfigInjector.Observability;
 using ConfigInjector.Sync;
 using ConfigInjector.TestSupport.Fakes;
@@ -34,8 +33,7 @@ public sealed class RestartPacingTests : IAsyncLifetime
     public async Task At_most_max_restarts_roll_at_once_and_a_slot_frees_on_completion_or_timeout()
     {
         var settings = SyncSettings.Default with { MaxConcurrentRestarts = 5, RestartTimeout = TimeSpan.FromMinutes(10) };
-        var restarter = new WorkloadRestarter(_sync.Client, new EventRecorder(_sync.Client, _sync.Time, "test", NullLogger<EventRecorder>.Instance),
-            settings, _sync.Time, new InjectorMetrics(Metrics.NewCustomRegistry()), NullLogger<WorkloadRestarter>.Instance);
+        var restarter = new WorkloadRestarter(_sync.Cluster, settings, _sync.Time, new InjectorMetrics(Metrics.NewCustomRegistry()), NullLogger<WorkloadRestarter>.Instance);
         var names = Enumerable.Range(0, 7).Select(i => $"svc-{i}").ToList();
         foreach (var name in names)
             await restarter.EnqueueAsync(SecretOwnedBy(_sync.Api.AddDeployment("shop", name)), CancellationToken.None);

@@ -38,6 +38,9 @@ internal sealed class SyncHarness : IAsyncDisposable
     public KubeApiFake Api { get; }
     public VaultFake Vault { get; }
     public IKubernetes Client { get; }
+
+    /// <summary>The sync worker's gateway over <see cref="Client"/>, as the composition root builds it.</summary>
+    public ISyncCluster Cluster => new KubernetesSyncCluster(Client, new EventRecorder(Client, Time, "test", NullLogger<EventRecorder>.Instance));
     public FixedPolicies Policies { get; }
     public FakeTimeProvider Time { get; } = new(DateTimeOffset.UtcNow);
     public ISigningKey Keys { get; set; } = new StaticSigningKey(Key);
@@ -61,15 +64,14 @@ internal sealed class SyncHarness : IAsyncDisposable
         File.WriteAllText(tokenFile, VaultFake.RootToken);
         var config = ConfigFileReader.Parse(TestSupport.VaultWebhook.BackendConfig(Vault, tokenFile, "vault-prod", "retry: { attempts: 1 }"), "injector.yaml", "/");
         var backends = BackendRegistry.Default.CreateAll(config, new BackendContext(Time, NullLoggerFactory.Instance));
-        var events = new EventRecorder(Client, Time, "test", NullLogger<EventRecorder>.Instance);
-        var restarter = Restarter = new WorkloadRestarter(Client, events, SyncSettings.Default, Time, metrics, NullLogger<WorkloadRestarter>.Instance);
+        var restarter = Restarter = new WorkloadRestarter(Cluster, SyncSettings.Default, Time, metrics, NullLogger<WorkloadRestarter>.Instance);
         var reader = new SecretReader(backends, metrics, TimeSpan.FromSeconds(10));
-        return new RotationPass(Client, reader, new SecretCache(reader, Time, TimeSpan.FromMinutes(5), metrics), Keys, Policies,
-            new BackendLimiter(1000), events, restarter, metrics, NullLogger<RotationPass>.Instance);
+        return new RotationPass(Cluster, reader, new SecretCache(reader, Time, TimeSpan.FromMinutes(5), metrics), Keys, Policies,
+            new BackendLimiter(1000), restarter, metrics, NullLogger<RotationPass>.Instance);
     }
 
     public ManagedSecretCollector Collector() =>
-        new(Client, Keys, SyncSettings.Default with { AdoptionGracePeriod = TimeSpan.FromMinutes(10) }, Time, NullLogger<ManagedSecretCollector>.Instance);
+        new(Cluster, Keys, SyncSettings.Default with { AdoptionGracePeriod = TimeSpan.FromMinutes(10) }, Time, NullLogger<ManagedSecretCollector>.Instance);
 
     /// <summary>A managed Secret as admission writes it, signed with <paramref name="key"/>, stored in the fake API.</summary>
     public V1Secret AddManaged(string ns, string name, string serviceAccount, string env, string reference, string value, byte[]? key = null, V1OwnerReference? owner = null, RotationMode onChange = RotationMode.None)

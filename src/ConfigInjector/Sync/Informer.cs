@@ -1,14 +1,14 @@
 using System.Collections.Concurrent;
-using System.Net;
 using k8s;
-using k8s.Autorest;
 using k8s.Models;
 
-namespace ConfigInjector.Kubernetes;
+namespace ConfigInjector.Sync;
 
 /// <summary>
 /// A cache of one kind of object kept current the way client-go's informers do: list, then watch from the list's
-/// resourceVersion (bookmarks keep it fresh), relist on 410 Gone, reconnect with jitter when the watch ends.
+/// resourceVersion (bookmarks keep it fresh), relist on 410 Gone, reconnect with jitter when the watch ends. The
+/// list and watch come from the adapter, which reports an expired resourceVersion as a <see cref="ClusterApiException"/>
+/// with status 410, whether the list answers it or the watch sends it as an error event.
 /// </summary>
 public sealed partial class Informer<T>(
     string name,
@@ -67,14 +67,14 @@ public sealed partial class Informer<T>(
                     // Silent too long: watch again from where we were (a relist follows only if that is too old).
                     LogSilent(log, name, _silenceLimit.TotalSeconds);
                 }
-                if (watchError is KubernetesException { Status.Code: 410 })
+                if (watchError is ClusterApiException { IsGone: true })
                 {
                     LogExpired(log, name);
                     resourceVersion = null;
                 }
                 failures = 0;
             }
-            catch (HttpOperationException e) when (e.Response?.StatusCode == HttpStatusCode.Gone)
+            catch (ClusterApiException e) when (e.IsGone)
             {
                 resourceVersion = null;
             }

@@ -92,7 +92,7 @@ internal static class RotationScenario
         var reader = new SecretReader(backends, metrics, TimeSpan.FromSeconds(30));
         var policies = new BenchPolicies(new SecretPolicy("bench", new PolicySubjects(["team-*"], null), [new PolicyRule("vault-bench", ["secret/rot/*"], null)], RotationSettings.Default, BackendErrorMode.Deny));
         var pass = new RotationPass(cluster, reader, new SecretCache(reader, TimeProvider.System, TimeSpan.FromMinutes(5), metrics), new StaticSigningKey(signingKey), policies,
-            limiter, restarter, metrics, NullLogger<RotationPass>.Instance);
+            limiter, restarter, SyncSettings.Default, metrics, NullLogger<RotationPass>.Instance);
 
         async Task<(double Seconds, int Reads, int Writes, int Events, long AllocatedMiB, int Updated)> Measure()
         {

@@ -11,7 +11,7 @@ namespace ConfigInjector.Kubernetes;
 /// (admission needs them everywhere): a change applies to the next admission. Each object is validated by the
 /// same reader as the policy files; an invalid one is logged with its name and field and left out.
 /// </summary>
-public sealed partial class CustomResourcePolicySource(IKubernetes client, TimeProvider time, ILogger<CustomResourcePolicySource> log) : BackgroundService, IPolicySource
+public sealed partial class CustomResourcePolicySource(IKubernetes client, KubernetesTimings timings, TimeProvider time, ILogger<CustomResourcePolicySource> log) : BackgroundService, IPolicySource
 {
     public const string Group = "configinjector.io";
     public const string Version = "v1alpha1";
@@ -62,7 +62,7 @@ public sealed partial class CustomResourcePolicySource(IKubernetes client, TimeP
             // Changes are also picked up without an admission asking, so invalid objects are reported promptly.
             while (!stoppingToken.IsCancellationRequested)
             {
-                await Task.Delay(TimeSpan.FromSeconds(1), time, stoppingToken);
+                await Task.Delay(timings.PolicyRebuildTick, time, stoppingToken);
                 RebuildIfChanged();
             }
         }

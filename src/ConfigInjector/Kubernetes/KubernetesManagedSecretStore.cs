@@ -10,10 +10,9 @@ namespace ConfigInjector.Kubernetes;
 /// Managed Secrets through the Kubernetes API: create, or on 409 read, compare and reuse or update (guarded by
 /// resourceVersion, retried on conflict). A Secret with the same name that ConfigInjector does not manage is never touched.
 /// </summary>
-public sealed partial class KubernetesManagedSecretStore(IKubernetes client, ISigningKey signingKey, TimeProvider time, ILogger<KubernetesManagedSecretStore> log) : IManagedSecretStore
+public sealed partial class KubernetesManagedSecretStore(IKubernetes client, ISigningKey signingKey, KubernetesTimings timings, TimeProvider time, ILogger<KubernetesManagedSecretStore> log) : IManagedSecretStore
 {
     private const int Attempts = 4;
-    private static readonly TimeSpan RecentlyApplied = TimeSpan.FromMinutes(1);
 
     // Pods of one ReplicaSet arrive in bursts: once this replica has written (or confirmed) a Secret for an owner,
     // the next pods of that owner need no create → 409 → read round trips.
@@ -24,7 +23,7 @@ public sealed partial class KubernetesManagedSecretStore(IKubernetes client, ISi
         var ns = secret.Metadata.NamespaceProperty;
         var name = secret.Metadata.Name;
         (string Namespace, string Name, string? Owner) key = (ns, name, secret.Metadata.OwnerReferences?.FirstOrDefault()?.Uid);
-        if (key.Owner is not null && _applied.TryGetValue(key, out var at) && time.GetUtcNow() - at < RecentlyApplied)
+        if (key.Owner is not null && _applied.TryGetValue(key, out var at) && time.GetUtcNow() - at < timings.RecentlyApplied)
             return;
         await ApplyToApiAsync(secret, ns, name, cancellationToken);
         if (key.Owner is not null)
@@ -32,7 +31,7 @@ public sealed partial class KubernetesManagedSecretStore(IKubernetes client, ISi
             // Only recent entries matter: forget the old ones rather than grow with every owner ever seen.
             if (_applied.Count >= 10_000)
             {
-                foreach (var old in _applied.Where(a => time.GetUtcNow() - a.Value >= RecentlyApplied).ToList())
+                foreach (var old in _applied.Where(a => time.GetUtcNow() - a.Value >= timings.RecentlyApplied).ToList())
                     _applied.TryRemove(old.Key, out _);
             }
             _applied[key] = time.GetUtcNow();

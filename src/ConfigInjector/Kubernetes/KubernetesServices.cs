@@ -3,6 +3,7 @@ using ConfigInjector.ManagedSecrets;
 using ConfigInjector.Policies;
 using ConfigInjector.Sync;
 using k8s;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 
 namespace ConfigInjector.Kubernetes;
 
@@ -15,13 +16,14 @@ public static class KubernetesServices
     public static IServiceCollection AddKubernetes(this IServiceCollection services, IKubernetes client, string injectorNamespace, string identity, bool policiesAsResources)
     {
         services.AddSingleton(client);
+        services.TryAddSingleton(KubernetesTimings.Default);
         services.AddSingleton<IManagedSecretStore, KubernetesManagedSecretStore>();
         services.AddSingleton<INamespaceOptIn, NamespaceLabelOptIn>();
         services.AddSingleton(sp => new EventRecorder(client, sp.GetRequiredService<TimeProvider>(), identity, sp.GetRequiredService<ILogger<EventRecorder>>()));
         services.AddSingleton<ISyncCluster, KubernetesSyncCluster>();
         services.AddSingleton<LoggedAdmissionEvents>();
         services.AddSingleton<IAdmissionEvents, ClusterAdmissionEvents>();
-        services.AddSingleton<ISigningKey>(sp => new KubernetesSigningKey(client, injectorNamespace, sp.GetRequiredService<TimeProvider>()));
+        services.AddSingleton<ISigningKey>(sp => new KubernetesSigningKey(client, injectorNamespace, sp.GetRequiredService<KubernetesTimings>(), sp.GetRequiredService<TimeProvider>()));
         if (policiesAsResources)
         {
             services.AddSingleton<CustomResourcePolicySource>();

@@ -14,13 +14,11 @@ namespace ConfigInjector.Kubernetes;
 /// signs; a <c>previous</c> key is still accepted, so the key can be rotated without a moment in which replicas
 /// disagree (README: rotating the signing key). Re-read every minute, and sooner when a signature fails.
 /// </summary>
-public sealed class KubernetesSigningKey(IKubernetes client, string @namespace, TimeProvider time) : ISigningKey, IDisposable
+public sealed class KubernetesSigningKey(IKubernetes client, string @namespace, KubernetesTimings timings, TimeProvider time) : ISigningKey, IDisposable
 {
     public const string SecretName = "config-injector-signing-key";
     public const string CurrentKey = "key";
     public const string PreviousKey = "previous";
-    private static readonly TimeSpan RereadEvery = TimeSpan.FromMinutes(1);
-    private static readonly TimeSpan RereadOnFailureAfter = TimeSpan.FromSeconds(10);
 
     private readonly SemaphoreSlim _gate = new(1, 1);
 
@@ -29,9 +27,9 @@ public sealed class KubernetesSigningKey(IKubernetes client, string @namespace, 
     private DateTimeOffset _loadedAt;
 
     public ValueTask<SigningKeys> GetAsync(CancellationToken cancellationToken) =>
-        _keys is { } known && time.GetUtcNow() - _loadedAt < RereadEvery ? ValueTask.FromResult(known) : new(LoadAsync(RereadEvery, cancellationToken));
+        _keys is { } known && time.GetUtcNow() - _loadedAt < timings.SigningKeyRereadEvery ? ValueTask.FromResult(known) : new(LoadAsync(timings.SigningKeyRereadEvery, cancellationToken));
 
-    public ValueTask<SigningKeys> RefreshAsync(CancellationToken cancellationToken) => new(LoadAsync(RereadOnFailureAfter, cancellationToken));
+    public ValueTask<SigningKeys> RefreshAsync(CancellationToken cancellationToken) => new(LoadAsync(timings.SigningKeyRereadAtMostEvery, cancellationToken));
 
     private async Task<SigningKeys> LoadAsync(TimeSpan olderThan, CancellationToken cancellationToken)
     {
@@ -48,7 +46,7 @@ public sealed class KubernetesSigningKey(IKubernetes client, string @namespace, 
             catch (Exception e) when (_keys is not null && e is HttpOperationException or HttpRequestException or IOException or ManagedSecretException)
             {
                 // The API server is briefly away: keep verifying with the keys we have, and try again next time.
-                _loadedAt = time.GetUtcNow() - olderThan + RereadOnFailureAfter;
+                _loadedAt = time.GetUtcNow() - olderThan + timings.SigningKeyRereadAtMostEvery;
             }
             return _keys;
         }

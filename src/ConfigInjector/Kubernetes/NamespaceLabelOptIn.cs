@@ -6,14 +6,13 @@ using k8s;
 namespace ConfigInjector.Kubernetes;
 
 /// <summary>Reads a namespace's <c>configinjector.io/injection=enabled</c> label, cached briefly so admissions do not each call the API.</summary>
-public sealed partial class NamespaceLabelOptIn(IKubernetes client, TimeProvider time, ILogger<NamespaceLabelOptIn> log) : INamespaceOptIn
+public sealed partial class NamespaceLabelOptIn(IKubernetes client, KubernetesTimings timings, TimeProvider time, ILogger<NamespaceLabelOptIn> log) : INamespaceOptIn
 {
-    private static readonly TimeSpan Ttl = TimeSpan.FromSeconds(30);
     private readonly ConcurrentDictionary<string, (bool OptedIn, DateTimeOffset At)> _cache = new();
 
     public async ValueTask<bool> IsOptedInAsync(string namespaceName, CancellationToken cancellationToken)
     {
-        if (_cache.TryGetValue(namespaceName, out var cached) && time.GetUtcNow() - cached.At < Ttl)
+        if (_cache.TryGetValue(namespaceName, out var cached) && time.GetUtcNow() - cached.At < timings.NamespaceLabelTtl)
             return cached.OptedIn;
         try
         {
@@ -26,7 +25,7 @@ public sealed partial class NamespaceLabelOptIn(IKubernetes client, TimeProvider
         {
             // Without the label we cannot tell; the pod's own annotation still opts it in, and nothing else is blocked.
             LogUnreadable(log, KubernetesErrors.Describe(e, "get", "namespaces", null));
-            _cache[namespaceName] = (cached.OptedIn, time.GetUtcNow() - Ttl + TimeSpan.FromSeconds(5));
+            _cache[namespaceName] = (cached.OptedIn, time.GetUtcNow() - timings.NamespaceLabelTtl + timings.NamespaceRetryAfterFailure);
             return cached.OptedIn;
         }
     }

@@ -12,7 +12,7 @@ namespace ConfigInjector.Sync;
 /// reads the backend. Without it, pods that a rotation restarts could get new Secrets filled with the old value
 /// from another replica's cache, and be restarted again one interval later.
 /// </summary>
-public sealed partial class CacheInvalidator(ManagedSecretWatch watch, SecretCache cache, ISigningKey signingKey, TimeProvider time, ILogger<CacheInvalidator> log) : BackgroundService
+public sealed partial class CacheInvalidator(ManagedSecretWatch watch, SecretCache cache, ISigningKey signingKey, SyncSettings settings, TimeProvider time, ILogger<CacheInvalidator> log) : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -57,7 +57,7 @@ public sealed partial class CacheInvalidator(ManagedSecretWatch watch, SecretCac
             catch (ManagedSecretException e)
             {
                 LogNoKey(log, e.Message);
-                await Task.Delay(TimeSpan.FromSeconds(5), time, stoppingToken).ContinueWith(_ => { }, TaskScheduler.Default);
+                await Task.Delay(settings.SigningKeyWait, time, stoppingToken).ContinueWith(_ => { }, TaskScheduler.Default);
             }
         }
         return null;

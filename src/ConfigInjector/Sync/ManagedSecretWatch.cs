@@ -15,10 +15,10 @@ public sealed class ManagedSecretWatch : BackgroundService
     private readonly ISigningKey _signingKey;
     private SigningKeys? _keys;
 
-    public ManagedSecretWatch(ISyncCluster cluster, ISigningKey signingKey, TimeProvider time, ILogger<ManagedSecretWatch> log)
+    public ManagedSecretWatch(ISyncCluster cluster, ISigningKey signingKey, SyncSettings settings, TimeProvider time, ILogger<ManagedSecretWatch> log)
     {
         _signingKey = signingKey;
-        Informer = ManagedSecretInformer.Create(cluster, time, log, Keep);
+        Informer = ManagedSecretInformer.Create(cluster, time, log, Keep, settings.WatchSilenceLimit);
     }
 
     public Informer<V1Secret> Informer { get; }

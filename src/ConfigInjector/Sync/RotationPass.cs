@@ -26,15 +26,12 @@ public sealed partial class RotationPass(
     IPolicySource policies,
     BackendLimiter limiter,
     WorkloadRestarter restarter,
+    SyncSettings settings,
     InjectorMetrics metrics,
     ILogger<RotationPass> log)
 {
     private const int UpdateAttempts = 4;
     private const int ReportedCapacity = 10_000;
-    private static readonly TimeSpan RetryAfterFailure = TimeSpan.FromSeconds(30);
-
-    /// <summary>A Secret the injector did not sign is looked at again only this rarely: nobody may steer how often.</summary>
-    public static readonly TimeSpan UnverifiedRequeue = TimeSpan.FromHours(1);
 
     private readonly System.Collections.Concurrent.ConcurrentDictionary<(Subject Subject, string Reference), (string? Refusal, TimeSpan Interval)> _decisions = new();
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, (int Count, string Reason)> _failing = new(StringComparer.Ordinal);
@@ -47,7 +44,7 @@ public sealed partial class RotationPass(
         // Secrets printed by `inject` are the user's to refresh: not rotation work, and not forgeries either.
         var all = due.Where(s => !ManagedSecretFactory.HasManualLifecycle(s)).ToList();
         var results = due.Where(ManagedSecretFactory.HasManualLifecycle)
-            .Select(s => new ReconcileResult(s.Metadata.NamespaceProperty, s.Metadata.Name, ReconcileStatus.Unchanged, "manual lifecycle", TimeSpan.FromHours(1)))
+            .Select(s => new ReconcileResult(s.Metadata.NamespaceProperty, s.Metadata.Name, ReconcileStatus.Unchanged, "manual lifecycle", settings.ManualLifecycleRequeue))
             .ToList();
         // Every decision below reads signed data only: sources, service account, interval, mode, owners.
         var checks = all.Select(s => (Secret: s, Check: ManagedSecretSignature.Verify(keys, s))).ToList();
@@ -91,7 +88,7 @@ public sealed partial class RotationPass(
             await cluster.RecordEventAsync(ObjectReferences.Of("v1", "Secret", secret.Metadata), "Warning", "Unverified",
                 "labelled as managed by config-injector but not signed by it: its refs are not read and it is not rotated", cancellationToken);
         }
-        return new ReconcileResult(ns, name, ReconcileStatus.Failed, "signature does not match", UnverifiedRequeue);
+        return new ReconcileResult(ns, name, ReconcileStatus.Failed, "signature does not match", settings.UnverifiedRequeue);
     }
 
     private async Task<ReconcileResult> ReconcileAsync(V1Secret secret, bool signedWithPreviousKey, SigningKeys keys, IReadOnlyDictionary<SecretLocation, SecretRead> reads, CancellationToken cancellationToken)
@@ -128,7 +125,7 @@ public sealed partial class RotationPass(
                     _failing.Clear();
                 _failing[$"{ns}/{name}"] = (previous.Count + 1, reason);
                 // Exponential backoff up to the interval; an Event only when the reason changes, not on every retry.
-                var backoff = RetryAfterFailure * Math.Pow(2, Math.Min(previous.Count, 10));
+                var backoff = settings.RetryAfterFailure * Math.Pow(2, Math.Min(previous.Count, 10));
                 retry = backoff < rotation.Interval ? backoff : rotation.Interval;
                 metrics.Rotations.WithLabels("error").Inc();
                 LogBackendFailures(log, ns, name, reason);
@@ -177,7 +174,7 @@ public sealed partial class RotationPass(
                 metrics.Rotations.WithLabels("error").Inc();
                 var reason = e.Message;
                 LogUpdateFailed(log, ns, name, reason);
-                return new ReconcileResult(ns, name, ReconcileStatus.Failed, reason, RetryAfterFailure < rotation.Interval ? RetryAfterFailure : rotation.Interval);
+                return new ReconcileResult(ns, name, ReconcileStatus.Failed, reason, settings.RetryAfterFailure < rotation.Interval ? settings.RetryAfterFailure : rotation.Interval);
             }
 
             if (!outcome.Changed)

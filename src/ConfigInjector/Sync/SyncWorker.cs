@@ -28,9 +28,6 @@ public sealed partial class SyncWorker(
 {
     public const string LeaseName = "config-injector-sync";
 
-    /// <summary>How long a Secret whose pass failed (an API or backend outage) waits before it is tried again.</summary>
-    public static readonly TimeSpan FailedPassHold = TimeSpan.FromSeconds(30);
-
     private volatile bool _leading;
 
     public bool IsLeader => _leading;
@@ -121,7 +118,7 @@ public sealed partial class SyncWorker(
                 {
                     // One failing call (API, backend, a malformed object) must not end the leader's term.
                     LogPassFailed(log, $"{e.GetType().Name}: {e.Message.Split('\n')[0]}");
-                    var later = time.GetUtcNow() + TimeSpan.FromSeconds(30);
+                    var later = time.GetUtcNow() + settings.FailedPassHold;
                     (nextCollect, nextScan) = (nextCollect < later ? later : nextCollect, nextScan < later ? later : nextScan);
                 }
                 await Delay(settings.Tick, token);
@@ -143,7 +140,7 @@ public sealed partial class SyncWorker(
         var now = time.GetUtcNow();
         metrics.ManagedSecrets.Set(informer.Items.Count);
         // Held back up front: a pass that fails must not retry the same Secrets on every tick.
-        var ready = due.TakeDue(FailedPassHold).Select(k => informer.Get(k.Namespace, k.Name)).OfType<V1Secret>().ToList();
+        var ready = due.TakeDue(settings.FailedPassHold).Select(k => informer.Get(k.Namespace, k.Name)).OfType<V1Secret>().ToList();
         if (ready.Count > 0)
         {
             var results = await rotation.RunAsync(ready, token);

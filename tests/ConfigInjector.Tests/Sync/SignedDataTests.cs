@@ -60,8 +60,8 @@ public sealed class SignedDataTests : IAsyncLifetime
         await pass.RunAsync([forged], CancellationToken.None);
         var again = await pass.RunAsync([forged], CancellationToken.None);
 
-        Assert.Equal(RotationPass.UnverifiedRequeue, Assert.Single(first).RequeueAfter);
-        Assert.Equal(RotationPass.UnverifiedRequeue, Assert.Single(again).RequeueAfter);
+        Assert.Equal(SyncSettings.Default.UnverifiedRequeue, Assert.Single(first).RequeueAfter);
+        Assert.Equal(SyncSettings.Default.UnverifiedRequeue, Assert.Single(again).RequeueAfter);
         Assert.Single(_sync.Api.Events("Unverified"));
         Assert.Equal(0, _sync.Vault.Count("GET secret/data/shop/db"));
         Assert.Equal(0, _sync.Api.Count("PUT secrets"));

@@ -67,7 +67,7 @@ internal sealed class SyncHarness : IAsyncDisposable
         var restarter = Restarter = new WorkloadRestarter(Cluster, SyncSettings.Default, Time, metrics, NullLogger<WorkloadRestarter>.Instance);
         var reader = new SecretReader(backends, metrics, TimeSpan.FromSeconds(10));
         return new RotationPass(Cluster, reader, new SecretCache(reader, Time, TimeSpan.FromMinutes(5), metrics), Keys, Policies,
-            new BackendLimiter(1000), restarter, metrics, NullLogger<RotationPass>.Instance);
+            new BackendLimiter(1000), restarter, SyncSettings.Default, metrics, NullLogger<RotationPass>.Instance);
     }
 
     public ManagedSecretCollector Collector() =>

@@ -12,7 +12,7 @@ namespace ConfigInjector.Admission;
 /// <c>POST /mutate-pods</c>: binds the AdmissionReview, rejects bad input with HTTP 400/413 and a one-line
 /// reason, echoes uid/apiVersion/kind, and records metrics. Never a 500, never a stack trace.
 /// </summary>
-public sealed partial class AdmissionEndpoint(AdmissionHandler handler, InjectorMetrics metrics, long maxRequestBytes, TimeSpan admissionTimeout, ILogger<AdmissionEndpoint> log)
+internal sealed partial class AdmissionEndpoint(AdmissionHandler handler, InjectorMetrics metrics, long maxRequestBytes, TimeSpan admissionTimeout, ILogger<AdmissionEndpoint> log)
 {
     public const string Path = "/mutate-pods";
     private const string ApiVersion = "admission.k8s.io/v1";

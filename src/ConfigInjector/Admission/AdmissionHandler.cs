@@ -14,7 +14,7 @@ namespace ConfigInjector.Admission;
 /// backends → complete the plan → write the managed Secret (unless dry-run) → JSON patch. Entry points hand it pods
 /// whose shape they checked (<see cref="PodShape"/>): the endpoint answers a malformed one with 400, inject with a denial.
 /// </summary>
-public sealed class AdmissionHandler(
+internal sealed class AdmissionHandler(
     IPolicySource policies,
     SecretCache secrets,
     IReadOnlyDictionary<string, BackendInfo> backends,

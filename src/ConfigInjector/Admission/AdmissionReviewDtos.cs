@@ -7,7 +7,7 @@ namespace ConfigInjector.Admission;
 // https://kubernetes.io/docs/reference/access-authn-authz/extensible-admission-controllers/#request
 // and #response. Only the fields this webhook reads or writes; unknown fields are ignored.
 
-public sealed class AdmissionReview
+internal sealed class AdmissionReview
 {
     public string? ApiVersion { get; set; }
     public string? Kind { get; set; }
@@ -15,7 +15,7 @@ public sealed class AdmissionReview
     public AdmissionResponse? Response { get; set; }
 }
 
-public sealed class AdmissionRequest
+internal sealed class AdmissionRequest
 {
     public string? Uid { get; set; }
     public GroupVersionKind? Kind { get; set; }
@@ -28,7 +28,7 @@ public sealed class AdmissionRequest
     public bool? DryRun { get; set; }
 }
 
-public sealed class GroupVersionKind
+internal sealed class GroupVersionKind
 {
     public string? Group { get; set; }
     public string? Version { get; set; }
@@ -37,12 +37,12 @@ public sealed class GroupVersionKind
     public override string ToString() => string.IsNullOrEmpty(Group) ? $"{Version} {Kind}" : $"{Group}/{Version} {Kind}";
 }
 
-public sealed class UserInfo
+internal sealed class UserInfo
 {
     public string? Username { get; set; }
 }
 
-public sealed class AdmissionResponse
+internal sealed class AdmissionResponse
 {
     public string Uid { get; set; } = "";
     public bool Allowed { get; set; }
@@ -52,7 +52,7 @@ public sealed class AdmissionResponse
     public AdmissionStatus? Status { get; set; }
 }
 
-public sealed class AdmissionStatus
+internal sealed class AdmissionStatus
 {
     public int Code { get; set; }
     public string? Message { get; set; }
@@ -63,7 +63,7 @@ public sealed class AdmissionStatus
     DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
     MaxDepth = AdmissionJson.MaxDepth)]
 [JsonSerializable(typeof(AdmissionReview))]
-public sealed partial class AdmissionJson : JsonSerializerContext
+internal sealed partial class AdmissionJson : JsonSerializerContext
 {
     public const int MaxDepth = 64;
 }

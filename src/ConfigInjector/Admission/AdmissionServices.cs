@@ -2,7 +2,7 @@ using ConfigInjector.Configuration;
 
 namespace ConfigInjector.Admission;
 
-public static class AdmissionServices
+internal static class AdmissionServices
 {
     /// <summary>
     /// The admission path: handler, audit log and the HTTP endpoint. What it decides with (policies, the managed-Secret

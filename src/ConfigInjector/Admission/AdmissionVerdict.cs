@@ -1,7 +1,7 @@
 namespace ConfigInjector.Admission;
 
 /// <summary>The answer to one admission: allowed (with or without a patch) or denied with a one-line message.</summary>
-public sealed record AdmissionVerdict(bool Allowed, byte[]? Patch, IReadOnlyList<string> Warnings, int? Code, string? Message, string Result)
+internal sealed record AdmissionVerdict(bool Allowed, byte[]? Patch, IReadOnlyList<string> Warnings, int? Code, string? Message, string Result)
 {
     public static AdmissionVerdict Pass(IReadOnlyList<string> warnings) => new(true, null, warnings, null, null, "not_injected");
 
@@ -16,4 +16,4 @@ public sealed record AdmissionVerdict(bool Allowed, byte[]? Patch, IReadOnlyList
 }
 
 /// <summary>One Pod CREATE that passed the HTTP checks.</summary>
-public sealed record AdmissionInput(string Uid, k8s.Models.V1Pod Pod, string Namespace, bool DryRun, string? User);
+internal sealed record AdmissionInput(string Uid, k8s.Models.V1Pod Pod, string Namespace, bool DryRun, string? User);

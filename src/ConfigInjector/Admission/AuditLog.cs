@@ -5,7 +5,7 @@ using ConfigInjector.Core.Policies;
 namespace ConfigInjector.Admission;
 
 /// <summary>One structured line per admission decision: who, which refs, the decision and the policy/rule that made it. Never a value.</summary>
-public sealed record AuditEntry(
+internal sealed record AuditEntry(
     DateTimeOffset Time,
     string Namespace,
     string Pod,
@@ -20,7 +20,7 @@ public sealed record AuditEntry(
 [JsonSerializable(typeof(AuditEntry))]
 internal sealed partial class AuditJson : JsonSerializerContext;
 
-public sealed partial class AuditLog(ILoggerFactory logs, TimeProvider time)
+internal sealed partial class AuditLog(ILoggerFactory logs, TimeProvider time)
 {
     private readonly ILogger _log = logs.CreateLogger("ConfigInjector.Audit");
 

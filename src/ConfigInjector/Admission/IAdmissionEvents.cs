@@ -1,7 +1,7 @@
 namespace ConfigInjector.Admission;
 
 /// <summary>What admission records beyond its answer: refs skipped under <c>onBackendError: skip</c> (DESIGN.md §4).</summary>
-public interface IAdmissionEvents
+internal interface IAdmissionEvents
 {
     void Skipped(AdmissionInput input, IReadOnlyList<string> skipped);
 }

@@ -1,7 +1,7 @@
 namespace ConfigInjector.Admission;
 
 /// <summary>Out of a cluster there is nowhere to put an Event: the log line is the record.</summary>
-public sealed partial class LoggedAdmissionEvents(ILogger<LoggedAdmissionEvents> log) : IAdmissionEvents
+internal sealed partial class LoggedAdmissionEvents(ILogger<LoggedAdmissionEvents> log) : IAdmissionEvents
 {
     public void Skipped(AdmissionInput input, IReadOnlyList<string> skipped) =>
         LogSkipped(log, input.Namespace, input.Pod.Metadata?.Name ?? input.Pod.Metadata?.GenerateName ?? "", string.Join("; ", skipped));

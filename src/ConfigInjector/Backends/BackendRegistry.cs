@@ -4,10 +4,10 @@ using ConfigInjector.Core.Text;
 namespace ConfigInjector.Backends;
 
 /// <summary>What a backend factory may use besides its own settings.</summary>
-public sealed record BackendContext(TimeProvider Time, ILoggerFactory Logs);
+internal sealed record BackendContext(TimeProvider Time, ILoggerFactory Logs);
 
 /// <summary>Creates backends of one <c>type</c>; it reads and validates its own fields of the settings node.</summary>
-public interface IBackendFactory
+internal interface IBackendFactory
 {
     string Type { get; }
 
@@ -15,7 +15,7 @@ public interface IBackendFactory
 }
 
 /// <summary>Backend factories keyed by type: duplicates and unknown types are startup errors, never a runtime switch.</summary>
-public sealed class BackendRegistry
+internal sealed class BackendRegistry
 {
     private readonly Dictionary<string, IBackendFactory> _factories = new(StringComparer.Ordinal);
 

@@ -11,7 +11,7 @@ namespace ConfigInjector.Backends;
 /// The backends of a config file and the shared cache in front of them, registered once for every verb: <c>serve</c>,
 /// <c>inject</c> and <c>resolve</c> read through the same reader, with the same timeout.
 /// </summary>
-public static class BackendServices
+internal static class BackendServices
 {
     /// <summary>One read of one backend, all attempts included: well under the API server's webhook timeout.</summary>
     public static readonly TimeSpan ReadTimeout = TimeSpan.FromSeconds(5);

@@ -10,7 +10,7 @@ namespace ConfigInjector.Backends;
 /// requests for the same location coalesced into one call, and the last-known-good document (with its age)
 /// handed back when a read fails. Bounded: past <c>capacity</c> entries the oldest are evicted.
 /// </summary>
-public sealed class SecretCache(SecretReader reader, TimeProvider time, TimeSpan ttl, InjectorMetrics metrics, int capacity = 10_000)
+internal sealed class SecretCache(SecretReader reader, TimeProvider time, TimeSpan ttl, InjectorMetrics metrics, int capacity = 10_000)
 {
     private sealed record Entry(SecretDocument Document, DateTimeOffset FetchedAt);
 

@@ -9,7 +9,7 @@ namespace ConfigInjector.Backends;
 /// Reads one location from its backend, bounded by a timeout well under the API server's webhook timeout,
 /// with metrics. Failures become <see cref="SecretRead"/> values with a one-line reason.
 /// </summary>
-public sealed class SecretReader(IReadOnlyDictionary<string, ISecretBackend> backends, InjectorMetrics metrics, TimeSpan timeout)
+internal sealed class SecretReader(IReadOnlyDictionary<string, ISecretBackend> backends, InjectorMetrics metrics, TimeSpan timeout)
 {
     /// <summary>Requests in flight to one backend from this process, whatever the number of admissions waiting.</summary>
     public const int ConcurrentReadsPerBackend = 32;

@@ -6,7 +6,7 @@ namespace ConfigInjector.Backends;
 /// What every backend that speaks to a server reads the same way: <c>caFile</c> (a private CA, resolved against the
 /// config file's folder), <c>timeout</c> per attempt, and <c>retry: { attempts, baseDelay }</c>.
 /// </summary>
-public sealed record TransportSettings(string? CaFile, TimeSpan Timeout, int Attempts, TimeSpan BaseDelay)
+internal sealed record TransportSettings(string? CaFile, TimeSpan Timeout, int Attempts, TimeSpan BaseDelay)
 {
     public static readonly TimeSpan DefaultTimeout = TimeSpan.FromSeconds(2);
     public static readonly TimeSpan DefaultBaseDelay = TimeSpan.FromMilliseconds(200);

@@ -7,7 +7,7 @@ using ConfigInjector.Tls;
 namespace ConfigInjector.Cli;
 
 /// <summary><c>configinjector certs generate</c>: a CA and a serving certificate for the webhook's Service; prints the caBundle.</summary>
-public static partial class CertsCommand
+internal static partial class CertsCommand
 {
     private static readonly string[] OutputFiles = ["ca.crt", "ca.key", "tls.crt", "tls.key"];
 

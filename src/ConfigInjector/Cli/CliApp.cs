@@ -4,7 +4,7 @@ using ConfigInjector.Configuration;
 namespace ConfigInjector.Cli;
 
 /// <summary>The <c>configinjector</c> command line: one command per verb, exit codes from <see cref="ExitCodes"/>.</summary>
-public static class CliApp
+internal static class CliApp
 {
     /// <summary>Parses without running: what the chart's arguments are checked with.</summary>
     public static ParseResult Parse(string[] args)

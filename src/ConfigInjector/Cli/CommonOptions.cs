@@ -3,7 +3,7 @@ using System.CommandLine;
 namespace ConfigInjector.Cli;
 
 /// <summary>Options every verb takes.</summary>
-public sealed class CommonOptions
+internal sealed class CommonOptions
 {
     public Option<string?> Config { get; } = new("--config") { Description = "backends config file (default config/injector.yaml when present, else the embedded default)" };
 

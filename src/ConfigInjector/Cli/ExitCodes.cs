@@ -1,7 +1,7 @@
 namespace ConfigInjector.Cli;
 
 /// <summary>The CLI's exit codes, the same for every verb (DESIGN.md §7).</summary>
-public static class ExitCodes
+internal static class ExitCodes
 {
     public const int Ok = 0;
 

@@ -12,7 +12,7 @@ namespace ConfigInjector.Cli;
 /// <c>configinjector inject -f FILE|-</c>: what the webhook would do to every pod template of a manifest set, printed
 /// as multi-document YAML with the managed Secrets they need, ready for <c>kubectl apply -f -</c> (like istioctl kube-inject).
 /// </summary>
-public static class InjectCommand
+internal static class InjectCommand
 {
     public static Command Create(CommonOptions common)
     {

@@ -19,7 +19,7 @@ namespace ConfigInjector.Cli;
 /// <c>configinjector inject</c>'s engine: the webhook's own <see cref="AdmissionHandler"/>, fed each pod template of a
 /// manifest set, with its JSON patch applied in place and the managed Secrets collected instead of written.
 /// </summary>
-public sealed class OfflineInjector : IDisposable
+internal sealed class OfflineInjector : IDisposable
 {
     private readonly ServiceProvider _services;
     private readonly AdmissionHandler _handler;

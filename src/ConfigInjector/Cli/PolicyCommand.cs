@@ -9,7 +9,7 @@ using Microsoft.Extensions.Logging.Abstractions;
 namespace ConfigInjector.Cli;
 
 /// <summary><c>configinjector policy check</c>: would these refs be allowed for this namespace and service account, and by which rule.</summary>
-public static class PolicyCommand
+internal static class PolicyCommand
 {
     public static Command Create(CommonOptions common)
     {

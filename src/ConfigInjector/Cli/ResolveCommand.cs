@@ -9,7 +9,7 @@ using Prometheus;
 namespace ConfigInjector.Cli;
 
 /// <summary><c>configinjector resolve REF</c>: reads one ref as the webhook would and prints its version and metadata; the value only with <c>--show-value</c>.</summary>
-public static class ResolveCommand
+internal static class ResolveCommand
 {
     public static Command Create(CommonOptions common)
     {

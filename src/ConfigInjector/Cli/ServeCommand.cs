@@ -4,7 +4,7 @@ using ConfigInjector.Hosting;
 namespace ConfigInjector.Cli;
 
 /// <summary><c>configinjector serve</c>: the webhook (and, in a cluster, the sync worker).</summary>
-public static class ServeCommand
+internal static class ServeCommand
 {
     public static Command Create(CommonOptions common)
     {

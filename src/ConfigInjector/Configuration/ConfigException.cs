@@ -1,4 +1,4 @@
 namespace ConfigInjector.Configuration;
 
 /// <summary>A configuration mistake, already phrased as one line: <c>file:line:column: field: what is wrong</c>.</summary>
-public sealed class ConfigException(string message) : Exception(message);
+internal sealed class ConfigException(string message) : Exception(message);

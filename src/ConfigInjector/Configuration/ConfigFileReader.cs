@@ -5,7 +5,7 @@ using YamlDotNet.RepresentationModel;
 namespace ConfigInjector.Configuration;
 
 /// <summary>Reads and validates the config file; any mistake is a <see cref="ConfigException"/> naming file, line and field.</summary>
-public static class ConfigFileReader
+internal static class ConfigFileReader
 {
     public const string DefaultPath = "config/injector.yaml";
 

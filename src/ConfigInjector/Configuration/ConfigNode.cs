@@ -8,7 +8,7 @@ namespace ConfigInjector.Configuration;
 /// A YAML mapping read with its position, so every mistake names file, line and field.
 /// Keys that nobody asked for are reported by <see cref="RejectUnknown"/>: a typo never passes silently.
 /// </summary>
-public sealed class ConfigNode(string file, string path, YamlMappingNode node)
+internal sealed class ConfigNode(string file, string path, YamlMappingNode node)
 {
     private readonly HashSet<string> _read = [];
 

@@ -4,7 +4,7 @@ using System.Text.RegularExpressions;
 namespace ConfigInjector.Configuration;
 
 /// <summary>Go-style durations as Kubernetes users write them: <c>500ms</c>, <c>30s</c>, <c>5m</c>, <c>1h30m</c>.</summary>
-public static partial class DurationParser
+internal static partial class DurationParser
 {
     public static bool TryParse(string text, out TimeSpan value)
     {

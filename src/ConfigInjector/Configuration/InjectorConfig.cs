@@ -1,7 +1,7 @@
 namespace ConfigInjector.Configuration;
 
 /// <summary>One entry of <c>backends:</c>; the type-specific fields stay in <see cref="Node"/> for the backend's factory.</summary>
-public sealed record BackendSettings(string Name, string Type, bool Sensitive, ConfigNode Node, string BaseDirectory)
+internal sealed record BackendSettings(string Name, string Type, bool Sensitive, ConfigNode Node, string BaseDirectory)
 {
     /// <summary>A path from the config file, resolved against the config file's folder as kubeconfig does.</summary>
     public string ResolvePath(string path) => System.IO.Path.GetFullPath(path, BaseDirectory);
@@ -11,7 +11,7 @@ public sealed record BackendSettings(string Name, string Type, bool Sensitive, C
 /// The validated <c>--config</c> file (DESIGN.md §3). Sections that belong to a part of the program are handed to
 /// it unread (<see cref="SyncSection"/>): that part reads and validates them, with the same file:line:field errors.
 /// </summary>
-public sealed record InjectorConfig(IReadOnlyList<BackendSettings> Backends, TimeSpan CacheTtl, long MaxRequestBytes, ConfigNode? SyncSection)
+internal sealed record InjectorConfig(IReadOnlyList<BackendSettings> Backends, TimeSpan CacheTtl, long MaxRequestBytes, ConfigNode? SyncSection)
 {
     public const long DefaultMaxRequestBytes = 3 * 1024 * 1024;
 

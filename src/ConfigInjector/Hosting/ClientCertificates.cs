@@ -11,7 +11,7 @@ namespace ConfigInjector.Hosting;
 /// not required there, so kubelet's probes (which present none) still reach <c>/healthz</c> and <c>/readyz</c>; a
 /// certificate that does not chain to the CA fails the handshake, and <c>/mutate-pods</c> without one gets 401.
 /// </summary>
-public static class ClientCertificates
+internal static class ClientCertificates
 {
     public static X509Certificate2Collection? LoadAuthorities(string? file, string workingDirectory)
     {

@@ -6,7 +6,7 @@ namespace ConfigInjector.Hosting;
 /// then Kestrel stops accepting and drains what is in flight. Without the delay, the API server can still send an
 /// admission to an address that no longer listens, and with <c>failurePolicy: Fail</c> that pod is refused.
 /// </summary>
-public sealed class GracefulShutdown(TimeSpan delay, TimeProvider time) : IHostedLifecycleService
+internal sealed class GracefulShutdown(TimeSpan delay, TimeProvider time) : IHostedLifecycleService
 {
     private volatile bool _stopping;
 

@@ -5,7 +5,7 @@ using ConfigInjector.Configuration;
 namespace ConfigInjector.Hosting;
 
 /// <summary>An <c>https://host:port</c> from <c>--urls</c>; the webhook serves HTTPS only.</summary>
-public sealed record ListenAddress(IPAddress Address, int Port)
+internal sealed record ListenAddress(IPAddress Address, int Port)
 {
     public static IReadOnlyList<ListenAddress> ParseAll(IEnumerable<string> urls) =>
         [.. urls.SelectMany(u => u.Split([';', ','], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)).Select(Parse)];

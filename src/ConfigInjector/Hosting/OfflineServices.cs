@@ -4,7 +4,7 @@ using ConfigInjector.Policies;
 
 namespace ConfigInjector.Hosting;
 
-public static class OfflineServices
+internal static class OfflineServices
 {
     /// <summary>
     /// What admission uses with no cluster: managed Secrets kept in this process (signed with a key of this process),

@@ -21,7 +21,7 @@ public sealed record ServeSettings
 
     /// <summary>How long to keep serving after SIGTERM with <c>/readyz</c> failing, so endpoints move first.</summary>
     public TimeSpan ShutdownDelay { get; init; } = TimeSpan.Zero;
-    public Sync.LeaseIdentity? LeaseIdentity { get; init; }
+    internal Sync.LeaseIdentity? LeaseIdentity { get; init; }
     public string WorkingDirectory { get; init; } = Directory.GetCurrentDirectory();
     public TimeProvider Time { get; init; } = TimeProvider.System;
 }

@@ -14,7 +14,7 @@ namespace ConfigInjector.Hosting;
 /// Builds the <c>serve</c> process: validated configuration, backends, policies, the TLS certificate source and
 /// the HTTP surface of DESIGN.md §6. Any configuration mistake surfaces as a <see cref="ConfigException"/> before listening.
 /// </summary>
-public static partial class WebhookHost
+internal static partial class WebhookHost
 {
     private sealed record ClusterDescription(string Text);
 

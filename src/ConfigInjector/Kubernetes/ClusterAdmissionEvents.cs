@@ -7,7 +7,7 @@ namespace ConfigInjector.Kubernetes;
 /// In a cluster, a Warning Event on the pod's controller (the pod itself has no UID yet at admission), written in
 /// the background so the API server's call does not wait for it.
 /// </summary>
-public sealed class ClusterAdmissionEvents(EventRecorder events, LoggedAdmissionEvents log) : IAdmissionEvents
+internal sealed class ClusterAdmissionEvents(EventRecorder events, LoggedAdmissionEvents log) : IAdmissionEvents
 {
     public void Skipped(AdmissionInput input, IReadOnlyList<string> skipped)
     {

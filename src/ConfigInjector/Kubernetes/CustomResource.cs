@@ -6,7 +6,7 @@ using k8s.Models;
 namespace ConfigInjector.Kubernetes;
 
 /// <summary>A custom resource read generically: its spec stays JSON until the same reader as the policy files validates it.</summary>
-public sealed class CustomResource : IKubernetesObject<V1ObjectMeta>
+internal sealed class CustomResource : IKubernetesObject<V1ObjectMeta>
 {
     [JsonPropertyName("apiVersion")]
     public string ApiVersion { get; set; } = "";
@@ -21,7 +21,7 @@ public sealed class CustomResource : IKubernetesObject<V1ObjectMeta>
     public JsonElement? Spec { get; set; }
 }
 
-public sealed class CustomResourceList
+internal sealed class CustomResourceList
 {
     [JsonPropertyName("metadata")]
     public V1ListMeta? Metadata { get; set; }

@@ -11,7 +11,7 @@ namespace ConfigInjector.Kubernetes;
 /// (admission needs them everywhere): a change applies to the next admission. Each object is validated by the
 /// same reader as the policy files; an invalid one is logged with its name and field and left out.
 /// </summary>
-public sealed partial class CustomResourcePolicySource(IKubernetes client, KubernetesTimings timings, TimeProvider time, ILogger<CustomResourcePolicySource> log) : BackgroundService, IPolicySource
+internal sealed partial class CustomResourcePolicySource(IKubernetes client, KubernetesTimings timings, TimeProvider time, ILogger<CustomResourcePolicySource> log) : BackgroundService, IPolicySource
 {
     public const string Group = "configinjector.io";
     public const string Version = "v1alpha1";

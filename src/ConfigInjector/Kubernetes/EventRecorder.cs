@@ -4,7 +4,7 @@ using k8s.Models;
 namespace ConfigInjector.Kubernetes;
 
 /// <summary>Writes core/v1 Events (kubectl describe shows them). Messages name refs and versions, never values.</summary>
-public sealed partial class EventRecorder(IKubernetes client, TimeProvider time, string instance, ILogger<EventRecorder> log)
+internal sealed partial class EventRecorder(IKubernetes client, TimeProvider time, string instance, ILogger<EventRecorder> log)
 {
     public const string Component = "config-injector";
 

@@ -4,7 +4,7 @@ using k8s;
 namespace ConfigInjector.Kubernetes;
 
 /// <summary>How <c>serve</c> reaches a cluster: <c>--kubeconfig</c>, then <c>KUBECONFIG</c>, then the in-cluster service account; else none.</summary>
-public static class KubernetesConnection
+internal static class KubernetesConnection
 {
     public static (IKubernetes? Client, string Description) Create(string? kubeconfig)
     {

@@ -6,7 +6,7 @@ using k8s.Autorest;
 namespace ConfigInjector.Kubernetes;
 
 /// <summary>Turns Kubernetes API failures into one line; on 403 it names the permission that is missing.</summary>
-public static class KubernetesErrors
+internal static class KubernetesErrors
 {
     public static HttpStatusCode? Status(Exception e) => (e as HttpOperationException)?.Response?.StatusCode;
 

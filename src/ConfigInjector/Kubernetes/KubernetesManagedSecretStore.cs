@@ -10,7 +10,7 @@ namespace ConfigInjector.Kubernetes;
 /// Managed Secrets through the Kubernetes API: create, or on 409 read, compare and reuse or update (guarded by
 /// resourceVersion, retried on conflict). A Secret with the same name that ConfigInjector does not manage is never touched.
 /// </summary>
-public sealed partial class KubernetesManagedSecretStore(IKubernetes client, ISigningKey signingKey, KubernetesTimings timings, TimeProvider time, ILogger<KubernetesManagedSecretStore> log) : IManagedSecretStore
+internal sealed partial class KubernetesManagedSecretStore(IKubernetes client, ISigningKey signingKey, KubernetesTimings timings, TimeProvider time, ILogger<KubernetesManagedSecretStore> log) : IManagedSecretStore
 {
     private const int Attempts = 4;
 

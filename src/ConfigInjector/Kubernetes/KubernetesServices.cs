@@ -7,7 +7,7 @@ using Microsoft.Extensions.DependencyInjection.Extensions;
 
 namespace ConfigInjector.Kubernetes;
 
-public static class KubernetesServices
+internal static class KubernetesServices
 {
     /// <summary>
     /// What admission uses in a cluster: managed Secrets through the API (signed with the shared key in the

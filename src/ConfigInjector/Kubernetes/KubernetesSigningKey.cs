@@ -14,7 +14,7 @@ namespace ConfigInjector.Kubernetes;
 /// signs; a <c>previous</c> key is still accepted, so the key can be rotated without a moment in which replicas
 /// disagree (README: rotating the signing key). Re-read every minute, and sooner when a signature fails.
 /// </summary>
-public sealed class KubernetesSigningKey(IKubernetes client, string @namespace, KubernetesTimings timings, TimeProvider time) : ISigningKey, IDisposable
+internal sealed class KubernetesSigningKey(IKubernetes client, string @namespace, KubernetesTimings timings, TimeProvider time) : ISigningKey, IDisposable
 {
     public const string SecretName = "config-injector-signing-key";
     public const string CurrentKey = "key";

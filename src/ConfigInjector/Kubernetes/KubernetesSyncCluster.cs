@@ -10,7 +10,7 @@ using k8s.Models;
 namespace ConfigInjector.Kubernetes;
 
 /// <summary>The sync worker's gateway to the API server: each call, its errors in one line, and Events.</summary>
-public sealed class KubernetesSyncCluster(IKubernetes client, EventRecorder events) : ISyncCluster
+internal sealed class KubernetesSyncCluster(IKubernetes client, EventRecorder events) : ISyncCluster
 {
     public async Task<ListPage<V1Secret>> ListManagedSecretsAsync(string? continueToken, int limit, CancellationToken cancellationToken)
     {

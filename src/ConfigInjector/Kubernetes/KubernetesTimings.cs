@@ -1,7 +1,7 @@
 namespace ConfigInjector.Kubernetes;
 
 /// <summary>How often the Kubernetes adapter looks again at what it caches. Not in the config file: the defaults fit every cluster; tests shorten them.</summary>
-public sealed record KubernetesTimings
+internal sealed record KubernetesTimings
 {
     public static readonly KubernetesTimings Default = new();
 

@@ -6,7 +6,7 @@ using k8s;
 namespace ConfigInjector.Kubernetes;
 
 /// <summary>Reads a namespace's <c>configinjector.io/injection=enabled</c> label, cached briefly so admissions do not each call the API.</summary>
-public sealed partial class NamespaceLabelOptIn(IKubernetes client, KubernetesTimings timings, TimeProvider time, ILogger<NamespaceLabelOptIn> log) : INamespaceOptIn
+internal sealed partial class NamespaceLabelOptIn(IKubernetes client, KubernetesTimings timings, TimeProvider time, ILogger<NamespaceLabelOptIn> log) : INamespaceOptIn
 {
     private readonly ConcurrentDictionary<string, (bool OptedIn, DateTimeOffset At)> _cache = new();
 

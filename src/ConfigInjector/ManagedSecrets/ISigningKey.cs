@@ -3,7 +3,7 @@ using ConfigInjector.Core.Planning;
 namespace ConfigInjector.ManagedSecrets;
 
 /// <summary>The keys managed Secrets are signed and verified with (see <c>ManagedSecretSignature</c>).</summary>
-public interface ISigningKey
+internal interface ISigningKey
 {
     ValueTask<SigningKeys> GetAsync(CancellationToken cancellationToken);
 

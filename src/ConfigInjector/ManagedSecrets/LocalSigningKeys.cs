@@ -4,7 +4,7 @@ using ConfigInjector.Core.Planning;
 namespace ConfigInjector.ManagedSecrets;
 
 /// <summary>A key of this process alone: enough where no other replica or worker has to verify (the in-process store, <c>inject</c>).</summary>
-public sealed class ProcessSigningKey : ISigningKey
+internal sealed class ProcessSigningKey : ISigningKey
 {
     private readonly SigningKeys _keys = SigningKeys.Single(RandomNumberGenerator.GetBytes(32));
 
@@ -14,7 +14,7 @@ public sealed class ProcessSigningKey : ISigningKey
 }
 
 /// <summary>Given keys (benchmarks and tests that write managed Secrets themselves).</summary>
-public sealed class StaticSigningKey(byte[] key, params byte[][] previous) : ISigningKey
+internal sealed class StaticSigningKey(byte[] key, params byte[][] previous) : ISigningKey
 {
     public ValueTask<SigningKeys> GetAsync(CancellationToken cancellationToken) => ValueTask.FromResult(new SigningKeys(key, previous));
 

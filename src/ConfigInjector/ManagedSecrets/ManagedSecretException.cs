@@ -1,4 +1,4 @@
 namespace ConfigInjector.ManagedSecrets;
 
 /// <summary>A managed Secret could not be written; the message is one line and names no value.</summary>
-public sealed class ManagedSecretException(string message) : Exception(message);
+internal sealed class ManagedSecretException(string message) : Exception(message);

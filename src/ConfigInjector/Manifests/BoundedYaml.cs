@@ -10,7 +10,7 @@ namespace ConfigInjector.Manifests;
 /// nested aliases would otherwise stand for gigabytes), and read as kubectl reads it (<see cref="YamlBlockScalars"/>).
 /// Every limit is a <see cref="YamlException"/> with a position, which callers already turn into one line.
 /// </summary>
-public static class BoundedYaml
+internal static class BoundedYaml
 {
     public const int MaxBytes = 16 * 1024 * 1024;
     public const int MaxDepth = 128;
@@ -110,7 +110,7 @@ public static class BoundedYaml
 }
 
 /// <summary>Input beyond a limit: its message names the limit and quotes nothing of the input, so it may be shown.</summary>
-public sealed class YamlLimitException(Mark start, Mark end, string message) : YamlException(start, end, message)
+internal sealed class YamlLimitException(Mark start, Mark end, string message) : YamlException(start, end, message)
 {
     /// <summary>The message for a one-line error: ours for a limit, none for the parser's own (it may quote a value).</summary>
     public static string Describe(YamlException e) => e is YamlLimitException ? $": {e.Message}" : "";

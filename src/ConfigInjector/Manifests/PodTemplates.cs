@@ -3,7 +3,7 @@ using System.Text.Json.Nodes;
 namespace ConfigInjector.Manifests;
 
 /// <summary>Where each workload kind keeps the pod it creates: the part offline injection mutates.</summary>
-public static class PodTemplates
+internal static class PodTemplates
 {
     public static readonly IReadOnlyList<string> Kinds = ["Pod", "Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job", "CronJob"];
 

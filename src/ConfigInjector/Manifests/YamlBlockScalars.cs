@@ -12,7 +12,7 @@ namespace ConfigInjector.Manifests;
 /// indentation + 1; see libyaml's <c>yaml_parser_scan_block_scalar_breaks</c>), so the value is unchanged. Nothing
 /// inside a scalar's body, no header with an explicit indentation digit, and no input go-yaml rejects is touched.
 /// </summary>
-public static partial class YamlBlockScalars
+internal static partial class YamlBlockScalars
 {
     // A header at the end of a line: indicator, optional indentation/chomping, optional comment.
     private const string Header = @"[|>](?<ind>[1-9][+-]?|[+-][1-9]?)?(?:[ \t]+#.*)?[ \t]*$";

@@ -11,7 +11,7 @@ namespace ConfigInjector.Manifests;
 /// Multi-document YAML (or JSON, which is YAML) to JSON and back, keeping every field and each scalar's type as
 /// YAML 1.2's core schema reads it, so manifests survive a round trip unchanged.
 /// </summary>
-public static class YamlJson
+internal static class YamlJson
 {
     public static IReadOnlyList<JsonNode?> Parse(string text)
     {

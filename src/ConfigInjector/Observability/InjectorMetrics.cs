@@ -3,7 +3,7 @@ using Prometheus;
 namespace ConfigInjector.Observability;
 
 /// <summary>The Prometheus metrics of DESIGN.md §6, on a registry of their own so each host (and test) has its own.</summary>
-public sealed class InjectorMetrics
+internal sealed class InjectorMetrics
 {
     public InjectorMetrics(CollectorRegistry registry)
     {

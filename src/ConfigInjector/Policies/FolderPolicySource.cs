@@ -6,7 +6,7 @@ namespace ConfigInjector.Policies;
 /// SecretPolicies read from the YAML files of a folder (out of a cluster), re-read when a file is added,
 /// changed or removed. Invalid documents are logged and left out.
 /// </summary>
-public sealed partial class FolderPolicySource : IPolicySource, IDisposable
+internal sealed partial class FolderPolicySource : IPolicySource, IDisposable
 {
     private readonly Lock _reloading = new();
     private static readonly TimeSpan PollInterval = TimeSpan.FromSeconds(2);

@@ -3,7 +3,7 @@ using ConfigInjector.Core.Policies;
 namespace ConfigInjector.Policies;
 
 /// <summary>The policies admission decides with; swapped atomically when their source changes.</summary>
-public interface IPolicySource
+internal interface IPolicySource
 {
     IReadOnlyList<SecretPolicy> Current { get; }
 

@@ -9,13 +9,13 @@ using YamlDotNet.RepresentationModel;
 namespace ConfigInjector.Policies;
 
 /// <summary>What a policy folder or file held: the valid policies, and one line per document that was ignored and why.</summary>
-public sealed record PolicyLoadResult(IReadOnlyList<SecretPolicy> Policies, IReadOnlyList<ConfigProfile> Profiles, IReadOnlyList<string> Errors);
+internal sealed record PolicyLoadResult(IReadOnlyList<SecretPolicy> Policies, IReadOnlyList<ConfigProfile> Profiles, IReadOnlyList<string> Errors);
 
 /// <summary>
 /// Reads SecretPolicy documents (configinjector.io/v1alpha1) from YAML. An invalid document is reported with
 /// file, line, name and field and left out: a mistake can only narrow access, never widen it.
 /// </summary>
-public static class PolicyDocumentReader
+internal static class PolicyDocumentReader
 {
     public const string ApiVersion = "configinjector.io/v1alpha1";
 

@@ -3,7 +3,7 @@ using ConfigInjector.Configuration;
 namespace ConfigInjector.Policies;
 
 /// <summary>The <c>--policies</c> folder: the given one must exist; the default may be absent (then nothing is allowed).</summary>
-public static class PolicyFolder
+internal static class PolicyFolder
 {
     /// <summary>Where policies are read from out of a cluster when <c>--policies</c> is not given.</summary>
     public const string Default = "examples/policies";

@@ -4,7 +4,7 @@ using System.Threading.RateLimiting;
 namespace ConfigInjector.Sync;
 
 /// <summary>Rate-limits the worker's reads per backend (a token bucket each), so a rotation pass never floods a vault.</summary>
-public sealed class BackendLimiter(int readsPerSecond) : IDisposable
+internal sealed class BackendLimiter(int readsPerSecond) : IDisposable
 {
     private readonly ConcurrentDictionary<string, TokenBucketRateLimiter> _limiters = new(StringComparer.Ordinal);
 

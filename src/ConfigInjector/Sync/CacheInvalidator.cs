@@ -12,7 +12,7 @@ namespace ConfigInjector.Sync;
 /// reads the backend. Without it, pods that a rotation restarts could get new Secrets filled with the old value
 /// from another replica's cache, and be restarted again one interval later.
 /// </summary>
-public sealed partial class CacheInvalidator(ManagedSecretWatch watch, SecretCache cache, ISigningKey signingKey, SyncSettings settings, TimeProvider time, ILogger<CacheInvalidator> log) : BackgroundService
+internal sealed partial class CacheInvalidator(ManagedSecretWatch watch, SecretCache cache, ISigningKey signingKey, SyncSettings settings, TimeProvider time, ILogger<CacheInvalidator> log) : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {

@@ -6,7 +6,7 @@ namespace ConfigInjector.Sync;
 /// A failed call through <see cref="ISyncCluster"/>: the HTTP status (null when the API server was not reached) and
 /// one line that says what was attempted and, on 403, which permission is missing.
 /// </summary>
-public sealed class ClusterApiException(HttpStatusCode? status, string message, Exception? inner = null) : Exception(message, inner)
+internal sealed class ClusterApiException(HttpStatusCode? status, string message, Exception? inner = null) : Exception(message, inner)
 {
     public HttpStatusCode? Status { get; } = status;
 

@@ -8,7 +8,7 @@ namespace ConfigInjector.Sync;
 /// Everything the sync worker asks of the cluster, and nothing more: the one gateway between it and the Kubernetes
 /// adapter, which implements it. Failures surface as <see cref="ClusterApiException"/>.
 /// </summary>
-public interface ISyncCluster
+internal interface ISyncCluster
 {
     /// <summary>One page of the Secrets labelled as managed, cluster-wide.</summary>
     Task<ListPage<V1Secret>> ListManagedSecretsAsync(string? continueToken, int limit, CancellationToken cancellationToken);
@@ -46,4 +46,4 @@ public interface ISyncCluster
 }
 
 /// <summary>One page of a paged list: its items, the list's resourceVersion, and the token of the next page (null on the last).</summary>
-public sealed record ListPage<T>(IReadOnlyList<T> Items, string? ResourceVersion, string? Continue);
+internal sealed record ListPage<T>(IReadOnlyList<T> Items, string? ResourceVersion, string? Continue);

@@ -10,7 +10,7 @@ namespace ConfigInjector.Sync;
 /// list and watch come from the adapter, which reports an expired resourceVersion as a <see cref="ClusterApiException"/>
 /// with status 410, whether the list answers it or the watch sends it as an error event.
 /// </summary>
-public sealed partial class Informer<T>(
+internal sealed partial class Informer<T>(
     string name,
     Func<CancellationToken, Task<(IEnumerable<T> Items, string? ResourceVersion)>> list,
     Func<string, Action<Exception>, CancellationToken, IAsyncEnumerable<(WatchEventType, T)>> watch,

@@ -12,7 +12,7 @@ namespace ConfigInjector.Sync;
 /// lifecycle is their manifests'. A label is no proof (anyone who may edit Secrets can set it, and so get any Secret
 /// of the namespace adopted or deleted): only Secrets whose signature verifies are touched.
 /// </summary>
-public sealed partial class ManagedSecretCollector(ISyncCluster cluster, ISigningKey signingKey, SyncSettings settings, TimeProvider time, ILogger<ManagedSecretCollector> log)
+internal sealed partial class ManagedSecretCollector(ISyncCluster cluster, ISigningKey signingKey, SyncSettings settings, TimeProvider time, ILogger<ManagedSecretCollector> log)
 {
     public async Task<(int Adopted, int Deleted)> CollectAsync(IReadOnlyCollection<V1Secret> secrets, CancellationToken cancellationToken)
     {

@@ -4,7 +4,7 @@ using k8s.Models;
 namespace ConfigInjector.Sync;
 
 /// <summary>An informer over every Secret labelled <c>app.kubernetes.io/managed-by=config-injector</c>, cluster-wide.</summary>
-public static class ManagedSecretInformer
+internal static class ManagedSecretInformer
 {
     private const int PageSize = 500;
 

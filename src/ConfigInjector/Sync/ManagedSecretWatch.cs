@@ -10,7 +10,7 @@ namespace ConfigInjector.Sync;
 /// only of Secrets the injector signed; a labelled Secret anyone else wrote is kept as metadata only, and until the
 /// keys are known nothing is kept with values (the rotation pass reads such Secrets again).
 /// </summary>
-public sealed class ManagedSecretWatch : BackgroundService
+internal sealed class ManagedSecretWatch : BackgroundService
 {
     private readonly ISigningKey _signingKey;
     private SigningKeys? _keys;

@@ -10,7 +10,7 @@ namespace ConfigInjector.Sync;
 /// admitted while the webhook was down under <c>failurePolicy: Ignore</c>, or created before their policy — and
 /// reports each once with an Event on the pod and a metric, so nothing escapes silently.
 /// </summary>
-public sealed partial class MissedInjectionScanner(ISyncCluster cluster, INamespaceOptIn namespaces, InjectorMetrics metrics, ILogger<MissedInjectionScanner> log)
+internal sealed partial class MissedInjectionScanner(ISyncCluster cluster, INamespaceOptIn namespaces, InjectorMetrics metrics, ILogger<MissedInjectionScanner> log)
 {
     private readonly HashSet<string> _reported = [];
 

@@ -3,7 +3,7 @@ using k8s.Models;
 namespace ConfigInjector.Sync;
 
 /// <summary>The object an Event is about.</summary>
-public static class ObjectReferences
+internal static class ObjectReferences
 {
     public static V1ObjectReference Of(string apiVersion, string kind, V1ObjectMeta metadata) => new()
     {

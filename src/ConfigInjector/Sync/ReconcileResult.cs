@@ -1,6 +1,6 @@
 namespace ConfigInjector.Sync;
 
-public enum ReconcileStatus { Unchanged, Updated, Failed }
+internal enum ReconcileStatus { Unchanged, Updated, Failed }
 
 /// <summary>What reconciling one managed Secret did, and when to look at it again. Failures are values, not exceptions.</summary>
-public sealed record ReconcileResult(string Namespace, string Name, ReconcileStatus Status, string? Reason, TimeSpan RequeueAfter);
+internal sealed record ReconcileResult(string Namespace, string Name, ReconcileStatus Status, string? Reason, TimeSpan RequeueAfter);

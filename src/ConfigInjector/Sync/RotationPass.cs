@@ -18,7 +18,7 @@ namespace ConfigInjector.Sync;
 /// per backend, bypassing the admission cache), then per Secret a resourceVersion-guarded update when a value or
 /// version changed, an Event, and a paced restart of its workloads when an env-delivered value changed.
 /// </summary>
-public sealed partial class RotationPass(
+internal sealed partial class RotationPass(
     ISyncCluster cluster,
     SecretReader reader,
     SecretCache cache,

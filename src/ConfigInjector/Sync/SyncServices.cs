@@ -1,6 +1,6 @@
 namespace ConfigInjector.Sync;
 
-public static class SyncServices
+internal static class SyncServices
 {
     /// <summary>The leader-elected sync worker and, on every replica, the admission cache's invalidation by rotations.</summary>
     /// <remarks>Expects the Kubernetes adapter (<c>AddKubernetes</c>) and the secret backends to be registered.</remarks>

@@ -3,7 +3,7 @@ using ConfigInjector.Configuration;
 namespace ConfigInjector.Sync;
 
 /// <summary>The sync worker's <c>sync:</c> section of the config file (DESIGN.md §5 and §8).</summary>
-public sealed record SyncSettings(
+internal sealed record SyncSettings(
     int MaxConcurrentRestarts,
     int BackendReadsPerSecond,
     TimeSpan Tick,

@@ -13,7 +13,7 @@ namespace ConfigInjector.Sync;
 /// cancels the leader's token at once, so no write follows; a new leader starts with every Secret due, so a pass
 /// interrupted by a crash is finished.
 /// </summary>
-public sealed partial class SyncWorker(
+internal sealed partial class SyncWorker(
     ISyncCluster cluster,
     ManagedSecretWatch watch,
     RotationPass rotation,
@@ -189,7 +189,7 @@ public sealed partial class SyncWorker(
 }
 
 /// <summary>Where the Lease lives and who holds it (DESIGN.md §8: POD_NAMESPACE, POD_NAME else the host name).</summary>
-public sealed record LeaseIdentity(string Namespace, string Identity)
+internal sealed record LeaseIdentity(string Namespace, string Identity)
 {
     /// <summary>
     /// The Lease and the signing key live in <c>POD_NAMESPACE</c>: guessing "default" would put the key where other

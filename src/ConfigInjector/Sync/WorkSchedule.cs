@@ -5,7 +5,7 @@ namespace ConfigInjector.Sync;
 /// key however often it is added (the earliest wins unless replaced), keys handed out once they are due, and a key
 /// that is being worked on held back so a failing pass does not retry it on every tick.
 /// </summary>
-public sealed class WorkSchedule<TKey>(TimeProvider time)
+internal sealed class WorkSchedule<TKey>(TimeProvider time)
     where TKey : notnull
 {
     private readonly Lock _lock = new();

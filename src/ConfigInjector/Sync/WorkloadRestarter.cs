@@ -4,7 +4,7 @@ using k8s.Models;
 namespace ConfigInjector.Sync;
 
 /// <summary>A Deployment, StatefulSet or DaemonSet to roll.</summary>
-public sealed record Workload(string Kind, string Namespace, string Name)
+internal sealed record Workload(string Kind, string Namespace, string Name)
 {
     public override string ToString() => $"{Kind} {Namespace}/{Name}";
 }
@@ -14,7 +14,7 @@ public sealed record Workload(string Kind, string Namespace, string Name)
 /// <c>kubectl.kubernetes.io/restartedAt</c> annotation on the pod template), at most <c>maxConcurrentRestarts</c>
 /// at a time: a slot frees when the rollout has finished (or timed out).
 /// </summary>
-public sealed partial class WorkloadRestarter(ISyncCluster cluster, SyncSettings settings, TimeProvider time, InjectorMetrics metrics, ILogger<WorkloadRestarter> log)
+internal sealed partial class WorkloadRestarter(ISyncCluster cluster, SyncSettings settings, TimeProvider time, InjectorMetrics metrics, ILogger<WorkloadRestarter> log)
 {
     public const string RestartedAtAnnotation = "kubectl.kubernetes.io/restartedAt";
 

@@ -5,7 +5,7 @@ using System.Security.Cryptography.X509Certificates;
 namespace ConfigInjector.Tls;
 
 /// <summary>A CA and the serving certificates it signs (ECDSA P-256), for the dev certificate and <c>certs generate</c>.</summary>
-public static class CertificateFactory
+internal static class CertificateFactory
 {
     public static X509Certificate2 CreateAuthority(string commonName, TimeSpan lifetime, DateTimeOffset now)
     {

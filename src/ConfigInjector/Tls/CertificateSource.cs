@@ -7,7 +7,7 @@ namespace ConfigInjector.Tls;
 /// The serving certificate for Kestrel's certificate selector, re-read when its files change (cert-manager or a
 /// Secret rotation swaps them) with no restart. Until a pair loads, <see cref="Current"/> is null and readiness fails.
 /// </summary>
-public sealed partial class CertificateSource : IDisposable
+internal sealed partial class CertificateSource : IDisposable
 {
     private readonly string _certFile;
     private readonly string _keyFile;

@@ -7,7 +7,7 @@ namespace ConfigInjector.Tls;
 /// Server certificate validation against a private CA bundle (a <c>caFile</c>), as a client of Vault or of this
 /// webhook would do with a caBundle: the chain must end in one of the given roots and the name must match.
 /// </summary>
-public static class CustomCaTrust
+internal static class CustomCaTrust
 {
     public static X509Certificate2Collection LoadBundle(string pemFile)
     {

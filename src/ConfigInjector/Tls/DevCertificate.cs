@@ -3,7 +3,7 @@ using System.Net;
 namespace ConfigInjector.Tls;
 
 /// <summary>The embedded default's certificate: created under <c>webhook-certs/dev/</c> on first start, reused afterwards.</summary>
-public static class DevCertificate
+internal static class DevCertificate
 {
     public const string Folder = "webhook-certs/dev";
 

@@ -12,7 +12,7 @@ namespace ConfigInjector.Backends.AzureKeyVault;
 /// https://learn.microsoft.com/rest/api/keyvault/secrets/get-secret/get-secret). A secret holds one value, so the
 /// document has the single key <c>value</c>; the ref path is the secret name and <c>@version</c> its version id.
 /// </summary>
-public sealed class KeyVaultBackend(string name, SecretClient client, KeyVaultSettings settings, TimeProvider time) : ISecretBackend
+internal sealed class KeyVaultBackend(string name, SecretClient client, KeyVaultSettings settings, TimeProvider time) : ISecretBackend
 {
     public string Name => name;
 

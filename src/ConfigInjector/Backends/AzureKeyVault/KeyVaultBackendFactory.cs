@@ -8,7 +8,7 @@ using ConfigInjector.Tls;
 namespace ConfigInjector.Backends.AzureKeyVault;
 
 /// <summary><c>type: azure-keyvault</c> — the official <see cref="SecretClient"/> with an Azure.Identity credential.</summary>
-public sealed class KeyVaultBackendFactory : IBackendFactory
+internal sealed class KeyVaultBackendFactory : IBackendFactory
 {
     public string Type => "azure-keyvault";
 

@@ -1,6 +1,6 @@
 namespace ConfigInjector.Backends.AzureKeyVault;
 
-public static class KeyVaultBackendRegistration
+internal static class KeyVaultBackendRegistration
 {
     /// <summary><c>type: azure-keyvault</c>.</summary>
     public static IServiceCollection AddKeyVaultBackend(this IServiceCollection services) => services.AddSingleton<IBackendFactory, KeyVaultBackendFactory>();

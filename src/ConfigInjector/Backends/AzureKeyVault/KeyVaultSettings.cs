@@ -2,10 +2,10 @@ using ConfigInjector.Configuration;
 
 namespace ConfigInjector.Backends.AzureKeyVault;
 
-public enum KeyVaultCredentialKind { Default, WorkloadIdentity, ManagedIdentity, ClientSecret }
+internal enum KeyVaultCredentialKind { Default, WorkloadIdentity, ManagedIdentity, ClientSecret }
 
 /// <summary>The validated settings of one <c>type: azure-keyvault</c> backend.</summary>
-public sealed record KeyVaultSettings(
+internal sealed record KeyVaultSettings(
     Uri VaultUri,
     KeyVaultCredentialKind Credential,
     string? TenantId,

@@ -11,7 +11,7 @@ namespace ConfigInjector.Backends.Files;
 /// A path's version is the file's modification time (unix ms) when that path's content last changed,
 /// so versions stay stable across restarts and reveal nothing about the values.
 /// </summary>
-public sealed partial class FileBackend : ISecretBackend
+internal sealed partial class FileBackend : ISecretBackend
 {
     private static readonly TimeSpan CheckInterval = TimeSpan.FromSeconds(1);
     private readonly string _file;

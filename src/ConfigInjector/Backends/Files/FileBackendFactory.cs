@@ -3,7 +3,7 @@ using ConfigInjector.Configuration;
 namespace ConfigInjector.Backends.Files;
 
 /// <summary><c>type: file</c> — <c>path:</c> a YAML file of secret path → {key: value}.</summary>
-public sealed class FileBackendFactory : IBackendFactory
+internal sealed class FileBackendFactory : IBackendFactory
 {
     public string Type => "file";
 

@@ -1,6 +1,6 @@
 namespace ConfigInjector.Backends.Files;
 
-public static class FileBackendRegistration
+internal static class FileBackendRegistration
 {
     /// <summary><c>type: file</c>.</summary>
     public static IServiceCollection AddFileBackend(this IServiceCollection services) => services.AddSingleton<IBackendFactory, FileBackendFactory>();

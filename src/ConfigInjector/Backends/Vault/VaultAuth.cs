@@ -4,7 +4,7 @@ using System.Text.Json.Nodes;
 namespace ConfigInjector.Backends.Vault;
 
 /// <summary>Supplies a Vault token, logging in, renewing or re-reading it as needed. Tokens are never logged.</summary>
-public interface IVaultAuth
+internal interface IVaultAuth
 {
     ValueTask<string> TokenAsync(CancellationToken cancellationToken);
 
@@ -38,7 +38,7 @@ internal sealed record TokenLease(string Token, bool Renewable, DateTimeOffset R
 }
 
 /// <summary>Kubernetes and AppRole auth: log in at <c>auth/&lt;mount&gt;/login</c>, renew with <c>renew-self</c>, log in again when renewal fails or the lease ends.</summary>
-public sealed class LoginAuth(string method, string mount, Func<JsonObject> loginBody, VaultTransport transport, TimeProvider time) : IVaultAuth, IDisposable
+internal sealed class LoginAuth(string method, string mount, Func<JsonObject> loginBody, VaultTransport transport, TimeProvider time) : IVaultAuth, IDisposable
 {
     private readonly SemaphoreSlim _refresh = new(1, 1);
 
@@ -110,7 +110,7 @@ public sealed class LoginAuth(string method, string mount, Func<JsonObject> logi
 }
 
 /// <summary>A token from a file, re-read when the file changes; renewed with <c>renew-self</c> when it is renewable.</summary>
-public sealed class TokenFileAuth(string file, VaultTransport transport, TimeProvider time) : IVaultAuth, IDisposable
+internal sealed class TokenFileAuth(string file, VaultTransport transport, TimeProvider time) : IVaultAuth, IDisposable
 {
     private readonly SemaphoreSlim _refresh = new(1, 1);
 

@@ -12,7 +12,7 @@ namespace ConfigInjector.Backends.Vault;
 /// HashiCorp Vault and OpenBao KV v1/v2 over the documented HTTP API
 /// (https://developer.hashicorp.com/vault/api-docs/secret/kv/kv-v2 and .../kv-v1).
 /// </summary>
-public sealed class VaultBackend(string name, VaultSettings settings, VaultTransport transport, IVaultAuth auth) : ISecretBackend
+internal sealed class VaultBackend(string name, VaultSettings settings, VaultTransport transport, IVaultAuth auth) : ISecretBackend
 {
     private readonly VaultMounts _mounts = new(settings, transport);
 

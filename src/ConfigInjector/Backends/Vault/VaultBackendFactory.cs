@@ -4,7 +4,7 @@ using ConfigInjector.Tls;
 namespace ConfigInjector.Backends.Vault;
 
 /// <summary><c>type: vault</c> — HashiCorp Vault or OpenBao.</summary>
-public sealed class VaultBackendFactory : IBackendFactory
+internal sealed class VaultBackendFactory : IBackendFactory
 {
     public string Type => "vault";
 

@@ -1,6 +1,6 @@
 namespace ConfigInjector.Backends.Vault;
 
-public static class VaultBackendRegistration
+internal static class VaultBackendRegistration
 {
     /// <summary><c>type: vault</c> — HashiCorp Vault and OpenBao.</summary>
     public static IServiceCollection AddVaultBackend(this IServiceCollection services) => services.AddSingleton<IBackendFactory, VaultBackendFactory>();

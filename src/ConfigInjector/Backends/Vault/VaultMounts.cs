@@ -3,7 +3,7 @@ using System.Collections.Concurrent;
 namespace ConfigInjector.Backends.Vault;
 
 /// <summary>Where a ref's path splits into KV mount and secret path, and which KV version the mount runs.</summary>
-public sealed record KvMount(string Path, KvVersion Version);
+internal sealed record KvMount(string Path, KvVersion Version);
 
 /// <summary>
 /// Resolves mounts, and refuses every path that is not in a KV secrets engine. The injector's token can read more
@@ -14,7 +14,7 @@ public sealed record KvMount(string Path, KvVersion Version);
 /// <c>kvVersion</c> the first path segment must be that mount and Vault's version must agree; with <c>auto</c>
 /// nested mounts are found too. Answers are cached per path (bounded).
 /// </summary>
-public sealed class VaultMounts(VaultSettings settings, VaultTransport transport)
+internal sealed class VaultMounts(VaultSettings settings, VaultTransport transport)
 {
     /// <summary>Vault's own mounts: never KV, refused without asking.</summary>
     private static readonly string[] ReservedMounts = ["auth", "sys", "identity", "cubbyhole"];
@@ -74,7 +74,7 @@ public sealed class VaultMounts(VaultSettings settings, VaultTransport transport
 }
 
 /// <summary>Vault refused the token (403): an outage for <c>onBackendError</c>, and a reason to log in again.</summary>
-public sealed class VaultForbiddenException(string message) : VaultUnavailableException(message);
+internal sealed class VaultForbiddenException(string message) : VaultUnavailableException(message);
 
 /// <summary>Vault was asked, or would have been asked, for something this backend never reads: the pod is refused in every mode.</summary>
-public sealed class VaultRefusedException(string message) : Exception(message);
+internal sealed class VaultRefusedException(string message) : Exception(message);

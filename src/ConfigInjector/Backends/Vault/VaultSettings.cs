@@ -2,21 +2,21 @@ using ConfigInjector.Configuration;
 
 namespace ConfigInjector.Backends.Vault;
 
-public enum KvVersion { V1, V2, Auto }
+internal enum KvVersion { V1, V2, Auto }
 
-public abstract record VaultAuthSettings;
+internal abstract record VaultAuthSettings;
 
 /// <summary>A token read from a file (e.g. written by Vault Agent), re-read when the file changes.</summary>
-public sealed record TokenAuthSettings(string File) : VaultAuthSettings;
+internal sealed record TokenAuthSettings(string File) : VaultAuthSettings;
 
 /// <summary>Kubernetes auth: the pod's service-account token exchanged at <c>auth/&lt;mount&gt;/login</c>.</summary>
-public sealed record KubernetesAuthSettings(string Role, string Mount, string TokenFile) : VaultAuthSettings;
+internal sealed record KubernetesAuthSettings(string Role, string Mount, string TokenFile) : VaultAuthSettings;
 
 /// <summary>AppRole auth: role id and a secret id read from a file.</summary>
-public sealed record AppRoleAuthSettings(string RoleId, string SecretIdFile, string Mount) : VaultAuthSettings;
+internal sealed record AppRoleAuthSettings(string RoleId, string SecretIdFile, string Mount) : VaultAuthSettings;
 
 /// <summary>The validated settings of one <c>type: vault</c> backend.</summary>
-public sealed record VaultSettings(
+internal sealed record VaultSettings(
     Uri Address,
     KvVersion KvVersion,
     string? Namespace,

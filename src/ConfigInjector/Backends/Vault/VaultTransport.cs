@@ -5,7 +5,7 @@ using System.Text.Json.Nodes;
 namespace ConfigInjector.Backends.Vault;
 
 /// <summary>A Vault HTTP answer: status, the JSON body when there is one, and a one-line summary of <c>{"errors": [...]}</c>.</summary>
-public sealed record VaultResponse(HttpStatusCode Status, JsonNode? Body, string Summary)
+internal sealed record VaultResponse(HttpStatusCode Status, JsonNode? Body, string Summary)
 {
     public bool Ok => (int)Status is >= 200 and < 300;
 
@@ -14,14 +14,14 @@ public sealed record VaultResponse(HttpStatusCode Status, JsonNode? Body, string
 }
 
 /// <summary>The reason a request never got an HTTP answer (unreachable, timed out).</summary>
-public class VaultUnavailableException(string message) : Exception(message);
+internal class VaultUnavailableException(string message) : Exception(message);
 
 /// <summary>
 /// Speaks Vault's HTTP API (https://developer.hashicorp.com/vault/api-docs): <c>X-Vault-Token</c> and
 /// <c>X-Vault-Namespace</c> headers, a timeout per attempt, and retries with jittered exponential backoff on
 /// 429 and 5xx (including 503 while sealed or in standby), honouring <c>Retry-After</c>.
 /// </summary>
-public sealed class VaultTransport(HttpClient http, VaultSettings settings, TimeProvider time)
+internal sealed class VaultTransport(HttpClient http, VaultSettings settings, TimeProvider time)
 {
     private static readonly TimeSpan MaxDelay = TimeSpan.FromSeconds(2);
 

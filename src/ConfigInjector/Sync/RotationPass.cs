@@ -34,7 +34,7 @@ internal sealed partial class RotationPass(
     private const int ReportedCapacity = 10_000;
 
     private readonly System.Collections.Concurrent.ConcurrentDictionary<(Subject Subject, string Reference), (string? Refusal, TimeSpan Interval)> _decisions = new();
-    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, (int Count, string Reason)> _failing = new(StringComparer.Ordinal);
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, string> _failing = new(StringComparer.Ordinal);
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, byte> _reportedUnverified = new(StringComparer.Ordinal);
 
     public async Task<IReadOnlyList<ReconcileResult>> RunAsync(IReadOnlyList<V1Secret> due, CancellationToken cancellationToken)
@@ -117,19 +117,18 @@ internal sealed partial class RotationPass(
             var rotation = ManagedSecretFactory.ReadRotation(secret) with { Interval = Interval(secret, sources) };
             var outcome = RotationPlanner.Plan(Strings(secret.Data), sources, reads, r => Decide(current, r.ToString()).Refusal);
             var retry = rotation.Interval;
-            if (outcome.Failures.Count > 0)
+            var backoff = outcome.Failures.Count > 0;
+            if (backoff)
             {
                 var reason = string.Join("; ", outcome.Failures);
                 var previous = _failing.GetValueOrDefault($"{ns}/{name}");
                 if (_failing.Count >= ReportedCapacity)
                     _failing.Clear();
-                _failing[$"{ns}/{name}"] = (previous.Count + 1, reason);
-                // Exponential backoff up to the interval; an Event only when the reason changes, not on every retry.
-                var backoff = settings.RetryAfterFailure * Math.Pow(2, Math.Min(previous.Count, 10));
-                retry = backoff < rotation.Interval ? backoff : rotation.Interval;
+                _failing[$"{ns}/{name}"] = reason;
+                // The worker's queue backs off up to the interval; an Event only when the reason changes, not on every retry.
                 metrics.Rotations.WithLabels("error").Inc();
                 LogBackendFailures(log, ns, name, reason);
-                if (previous.Reason != reason)
+                if (previous != reason)
                 {
                     await cluster.RecordEventAsync(ObjectReferences.Of("v1", "Secret", secret.Metadata), "Warning", "NotRefreshed",
                         $"kept the last-known-good values: {reason}", cancellationToken);
@@ -144,7 +143,7 @@ internal sealed partial class RotationPass(
                 if (outcome.Failures.Count == 0)
                     metrics.Rotations.WithLabels("unchanged").Inc();
                 return new ReconcileResult(ns, name, outcome.Failures.Count > 0 ? ReconcileStatus.Failed : ReconcileStatus.Unchanged,
-                    outcome.Failures.Count > 0 ? string.Join("; ", outcome.Failures) : null, retry);
+                    outcome.Failures.Count > 0 ? string.Join("; ", outcome.Failures) : null, retry, backoff);
             }
 
             // Leadership can end at any await: a cancelled token stops the write before it is sent.
@@ -180,7 +179,7 @@ internal sealed partial class RotationPass(
             if (!outcome.Changed)
             {
                 LogResigned(log, ns, name);
-                return new ReconcileResult(ns, name, ReconcileStatus.Unchanged, null, retry);
+                return new ReconcileResult(ns, name, ReconcileStatus.Unchanged, null, retry, backoff);
             }
             metrics.Rotations.WithLabels("updated").Inc();
             var changes = string.Join(", ", outcome.ChangedKeys.Concat(outcome.NewVersionOnlyKeys).Select(k => $"{k} <- {outcome.Sources[k].Ref}@{outcome.Sources[k].Version}"));
@@ -188,7 +187,7 @@ internal sealed partial class RotationPass(
             await cluster.RecordEventAsync(ObjectReferences.Of("v1", "Secret", secret.Metadata), "Normal", "Rotated", $"updated {changes}", cancellationToken);
             if (outcome.EnvChanged && rotation.OnChange == RotationMode.Restart)
                 await restarter.EnqueueAsync(secret, cancellationToken);
-            return new ReconcileResult(ns, name, ReconcileStatus.Updated, null, retry);
+            return new ReconcileResult(ns, name, ReconcileStatus.Updated, null, retry, backoff);
         }
     }
 

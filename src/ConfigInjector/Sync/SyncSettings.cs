@@ -22,6 +22,9 @@ internal sealed record SyncSettings(
     /// <summary>A Secret whose refresh failed is tried again after this, doubling up to its interval.</summary>
     public TimeSpan RetryAfterFailure { get; init; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>At most this many Secrets are reconciled per tick (the longest waiting first), so a tick stays short and a lost lease is noticed soon.</summary>
+    public int MaxSecretsPerTick { get; init; } = 1000;
+
     /// <summary>A Secret the injector did not sign is looked at again only this rarely: nobody may steer how often.</summary>
     public TimeSpan UnverifiedRequeue { get; init; } = TimeSpan.FromHours(1);
 

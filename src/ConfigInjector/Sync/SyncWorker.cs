@@ -140,12 +140,17 @@ internal sealed partial class SyncWorker(
         var now = time.GetUtcNow();
         metrics.ManagedSecrets.Set(informer.Items.Count);
         // Held back up front: a pass that fails must not retry the same Secrets on every tick.
-        var ready = due.TakeDue(settings.FailedPassHold).Select(k => informer.Get(k.Namespace, k.Name)).OfType<V1Secret>().ToList();
+        var ready = due.TakeDue(settings.FailedPassHold, settings.MaxSecretsPerTick).Select(k => informer.Get(k.Namespace, k.Name)).OfType<V1Secret>().ToList();
         if (ready.Count > 0)
         {
             var results = await rotation.RunAsync(ready, token);
             foreach (var result in results)
-                due.Schedule((result.Namespace, result.Name), Jitter(result.RequeueAfter));
+            {
+                if (result.Backoff)
+                    due.Retry((result.Namespace, result.Name), settings.RetryAfterFailure, result.RequeueAfter);
+                else
+                    due.Schedule((result.Namespace, result.Name), Jitter(result.RequeueAfter));
+            }
         }
         await restarter.PumpAsync(token);
         if (now >= nextCollect)

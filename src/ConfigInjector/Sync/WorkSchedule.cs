@@ -2,14 +2,16 @@ namespace ConfigInjector.Sync;
 
 /// <summary>
 /// A keyed, delayed work queue on a <see cref="TimeProvider"/>, after client-go's delaying work queue: one entry per
-/// key however often it is added (the earliest wins unless replaced), keys handed out once they are due, and a key
-/// that is being worked on held back so a failing pass does not retry it on every tick.
+/// key however often it is added (the earliest wins unless replaced), keys handed out once they are due (the longest
+/// waiting first, a bounded number at a time), a key that is being worked on held back so a failing pass does not
+/// retry it on every tick, and a per-key exponential backoff for work that failed (reset when it succeeds).
 /// </summary>
 internal sealed class WorkSchedule<TKey>(TimeProvider time)
     where TKey : notnull
 {
     private readonly Lock _lock = new();
     private readonly Dictionary<TKey, DateTimeOffset> _due = [];
+    private readonly Dictionary<TKey, int> _failures = [];
 
     public int Count
     {
@@ -27,26 +29,52 @@ internal sealed class WorkSchedule<TKey>(TimeProvider time)
             _due.TryAdd(key, time.GetUtcNow() + delay);
     }
 
-    /// <summary>Due after <paramref name="delay"/>, whatever was queued for the key before.</summary>
+    /// <summary>The work succeeded: due after <paramref name="delay"/>, whatever was queued for the key before, and its backoff reset.</summary>
     public void Schedule(TKey key, TimeSpan delay)
     {
         lock (_lock)
+        {
             _due[key] = time.GetUtcNow() + delay;
+            _failures.Remove(key);
+        }
+    }
+
+    /// <summary>
+    /// The work failed: due again after <paramref name="firstDelay"/>, doubled for each failure in a row, never later
+    /// than <paramref name="maxDelay"/>. Returns the delay chosen.
+    /// </summary>
+    public TimeSpan Retry(TKey key, TimeSpan firstDelay, TimeSpan maxDelay)
+    {
+        lock (_lock)
+        {
+            var failures = _failures[key] = _failures.GetValueOrDefault(key) + 1;
+            var delay = firstDelay * Math.Pow(2, Math.Min(failures - 1, 20));
+            if (delay > maxDelay)
+                delay = maxDelay;
+            _due[key] = time.GetUtcNow() + delay;
+            return delay;
+        }
     }
 
     public void Forget(TKey key)
     {
         lock (_lock)
+        {
             _due.Remove(key);
+            _failures.Remove(key);
+        }
     }
 
-    /// <summary>The keys due now, each held back by <paramref name="hold"/> until the caller schedules it again.</summary>
-    public IReadOnlyList<TKey> TakeDue(TimeSpan hold)
+    /// <summary>
+    /// At most <paramref name="limit"/> of the keys due now, those waiting longest first, each held back by
+    /// <paramref name="hold"/> until the caller schedules it again; the rest stay due for the next take.
+    /// </summary>
+    public IReadOnlyList<TKey> TakeDue(TimeSpan hold, int limit = int.MaxValue)
     {
         var now = time.GetUtcNow();
         lock (_lock)
         {
-            var ready = _due.Where(d => d.Value <= now).Select(d => d.Key).ToList();
+            var ready = _due.Where(d => d.Value <= now).OrderBy(d => d.Value).Take(limit).Select(d => d.Key).ToList();
             foreach (var key in ready)
                 _due[key] = now + hold;
             return ready;

@@ -52,4 +52,35 @@ public class WorkScheduleTests
         Assert.Equal(["shop/b"], schedule.TakeDue(TimeSpan.FromSeconds(30)));
         Assert.Equal(1, schedule.Count);
     }
+
+    [Fact]
+    public void Failed_work_backs_off_per_key_doubling_up_to_the_cap_and_success_resets_it()
+    {
+        var schedule = new WorkSchedule<string>(_time);
+        var first = TimeSpan.FromSeconds(30);
+        var cap = TimeSpan.FromMinutes(3);
+
+        var delays = Enumerable.Range(0, 5).Select(_ => schedule.Retry("shop/a", first, cap)).ToList();
+        schedule.Retry("shop/b", first, cap);                          // another key starts from the first delay
+
+        Assert.Equal([30, 60, 120, 180, 180], delays.Select(d => d.TotalSeconds));
+        _time.Advance(first);
+        Assert.Equal(["shop/b"], schedule.TakeDue(TimeSpan.FromSeconds(30)));   // shop/a waits its 3 minutes
+
+        schedule.Schedule("shop/a", TimeSpan.FromMinutes(5));             // it succeeded: the next failure starts over
+        Assert.Equal(first, schedule.Retry("shop/a", first, cap));
+    }
+
+    [Fact]
+    public void At_most_the_limit_is_handed_out_per_take_the_longest_waiting_first()
+    {
+        var schedule = new WorkSchedule<string>(_time);
+        schedule.AddIfAbsent("shop/late", TimeSpan.FromSeconds(3));
+        schedule.AddIfAbsent("shop/early", TimeSpan.FromSeconds(1));
+        schedule.AddIfAbsent("shop/middle", TimeSpan.FromSeconds(2));
+        _time.Advance(TimeSpan.FromSeconds(3));
+
+        Assert.Equal(["shop/early", "shop/middle"], schedule.TakeDue(TimeSpan.FromSeconds(30), limit: 2));
+        Assert.Equal(["shop/late"], schedule.TakeDue(TimeSpan.FromSeconds(30), limit: 2));
+    }
 }

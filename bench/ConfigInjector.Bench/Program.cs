@@ -2,12 +2,24 @@ using System.Globalization;
 using ConfigInjector.Bench;
 
 // Benchmarks with a baseline in the same run; report medians over rounds and ratios (these machines are noisy).
-//   --scenario admission | vault-cache | hostile | rotation | all   (default all)
+//   --scenario admission | process | vault-cache | hostile | rotation | all   (default all)
+//   process: --binary PATH (default the Release build of src/ConfigInjector), --rate N, --seconds N
+if (args is ["--serve-noop", var url, var cert, var key])
+{
+    await NoopWebhook.RunAsync(url, cert, key);
+    return;
+}
 var options = BenchOptions.Parse(args);
 var report = $"ConfigInjector benchmarks — {DateTime.UtcNow:u}, {Environment.ProcessorCount} cores, .NET {Environment.Version}\n\n";
 if (options.Scenario is "all" or "admission")
 {
     var part = await AdmissionScenario.RunAsync(options);
+    Console.Write(part);
+    report += part;
+}
+if (options.Scenario is "all" or "process")
+{
+    var part = await ProcessScenario.RunAsync(options);
     Console.Write(part);
     report += part;
 }
@@ -37,7 +49,7 @@ if (options.Out is { } outFile)
 
 namespace ConfigInjector.Bench
 {
-    internal sealed record BenchOptions(string Scenario, int Requests, int Rounds, int Concurrency, int Warmup, string? Out)
+    internal sealed record BenchOptions(string Scenario, int Requests, int Rounds, int Concurrency, int Warmup, string? Out, string? Binary = null, int Rate = 1000, int Seconds = 5)
     {
         public static BenchOptions Parse(string[] args)
         {
@@ -47,7 +59,8 @@ namespace ConfigInjector.Bench
                 return i >= 0 && i + 1 < args.Length ? args[i + 1] : null;
             }
             int Number(string name, int fallback) => Text(name) is { } text ? int.Parse(text, CultureInfo.InvariantCulture) : fallback;
-            return new BenchOptions(Text("--scenario") ?? "all", Number("--requests", 2000), Number("--rounds", 5), Number("--concurrency", 8), Number("--warmup", 1000), Text("--out"));
+            return new BenchOptions(Text("--scenario") ?? "all", Number("--requests", 2000), Number("--rounds", 5), Number("--concurrency", 8), Number("--warmup", 1000), Text("--out"),
+                Text("--binary"), Number("--rate", 1000), Number("--seconds", 5));
         }
     }
 }

@@ -22,8 +22,7 @@ FROM ${PUBLISH_STAGE} AS publish
 
 FROM ${RUNTIME_BASE}
 COPY --from=publish /app/ /app/
-ENV DOTNET_gcServer=0 \
-    DOTNET_EnableDiagnostics=0 \
+ENV DOTNET_EnableDiagnostics=0 \
     DOTNET_CLI_TELEMETRY_OPTOUT=1
 USER 65532:65532
 WORKDIR /app

@@ -9,6 +9,12 @@ if (args is ["--serve-noop", var url, var cert, var key])
     await NoopWebhook.RunAsync(url, cert, key);
     return;
 }
+if (args is ["--load", var loadPort, var caFile, var loadSeconds, ..])
+{
+    await LoadMode.RunAsync(int.Parse(loadPort, CultureInfo.InvariantCulture), caFile, int.Parse(loadSeconds, CultureInfo.InvariantCulture),
+        args.Length > 4 ? int.Parse(args[4], CultureInfo.InvariantCulture) : 1000, args.Length > 5 ? int.Parse(args[5], CultureInfo.InvariantCulture) : null);
+    return;
+}
 var options = BenchOptions.Parse(args);
 var report = $"ConfigInjector benchmarks — {DateTime.UtcNow:u}, {Environment.ProcessorCount} cores, .NET {Environment.Version}\n\n";
 if (options.Scenario is "all" or "admission")
@@ -49,7 +55,7 @@ if (options.Out is { } outFile)
 
 namespace ConfigInjector.Bench
 {
-    internal sealed record BenchOptions(string Scenario, int Requests, int Rounds, int Concurrency, int Warmup, string? Out, string? Binary = null, int Rate = 1000, int Seconds = 5)
+    internal sealed record BenchOptions(string Scenario, int Requests, int Rounds, int Concurrency, int Warmup, string? Out, string? Binary = null, int Rate = 1000, int Seconds = 5, int WarmupSeconds = 10)
     {
         public static BenchOptions Parse(string[] args)
         {
@@ -60,7 +66,7 @@ namespace ConfigInjector.Bench
             }
             int Number(string name, int fallback) => Text(name) is { } text ? int.Parse(text, CultureInfo.InvariantCulture) : fallback;
             return new BenchOptions(Text("--scenario") ?? "all", Number("--requests", 2000), Number("--rounds", 5), Number("--concurrency", 8), Number("--warmup", 1000), Text("--out"),
-                Text("--binary"), Number("--rate", 1000), Number("--seconds", 5));
+                Text("--binary"), Number("--rate", 1000), Number("--seconds", 5), Number("--warmup-seconds", 10));
         }
     }
 }

@@ -1,20 +1,30 @@
 using System.Text.Json;
-using System.Text.Json.Nodes;
 
 namespace ConfigInjector.Core.Patching;
 
 public static class PatchSerializer
 {
+    /// <summary>The RFC 6902 document, written straight from the operations (no copy of their values).</summary>
     public static byte[] ToJsonBytes(IReadOnlyList<PatchOperation> ops)
     {
-        var array = new JsonArray();
-        foreach (var op in ops)
+        var buffer = new System.Buffers.ArrayBufferWriter<byte>(1024);
+        using (var writer = new Utf8JsonWriter(buffer))
         {
-            var node = new JsonObject { ["op"] = op.Op, ["path"] = op.Path };
-            if (op.Value is not null)
-                node["value"] = op.Value.DeepClone();
-            array.Add(node);
+            writer.WriteStartArray();
+            foreach (var op in ops)
+            {
+                writer.WriteStartObject();
+                writer.WriteString("op", op.Op);
+                writer.WriteString("path", op.Path);
+                if (op.Value is not null)
+                {
+                    writer.WritePropertyName("value");
+                    op.Value.WriteTo(writer);
+                }
+                writer.WriteEndObject();
+            }
+            writer.WriteEndArray();
         }
-        return JsonSerializer.SerializeToUtf8Bytes(array);
+        return buffer.WrittenSpan.ToArray();
     }
 }

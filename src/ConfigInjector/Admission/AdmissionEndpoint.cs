@@ -119,7 +119,7 @@ internal sealed partial class AdmissionEndpoint(AdmissionHandler handler, Inject
         V1Pod pod;
         try
         {
-            pod = KubernetesJson.Deserialize<V1Pod>(podJson.GetRawText());
+            pod = KubernetesJson.Deserialize<V1Pod>(podJson);
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {

@@ -11,6 +11,7 @@ internal static class AdmissionServices
     public static IServiceCollection AddAdmission(this IServiceCollection services, InjectorConfig config)
     {
         services.AddSingleton<AuditLog>();
+        services.AddSingleton<AdmissionWarmup>();
         services.AddSingleton<AdmissionHandler>();
         services.AddSingleton(sp => new AdmissionEndpoint(
             sp.GetRequiredService<AdmissionHandler>(), sp.GetRequiredService<Observability.InjectorMetrics>(), config.MaxRequestBytes, config.AdmissionTimeout, sp.GetRequiredService<ILogger<AdmissionEndpoint>>()));

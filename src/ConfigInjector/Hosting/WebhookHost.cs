@@ -59,6 +59,7 @@ internal static partial class WebhookHost
         builder.Services.AddSecretBackends(config);
         AddClusterOrInProcess(builder.Services, settings, sync);
         builder.Services.AddAdmission(config);
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<AdmissionWarmup>());
 
         builder.WebHost.ConfigureKestrel((context, kestrel) =>
         {
@@ -87,8 +88,9 @@ internal static partial class WebhookHost
                 ? ClientCertificates.RefuseAsync(context)
                 : endpoint.HandleAsync(context));
         app.MapGet("/healthz", () => Results.Text("ok\n"));
-        app.MapGet("/readyz", (CertificateSource certificates, IPolicySource policies, GracefulShutdown shutdown) =>
+        app.MapGet("/readyz", (CertificateSource certificates, IPolicySource policies, GracefulShutdown shutdown, AdmissionWarmup warmup) =>
             shutdown.Stopping ? Results.Text("not ready: shutting down\n", statusCode: 503)
+            : !warmup.Done ? Results.Text("not ready: warming up the admission path\n", statusCode: 503)
             : certificates.Current is null ? Results.Text($"not ready: {certificates.Problem}\n", statusCode: 503)
             : !policies.Ready ? Results.Text("not ready: SecretPolicies not read yet\n", statusCode: 503)
             : Results.Text("ok\n"));

@@ -1,0 +1,114 @@
+using System.Text.Json;
+using BenchmarkDotNet.Attributes;
+using ConfigInjector.Admission;
+using ConfigInjector.Backends;
+using ConfigInjector.Configuration;
+using ConfigInjector.Core.Annotations;
+using ConfigInjector.Core.Patching;
+using ConfigInjector.Core.Planning;
+using ConfigInjector.Core.Policies;
+using ConfigInjector.Core.References;
+using ConfigInjector.Core.Secrets;
+using ConfigInjector.Hosting;
+using ConfigInjector.Observability;
+using ConfigInjector.Policies;
+using k8s;
+using k8s.Models;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Prometheus;
+
+namespace ConfigInjector.MicroBench;
+
+/// <summary>
+/// Each step of one admission of examples/admission-review.json (3 refs from the file backend, 1 file) under the
+/// example policies, and the whole handler with a warm cache: time and allocations per pod.
+/// </summary>
+[MemoryDiagnoser]
+public class AdmissionStepBenchmarks
+{
+    private const string Namespace = "default";
+    private string _podJson = "";
+    private V1Pod _pod = null!;
+    private AnnotationParseResult _parsed = null!;
+    private IPolicySource _policies = null!;
+    private IReadOnlyDictionary<string, BackendInfo> _backends = null!;
+    private PreparedInjection _prepared = null!;
+    private IReadOnlyDictionary<SecretLocation, SecretRead> _reads = null!;
+    private InjectionPlan _plan = null!;
+    private IReadOnlyList<PatchOperation> _patch = null!;
+    private byte[] _key = new byte[32];
+    private ServiceProvider _services = null!;
+    private AdmissionHandler _handler = null!;
+
+    [GlobalSetup]
+    public void Setup()
+    {
+        var repo = Repo.Root();
+        using var review = JsonDocument.Parse(File.ReadAllText(Path.Combine(repo, "examples", "admission-review.json")));
+        _podJson = review.RootElement.GetProperty("request").GetProperty("object").GetRawText();
+        _pod = KubernetesJson.Deserialize<V1Pod>(_podJson);
+        var config = ConfigFileReader.Load(null, repo);
+        _services = new ServiceCollection()
+            .AddLogging(l => l.SetMinimumLevel(LogLevel.Warning))
+            .AddSingleton(TimeProvider.System)
+            .AddSingleton(new InjectorMetrics(Metrics.NewCustomRegistry()))
+            .AddSecretBackends(config)
+            .AddInProcessCluster()
+            .AddSingleton<IPolicySource>(sp => new FolderPolicySource(Path.Combine(repo, "examples", "policies"), TimeProvider.System, NullLogger<FolderPolicySource>.Instance, watch: false))
+            .AddAdmission(config)
+            .BuildServiceProvider();
+        _handler = _services.GetRequiredService<AdmissionHandler>();
+        _policies = _services.GetRequiredService<IPolicySource>();
+        _backends = _services.GetRequiredService<IReadOnlyDictionary<string, BackendInfo>>();
+        _parsed = AnnotationParser.Parse(_pod.Metadata.Annotations.AsReadOnly());
+        _prepared = InjectionPreparer.Prepare(_pod, Namespace, _parsed.Request, _policies.Current, _backends, _policies.Profiles, _parsed.Warnings).Value
+            ?? throw new InvalidOperationException("the example pod must be allowed");
+        _reads = _services.GetRequiredService<SecretCache>().ReadAllAsync(_prepared.Locations, CancellationToken.None).GetAwaiter().GetResult();
+        _plan = InjectionCompleter.Complete(_pod, _prepared, _reads).Value!;
+        _patch = PatchBuilder.Build(_pod, _plan);
+        _handler.HandleAsync(new AdmissionInput("uid", _pod, Namespace, false, "bench"), CancellationToken.None).GetAwaiter().GetResult();
+    }
+
+    [GlobalCleanup]
+    public void Cleanup() => _services.Dispose();
+
+    [Benchmark]
+    public V1Pod BindPod() => KubernetesJson.Deserialize<V1Pod>(_podJson);
+
+    [Benchmark]
+    public AnnotationParseResult ParseAnnotations() => AnnotationParser.Parse(_pod.Metadata.Annotations.AsReadOnly());
+
+    [Benchmark]
+    public PolicyDecision EvaluatePolicy() =>
+        PolicyEvaluator.Evaluate(_policies.Current, _prepared.Subject, _prepared.Decisions.Keys.First());
+
+    [Benchmark]
+    public object? PrepareWithPolicies() => InjectionPreparer.Prepare(_pod, Namespace, _parsed.Request, _policies.Current, _backends, _policies.Profiles, _parsed.Warnings).Value;
+
+    [Benchmark]
+    public object? CompletePlan() => InjectionCompleter.Complete(_pod, _prepared, _reads).Value;
+
+    [Benchmark]
+    public byte[] BuildAndSerializePatch() => PatchSerializer.ToJsonBytes(PatchBuilder.Build(_pod, _plan));
+
+    [Benchmark]
+    public V1Secret SignManagedSecret() => ManagedSecretFactory.Create(_plan.Secret!, _key);
+
+    [Benchmark]
+    public async Task<bool> WholeHandlerWarmCache() => (await _handler.HandleAsync(new AdmissionInput("uid", _pod, Namespace, false, "bench"), CancellationToken.None)).Allowed;
+}
+
+internal static class Repo
+{
+    public static string Root()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            if (File.Exists(Path.Combine(dir.FullName, "ConfigInjector.sln")))
+                return dir.FullName;
+        }
+        throw new InvalidOperationException("run the benchmarks from inside the repository");
+    }
+}

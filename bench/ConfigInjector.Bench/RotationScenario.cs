@@ -1,9 +1,9 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Text;
 using System.Text.Json.Nodes;
 using ConfigInjector.Backends;
 using ConfigInjector.Configuration;
+using ConfigInjector.Core.Annotations;
 using ConfigInjector.Core.Planning;
 using ConfigInjector.Core.Policies;
 using ConfigInjector.Kubernetes;
@@ -46,28 +46,12 @@ internal static class RotationScenario
         for (var i = 0; i < Secrets; i++)
         {
             var r = i % Refs;
-            var sources = new Dictionary<string, KeySource> { ["TOKEN"] = new($"vault-bench:secret/rot/ref-{r}#value", "1") };
-            var secret = new JsonObject
-            {
-                ["apiVersion"] = "v1",
-                ["kind"] = "Secret",
-                ["type"] = "Opaque",
-                ["metadata"] = new JsonObject
-                {
-                    ["name"] = $"configinjector-app-{i}",
-                    ["namespace"] = $"team-{i % 20}",
-                    ["labels"] = new JsonObject { [ManagedSecretFactory.ManagedByLabel] = ManagedSecretFactory.ManagedByValue },
-                    ["annotations"] = new JsonObject
-                    {
-                        [ManagedSecretFactory.SourcesAnnotation] = ManagedSecretFactory.SerializeSources(sources),
-                        [ManagedSecretFactory.OnChangeAnnotation] = "none",
-                        [ManagedSecretFactory.ServiceAccountAnnotation] = "default",
-                    },
-                },
-                ["data"] = new JsonObject { ["TOKEN"] = Convert.ToBase64String(Encoding.UTF8.GetBytes($"rot-value-{r}-v1")) },
-            };
-            var model = k8s.KubernetesJson.Deserialize<k8s.Models.V1Secret>(secret.ToJsonString());
-            secret["metadata"]!["annotations"]![ManagedSecretFactory.SignatureAnnotation] = ManagedSecretSignature.Sign(signingKey, model);
+            // Exactly as admission writes them (signed over refs, service account, interval and mode).
+            var model = ManagedSecretFactory.Create(new ManagedSecretSpec(
+                $"configinjector-app-{i}", $"team-{i % 20}", new Dictionary<string, string> { ["TOKEN"] = $"rot-value-{r}-v1" },
+                new Dictionary<string, KeySource> { ["TOKEN"] = new($"vault-bench:secret/rot/ref-{r}#value", "1") },
+                new RotationSettings(TimeSpan.FromMinutes(5), RotationMode.None), null, "default"), signingKey);
+            var secret = JsonNode.Parse(k8s.KubernetesJson.Serialize(model))!.AsObject();
             api.Put("secrets", secret);
         }
 
@@ -114,6 +98,7 @@ internal static class RotationScenario
             vault.Put($"secret/rot/ref-{r}", new Dictionary<string, string> { ["value"] = $"rot-value-{r}-v2" });
         var changed = await Measure();
         var peak = Process.GetCurrentProcess().PeakWorkingSet64 / (1024 * 1024);
+        var (withValues, withoutValues) = await InformerBytesPerSecretAsync(cluster);
 
         return string.Create(CultureInfo.InvariantCulture, $"""
             == rotation pass: {Secrets:N0} managed Secrets sharing {Refs} refs (fake kube-apiserver + Vault fake over HTTPS, same process)
@@ -121,7 +106,27 @@ internal static class RotationScenario
             nothing changed (baseline)  {baseline.Seconds,8:F2} {baseline.Reads,13} {baseline.Writes,15} {baseline.Events,8} {baseline.AllocatedMiB,15} {baseline.Updated,17}
             1% of refs changed          {changed.Seconds,8:F2} {changed.Reads,13} {changed.Writes,15} {changed.Events,8} {changed.AllocatedMiB,15} {changed.Updated,17}
             ratio changed/baseline wall time {changed.Seconds / baseline.Seconds:F2}; peak working set of the whole process (fakes included) {peak} MiB
+            informer memory per managed Secret (live heap after a full list): {withValues:N0} bytes kept with values (signed), {withoutValues:N0} bytes as metadata only (unsigned)
 
             """);
+    }
+
+    /// <summary>
+    /// What the per-replica informer holds per managed Secret: the heap taken by the objects it keeps (as the API
+    /// lists them, deserialized), with values and as metadata only, over their count.
+    /// </summary>
+    private static async Task<(long WithValues, long WithoutValues)> InformerBytesPerSecretAsync(KubernetesSyncCluster cluster)
+    {
+        var page = await cluster.ListManagedSecretsAsync(null, 100_000, CancellationToken.None);
+        var json = page.Items.Select(s => k8s.KubernetesJson.Serialize(s)).ToList();
+        long Measure(Func<k8s.Models.V1Secret, k8s.Models.V1Secret> keep)
+        {
+            var before = GC.GetTotalMemory(forceFullCollection: true);
+            var kept = json.Select(j => keep(k8s.KubernetesJson.Deserialize<k8s.Models.V1Secret>(j))).ToList();
+            var after = GC.GetTotalMemory(forceFullCollection: true);
+            GC.KeepAlive(kept);
+            return (after - before) / kept.Count;
+        }
+        return (Measure(s => s), Measure(ManagedSecretInformer.WithoutData));
     }
 }

@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Runtime.CompilerServices;
 using System.Text;
 using System.Text.Json;
 using ConfigInjector.Core.Annotations;
@@ -110,17 +111,28 @@ public static class ManagedSecretFactory
         JsonSerializer.Serialize(sources.ToDictionary(s => s.Key, s => new Dictionary<string, string> { ["ref"] = s.Value.Ref, ["version"] = s.Value.Version }));
 
     /// <summary>The sources of a managed Secret; null when the annotation is missing or not ours.</summary>
+    // Keyed by the annotation's string object, so each version of a Secret held by the informer is parsed once, not
+    // on every check of every pass; a changed Secret arrives with a new string. Entries go with their strings.
+    private static readonly ConditionalWeakTable<string, ParsedSources> SourcesByAnnotation = [];
+
+    private sealed record ParsedSources(IReadOnlyDictionary<string, KeySource>? Sources);
+
     public static IReadOnlyDictionary<string, KeySource>? ReadSources(V1Secret secret)
     {
-        if (secret.Metadata?.Annotations?.TryGetValue(SourcesAnnotation, out var json) != true)
+        if (secret.Metadata?.Annotations?.TryGetValue(SourcesAnnotation, out var json) != true || json is null)
             return null;
+        return SourcesByAnnotation.GetValue(json, static text => new ParsedSources(ParseSources(text))).Sources;
+    }
+
+    private static System.Collections.ObjectModel.ReadOnlyDictionary<string, KeySource>? ParseSources(string json)
+    {
         try
         {
-            var raw = JsonSerializer.Deserialize<Dictionary<string, Dictionary<string, string>>>(json!);
+            var raw = JsonSerializer.Deserialize<Dictionary<string, Dictionary<string, string>>>(json);
             // Anyone who may edit the Secret wrote this too: any other shape is "not ours", never an exception.
             if (raw is null || raw.Values.Any(v => v is null || v.GetValueOrDefault("ref") is null || v.GetValueOrDefault("version") is null))
                 return null;
-            return raw.ToDictionary(r => r.Key, r => new KeySource(r.Value["ref"], r.Value["version"]), StringComparer.Ordinal);
+            return raw.ToDictionary(r => r.Key, r => new KeySource(r.Value["ref"], r.Value["version"]), StringComparer.Ordinal).AsReadOnly();
         }
         catch (Exception e) when (e is JsonException or KeyNotFoundException)
         {
@@ -128,7 +140,6 @@ public static class ManagedSecretFactory
         }
     }
 
-    /// <summary>True when an injector holding one of <paramref name="keys"/> wrote everything the worker reads of this Secret.</summary>
     public static bool IsAuthentic(V1Secret secret, SigningKeys keys) => ManagedSecretSignature.Verify(keys, secret) != SignatureCheck.Invalid;
 
     public static string? ServiceAccount(V1Secret secret) =>

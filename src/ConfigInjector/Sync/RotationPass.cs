@@ -93,15 +93,14 @@ internal sealed partial class RotationPass(
 
     private async Task<ReconcileResult> ReconcileAsync(V1Secret secret, bool signedWithPreviousKey, SigningKeys keys, IReadOnlyDictionary<SecretLocation, SecretRead> reads, CancellationToken cancellationToken)
     {
-        // The informer's copy must stay what the API server has: a failed write must not look like a done one. A
-        // copy kept without its values (it did not verify when it arrived, e.g. before a key rotation reached this
+        // The informer's copy must stay what the API server has (a failed write must not look like a done one): it
+        // is planned against as it is and copied only when there is something to write, which most passes find not.
+        // A copy kept without its values (it did not verify when it arrived, e.g. before a key rotation reached this
         // replica) is read again: planning against no values would take every value for a change.
-        if (secret.Data is not null)
+        var owned = false;
+        if (secret.Data is null)
         {
-            secret = Copy(secret);
-        }
-        else
-        {
+            owned = true;
             secret = await cluster.ReadSecretAsync(secret.Metadata.NamespaceProperty, secret.Metadata.Name, cancellationToken);
             var check = ManagedSecretSignature.Verify(keys, secret);
             if (check == SignatureCheck.Invalid)
@@ -148,6 +147,11 @@ internal sealed partial class RotationPass(
 
             // Leadership can end at any await: a cancelled token stops the write before it is sent.
             cancellationToken.ThrowIfCancellationRequested();
+            if (!owned)
+            {
+                secret = Copy(secret);
+                owned = true;
+            }
             secret.Data = outcome.Data.ToDictionary(d => d.Key, d => Encoding.UTF8.GetBytes(d.Value));
             secret.Metadata.Annotations[ManagedSecretFactory.SourcesAnnotation] = ManagedSecretFactory.SerializeSources(outcome.Sources);
             // A Secret still signed with the previous key (or in the first release's format) gets the current one,

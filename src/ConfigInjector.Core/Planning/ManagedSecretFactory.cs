@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Runtime.CompilerServices;
 using System.Text;
 using System.Text.Json;
 using ConfigInjector.Core.Annotations;
@@ -111,20 +110,11 @@ public static class ManagedSecretFactory
         JsonSerializer.Serialize(sources.ToDictionary(s => s.Key, s => new Dictionary<string, string> { ["ref"] = s.Value.Ref, ["version"] = s.Value.Version }));
 
     /// <summary>The sources of a managed Secret; null when the annotation is missing or not ours.</summary>
-    // Keyed by the annotation's string object, so each version of a Secret held by the informer is parsed once, not
-    // on every check of every pass; a changed Secret arrives with a new string. Entries go with their strings.
-    private static readonly ConditionalWeakTable<string, ParsedSources> SourcesByAnnotation = [];
+    public static IReadOnlyDictionary<string, KeySource>? ReadSources(V1Secret secret) =>
+        secret.Metadata?.Annotations?.TryGetValue(SourcesAnnotation, out var json) == true && json is not null ? ParseSources(json) : null;
 
-    private sealed record ParsedSources(IReadOnlyDictionary<string, KeySource>? Sources);
-
-    public static IReadOnlyDictionary<string, KeySource>? ReadSources(V1Secret secret)
-    {
-        if (secret.Metadata?.Annotations?.TryGetValue(SourcesAnnotation, out var json) != true || json is null)
-            return null;
-        return SourcesByAnnotation.GetValue(json, static text => new ParsedSources(ParseSources(text))).Sources;
-    }
-
-    private static System.Collections.ObjectModel.ReadOnlyDictionary<string, KeySource>? ParseSources(string json)
+    /// <summary>The sources annotation's JSON; null for any shape the injector does not write.</summary>
+    public static System.Collections.ObjectModel.ReadOnlyDictionary<string, KeySource>? ParseSources(string json)
     {
         try
         {

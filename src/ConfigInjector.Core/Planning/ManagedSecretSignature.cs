@@ -28,7 +28,7 @@ public enum SignatureCheck { Invalid, Current, Previous, Legacy }
 public static class ManagedSecretSignature
 {
     public static string Sign(byte[] key, V1Secret secret) =>
-        Canonical(secret) is { } canonical ? Convert.ToBase64String(HMACSHA256.HashData(key, canonical)) : "";
+        Canonical(secret, ManagedSecretFactory.ReadSources(secret)) is { } canonical ? Convert.ToBase64String(HMACSHA256.HashData(key, canonical)) : "";
 
     /// <summary>Signs the Secret in place with <paramref name="key"/>.</summary>
     public static void Apply(byte[] key, V1Secret secret)
@@ -37,12 +37,14 @@ public static class ManagedSecretSignature
         secret.Metadata.Annotations[ManagedSecretFactory.SignatureAnnotation] = Sign(key, secret);
     }
 
-    public static SignatureCheck Verify(SigningKeys keys, V1Secret secret)
+    /// <param name="sources">The Secret's sources already parsed (a caller checking thousands of Secrets parses each once).</param>
+    public static SignatureCheck Verify(SigningKeys keys, V1Secret secret, IReadOnlyDictionary<string, KeySource>? sources = null)
     {
-        if (secret.Metadata?.Annotations?.TryGetValue(ManagedSecretFactory.SignatureAnnotation, out var signature) != true || Canonical(secret) is not { } canonical)
+        sources ??= ManagedSecretFactory.ReadSources(secret);
+        if (secret.Metadata?.Annotations?.TryGetValue(ManagedSecretFactory.SignatureAnnotation, out var signature) != true || Canonical(secret, sources) is not { } canonical)
             return SignatureCheck.Invalid;
         if (!secret.Metadata.Annotations.ContainsKey(ManagedSecretFactory.OwnersAnnotation))
-            return Matches(keys, LegacyCanonical(secret), signature!) is not SignatureCheck.Invalid ? SignatureCheck.Legacy : SignatureCheck.Invalid;
+            return Matches(keys, LegacyCanonical(secret, sources), signature!) is not SignatureCheck.Invalid ? SignatureCheck.Legacy : SignatureCheck.Invalid;
         // Live owners must be among the signed ones: fewer is the garbage collector's doing, one more is not ours.
         if (ManagedSecretFactory.SignedOwners(secret) is not { } signedOwners || !(secret.Metadata.OwnerReferences ?? []).All(o => o is not null && o.Uid is not null &&
                 signedOwners.TryGetValue(o.Uid, out var signed) && signed == (o.ApiVersion, o.Kind, o.Name)))
@@ -66,9 +68,9 @@ public static class ManagedSecretSignature
     }
 
     /// <summary>The first release's signed text: namespace, name, service account and key → ref.</summary>
-    private static byte[]? LegacyCanonical(V1Secret secret)
+    private static byte[]? LegacyCanonical(V1Secret secret, IReadOnlyDictionary<string, KeySource>? sources)
     {
-        if (ManagedSecretFactory.ReadSources(secret) is not { } sources || ManagedSecretFactory.ServiceAccount(secret) is not { } serviceAccount)
+        if (sources is null || ManagedSecretFactory.ServiceAccount(secret) is not { } serviceAccount)
             return null;
         return Encoding.UTF8.GetBytes(string.Join("\n",
             new[] { "v1", secret.Metadata.NamespaceProperty, secret.Metadata.Name, serviceAccount }.Concat(sources.OrderBy(s => s.Key, StringComparer.Ordinal).Select(s => $"{s.Key}={s.Value.Ref}"))));
@@ -89,10 +91,10 @@ public static class ManagedSecretSignature
     }
 
     /// <summary>The signed fields, one per line, length-prefixed where a value could hold a newline; null without readable sources.</summary>
-    private static byte[]? Canonical(V1Secret secret)
+    private static byte[]? Canonical(V1Secret secret, IReadOnlyDictionary<string, KeySource>? sources)
     {
         var metadata = secret.Metadata;
-        if (metadata is null || ManagedSecretFactory.ReadSources(secret) is not { } sources)
+        if (metadata is null || sources is null)
             return null;
         IReadOnlyDictionary<string, string> annotations = metadata.Annotations?.AsReadOnly() ?? new Dictionary<string, string>().AsReadOnly();
         var lines = new List<string>

@@ -34,6 +34,8 @@ internal sealed partial class RotationPass(
     private const int ReportedCapacity = 10_000;
 
     private readonly System.Collections.Concurrent.ConcurrentDictionary<(Subject Subject, string Reference), (string? Refusal, TimeSpan Interval)> _decisions = new();
+    // Sources parsed once per pass by annotation text: thousands of Secrets are checked, planned and signed from them.
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, IReadOnlyDictionary<string, KeySource>?> _sources = new(StringComparer.Ordinal);
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, string> _failing = new(StringComparer.Ordinal);
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, byte> _reportedUnverified = new(StringComparer.Ordinal);
 
@@ -41,22 +43,23 @@ internal sealed partial class RotationPass(
     {
         var keys = await signingKey.GetAsync(cancellationToken);
         _decisions.Clear();
+        _sources.Clear();
         // Secrets printed by `inject` are the user's to refresh: not rotation work, and not forgeries either.
         var all = due.Where(s => !ManagedSecretFactory.HasManualLifecycle(s)).ToList();
         var results = due.Where(ManagedSecretFactory.HasManualLifecycle)
             .Select(s => new ReconcileResult(s.Metadata.NamespaceProperty, s.Metadata.Name, ReconcileStatus.Unchanged, "manual lifecycle", settings.ManualLifecycleRequeue))
             .ToList();
         // Every decision below reads signed data only: sources, service account, interval, mode, owners.
-        var checks = all.Select(s => (Secret: s, Check: ManagedSecretSignature.Verify(keys, s))).ToList();
+        var checks = all.Select(s => (Secret: s, Check: ManagedSecretSignature.Verify(keys, s, Sources(s)))).ToList();
         // A failed check may be a key rotated in by another replica: read the keys again and check only those once more.
         if (checks.Any(c => c.Check == SignatureCheck.Invalid))
         {
             keys = await signingKey.RefreshAsync(cancellationToken);
-            checks = [.. checks.Select(c => c.Check == SignatureCheck.Invalid ? (c.Secret, ManagedSecretSignature.Verify(keys, c.Secret)) : c)];
+            checks = [.. checks.Select(c => c.Check == SignatureCheck.Invalid ? (c.Secret, ManagedSecretSignature.Verify(keys, c.Secret, Sources(c.Secret))) : c)];
         }
         var work = checks.Where(c => c.Check != SignatureCheck.Invalid).ToList();
         // Only refs the policies still allow for the Secret's namespace and service account are read at all.
-        var locations = work.SelectMany(w => RotationPlanner.Locations(ManagedSecretFactory.ReadSources(w.Secret)!.Where(s => Decide(w.Secret, s.Value.Ref).Refusal is null).ToDictionary())).Distinct().ToList();
+        var locations = work.SelectMany(w => RotationPlanner.Locations(Sources(w.Secret)!.Where(s => Decide(w.Secret, s.Value.Ref).Refusal is null).ToDictionary())).Distinct().ToList();
         var reads = (await Task.WhenAll(locations.Select(l => limiter.RunAsync(l.Backend, () => reader.ReadAsync(l, cancellationToken), cancellationToken))))
             .ToDictionary(r => r.Location);
         // This replica's admissions should not fill new Secrets with values older than the ones just rotated in.
@@ -112,7 +115,7 @@ internal sealed partial class RotationPass(
         for (var attempt = 1; ; attempt++)
         {
             var current = secret;
-            var sources = ManagedSecretFactory.ReadSources(secret)!;
+            var sources = Sources(secret)!;
             var rotation = ManagedSecretFactory.ReadRotation(secret) with { Interval = Interval(secret, sources) };
             var outcome = RotationPlanner.Plan(Strings(secret.Data), sources, reads, r => Decide(current, r.ToString()).Refusal);
             var retry = rotation.Interval;
@@ -219,6 +222,11 @@ internal sealed partial class RotationPass(
         var allowed = sources.Values.Select(s => Decide(secret, s.Ref)).Where(d => d.Refusal is null).Select(d => d.Interval).ToList();
         return allowed.Count > 0 ? allowed.Min() : ManagedSecretFactory.ReadRotation(secret).Interval;
     }
+
+    private IReadOnlyDictionary<string, KeySource>? Sources(V1Secret secret) =>
+        secret.Metadata?.Annotations?.TryGetValue(ManagedSecretFactory.SourcesAnnotation, out var json) == true && json is not null
+            ? _sources.GetOrAdd(json, ManagedSecretFactory.ParseSources)
+            : null;
 
     public static V1Secret Copy(V1Secret secret) => k8s.KubernetesJson.Deserialize<V1Secret>(k8s.KubernetesJson.Serialize(secret));
 

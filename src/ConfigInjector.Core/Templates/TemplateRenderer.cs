@@ -1,0 +1,49 @@
+using System.Text;
+using System.Text.Encodings.Web;
+using System.Text.Json;
+using ConfigInjector.Core.References;
+
+namespace ConfigInjector.Core.Templates;
+
+/// <summary>Fills a parsed template with values; a value is never in a message, only the ref it came from.</summary>
+public static class TemplateRenderer
+{
+    /// <summary>Characters of one rendered value or file: a managed Secret holds at most 1 MiB in all.</summary>
+    public const int MaxRenderedLength = 64 * 1024;
+
+    /// <param name="valueOf">The value of a ref, or null when it has none (the caller reports why).</param>
+    public static Result<string> Render(Template template, Func<SecretReference, string?> valueOf)
+    {
+        var output = new StringBuilder();
+        foreach (var part in template.Parts)
+        {
+            switch (part)
+            {
+                case Literal literal:
+                    output.Append(literal.Text);
+                    break;
+                case Placeholder placeholder:
+                    if (valueOf(placeholder.Ref) is not { } value)
+                        return Result.Fail<string>($"column {placeholder.Column}: {placeholder.Ref} has no value");
+                    output.Append(placeholder.Filters.Aggregate(value, Apply));
+                    break;
+            }
+            if (output.Length > MaxRenderedLength)
+                return Result.Fail<string>($"the rendered text is longer than {MaxRenderedLength} characters");
+        }
+        return Result.Ok(output.ToString());
+    }
+
+    public static string Apply(string value, TemplateFilter filter) => filter switch
+    {
+        // Uri.EscapeDataString keeps exactly RFC 3986's unreserved set (ALPHA DIGIT - . _ ~) and encodes UTF-8 bytes.
+        TemplateFilter.UrlEncode => Uri.EscapeDataString(value),
+        TemplateFilter.Base64 => Convert.ToBase64String(Encoding.UTF8.GetBytes(value)),
+        TemplateFilter.Json => JsonSerializer.Serialize(value, JsonStringOptions),
+        TemplateFilter.Trim => value.Trim(),
+        _ => throw new ArgumentOutOfRangeException(nameof(filter), filter, null),
+    };
+
+    // Non-ASCII text stays readable; quotes, backslashes and control characters are escaped as JSON requires.
+    private static readonly JsonSerializerOptions JsonStringOptions = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+}

@@ -14,7 +14,15 @@ internal static class ManagedSecretInformer
     /// </param>
     public static Informer<V1Secret> Create(ISyncCluster cluster, TimeProvider time, ILogger log, Func<V1Secret, V1Secret>? keep = null, TimeSpan? silenceLimit = null)
     {
-        keep ??= s => s;
+        var kept = keep ?? (s => s);
+        // managedFields (server-side apply bookkeeping, often the larger part of the metadata) is read by nobody here;
+        // an update that omits it leaves it as it is on the server.
+        keep = s =>
+        {
+            var result = kept(s);
+            result.Metadata?.ManagedFields = null;
+            return result;
+        };
         return new(
             "managed secrets",
             async ct =>

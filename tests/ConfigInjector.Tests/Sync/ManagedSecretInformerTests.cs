@@ -53,6 +53,38 @@ public sealed class ManagedSecretInformerTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Managed_fields_are_not_kept_from_the_list_or_the_watch()
+    {
+        JsonObject Secret(string name) => new()
+        {
+            ["apiVersion"] = "v1",
+            ["kind"] = "Secret",
+            ["metadata"] = new JsonObject
+            {
+                ["name"] = name,
+                ["namespace"] = "shop",
+                ["labels"] = new JsonObject { ["app.kubernetes.io/managed-by"] = "config-injector" },
+                ["managedFields"] = new JsonArray(new JsonObject { ["manager"] = "kubectl", ["operation"] = "Apply", ["fieldsType"] = "FieldsV1", ["fieldsV1"] = new JsonObject { ["f:data"] = new JsonObject() } }),
+            },
+            ["data"] = new JsonObject { ["TOKEN"] = "dG9rZW4=" },
+        };
+        _sync.Api.Put("secrets", Secret("listed"));
+        var informer = ManagedSecretInformer.Create(_sync.Cluster, TimeProvider.System, NullLogger.Instance);
+        using var stop = new CancellationTokenSource();
+        var running = informer.RunAsync(stop.Token);
+
+        await informer.WaitForSyncAsync(CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(30));
+        _sync.Api.Put("secrets", Secret("watched"));
+        await Eventually.TrueAsync(() => informer.Get("shop", "watched") is not null, "the watched Secret");
+        await stop.CancelAsync();
+        await running;
+
+        Assert.All(informer.Items, s => Assert.Null(s.Metadata.ManagedFields));
+        Assert.All(informer.Items, s => Assert.Equal("token", System.Text.Encoding.UTF8.GetString(s.Data["TOKEN"])));
+        Assert.NotNull(_sync.Read("shop", "listed").Metadata.ManagedFields);      // the fake does keep them: the informer dropped them
+    }
+
+    [Fact]
     public async Task A_watch_that_goes_silent_is_opened_again_and_sees_what_comes_next()
     {
         // No bookmarks and no changes: to the informer the connection looks dead.

@@ -96,7 +96,7 @@ public static class ManagedSecretSignature
         var metadata = secret.Metadata;
         if (metadata is null || sources is null)
             return null;
-        IReadOnlyDictionary<string, string> annotations = metadata.Annotations?.AsReadOnly() ?? new Dictionary<string, string>().AsReadOnly();
+        var annotations = metadata.Annotations?.AsReadOnly() ?? new Dictionary<string, string>().AsReadOnly();
         var lines = new List<string>
         {
             "v2",
@@ -109,6 +109,15 @@ public static class ManagedSecretSignature
             Field(annotations.GetValueOrDefault(ManagedSecretFactory.OwnersAnnotation)),
         };
         lines.AddRange(sources.OrderBy(s => s.Key, StringComparer.Ordinal).Select(s => "source " + Field(s.Key) + Field(s.Value.Ref)));
+        // Composed keys (templates, formatted files) sign what they are made of, not the versions, like plain sources.
+        // A Secret without any has the same canonical form as before they existed.
+        if (annotations.TryGetValue(Templates.ComposedSources.Annotation, out var composedJson))
+        {
+            if (Templates.ComposedSources.Parse(composedJson) is not { } composed)
+                return null;
+            lines.AddRange(composed.OrderBy(c => c.Key, StringComparer.Ordinal).Select(c =>
+                "composed " + Field(c.Key) + Field(c.Value.Template) + Field(c.Value.From) + Field(c.Value.Format?.ToString())));
+        }
         return Encoding.UTF8.GetBytes(string.Join("\n", lines));
     }
 

@@ -58,6 +58,8 @@ public sealed class RotationTests : IAsyncLifetime
         _cluster.Vault.Put("secret/shop/tls", new Dictionary<string, string> { ["ca"] = "cluster-only-ca-v2" });
 
         await Eventually.TrueAsync(() => Value(_cluster.Api.Get("secrets", "shop", name), "file.ca.crt") == "cluster-only-ca-v2", "the Secret to be rotated");
+        // The Event follows the write: wait for it, then there is exactly one.
+        await Eventually.TrueAsync(() => _cluster.Api.Events("Rotated").Count > 0, "the Rotated Event");
         // That nothing is restarted for a file consumer is shown without waiting: Sync/RestartDecisionTests.
         Assert.Single(_cluster.Api.Events("Rotated"));
     }

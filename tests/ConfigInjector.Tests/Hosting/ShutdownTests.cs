@@ -33,7 +33,7 @@ public class ShutdownTests
         // cluster has taken the replica out of the endpoints.
         async Task Caller()
         {
-            while (stopAt is null || clock.Elapsed < stopAt.Value + delay - TimeSpan.FromMilliseconds(150))
+            while (stopAt is null || clock.Elapsed < stopAt.Value + delay - TimeSpan.FromMilliseconds(500))
             {
                 var pod = PodBuilder.Injected().WithAnnotation("configinjector.io/secret.V", $"vault-prod:secret/app/s{Interlocked.Increment(ref next)}#v");
                 var result = await server.ReviewPodAsync(pod);

@@ -6,6 +6,7 @@ using ConfigInjector.Core.Policies;
 using ConfigInjector.Core.References;
 using ConfigInjector.Core.Rotation;
 using ConfigInjector.Core.Secrets;
+using ConfigInjector.Core.Templates;
 using ConfigInjector.ManagedSecrets;
 using ConfigInjector.Observability;
 using ConfigInjector.Policies;
@@ -59,7 +60,9 @@ internal sealed partial class RotationPass(
         }
         var work = checks.Where(c => c.Check != SignatureCheck.Invalid).ToList();
         // Only refs the policies still allow for the Secret's namespace and service account are read at all.
-        var locations = work.SelectMany(w => RotationPlanner.Locations(Sources(w.Secret)!.Where(s => Decide(w.Secret, s.Value.Ref).Refusal is null).ToDictionary())).Distinct().ToList();
+        var locations = work.SelectMany(w => RotationPlanner.Locations(Sources(w.Secret)!.Where(s => Decide(w.Secret, s.Value.Ref).Refusal is null).ToDictionary())
+                .Concat(ComposedRotation.Locations(Composed(w.Secret).Where(c => c.Value.Versions.Keys.All(r => Decide(w.Secret, r).Refusal is null)).ToDictionary())))
+            .Distinct().ToList();
         var reads = (await Task.WhenAll(locations.Select(l => limiter.RunAsync(l.Backend, () => reader.ReadAsync(l, cancellationToken), cancellationToken))))
             .ToDictionary(r => r.Location);
         // This replica's admissions should not fill new Secrets with values older than the ones just rotated in.
@@ -116,13 +119,19 @@ internal sealed partial class RotationPass(
         {
             var current = secret;
             var sources = Sources(secret)!;
-            var rotation = ManagedSecretFactory.ReadRotation(secret) with { Interval = Interval(secret, sources) };
-            var outcome = RotationPlanner.Plan(Strings(secret.Data), sources, reads, r => Decide(current, r.ToString()).Refusal);
+            var composed = Composed(secret);
+            var rotation = ManagedSecretFactory.ReadRotation(secret) with { Interval = Interval(secret, sources, composed) };
+            var values = Strings(secret.Data);
+            var outcome = RotationPlanner.Plan(values, sources, reads, r => Decide(current, r.ToString()).Refusal);
+            // Keys composed from several refs (templates, formatted files) are rendered again when any of them changed.
+            var composedOutcome = ComposedRotation.Plan(values, composed, reads, r => Decide(current, r.ToString()).Refusal);
+            var failures = outcome.Failures.Concat(composedOutcome.Failures).ToList();
+            var changed = outcome.Changed || composedOutcome.Changed;
             var retry = rotation.Interval;
-            var backoff = outcome.Failures.Count > 0;
+            var backoff = failures.Count > 0;
             if (backoff)
             {
-                var reason = string.Join("; ", outcome.Failures);
+                var reason = string.Join("; ", failures);
                 var previous = _failing.GetValueOrDefault($"{ns}/{name}");
                 if (_failing.Count >= ReportedCapacity)
                     _failing.Clear();
@@ -140,12 +149,12 @@ internal sealed partial class RotationPass(
             {
                 _failing.TryRemove($"{ns}/{name}", out _);
             }
-            if (!outcome.Changed && !signedWithPreviousKey)
+            if (!changed && !signedWithPreviousKey)
             {
-                if (outcome.Failures.Count == 0)
+                if (failures.Count == 0)
                     metrics.Rotations.WithLabels("unchanged").Inc();
-                return new ReconcileResult(ns, name, outcome.Failures.Count > 0 ? ReconcileStatus.Failed : ReconcileStatus.Unchanged,
-                    outcome.Failures.Count > 0 ? string.Join("; ", outcome.Failures) : null, retry, backoff);
+                return new ReconcileResult(ns, name, failures.Count > 0 ? ReconcileStatus.Failed : ReconcileStatus.Unchanged,
+                    failures.Count > 0 ? string.Join("; ", failures) : null, retry, backoff);
             }
 
             // Leadership can end at any await: a cancelled token stops the write before it is sent.
@@ -156,7 +165,11 @@ internal sealed partial class RotationPass(
                 owned = true;
             }
             secret.Data = outcome.Data.ToDictionary(d => d.Key, d => Encoding.UTF8.GetBytes(d.Value));
+            foreach (var (key, value) in composedOutcome.Data)
+                secret.Data[key] = Encoding.UTF8.GetBytes(value);
             secret.Metadata.Annotations[ManagedSecretFactory.SourcesAnnotation] = ManagedSecretFactory.SerializeSources(outcome.Sources);
+            if (composed.Count > 0)
+                secret.Metadata.Annotations[ComposedSources.Annotation] = ComposedSources.Serialize(composedOutcome.Composed);
             // A Secret still signed with the previous key (or in the first release's format) gets the current one,
             // so the old key can be retired.
             ManagedSecretSignature.Upgrade(keys.Current, secret);
@@ -183,16 +196,18 @@ internal sealed partial class RotationPass(
                 return new ReconcileResult(ns, name, ReconcileStatus.Failed, reason, settings.RetryAfterFailure < rotation.Interval ? settings.RetryAfterFailure : rotation.Interval);
             }
 
-            if (!outcome.Changed)
+            if (!changed)
             {
                 LogResigned(log, ns, name);
                 return new ReconcileResult(ns, name, ReconcileStatus.Unchanged, null, retry, backoff);
             }
             metrics.Rotations.WithLabels("updated").Inc();
-            var changes = string.Join(", ", outcome.ChangedKeys.Concat(outcome.NewVersionOnlyKeys).Select(k => $"{k} <- {outcome.Sources[k].Ref}@{outcome.Sources[k].Version}"));
+            var changes = string.Join(", ", outcome.ChangedKeys.Concat(outcome.NewVersionOnlyKeys).Select(k => $"{k} <- {outcome.Sources[k].Ref}@{outcome.Sources[k].Version}")
+                .Concat(composedOutcome.ChangedKeys.Concat(composedOutcome.NewVersionOnlyKeys)
+                    .Select(k => $"{k} <- {string.Join(" + ", composedOutcome.Composed[k].Versions.Select(v => $"{v.Key}@{v.Value}"))}")));
             LogRotated(log, ns, name, changes);
             await cluster.RecordEventAsync(ObjectReferences.Of("v1", "Secret", secret.Metadata), "Normal", "Rotated", $"updated {changes}", cancellationToken);
-            if (outcome.EnvChanged && rotation.OnChange == RotationMode.Restart)
+            if ((outcome.EnvChanged || composedOutcome.EnvChanged) && rotation.OnChange == RotationMode.Restart)
                 await restarter.EnqueueAsync(secret, cancellationToken);
             return new ReconcileResult(ns, name, ReconcileStatus.Updated, null, retry, backoff);
         }
@@ -217,9 +232,10 @@ internal sealed partial class RotationPass(
     }
 
     /// <summary>The interval the policies give the Secret's refs now (the strictest), else the one signed at admission.</summary>
-    private TimeSpan Interval(V1Secret secret, IReadOnlyDictionary<string, KeySource> sources)
+    private TimeSpan Interval(V1Secret secret, IReadOnlyDictionary<string, KeySource> sources, IReadOnlyDictionary<string, ComposedSource> composed)
     {
-        var allowed = sources.Values.Select(s => Decide(secret, s.Ref)).Where(d => d.Refusal is null).Select(d => d.Interval).ToList();
+        var allowed = sources.Values.Select(s => s.Ref).Concat(composed.Values.SelectMany(c => c.Versions.Keys))
+            .Select(r => Decide(secret, r)).Where(d => d.Refusal is null).Select(d => d.Interval).ToList();
         return allowed.Count > 0 ? allowed.Min() : ManagedSecretFactory.ReadRotation(secret).Interval;
     }
 
@@ -227,6 +243,12 @@ internal sealed partial class RotationPass(
         secret.Metadata?.Annotations?.TryGetValue(ManagedSecretFactory.SourcesAnnotation, out var json) == true && json is not null
             ? _sources.GetOrAdd(json, ManagedSecretFactory.ParseSources)
             : null;
+
+    /// <summary>The Secret's composed keys; none when it has no such annotation (its signature covers the annotation).</summary>
+    private static IReadOnlyDictionary<string, ComposedSource> Composed(V1Secret secret) =>
+        secret.Metadata?.Annotations?.TryGetValue(ComposedSources.Annotation, out var json) == true ? ComposedSources.Parse(json) ?? Empty : Empty;
+
+    private static readonly Dictionary<string, ComposedSource> Empty = [];
 
     public static V1Secret Copy(V1Secret secret) => k8s.KubernetesJson.Deserialize<V1Secret>(k8s.KubernetesJson.Serialize(secret));
 

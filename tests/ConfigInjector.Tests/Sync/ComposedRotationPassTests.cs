@@ -1,0 +1,89 @@
+using System.Text;
+using System.Text.Json.Nodes;
+using ConfigInjector.Core.Planning;
+using ConfigInjector.Core.Policies;
+using ConfigInjector.Core.Templates;
+using ConfigInjector.Sync;
+using ConfigInjector.TestSupport.Fakes;
+using k8s;
+
+namespace ConfigInjector.Tests.Sync;
+
+/// <summary>
+/// A managed Secret with a key composed from several refs (a template): when one ref changes in Vault, the rotation
+/// pass renders the key again, records the new versions, keeps the Secret verifiable, and says so in an Event that
+/// names refs and versions, never values. (Admission does not write such keys yet: the Secret is made here.)
+/// </summary>
+public sealed class ComposedRotationPassTests : IAsyncLifetime
+{
+    private const string Template = "postgres://${vault-prod:secret/shop/db#user}:${vault-prod:secret/shop/db#password|urlencode}@db:5432/app";
+    private SyncHarness _sync = null!;
+
+    public async Task InitializeAsync()
+    {
+        _sync = await SyncHarness.StartAsync();
+        _sync.Vault.Put("secret/shop/db", new Dictionary<string, string> { ["user"] = "shop", ["password"] = "cluster-only-pw@v1" });
+        _sync.Policies.Allow("shop", "shop", null, "secret/shop/**");
+    }
+
+    public async Task DisposeAsync() => await _sync.DisposeAsync();
+
+    private k8s.Models.V1Secret AddComposed()
+    {
+        var secret = ManagedSecretFactory.Create(new ManagedSecretSpec("configinjector-web-1", "shop",
+            new Dictionary<string, string> { ["DATABASE_URL"] = "postgres://shop:cluster-only-pw%40v1@db:5432/app" },
+            new Dictionary<string, KeySource>(), new RotationSettings(TimeSpan.FromMinutes(5), Core.Annotations.RotationMode.None), null, "default"), SyncHarness.Key);
+        secret.Metadata.Annotations[ComposedSources.Annotation] = ComposedSources.Serialize(new Dictionary<string, ComposedSource>
+        {
+            ["DATABASE_URL"] = ComposedSource.ForTemplate(Template, new Dictionary<string, string> { ["vault-prod:secret/shop/db#password"] = "1", ["vault-prod:secret/shop/db#user"] = "1" }),
+        });
+        ManagedSecretSignature.Apply(SyncHarness.Key, secret);
+        var json = JsonNode.Parse(KubernetesJson.Serialize(secret))!.AsObject();
+        _sync.Api.Put("secrets", json);
+        return _sync.Read("shop", "configinjector-web-1");
+    }
+
+    [Fact]
+    public async Task A_changed_ref_re_renders_the_template_with_new_versions_and_an_event_without_values()
+    {
+        var secret = AddComposed();
+        _sync.Vault.Put("secret/shop/db", new Dictionary<string, string> { ["user"] = "shop", ["password"] = "cluster-only-pw:v2" });
+
+        var result = Assert.Single(await _sync.Pass().RunAsync([secret], CancellationToken.None));
+
+        var after = _sync.Read("shop", "configinjector-web-1");
+        Assert.Equal(ReconcileStatus.Updated, result.Status);
+        Assert.Equal("postgres://shop:cluster-only-pw%3Av2@db:5432/app", Encoding.UTF8.GetString(after.Data["DATABASE_URL"]));
+        Assert.Equal("2", ComposedSources.Parse(after.Metadata.Annotations[ComposedSources.Annotation])!["DATABASE_URL"].Versions["vault-prod:secret/shop/db#password"]);
+        Assert.Equal(SignatureCheck.Current, ManagedSecretSignature.Verify(SigningKeys.Single(SyncHarness.Key), after));
+        var rotated = Assert.Single(_sync.Api.Events("Rotated"));
+        Assert.Contains("DATABASE_URL <- vault-prod:secret/shop/db#password@2 + vault-prod:secret/shop/db#user@2", rotated["message"]!.GetValue<string>(), StringComparison.Ordinal);
+        Assert.DoesNotContain("cluster-only", rotated.ToJsonString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Nothing_is_written_when_no_ref_changed()
+    {
+        var secret = AddComposed();
+
+        var result = Assert.Single(await _sync.Pass().RunAsync([secret], CancellationToken.None));
+
+        Assert.Equal(ReconcileStatus.Unchanged, result.Status);
+        Assert.Equal(0, _sync.Api.Count("PUT secrets"));
+    }
+
+    [Fact]
+    public async Task A_template_ref_the_policies_no_longer_allow_keeps_the_last_value()
+    {
+        var secret = AddComposed();
+        _sync.Policies.Policies.Clear();
+        _sync.Policies.Allow("shop-users-only", "shop", null, "secret/other/**");
+        _sync.Vault.Put("secret/shop/db", new Dictionary<string, string> { ["user"] = "shop", ["password"] = "cluster-only-pw:v2" });
+
+        var result = Assert.Single(await _sync.Pass().RunAsync([secret], CancellationToken.None));
+
+        Assert.Equal(ReconcileStatus.Failed, result.Status);
+        Assert.Equal("postgres://shop:cluster-only-pw%40v1@db:5432/app", _sync.Value("shop", "configinjector-web-1", "DATABASE_URL"));
+        Assert.Equal(0, _sync.Vault.Count("GET secret/data/shop/db"));
+    }
+}

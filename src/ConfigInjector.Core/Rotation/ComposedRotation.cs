@@ -27,6 +27,8 @@ public sealed record ComposedOutcome(
 /// </summary>
 public static class ComposedRotation
 {
+    private static readonly ComposedOutcome Nothing = new(new Dictionary<string, string>(), new Dictionary<string, ComposedSource>(), [], [], []);
+
     public static IEnumerable<SecretLocation> Locations(IReadOnlyDictionary<string, ComposedSource> composed) =>
         composed.Values.SelectMany(c => c.Versions.Keys).Select(r => ReferenceParser.Parse(r)).Where(r => r.IsOk).Select(r => r.Value!.Location).Distinct();
 
@@ -36,6 +38,8 @@ public static class ComposedRotation
         IReadOnlyDictionary<SecretLocation, SecretRead> reads,
         Func<SecretReference, string?>? refuse = null)
     {
+        if (composed.Count == 0)
+            return Nothing;
         var data = new SortedDictionary<string, string>(StringComparer.Ordinal);
         var sources = new SortedDictionary<string, ComposedSource>(composed.ToDictionary(), StringComparer.Ordinal);
         var changed = new List<string>();

@@ -61,7 +61,9 @@ internal sealed partial class RotationPass(
         var work = checks.Where(c => c.Check != SignatureCheck.Invalid).ToList();
         // Only refs the policies still allow for the Secret's namespace and service account are read at all.
         var locations = work.SelectMany(w => RotationPlanner.Locations(Sources(w.Secret)!.Where(s => Decide(w.Secret, s.Value.Ref).Refusal is null).ToDictionary())
-                .Concat(ComposedRotation.Locations(Composed(w.Secret).Where(c => c.Value.Versions.Keys.All(r => Decide(w.Secret, r).Refusal is null)).ToDictionary())))
+                .Concat(Composed(w.Secret) is { Count: > 0 } composed
+                    ? ComposedRotation.Locations(composed.Where(c => c.Value.Versions.Keys.All(r => Decide(w.Secret, r).Refusal is null)).ToDictionary())
+                    : []))
             .Distinct().ToList();
         var reads = (await Task.WhenAll(locations.Select(l => limiter.RunAsync(l.Backend, () => reader.ReadAsync(l, cancellationToken), cancellationToken))))
             .ToDictionary(r => r.Location);

@@ -116,8 +116,9 @@ public static class ComposedSources
             }
             return composed;
         }
-        catch (JsonException)
+        catch (Exception e) when (e is JsonException or ArgumentException or InvalidOperationException or FormatException)
         {
+            // Hostile JSON (duplicate names, odd types) is "not ours", never an exception: it must not stop a pass.
             return null;
         }
     }

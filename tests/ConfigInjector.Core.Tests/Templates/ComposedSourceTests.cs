@@ -102,6 +102,9 @@ public class ComposedSourceTests
         Assert.Null(ComposedSources.Parse("{\"K\":{\"from\":\"a:b\",\"format\":\"toml\",\"versions\":{}}}"));
         Assert.Null(ComposedSources.Parse("{\"K\":{\"template\":\"x\",\"versions\":{\"a\":1}}}"));
         Assert.Null(ComposedSources.Parse("not json"));
+        Assert.Null(ComposedSources.Parse("{\"K\":{\"template\":\"${a:b#c}\",\"versions\":{}},\"K\":{\"template\":\"${a:b#d}\",\"versions\":{}}}"));
+        Assert.Null(ComposedSources.Parse("{\"K\":{\"template\":\"${a:b#c}\",\"versions\":{\"a:b#c\":\"1\",\"a:b#c\":\"2\"}}}"));
+        Assert.Null(ComposedSources.Parse(new string('[', 5000)));
     }
 
     [Fact]

@@ -124,7 +124,7 @@ public static class ManagedSecretFactory
                 return null;
             return raw.ToDictionary(r => r.Key, r => new KeySource(r.Value["ref"], r.Value["version"]), StringComparer.Ordinal).AsReadOnly();
         }
-        catch (Exception e) when (e is JsonException or KeyNotFoundException)
+        catch (Exception e) when (e is JsonException or KeyNotFoundException or ArgumentException or InvalidOperationException)
         {
             return null;
         }

@@ -43,8 +43,10 @@ public static class ManagedSecretSignature
         sources ??= ManagedSecretFactory.ReadSources(secret);
         if (secret.Metadata?.Annotations?.TryGetValue(ManagedSecretFactory.SignatureAnnotation, out var signature) != true || Canonical(secret, sources) is not { } canonical)
             return SignatureCheck.Invalid;
+        // The first release's form covered no composed keys: one on such a Secret was added by someone else, and
+        // accepting it would get it signed in the current form on the next write.
         if (!secret.Metadata.Annotations.ContainsKey(ManagedSecretFactory.OwnersAnnotation))
-            return Matches(keys, LegacyCanonical(secret, sources), signature!) is not SignatureCheck.Invalid ? SignatureCheck.Legacy : SignatureCheck.Invalid;
+            return secret.Metadata.Annotations.ContainsKey(Templates.ComposedSources.Annotation) ? SignatureCheck.Invalid : Matches(keys, LegacyCanonical(secret, sources), signature!) is not SignatureCheck.Invalid ? SignatureCheck.Legacy : SignatureCheck.Invalid;
         // Live owners must be among the signed ones: fewer is the garbage collector's doing, one more is not ours.
         if (ManagedSecretFactory.SignedOwners(secret) is not { } signedOwners || !(secret.Metadata.OwnerReferences ?? []).All(o => o is not null && o.Uid is not null &&
                 signedOwners.TryGetValue(o.Uid, out var signed) && signed == (o.ApiVersion, o.Kind, o.Name)))
@@ -115,6 +117,7 @@ public static class ManagedSecretSignature
         {
             if (Templates.ComposedSources.Parse(composedJson) is not { } composed)
                 return null;
+            lines.Add("composed");
             lines.AddRange(composed.OrderBy(c => c.Key, StringComparer.Ordinal).Select(c =>
                 "composed " + Field(c.Key) + Field(c.Value.Template) + Field(c.Value.From) + Field(c.Value.Format?.ToString())));
         }

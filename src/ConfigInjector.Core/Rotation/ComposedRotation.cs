@@ -30,7 +30,7 @@ public static class ComposedRotation
     private static readonly ComposedOutcome Nothing = new(new Dictionary<string, string>(), new Dictionary<string, ComposedSource>(), [], [], []);
 
     public static IEnumerable<SecretLocation> Locations(IReadOnlyDictionary<string, ComposedSource> composed) =>
-        composed.Values.SelectMany(c => c.Versions.Keys).Select(r => ReferenceParser.Parse(r)).Where(r => r.IsOk).Select(r => r.Value!.Location).Distinct();
+        composed.Values.SelectMany(c => c.Refs()).Select(r => r.Location).Distinct();
 
     public static ComposedOutcome Plan(
         IReadOnlyDictionary<string, string> current,

@@ -20,6 +20,14 @@ public sealed record ComposedSource(string? Template, string? From, FileFormat? 
 
     public static ComposedSource ForFile(string from, FileFormat format, string version) => new(null, from, format, new Dictionary<string, string> { [from] = version });
 
+    /// <summary>
+    /// The refs this key reads, taken from what the signature covers (the template text, or the path), never from
+    /// <see cref="Versions"/>, which anyone who may edit the Secret could extend.
+    /// </summary>
+    public IReadOnlyList<SecretReference> Refs() =>
+        Template is not null ? TemplateParser.Parse(Template) is { IsOk: true } parsed ? parsed.Value!.Refs : []
+        : ReferenceParser.Parse(From, keyAllowed: false) is { IsOk: true } from ? [from.Value!] : [];
+
     /// <summary>Renders the value from fresh reads: the text and the versions used, or why it cannot be (a ref, never a value).</summary>
     public Result<(string Value, IReadOnlyDictionary<string, string> Versions)> Render(IReadOnlyDictionary<SecretLocation, SecretRead> reads, Func<SecretReference, string?>? refuse = null)
     {
@@ -108,7 +116,7 @@ public static class ComposedSources
                     return null;
                 var template = entry["template"] is JsonValue t && t.TryGetValue<string>(out var text) ? text : null;
                 var from = entry["from"] is JsonValue f && f.TryGetValue<string>(out var path) ? path : null;
-                var format = entry["format"] is JsonValue fm && fm.TryGetValue<string>(out var name) ? FileFormats.Parse(name) : default;
+                var format = entry["format"] is JsonValue fm && fm.TryGetValue<string>(out var name) ? FileFormats.Parse(name) : Result.Fail<FileFormat>("no format");
                 if ((template is null) == (from is null) || (from is not null && !format.IsOk))
                     return null;
                 composed[key] = new ComposedSource(template, from, from is null ? null : format.Value,

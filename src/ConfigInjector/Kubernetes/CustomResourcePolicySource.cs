@@ -79,8 +79,8 @@ internal sealed partial class CustomResourcePolicySource(IKubernetes client, Kub
             var list = await KubernetesErrors.Call(() => client.CustomObjects.ListClusterCustomObjectAsync<CustomResourceList>(Group, Version, plural, cancellationToken: ct), "list", plural, null);
             return (list.Items, list.Metadata?.ResourceVersion);
         },
-        (resourceVersion, onError, ct) => Map(client.CustomObjects.WatchListClusterCustomObjectAsync(
-            Group, Version, plural, allowWatchBookmarks: true, resourceVersion: resourceVersion, onError: e => onError(KubernetesErrors.WatchError(e, plural)), cancellationToken: ct)),
+        (resourceVersion, onError, ct) => Map(KubernetesErrors.Watch(client.CustomObjects.WatchListClusterCustomObjectAsync(
+            Group, Version, plural, allowWatchBookmarks: true, resourceVersion: resourceVersion, onError: e => onError(KubernetesErrors.WatchError(e, plural)), cancellationToken: ct), plural, ct)),
         time,
         log);
 

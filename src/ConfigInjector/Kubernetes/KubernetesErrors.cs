@@ -39,6 +39,33 @@ internal static class KubernetesErrors
         }
     }
 
+    /// <summary>
+    /// A watch as the layers above expect it: a failure to open it (a 410 for an expired resourceVersion, a 403) comes
+    /// out as <see cref="ClusterApiException"/>, like a failed list, so the informer relists or backs off alike.
+    /// </summary>
+    public static async IAsyncEnumerable<T> Watch<T>(IAsyncEnumerable<T> events, string resource, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        var enumerator = events.GetAsyncEnumerator(cancellationToken);
+        await using (enumerator.ConfigureAwait(false))
+        {
+            while (true)
+            {
+                bool more;
+                try
+                {
+                    more = await enumerator.MoveNextAsync();
+                }
+                catch (HttpOperationException e)
+                {
+                    throw new ClusterApiException(Status(e), Describe(e, "watch", resource, null), e);
+                }
+                if (!more)
+                    yield break;
+                yield return enumerator.Current;
+            }
+        }
+    }
+
     /// <summary>A watch's error event (a 410 for an expired resourceVersion, above all) as the layers above expect it.</summary>
     public static Exception WatchError(Exception e, string resource) => e is KubernetesException { Status.Code: { } code }
         ? new ClusterApiException((HttpStatusCode)code, $"Kubernetes API {code} on watch {resource}", e)

@@ -20,8 +20,8 @@ internal sealed class KubernetesSyncCluster(IKubernetes client, EventRecorder ev
     }
 
     public IAsyncEnumerable<(WatchEventType Type, V1Secret Secret)> WatchManagedSecretsAsync(string resourceVersion, Action<Exception> onError, CancellationToken cancellationToken) =>
-        client.CoreV1.WatchListSecretForAllNamespacesAsync(allowWatchBookmarks: true, labelSelector: ManagedSecretFactory.ManagedBySelector,
-            resourceVersion: resourceVersion, onError: e => onError(KubernetesErrors.WatchError(e, "secrets")), cancellationToken: cancellationToken);
+        KubernetesErrors.Watch(client.CoreV1.WatchListSecretForAllNamespacesAsync(allowWatchBookmarks: true, labelSelector: ManagedSecretFactory.ManagedBySelector,
+            resourceVersion: resourceVersion, onError: e => onError(KubernetesErrors.WatchError(e, "secrets")), cancellationToken: cancellationToken), "secrets", cancellationToken);
 
     public Task<V1Secret> ReadSecretAsync(string namespaceName, string name, CancellationToken cancellationToken) =>
         KubernetesErrors.Call(() => client.CoreV1.ReadNamespacedSecretAsync(name, namespaceName, cancellationToken: cancellationToken), "get", "secrets", namespaceName);

@@ -24,7 +24,19 @@ internal sealed partial class ManagedSecretCollector(ISyncCluster cluster, ISign
         {
             if (!ManagedSecretFactory.IsAuthentic(cached, keys))
                 continue;
-            var secret = RotationPass.Copy(cached);
+            // A copy kept without its values (the keys were not loaded yet when it arrived) is read again: writing it
+            // back as it is would clear the Secret's data.
+            V1Secret secret;
+            try
+            {
+                secret = cached.Data is not null ? RotationPass.Copy(cached) : await cluster.ReadSecretAsync(cached.Metadata.NamespaceProperty, cached.Metadata.Name, cancellationToken);
+            }
+            catch (ClusterApiException e) when (e.IsNotFound)
+            {
+                continue;
+            }
+            if (!ManagedSecretFactory.IsAuthentic(secret, keys))
+                continue;
             var ns = secret.Metadata.NamespaceProperty;
             if (!podsByNamespace.TryGetValue(ns, out var pods))
                 podsByNamespace[ns] = pods = await cluster.ListPodsAsync(ns, cancellationToken);

@@ -62,7 +62,7 @@ internal sealed partial class RotationPass(
         // Only refs the policies still allow for the Secret's namespace and service account are read at all.
         var locations = work.SelectMany(w => RotationPlanner.Locations(Sources(w.Secret)!.Where(s => Decide(w.Secret, s.Value.Ref).Refusal is null).ToDictionary())
                 .Concat(Composed(w.Secret) is { Count: > 0 } composed
-                    ? ComposedRotation.Locations(composed.Where(c => c.Value.Versions.Keys.All(r => Decide(w.Secret, r).Refusal is null)).ToDictionary())
+                    ? ComposedRotation.Locations(composed.Where(c => c.Value.Refs().All(r => Decide(w.Secret, r.ToString()).Refusal is null)).ToDictionary())
                     : []))
             .Distinct().ToList();
         var reads = (await Task.WhenAll(locations.Select(l => limiter.RunAsync(l.Backend, () => reader.ReadAsync(l, cancellationToken), cancellationToken))))
@@ -75,7 +75,18 @@ internal sealed partial class RotationPass(
             results.Add(await UnverifiedAsync(secret, cancellationToken));
         await Parallel.ForEachAsync(work, new ParallelOptions { MaxDegreeOfParallelism = 8, CancellationToken = cancellationToken }, async (item, token) =>
         {
-            var result = await ReconcileAsync(item.Secret, item.Check is SignatureCheck.Previous or SignatureCheck.Legacy, keys, reads, token);
+            ReconcileResult result;
+            try
+            {
+                result = await ReconcileAsync(item.Secret, item.Check is SignatureCheck.Previous or SignatureCheck.Legacy, keys, reads, token);
+            }
+            catch (ClusterApiException e)
+            {
+                // One Secret gone or unreadable (a 404 on a re-read) must not fail the others of the pass: it backs off alone.
+                metrics.Rotations.WithLabels("error").Inc();
+                LogUpdateFailed(log, item.Secret.Metadata.NamespaceProperty, item.Secret.Metadata.Name, e.Message);
+                result = new ReconcileResult(item.Secret.Metadata.NamespaceProperty, item.Secret.Metadata.Name, ReconcileStatus.Failed, e.Message, settings.RetryAfterFailure, Backoff: true);
+            }
             lock (results)
                 results.Add(result);
         });
@@ -236,7 +247,7 @@ internal sealed partial class RotationPass(
     /// <summary>The interval the policies give the Secret's refs now (the strictest), else the one signed at admission.</summary>
     private TimeSpan Interval(V1Secret secret, IReadOnlyDictionary<string, KeySource> sources, IReadOnlyDictionary<string, ComposedSource> composed)
     {
-        var allowed = sources.Values.Select(s => s.Ref).Concat(composed.Values.SelectMany(c => c.Versions.Keys))
+        var allowed = sources.Values.Select(s => s.Ref).Concat(composed.Values.SelectMany(c => c.Refs()).Select(r => r.ToString()))
             .Select(r => Decide(secret, r)).Where(d => d.Refusal is null).Select(d => d.Interval).ToList();
         return allowed.Count > 0 ? allowed.Min() : ManagedSecretFactory.ReadRotation(secret).Interval;
     }

@@ -140,7 +140,15 @@ internal sealed partial class SyncWorker(
         var now = time.GetUtcNow();
         metrics.ManagedSecrets.Set(informer.Items.Count);
         // Held back up front: a pass that fails must not retry the same Secrets on every tick.
-        var ready = due.TakeDue(settings.FailedPassHold, settings.MaxSecretsPerTick).Select(k => informer.Get(k.Namespace, k.Name)).OfType<V1Secret>().ToList();
+        var ready = new List<V1Secret>();
+        foreach (var key in due.TakeDue(settings.FailedPassHold, settings.MaxSecretsPerTick))
+        {
+            // Gone from the cache since it was queued (deleted): nothing to do, and no slot to hold.
+            if (informer.Get(key.Namespace, key.Name) is { } secret)
+                ready.Add(secret);
+            else
+                due.Forget(key);
+        }
         if (ready.Count > 0)
         {
             var results = await rotation.RunAsync(ready, token);

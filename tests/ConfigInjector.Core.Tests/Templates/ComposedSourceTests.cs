@@ -143,4 +143,34 @@ public class ComposedSourceTests
         });
         Assert.Equal(SignatureCheck.Invalid, ManagedSecretSignature.Verify(keys, signed));      // another secret swapped in
     }
+
+    [Fact]
+    public void Refs_come_from_the_signed_template_not_from_the_versions_anyone_could_extend()
+    {
+        var forged = Url with { Versions = new Dictionary<string, string>(Url.Versions) { ["vault:secret/admin#root"] = "1" } };
+
+        Assert.Equal([Db, Host], ComposedRotation.Locations(new Dictionary<string, ComposedSource> { ["DATABASE_URL"] = forged }).OrderBy(l => l.Path));
+        var outcome = ComposedRotation.Plan(Current, new Dictionary<string, ComposedSource> { ["DATABASE_URL"] = forged }, Reads("p@ss", "1"));
+        Assert.DoesNotContain("vault:secret/admin#root", outcome.Composed["DATABASE_URL"].Versions.Keys);
+    }
+
+    [Fact]
+    public void A_secret_in_the_first_releases_form_with_a_composed_key_is_not_ours()
+    {
+        var key = Enumerable.Range(1, 32).Select(i => (byte)i).ToArray();
+        var secret = ManagedSecretFactory.Create(new ManagedSecretSpec("configinjector-web-1", "shop", new Dictionary<string, string> { ["A"] = "x" },
+            new Dictionary<string, KeySource> { ["A"] = new("vault:secret/db#user", "1") }, ConfigInjector.Core.Policies.RotationSettings.Default, null, "web"), key);
+        secret.Metadata.Annotations.Remove(ManagedSecretFactory.OwnersAnnotation);
+        var legacy = string.Join("\n", "v1", "shop", "configinjector-web-1", "web", "A=vault:secret/db#user");
+        secret.Metadata.Annotations[ManagedSecretFactory.SignatureAnnotation] = Convert.ToBase64String(System.Security.Cryptography.HMACSHA256.HashData(key, System.Text.Encoding.UTF8.GetBytes(legacy)));
+        Assert.Equal(SignatureCheck.Legacy, ManagedSecretSignature.Verify(SigningKeys.Single(key), secret));
+
+        secret.Metadata.Annotations[ComposedSources.Annotation] = ComposedSources.Serialize(Composed);
+
+        Assert.Equal(SignatureCheck.Invalid, ManagedSecretSignature.Verify(SigningKeys.Single(key), secret));
+    }
+
+    [Fact]
+    public void A_file_entry_without_a_format_is_not_ours() =>
+        Assert.Null(ComposedSources.Parse("{\"K\":{\"from\":\"a:b\",\"versions\":{\"a:b\":\"1\"}}}"));
 }

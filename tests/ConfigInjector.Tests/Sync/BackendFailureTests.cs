@@ -46,4 +46,21 @@ public sealed class BackendFailureTests : IAsyncLifetime
 
         Assert.Equal((ReconcileStatus.Unchanged, false), (result.Status, result.Backoff));
     }
+
+    [Fact]
+    public async Task One_secret_that_cannot_be_read_again_fails_alone_and_the_rest_of_the_pass_goes_on()
+    {
+        var kept = _sync.AddManaged("shop", "configinjector-a", "default", "DB_PASSWORD", "vault-prod:secret/shop/db#password", "shop-password-v1");
+        var other = _sync.AddManaged("shop", "configinjector-b", "default", "DB_PASSWORD", "vault-prod:secret/shop/db#password", "shop-password-v1");
+        kept.Data = null;                                   // kept without values: the pass reads it again...
+        _sync.Api.FailNext("GET", "secrets", 404, reason: "NotFound");      // ...and it is gone
+        _sync.Vault.Put("secret/shop/db", new Dictionary<string, string> { ["password"] = "shop-password-v2" });
+
+        var results = await _sync.Pass().RunAsync([kept, other], CancellationToken.None);
+
+        Assert.Equal((ReconcileStatus.Failed, true), results.Where(r => r.Name == "configinjector-a").Select(r => (r.Status, r.Backoff)).Single());
+        Assert.Equal(ReconcileStatus.Updated, results.Single(r => r.Name == "configinjector-b").Status);
+        Assert.Equal("shop-password-v2", _sync.Value("shop", "configinjector-b", "DB_PASSWORD"));
+        Assert.Equal(0, _sync.Api.PendingFaults);
+    }
 }

@@ -85,6 +85,26 @@ public sealed class ManagedSecretInformerTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_watch_refused_with_410_when_it_opens_makes_the_informer_list_again()
+    {
+        var informer = ManagedSecretInformer.Create(_sync.Cluster, TimeProvider.System, NullLogger.Instance);
+        using var stop = new CancellationTokenSource();
+        var running = informer.RunAsync(stop.Token);
+        await informer.WaitForSyncAsync(CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(30));
+        var pagesBefore = _sync.Api.ListPages;
+
+        // The next GET on secrets is the watch opened again after the drop: answered 410 as a whole, not as an event.
+        _sync.Api.FailNext("GET", "secrets", 410, reason: "Expired");
+        _sync.Api.DropWatches();
+        await Eventually.TrueAsync(() => _sync.Api.PendingFaults == 0, "the 410 to be answered");
+        await Eventually.TrueAsync(() => _sync.Api.ListPages > pagesBefore, "a relist after the 410");
+        _sync.AddManaged("shop", "configinjector-after", "default", "A", "vault-prod:secret/shop/db#password", "v");
+        await Eventually.TrueAsync(() => informer.Get("shop", "configinjector-after") is not null, "the Secret added after the relist");
+        await stop.CancelAsync();
+        await running;
+    }
+
+    [Fact]
     public async Task A_watch_that_goes_silent_is_opened_again_and_sees_what_comes_next()
     {
         // No bookmarks and no changes: to the informer the connection looks dead.

@@ -63,7 +63,7 @@ internal sealed class BenchHost : IAsyncDisposable
         }));
         var elapsed = Stopwatch.GetElapsedTime(started).TotalSeconds;
         Array.Sort(latencies);
-        return new Round(Percentile(latencies, 0.50), Percentile(latencies, 0.99), requests / elapsed,
+        return new Round(Stats.Percentile(latencies, 0.50), Stats.Percentile(latencies, 0.99), requests / elapsed,
             (GC.GetTotalAllocatedBytes(precise: false) - allocatedBefore) / (double)requests);
     }
 
@@ -73,12 +73,12 @@ internal sealed class BenchHost : IAsyncDisposable
         await _app.StopAsync();
         await _app.DisposeAsync();
     }
-
-    private static double Percentile(double[] sorted, double p) => sorted[Math.Min(sorted.Length - 1, (int)Math.Ceiling(p * sorted.Length) - 1)];
 }
 
 internal static class Stats
 {
+    public static double Percentile(double[] sorted, double p) => sorted[Math.Min(sorted.Length - 1, (int)Math.Ceiling(p * sorted.Length) - 1)];
+
     public static double Median(IEnumerable<double> values)
     {
         var sorted = values.Order().ToArray();

@@ -174,7 +174,7 @@ internal static class ProcessScenario
         }
         await Task.WhenAll(tasks);
         Array.Sort(latencies);
-        return (latencies[count / 2], latencies[Math.Min(count - 1, (int)(count * 0.99))]);
+        return (Stats.Percentile(latencies, 0.50), Stats.Percentile(latencies, 0.99));
     }
 
     private static async Task PostAsync(HttpClient client, string review)

@@ -28,13 +28,6 @@ internal static class RotationScenario
     private const int Secrets = 10_000;
     private const int Refs = 500;
 
-    private sealed class BenchPolicies(SecretPolicy policy) : IPolicySource
-    {
-        public IReadOnlyList<SecretPolicy> Current { get; } = [policy];
-        public IReadOnlyList<ConfigProfile> Profiles { get; } = [];
-        public bool Ready => true;
-    }
-
     public static async Task<string> RunAsync()
     {
         await using var api = await KubeApiFake.StartAsync();
@@ -74,7 +67,7 @@ internal static class RotationScenario
         var restarter = new WorkloadRestarter(cluster, SyncSettings.Default, new FakeTimeProvider(), metrics, NullLogger<WorkloadRestarter>.Instance);
         using var limiter = new BackendLimiter(100_000);
         var reader = new SecretReader(backends, metrics, TimeSpan.FromSeconds(30));
-        var policies = new BenchPolicies(new SecretPolicy("bench", new PolicySubjects(["team-*"], null), [new PolicyRule("vault-bench", ["secret/rot/*"], null)], RotationSettings.Default, BackendErrorMode.Deny));
+        var policies = new StaticPolicySource(new SecretPolicy("bench", new PolicySubjects(["team-*"], null), [new PolicyRule("vault-bench", ["secret/rot/*"], null)], RotationSettings.Default, BackendErrorMode.Deny));
         var pass = new RotationPass(cluster, reader, new SecretCache(reader, TimeProvider.System, TimeSpan.FromMinutes(5), metrics), new StaticSigningKey(signingKey), policies,
             limiter, restarter, SyncSettings.Default, metrics, NullLogger<RotationPass>.Instance);
 

@@ -62,7 +62,7 @@ internal sealed partial class AdmissionWarmup(ILogger<AdmissionWarmup> log) : IH
         var reader = new SecretReader(new Dictionary<string, ISecretBackend> { [Backend] = new SampleBackend() }, metrics, TimeSpan.FromSeconds(5));
         var policy = new SecretPolicy("warmup", new PolicySubjects([Namespace], null), [new PolicyRule(Backend, ["**"], null)], RotationSettings.Default, BackendErrorMode.Deny);
         var handler = new AdmissionHandler(
-            new SamplePolicies(policy),
+            new StaticPolicySource(policy),
             new SecretCache(reader, TimeProvider.System, TimeSpan.FromMinutes(1), metrics),
             new Dictionary<string, Core.Planning.BackendInfo> { [Backend] = new(Backend, true) },
             new InProcessManagedSecretStore(NullLogger<InProcessManagedSecretStore>.Instance),
@@ -90,13 +90,6 @@ internal sealed partial class AdmissionWarmup(ILogger<AdmissionWarmup> log) : IH
 
         public ValueTask<SecretRead> ReadAsync(SecretLocation location, CancellationToken cancellationToken) =>
             ValueTask.FromResult(SecretRead.Found(location, new SecretDocument("1", new Dictionary<string, string> { ["user"] = "sample", ["password"] = "sample" })));
-    }
-
-    private sealed class SamplePolicies(SecretPolicy policy) : IPolicySource
-    {
-        public IReadOnlyList<SecretPolicy> Current { get; } = [policy];
-        public IReadOnlyList<Core.Policies.ConfigProfile> Profiles { get; } = [];
-        public bool Ready => true;
     }
 
     // The shapes a real admission has: env and file refs, secrets-from, an owner, two containers.

@@ -33,6 +33,7 @@ internal sealed class SyncHarness : IAsyncDisposable
         Vault = vault;
         Client = client;
         Policies = policies;
+        Cluster = new KubernetesSyncCluster(client, new EventRecorder(client, Time, "test", NullLogger<EventRecorder>.Instance));
     }
 
     public KubeApiFake Api { get; }
@@ -40,7 +41,7 @@ internal sealed class SyncHarness : IAsyncDisposable
     public IKubernetes Client { get; }
 
     /// <summary>The sync worker's gateway over <see cref="Client"/>, as the composition root builds it.</summary>
-    public ISyncCluster Cluster => new KubernetesSyncCluster(Client, new EventRecorder(Client, Time, "test", NullLogger<EventRecorder>.Instance));
+    public ISyncCluster Cluster { get; }
     public FixedPolicies Policies { get; }
     public FakeTimeProvider Time { get; } = new(DateTimeOffset.UtcNow);
     public ISigningKey Keys { get; set; } = new StaticSigningKey(Key);

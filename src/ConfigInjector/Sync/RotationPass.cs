@@ -70,6 +70,8 @@ internal sealed partial class RotationPass(
         // This replica's admissions should not fill new Secrets with values older than the ones just rotated in.
         foreach (var read in reads.Values)
             cache.Refresh(read);
+        // What is written is decided with the policies as they are now: one revoked while the reads were in flight holds.
+        _decisions.Clear();
 
         foreach (var (secret, _) in checks.Where(c => c.Check == SignatureCheck.Invalid))
             results.Add(await UnverifiedAsync(secret, cancellationToken));

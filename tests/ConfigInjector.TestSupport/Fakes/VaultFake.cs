@@ -58,6 +58,9 @@ public sealed class VaultFake : IAsyncDisposable
     public string CaFile => _server!.CaFile;
     public bool Sealed { get; set; }
     public TimeSpan Delay { get; set; }
+
+    /// <summary>Runs as each request arrives, before it is answered: lets a test change the world while a read is in flight.</summary>
+    public Action<string>? OnRequest { get; set; }
     public string? RequiredNamespace { get; set; }
     public IReadOnlyCollection<string> Requests => _requests;
 
@@ -149,6 +152,7 @@ public sealed class VaultFake : IAsyncDisposable
     {
         var path = (string)context.Request.RouteValues["path"]!;
         _requests.Enqueue($"{context.Request.Method} {path}{context.Request.QueryString}");
+        OnRequest?.Invoke(path);
         if (Delay > TimeSpan.Zero)
             await Task.Delay(Delay, context.RequestAborted);
         if (Interlocked.Decrement(ref _throttle) >= 0)

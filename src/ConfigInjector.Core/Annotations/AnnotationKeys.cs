@@ -17,6 +17,18 @@ public static class AnnotationKeys
     /// <summary><c>file.&lt;NAME&gt;: &lt;ref&gt;</c>: the value as the file <c>&lt;files-dir&gt;/&lt;NAME&gt;</c>.</summary>
     public const string File = Prefix + "file.";
 
+    /// <summary><c>template.&lt;ENV&gt;: &lt;text&gt;</c>: env var whose value is the rendered template (<c>secretKeyRef</c>).</summary>
+    public const string TemplateEnv = Prefix + "template.";
+
+    /// <summary><c>file-template.&lt;NAME&gt;: &lt;text&gt;</c>: the rendered template as the file <c>&lt;files-dir&gt;/&lt;NAME&gt;</c>.</summary>
+    public const string FileTemplate = Prefix + "file-template.";
+
+    /// <summary><c>file-from.&lt;NAME&gt;: &lt;ref without key&gt;</c>: every key of the path as one file, in <see cref="FileFormat"/>.</summary>
+    public const string FileFrom = Prefix + "file-from.";
+
+    /// <summary><c>file-format.&lt;NAME&gt;: json | yaml | dotenv | properties</c>: the format of a <see cref="FileFrom"/> file.</summary>
+    public const string FileFormat = Prefix + "file-format.";
+
     /// <summary>A reference without key: every key of that path becomes an env var.</summary>
     public const string SecretsFrom = Prefix + "secrets-from";
 

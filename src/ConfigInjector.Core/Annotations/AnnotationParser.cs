@@ -1,4 +1,5 @@
 using ConfigInjector.Core.References;
+using ConfigInjector.Core.Templates;
 using ConfigInjector.Core.Text;
 
 namespace ConfigInjector.Core.Annotations;
@@ -18,6 +19,10 @@ public static class AnnotationParser
         Prefix(AnnotationKeys.SecretEnv, "secret.<ENV_NAME>", (b, name, v) => b.AddEnv(AnnotationKeys.SecretEnv, name, v, EnvSource.Secret)),
         Prefix(AnnotationKeys.ConfigEnv, "config.<ENV_NAME>", (b, name, v) => b.AddEnv(AnnotationKeys.ConfigEnv, name, v, EnvSource.Config)),
         Prefix(AnnotationKeys.File, "file.<NAME>", (b, name, v) => b.AddFile(name, v)),
+        Prefix(AnnotationKeys.TemplateEnv, "template.<ENV_NAME>", (b, name, v) => b.AddTemplateEnv(name, v)),
+        Prefix(AnnotationKeys.FileTemplate, "file-template.<NAME>", (b, name, v) => b.AddFileTemplate(name, v)),
+        Prefix(AnnotationKeys.FileFrom, "file-from.<NAME>", (b, name, v) => b.FileFrom[name] = v),
+        Prefix(AnnotationKeys.FileFormat, "file-format.<NAME>", (b, name, v) => b.FileFormat[name] = v),
         Exact(AnnotationKeys.SecretsFrom, (b, _, v) => b.SetSecretsFrom(v)),
         Exact(AnnotationKeys.SecretsPrefix, (b, _, v) => b.SetSecretsPrefix(v)),
         Exact(AnnotationKeys.FilesDir, (b, _, v) => b.SetFilesDir(v)),
@@ -88,14 +93,23 @@ public static class AnnotationParser
     private sealed class Builder
     {
         private readonly List<EnvRequest> _env = [];
-        private readonly Dictionary<string, EnvRequest> _envByName = new(StringComparer.Ordinal);
+        private readonly Dictionary<string, string> _envByName = new(StringComparer.Ordinal);
         private readonly List<FileRequest> _files = [];
+        private readonly List<ComposedRequest> _composed = [];
+        private readonly Dictionary<string, string> _fileNames = new(StringComparer.Ordinal);
         public InjectionRequest Request { get; set; } = new();
         public List<string> Errors { get; } = [];
         public List<string> Warnings { get; } = [];
 
-        public AnnotationParseResult Build() =>
-            new(Request with { Env = _env.ToArray(), Files = _files.ToArray() }, Errors, Warnings);
+        /// <summary><c>file-from.</c> and <c>file-format.</c> values by file name: they are paired once all are seen.</summary>
+        public Dictionary<string, string> FileFrom { get; } = new(StringComparer.Ordinal);
+        public Dictionary<string, string> FileFormat { get; } = new(StringComparer.Ordinal);
+
+        public AnnotationParseResult Build()
+        {
+            AddFormattedFiles();
+            return new(Request with { Env = _env.ToArray(), Files = _files.ToArray(), Composed = _composed.ToArray() }, Errors, Warnings);
+        }
 
         public bool? Bool(string key, string value) => value switch
         {
@@ -114,25 +128,106 @@ public static class AnnotationParser
             }
             if (_envByName.TryGetValue(name, out var earlier))
             {
-                Errors.Add($"{key}: {name} is already set by {earlier.Annotation}");
+                Errors.Add($"{key}: {name} is already set by {earlier}");
                 return;
             }
             var reference = ParseRef(key, value, keyAllowed: true);
             if (reference is null)
                 return;
-            var request = new EnvRequest(name, reference, source, key);
-            _env.Add(request);
-            _envByName[name] = request;
+            _env.Add(new EnvRequest(name, reference, source, key));
+            _envByName[name] = key;
         }
+
+        public void AddTemplateEnv(string name, string value)
+        {
+            var key = AnnotationKeys.TemplateEnv + name;
+            if (!Names.IsEnvName(name))
+            {
+                Errors.Add($"{key}: \"{name}\" is not a valid environment variable name (letters, digits and '_', not starting with a digit)");
+                return;
+            }
+            if (_envByName.TryGetValue(name, out var earlier))
+            {
+                Errors.Add($"{key}: {name} is already set by {earlier}");
+                return;
+            }
+            if (ParseTemplate(key, value) is { } template)
+            {
+                _composed.Add(new ComposedRequest(name, ComposedKind.Env, ComposedSource.ForTemplate(value, Empty), template.Refs, key) { Template = template });
+                _envByName[name] = key;
+            }
+        }
+
+        public void AddFileTemplate(string name, string value)
+        {
+            var key = AnnotationKeys.FileTemplate + name;
+            if (!TakeFileName(key, name))
+                return;
+            if (ParseTemplate(key, value) is { } template)
+                _composed.Add(new ComposedRequest(name, ComposedKind.File, ComposedSource.ForTemplate(value, Empty), template.Refs, key) { Template = template });
+        }
+
+        /// <summary>Pairs each <c>file-from.</c> with its <c>file-format.</c>: one without the other is a mistake.</summary>
+        private void AddFormattedFiles()
+        {
+            foreach (var name in FileFrom.Keys.Union(FileFormat.Keys).Order(StringComparer.Ordinal))
+            {
+                var fromKey = AnnotationKeys.FileFrom + name;
+                var formatKey = AnnotationKeys.FileFormat + name;
+                if (!FileFrom.TryGetValue(name, out var from))
+                {
+                    Errors.Add($"{formatKey}: there is no {fromKey} to write in that format");
+                    continue;
+                }
+                if (!FileFormat.TryGetValue(name, out var formatText))
+                {
+                    Errors.Add($"{fromKey}: the file needs a format: add {formatKey} ({FileFormats.Names})");
+                    continue;
+                }
+                if (!TakeFileName(fromKey, name))
+                    continue;
+                var format = FileFormats.Parse(formatText);
+                if (!format.IsOk)
+                    Errors.Add($"{formatKey}: {format.Error}");
+                var reference = ParseRef(fromKey, from, keyAllowed: false);
+                if (reference is not null && format.IsOk)
+                    _composed.Add(new ComposedRequest(name, ComposedKind.File, ComposedSource.ForFile(reference.ToString(), format.Value, ""), [reference], fromKey));
+            }
+        }
+
+        /// <summary>One file name, one annotation: <c>file.</c>, <c>file-template.</c> and <c>file-from.</c> share the directory.</summary>
+        private bool TakeFileName(string key, string name)
+        {
+            if (!Names.IsFileName(name))
+            {
+                Errors.Add($"{key}: \"{name}\" is not a valid file name (letters, digits, '.', '_' and '-')");
+                return false;
+            }
+            if (_fileNames.TryGetValue(name, out var earlier))
+            {
+                Errors.Add($"{key}: the file {name} is already written by {earlier}");
+                return false;
+            }
+            _fileNames[name] = key;
+            return true;
+        }
+
+        private Template? ParseTemplate(string key, string value)
+        {
+            var parsed = TemplateParser.Parse(value);
+            if (parsed.IsOk)
+                return parsed.Value;
+            Errors.Add($"{key}: {parsed.Error}");
+            return null;
+        }
+
+        private static readonly Dictionary<string, string> Empty = [];
 
         public void AddFile(string name, string value)
         {
             var key = AnnotationKeys.File + name;
-            if (!Names.IsFileName(name))
-            {
-                Errors.Add($"{key}: \"{name}\" is not a valid file name (letters, digits, '.', '_' and '-')");
+            if (!TakeFileName(key, name))
                 return;
-            }
             var reference = ParseRef(key, value, keyAllowed: true);
             if (reference is not null)
                 _files.Add(new FileRequest(name, reference, key));

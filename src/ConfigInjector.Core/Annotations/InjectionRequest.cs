@@ -1,4 +1,5 @@
 using ConfigInjector.Core.References;
+using ConfigInjector.Core.Templates;
 
 namespace ConfigInjector.Core.Annotations;
 
@@ -18,6 +19,22 @@ public sealed record EnvRequest(string Name, SecretReference Ref, EnvSource Sour
 /// <summary>A file asked for by a <c>file.</c> annotation.</summary>
 public sealed record FileRequest(string Name, SecretReference Ref, string Annotation);
 
+public enum ComposedKind { Env, File }
+
+/// <summary>
+/// A value composed from several refs: <c>template.&lt;ENV&gt;</c> (an env var), <c>file-template.&lt;NAME&gt;</c>, or
+/// <c>file-from.&lt;NAME&gt;</c> with <c>file-format.&lt;NAME&gt;</c> (files). <paramref name="Source"/> says how it is
+/// composed (its versions are empty until the refs are read).
+/// </summary>
+public sealed record ComposedRequest(string Name, ComposedKind Kind, ComposedSource Source, IReadOnlyList<SecretReference> Refs, string Annotation)
+{
+    /// <summary>The parsed template of a <c>template.</c> or <c>file-template.</c> annotation; null for a formatted file.</summary>
+    public Template? Template { get; init; }
+
+    /// <summary>The path of a formatted file: every key of it is read, so every key must pass the policies.</summary>
+    public SecretReference? From => Source.From is null ? null : Refs[0];
+}
+
 /// <summary>What the pod's <c>configinjector.io/</c> annotations ask for, validated.</summary>
 public sealed record InjectionRequest
 {
@@ -25,6 +42,7 @@ public sealed record InjectionRequest
     public bool AlreadyInjected { get; init; }
     public IReadOnlyList<EnvRequest> Env { get; init; } = [];
     public IReadOnlyList<FileRequest> Files { get; init; } = [];
+    public IReadOnlyList<ComposedRequest> Composed { get; init; } = [];
     public SecretReference? SecretsFrom { get; init; }
     public string SecretsPrefix { get; init; } = "";
     public string FilesDir { get; init; } = AnnotationKeys.DefaultFilesDir;

@@ -2,6 +2,7 @@ using ConfigInjector.Core.Annotations;
 using ConfigInjector.Core.Policies;
 using ConfigInjector.Core.References;
 using ConfigInjector.Core.Secrets;
+using ConfigInjector.Core.Templates;
 using k8s.Models;
 
 namespace ConfigInjector.Core.Planning;
@@ -15,7 +16,11 @@ public static class InjectionCompleter
     public const int MaxEnvEntries = 10_000;
 
     /// <summary>One env var to deliver; <c>Ref</c> is null for a literal profile setting.</summary>
-    private sealed record Wanted(string Name, SecretReference? Ref, bool Plain);
+    private sealed record Wanted(string Name, SecretReference? Ref, bool Plain)
+    {
+        /// <summary>Set for a <c>template.</c> env var: what it is made of, with the versions read.</summary>
+        public ComposedSource? Composed { get; init; }
+    }
 
     private sealed record Resolved(string Value, string Version)
     {
@@ -31,8 +36,17 @@ public static class InjectionCompleter
         var annotationEnv = new List<(Wanted Want, Resolved Value)>();
         foreach (var env in request.Env.Where(e => !e.FromProfile))
             AddEnv(env);
+        foreach (var composed in request.Composed.Where(c => c.Kind == ComposedKind.Env))
+        {
+            if (state.Compose(composed) is { } value)
+                annotationEnv.Add((new Wanted(composed.Name, null, Plain: false) { Composed = value.Source }, new Resolved(value.Text, "composed")));
+        }
         if (request.SecretsFrom is { } from)
-            annotationEnv.AddRange(state.ExpandSecretsFrom(from, request.SecretsPrefix, request.Env.Where(e => !e.FromProfile).Select(e => e.Name).ToHashSet()));
+        {
+            var ownNames = request.Env.Where(e => !e.FromProfile).Select(e => e.Name)
+                .Concat(request.Composed.Where(c => c.Kind == ComposedKind.Env).Select(c => c.Name)).ToHashSet();
+            annotationEnv.AddRange(state.ExpandSecretsFrom(from, request.SecretsPrefix, ownNames));
+        }
         foreach (var env in request.Env.Where(e => e.FromProfile && annotationEnv.All(a => a.Want.Name != e.Name)))
             AddEnv(env);
         var requested = annotationEnv.Select(a => a.Want.Name).ToHashSet(StringComparer.Ordinal);
@@ -55,6 +69,13 @@ public static class InjectionCompleter
                 files.Add((file, value));
         }
 
+        var composedFiles = new List<(ComposedRequest File, ComposedSource Source, string Text)>();
+        foreach (var file in request.Composed.Where(c => c.Kind == ComposedKind.File))
+        {
+            if (state.Compose(file) is { } value)
+                composedFiles.Add((file, value.Source, value.Text));
+        }
+
         var inline = new List<(InlineEnvRequest Inline, Resolved Value)>();
         foreach (var item in prepared.Inline)
         {
@@ -73,15 +94,20 @@ public static class InjectionCompleter
         // Secret data keys: the env name where it is unique, else qualified by container; files under "file.".
         var keys = new SecretKeys();
         foreach (var (want, value) in annotationEnv.Where(a => !a.Want.Plain))
-            keys.Add(want.Name, want.Ref!, value);
+        {
+            if (want.Composed is { } composed)
+                keys.AddComposed(want.Name, composed, value.Value);
+            else
+                keys.Add(want.Name, want.Ref!, value);
+        }
         var inlineKeys = inline.Select(i => keys.Add(i.Inline.Name, i.Inline.Ref, i.Value)).ToList();
         var inlineNamesByContainer = prepared.Inline.ToLookup(i => i.Container, i => i.Name);
         foreach (var (file, value) in files)
-            keys.Add("file." + file.Name, file.Ref, value);
+            keys.Add(ManagedSecretSpec.FileKeyPrefix + file.Name, file.Ref, value);
+        var composedFileKeys = composedFiles.Select(f => keys.AddComposed(ManagedSecretSpec.FileKeyPrefix + f.File.Name, f.Source, f.Text)).ToList();
         var data = keys.Data;
-        var sources = keys.Sources;
 
-        var secretName = data.Count == 0 ? null : ManagedSecretNaming.NameFor(pod, prepared.Subject.Namespace, sources);
+        var secretName = data.Count == 0 ? null : ManagedSecretNaming.NameFor(pod, prepared.Subject.Namespace, keys.NameParts());
         var changes = new List<EnvChange>();
         for (var i = 0; i < inline.Count; i++)
             changes.Add(new EnvChange(inline[i].Inline.Container, SecretEnv(inline[i].Inline.Name, secretName!, inlineKeys[i]), inline[i].Inline.EnvIndex));
@@ -89,16 +115,22 @@ public static class InjectionCompleter
         foreach (var target in prepared.Targets)
             changes.AddRange(EnvChangesFor(target, annotationEnv, inlineNamesByContainer[target].ToHashSet(StringComparer.Ordinal), prepared, secretName, state.Warnings));
 
-        var secret = secretName is null ? null : new ManagedSecretSpec(secretName, prepared.Subject.Namespace, data, keys.Versions, Rotation(prepared, keys.Sources.Values), Owner(pod), prepared.Subject.ServiceAccount);
-        var fileItems = files.Select(f => new V1KeyToPath { Key = "file." + f.File.Name, Path = f.File.Name }).ToList();
+        var secretRefs = keys.Sources.Values.Concat(keys.Composed.Values.SelectMany(c => c.Versions.Keys));
+        var secret = secretName is null ? null : new ManagedSecretSpec(secretName, prepared.Subject.Namespace, data, keys.Versions, Rotation(prepared, secretRefs), Owner(pod), prepared.Subject.ServiceAccount)
+        {
+            Composed = keys.Composed,
+        };
+        var fileItems = files.Select(f => new V1KeyToPath { Key = ManagedSecretSpec.FileKeyPrefix + f.File.Name, Path = f.File.Name })
+            .Concat(composedFiles.Select((f, i) => new V1KeyToPath { Key = composedFileKeys[i], Path = f.File.Name }))
+            .ToList();
         var plan = new InjectionPlan(
             changes,
-            files.Count > 0 ? prepared.Targets : [],
+            fileItems.Count > 0 ? prepared.Targets : [],
             fileItems,
             request.FilesDir,
             secret,
             string.Join(",", state.Used.Order(StringComparer.Ordinal)),
-            [.. prepared.Decisions.Values.Append(prepared.SecretsFromDecision).OfType<PolicyDecision>()],
+            [.. prepared.Decisions.Values.Concat(prepared.PathDecisions.Values)],
             state.Warnings)
         { Skipped = state.Skipped };
         return new StepOutcome<InjectionPlan>(plan, [], state.Warnings);
@@ -128,7 +160,7 @@ public static class InjectionCompleter
     private static RotationSettings Rotation(PreparedInjection prepared, IEnumerable<string> refs)
     {
         var sources = refs.ToHashSet(StringComparer.Ordinal);
-        var decisions = prepared.Decisions.Values.Where(d => sources.Contains(d.Ref.ToString())).Append(prepared.SecretsFromDecision).OfType<PolicyDecision>().ToList();
+        var decisions = prepared.Decisions.Values.Where(d => sources.Contains(d.Ref.ToString())).Concat(prepared.PathDecisions.Values).ToList();
         var interval = decisions.Count == 0 ? RotationSettings.Default.Interval : decisions.Min(d => d.Rotation.Interval);
         var onChange = prepared.Request.Rotation ?? (decisions.Count == 0 ? RotationSettings.Default.OnChange : decisions.Min(d => d.Rotation.OnChange));
         return new RotationSettings(interval, onChange);
@@ -196,9 +228,65 @@ public static class InjectionCompleter
             return readable.Count == 0 ? "" : $" (you may read: {Text.Quote.Short(string.Join(", ", readable))})";
         }
 
+        /// <summary>
+        /// A <c>template.</c>, <c>file-template.</c> or <c>file-from.</c> value rendered from its refs, each read and
+        /// decided like a <c>secret.</c> ref (every key of a <c>file-from.</c> path too), or null after recording why not.
+        /// </summary>
+        public (ComposedSource Source, string Text)? Compose(ComposedRequest request)
+        {
+            if (request.Template is { } template)
+            {
+                var values = new Dictionary<SecretReference, Resolved>();
+                foreach (var reference in request.Refs)
+                {
+                    if (Value(reference, prepared.Decisions[reference]) is { } value)
+                        values[reference] = value;
+                }
+                if (values.Count < request.Refs.Count)
+                {
+                    if (Errors.Count == 0)
+                        Warnings.Add($"{request.Annotation}: not injected: a ref it needs was skipped");
+                    return null;
+                }
+                var rendered = TemplateRenderer.Render(template, r => values[r].Value);
+                if (!rendered.IsOk)
+                {
+                    Errors.Add($"{request.Annotation}: {rendered.Error}");
+                    return null;
+                }
+                var versions = values.ToDictionary(v => v.Key.ToString(), v => v.Value.Version, StringComparer.Ordinal);
+                return (ComposedSource.ForTemplate(request.Source.Template!, versions), rendered.Value!);
+            }
+
+            var path = request.From!;
+            var document = Document(path, prepared.PathDecisions[path]);
+            if (document is null)
+                return null;
+            var denied = false;
+            foreach (var key in document.Data.Keys.Order(StringComparer.Ordinal))
+            {
+                var decision = PolicyEvaluator.Evaluate(prepared.Policies, prepared.Subject, path.WithKey(key));
+                if (!decision.Allowed)
+                {
+                    PolicyDenied = denied = true;
+                    Errors.Add(decision.Reason);
+                }
+            }
+            if (denied)
+                return null;
+            var file = FileFormats.Render(request.Source.Format!.Value, document.Data);
+            if (!file.IsOk)
+            {
+                Errors.Add($"{request.Annotation}: {file.Error}");
+                return null;
+            }
+            Used.Add((path with { Version = document.Version }).ToString());
+            return (ComposedSource.ForFile(path.ToString(), request.Source.Format.Value, document.Version), file.Value!);
+        }
+
         public IEnumerable<(Wanted, Resolved)> ExpandSecretsFrom(SecretReference from, string prefix, HashSet<string> explicitNames)
         {
-            var document = Document(from, prepared.SecretsFromDecision!);
+            var document = Document(from, prepared.PathDecisions[from]);
             if (document is null)
                 yield break;
             foreach (var key in document.Data.Keys.Order(StringComparer.Ordinal))
@@ -264,17 +352,32 @@ public static class InjectionCompleter
         public SortedDictionary<string, string> Data { get; } = new(StringComparer.Ordinal);
         public SortedDictionary<string, string> Sources { get; } = new(StringComparer.Ordinal);
         public SortedDictionary<string, KeySource> Versions { get; } = new(StringComparer.Ordinal);
+        public SortedDictionary<string, ComposedSource> Composed { get; } = new(StringComparer.Ordinal);
 
         public string Add(string key, SecretReference reference, Resolved value)
         {
             var source = reference.ToString();
             var candidate = key;
-            for (var n = 2; Sources.TryGetValue(candidate, out var existing) && existing != source; n++)
+            for (var n = 2; Data.ContainsKey(candidate) && Sources.GetValueOrDefault(candidate) != source; n++)
                 candidate = $"{key}.{n}";
             Data[candidate] = value.Value;
             Sources[candidate] = source;
             Versions[candidate] = new KeySource(source, value.Version);
             return candidate;
         }
+
+        public string AddComposed(string key, ComposedSource source, string value)
+        {
+            var candidate = key;
+            for (var n = 2; Data.ContainsKey(candidate); n++)
+                candidate = $"{key}.{n}";
+            Data[candidate] = value;
+            Composed[candidate] = source;
+            return candidate;
+        }
+
+        /// <summary>What names the Secret: each key and what it is made of (refs without versions, templates as written).</summary>
+        public IEnumerable<KeyValuePair<string, string>> NameParts() =>
+            Sources.Concat(Composed.Select(c => KeyValuePair.Create(c.Key, c.Value.Template is { } text ? "template:" + text : $"file-from:{c.Value.From}:{c.Value.Format}")));
     }
 }

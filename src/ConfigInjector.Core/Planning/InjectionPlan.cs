@@ -27,9 +27,12 @@ public sealed record InjectionPlan(
     {
         if (Secret is null)
             return this;
-        var dropped = Secret.Sources.Values
+        var delivered = Secret.Sources.Values
+            .Concat(Secret.Composed.Values.SelectMany(c => c.Versions.Select(v => new KeySource(v.Key, v.Value))))
+            .ToList();
+        var dropped = delivered
             .Select(s => References.ReferenceParser.Parse(s.Ref))
-            .Zip(Secret.Sources.Values, (parsed, source) => parsed.IsOk ? (parsed.Value! with { Version = source.Version }).ToString() : source.Ref)
+            .Zip(delivered, (parsed, source) => parsed.IsOk ? (parsed.Value! with { Version = source.Version }).ToString() : source.Ref)
             .ToHashSet(StringComparer.Ordinal);
         var marker = string.Join(",", InjectedAnnotation.Split(',', StringSplitOptions.RemoveEmptyEntries).Where(r => !dropped.Contains(r)));
         return this with
@@ -40,7 +43,7 @@ public sealed record InjectionPlan(
             Secret = null,
             InjectedAnnotation = marker,
             Warnings = [.. Warnings, warning],
-            Skipped = [.. Skipped, .. Secret.Sources.Values.Select(s => $"{s.Ref}: {warning}")],
+            Skipped = [.. Skipped, .. delivered.Select(s => s.Ref).Distinct().Select(r => $"{r}: {warning}")],
         };
     }
 

@@ -38,15 +38,18 @@ public static class InjectionPreparer
         var (profileEnv, profileRequests) = ApplyProfiles(pod, podNamespace, request, profiles ?? [], errors, warnings);
         request = request with { Env = [.. request.Env, .. profileRequests] };
 
+        // A template's refs are checked one by one, like secret. refs: composing them grants nothing more.
         var explicitRefs = request.Env.Select(e => e.Ref)
             .Concat(request.Files.Select(f => f.Ref))
             .Concat(inline.Select(i => i.Ref))
+            .Concat(request.Composed.Where(c => c.Template is not null).SelectMany(c => c.Refs))
             .Distinct()
             .ToList();
+        var pathRefs = request.Composed.Select(c => c.From).Append(request.SecretsFrom).OfType<SecretReference>().Distinct().ToList();
 
-        if (explicitRefs.Count > MaxRefs)
+        if (explicitRefs.Count + pathRefs.Count > MaxRefs)
         {
-            errors.Add($"the pod asks for {explicitRefs.Count} distinct refs; at most {MaxRefs} are injected into one pod");
+            errors.Add($"the pod asks for {explicitRefs.Count + pathRefs.Count} distinct refs; at most {MaxRefs} are injected into one pod");
             return new StepOutcome<PreparedInjection>(null, errors, warnings) { Requested = [.. explicitRefs.Take(MaxRefs).Select(r => r.ToString())] };
         }
 
@@ -72,17 +75,27 @@ public static class InjectionPreparer
             if (Decide(reference, pathOnly: false) is { } decision)
                 decisions[reference] = decision;
         }
-        // Kept apart from the explicit refs: a keyless ref to the same path must still pass the rules' keys.
-        var secretsFromDecision = request.SecretsFrom is { } from ? Decide(from, pathOnly: true) : null;
+        // Kept apart from the explicit refs: a keyless ref to the same path must still pass the rules' keys, each of
+        // them once the path is read.
+        var pathDecisions = new Dictionary<SecretReference, PolicyDecision>();
+        foreach (var reference in pathRefs)
+        {
+            if (Decide(reference, pathOnly: true) is { } decision)
+                pathDecisions[reference] = decision;
+        }
+        var secretsFromDecision = request.SecretsFrom is { } from ? pathDecisions.GetValueOrDefault(from) : null;
 
         if (errors.Count > 0)
         {
-            var requested = explicitRefs.Append(request.SecretsFrom).OfType<SecretReference>().Select(r => r.ToString()).ToList();
+            var requested = explicitRefs.Concat(pathRefs).Distinct().Select(r => r.ToString()).ToList();
             return new StepOutcome<PreparedInjection>(null, [.. errors.Take(MaxErrors)], warnings, denied) { Requested = requested };
         }
 
-        var locations = decisions.Keys.Append(request.SecretsFrom).OfType<SecretReference>().Select(r => r.Location).Distinct().ToList();
-        var prepared = new PreparedInjection(subject, request, targets, inline, profileEnv, policies, decisions, secretsFromDecision, locations, backends, warnings);
+        var locations = decisions.Keys.Concat(pathRefs).Select(r => r.Location).Distinct().ToList();
+        var prepared = new PreparedInjection(subject, request, targets, inline, profileEnv, policies, decisions, secretsFromDecision, locations, backends, warnings)
+        {
+            PathDecisions = pathDecisions,
+        };
         return new StepOutcome<PreparedInjection>(prepared, [], warnings);
     }
 
@@ -98,6 +111,7 @@ public static class InjectionPreparer
             .Concat(request.Files.Select(f => f.Ref))
             .Concat(FindInlineRefs(pod, ignored).Select(i => i.Ref))
             .Concat(profileRequests.Select(p => p.Ref))
+            .Concat(request.Composed.SelectMany(c => c.Refs))
             .Append(request.SecretsFrom)
             .OfType<SecretReference>()
             .Select(r => r.ToString())
@@ -121,7 +135,9 @@ public static class InjectionPreparer
             .Where(p => named.Contains(p.Name) || p.Selector?.Matches(podNamespace, labels) == true)
             .OrderBy(p => p.Name, StringComparer.Ordinal);
 
-        var taken = request.Env.ToDictionary(e => e.Name, e => e.Annotation, StringComparer.Ordinal);
+        var taken = request.Env.Select(e => (e.Name, e.Annotation))
+            .Concat(request.Composed.Where(c => c.Kind == ComposedKind.Env).Select(c => (c.Name, c.Annotation)))
+            .ToDictionary(e => e.Name, e => e.Annotation, StringComparer.Ordinal);
         var env = new List<ProfileEnv>();
         var secrets = new List<EnvRequest>();
         foreach (var profile in applied)
@@ -215,7 +231,7 @@ public static class InjectionPreparer
 
     private static void CheckFilesMount(V1Pod pod, InjectionRequest request, List<TargetContainer> targets, List<string> errors)
     {
-        if (request.Files.Count == 0)
+        if (request.Files.Count == 0 && request.Composed.All(c => c.Kind != ComposedKind.File))
             return;
         if (pod.Spec?.Volumes?.Any(v => v.Name == InjectionPlan.FilesVolumeName) == true)
             errors.Add($"the pod already has a volume named {InjectionPlan.FilesVolumeName}; remove it or the file.* annotations");

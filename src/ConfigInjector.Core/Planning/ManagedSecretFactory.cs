@@ -80,7 +80,16 @@ public static class ManagedSecretFactory
         }
     }
 
-    private static V1Secret Unsigned(ManagedSecretSpec spec) => new()
+    private static V1Secret Unsigned(ManagedSecretSpec spec)
+    {
+        var secret = Plain(spec);
+        // Only a Secret with composed keys carries the annotation: every other Secret keeps its first-release form.
+        if (spec.Composed.Count > 0)
+            secret.Metadata.Annotations[Templates.ComposedSources.Annotation] = Templates.ComposedSources.Serialize(spec.Composed);
+        return secret;
+    }
+
+    private static V1Secret Plain(ManagedSecretSpec spec) => new()
     {
         ApiVersion = "v1",
         Kind = "Secret",

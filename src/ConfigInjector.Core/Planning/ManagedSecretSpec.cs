@@ -19,5 +19,8 @@ public sealed record ManagedSecretSpec(
     /// <summary>Data keys delivered as files; every other key is an env var.</summary>
     public const string FileKeyPrefix = "file.";
 
+    /// <summary>Keys composed from several refs (templates, formatted files): how each is made, with the versions read.</summary>
+    public IReadOnlyDictionary<string, Templates.ComposedSource> Composed { get; init; } = new Dictionary<string, Templates.ComposedSource>();
+
     public override string ToString() => $"ManagedSecret {Namespace}/{Name} ({Data.Count} keys)";
 }

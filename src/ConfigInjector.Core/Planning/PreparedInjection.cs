@@ -16,4 +16,8 @@ public sealed record PreparedInjection(
     PolicyDecision? SecretsFromDecision,
     IReadOnlyList<SecretLocation> Locations,
     IReadOnlyDictionary<string, BackendInfo> Backends,
-    IReadOnlyList<string> Warnings);
+    IReadOnlyList<string> Warnings)
+{
+    /// <summary>Keyless refs read whole (<c>secrets-from</c>, <c>file-from.</c>), decided on the path alone: each key is checked once read.</summary>
+    public IReadOnlyDictionary<SecretReference, PolicyDecision> PathDecisions { get; init; } = new Dictionary<SecretReference, PolicyDecision>();
+}

@@ -80,6 +80,9 @@ public static class ComposedSources
 {
     public const string Annotation = "configinjector.io/composed";
 
+    // People read this annotation (kubectl get secret -o yaml): quotes and '<' stay as they are, not \u0022.
+    private static readonly JsonSerializerOptions Readable = new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
     public static string Serialize(IReadOnlyDictionary<string, ComposedSource> composed)
     {
         var root = new JsonObject();
@@ -96,7 +99,7 @@ public static class ComposedSources
             entry["versions"] = new JsonObject([.. source.Versions.OrderBy(v => v.Key, StringComparer.Ordinal).Select(v => KeyValuePair.Create(v.Key, (JsonNode?)v.Value))]);
             root[key] = entry;
         }
-        return root.ToJsonString();
+        return root.ToJsonString(Readable);
     }
 
     /// <summary>Null for any shape the injector does not write: anyone who may edit the Secret wrote this too.</summary>

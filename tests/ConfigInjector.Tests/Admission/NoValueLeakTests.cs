@@ -5,7 +5,10 @@ using Microsoft.Extensions.Time.Testing;
 
 namespace ConfigInjector.Tests.Admission;
 
-/// <summary>A secret value never appears in responses, pod specs, warnings, denials, logs or metrics — only in the managed Secret.</summary>
+/// <summary>
+/// A secret value never appears in responses, pod specs, warnings, denials, logs, metrics or the managed Secret's
+/// annotations — only in its data. Templates included: neither the value nor a filter's encoding of it leaks.
+/// </summary>
 public class NoValueLeakTests
 {
     [Fact]
@@ -25,6 +28,12 @@ public class NoValueLeakTests
             PodBuilder.Injected().WithAnnotation("configinjector.io/secret.P", "dev:app/db#nokey"),
             PodBuilder.Injected().WithAnnotation("configinjector.io/secret.P", "dev:app/db"),
             PodBuilder.Create().WithContainer("app", ("X", "configinjector:dev:app/db#password")).WithAnnotation("configinjector.io/inject", "true"),
+            PodBuilder.Injected().WithAnnotation("configinjector.io/template.URL", "pg://${dev:app/db#user}:${dev:app/db#password | urlencode}@db/app"),
+            PodBuilder.Injected().WithAnnotation("configinjector.io/file-template.c.json", "{\"p\": ${dev:app/db#password | json}, \"t\": \"${dev:app/api#token | base64}\"}"),
+            PodBuilder.Injected().WithAnnotation("configinjector.io/file-from.db.env", "dev:app/db").WithAnnotation("configinjector.io/file-format.db.env", "dotenv"),
+            PodBuilder.Injected().WithAnnotation("configinjector.io/template.U", "${dev:app/db#password}:${dev:team-b/db#password}"),
+            PodBuilder.Injected().WithAnnotation("configinjector.io/template.U", "${dev:app/db#password | nope}"),
+            PodBuilder.Injected().WithAnnotation("configinjector.io/template.U", "${dev:app/db#password}${dev:app/db#nokey}"),
         };
         foreach (var pod in pods)
         {
@@ -43,9 +52,16 @@ public class NoValueLeakTests
         seen.AppendLine(server.AllLogText());
         Assert.Contains("reload failed", server.AllLogText(), StringComparison.Ordinal);
 
+        foreach (var secret in server.Secrets.Secrets)
+            seen.AppendJoin('\n', secret.Metadata.Annotations.Select(a => $"{a.Key}={a.Value}")).AppendLine();
+
         var everything = seen.ToString();
         foreach (var value in values)
-            Assert.DoesNotContain(value, everything, StringComparison.Ordinal);
+        {
+            foreach (var form in new[] { value, Uri.EscapeDataString(value), Convert.ToBase64String(Encoding.UTF8.GetBytes(value)) })
+                Assert.DoesNotContain(form, everything, StringComparison.Ordinal);
+        }
+        Assert.Contains(server.Secrets.Secrets, s => s.Data.Values.Any(v => Encoding.UTF8.GetString(v) == "pg://dev-only-db-user-c41e:dev-only-db-password-7f3a@db/app"));
         Assert.Contains(server.Secrets.Secrets, s => s.Data.Values.Any(v => Encoding.UTF8.GetString(v) == "dev-only-db-password-7f3a"));
     }
 }

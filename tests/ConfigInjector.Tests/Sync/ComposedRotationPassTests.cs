@@ -12,7 +12,7 @@ namespace ConfigInjector.Tests.Sync;
 /// <summary>
 /// A managed Secret with a key composed from several refs (a template): when one ref changes in Vault, the rotation
 /// pass renders the key again, records the new versions, keeps the Secret verifiable, and says so in an Event that
-/// names refs and versions, never values. (Admission does not write such keys yet: the Secret is made here.)
+/// names refs and versions, never values; env consumers are rolled, file consumers are not.
 /// </summary>
 public sealed class ComposedRotationPassTests : IAsyncLifetime
 {
@@ -28,19 +28,35 @@ public sealed class ComposedRotationPassTests : IAsyncLifetime
 
     public async Task DisposeAsync() => await _sync.DisposeAsync();
 
-    private k8s.Models.V1Secret AddComposed()
+    private k8s.Models.V1Secret AddComposed(string key = "DATABASE_URL", k8s.Models.V1OwnerReference? owner = null, Core.Annotations.RotationMode onChange = Core.Annotations.RotationMode.None)
     {
         var secret = ManagedSecretFactory.Create(new ManagedSecretSpec("configinjector-web-1", "shop",
-            new Dictionary<string, string> { ["DATABASE_URL"] = "postgres://shop:cluster-only-pw%40v1@db:5432/app" },
-            new Dictionary<string, KeySource>(), new RotationSettings(TimeSpan.FromMinutes(5), Core.Annotations.RotationMode.None), null, "default"), SyncHarness.Key);
-        secret.Metadata.Annotations[ComposedSources.Annotation] = ComposedSources.Serialize(new Dictionary<string, ComposedSource>
+            new Dictionary<string, string> { [key] = "postgres://shop:cluster-only-pw%40v1@db:5432/app" },
+            new Dictionary<string, KeySource>(), new RotationSettings(TimeSpan.FromMinutes(5), onChange), owner, "default")
         {
-            ["DATABASE_URL"] = ComposedSource.ForTemplate(Template, new Dictionary<string, string> { ["vault-prod:secret/shop/db#password"] = "1", ["vault-prod:secret/shop/db#user"] = "1" }),
-        });
-        ManagedSecretSignature.Apply(SyncHarness.Key, secret);
+            Composed = new Dictionary<string, ComposedSource>
+            {
+                [key] = ComposedSource.ForTemplate(Template, new Dictionary<string, string> { ["vault-prod:secret/shop/db#password"] = "1", ["vault-prod:secret/shop/db#user"] = "1" }),
+            },
+        }, SyncHarness.Key);
         var json = JsonNode.Parse(KubernetesJson.Serialize(secret))!.AsObject();
         _sync.Api.Put("secrets", json);
         return _sync.Read("shop", "configinjector-web-1");
+    }
+
+    [Theory]
+    [InlineData("DATABASE_URL", 1)]
+    [InlineData("file.db.url", 0)]
+    public async Task A_re_rendered_env_value_rolls_its_workload_and_a_file_does_not(string key, int restarts)
+    {
+        var owner = new k8s.Models.V1OwnerReference { ApiVersion = "apps/v1", Kind = "Deployment", Name = "web", Uid = "d-1", Controller = true };
+        var secret = AddComposed(key, owner, Core.Annotations.RotationMode.Restart);
+        _sync.Vault.Put("secret/shop/db", new Dictionary<string, string> { ["user"] = "shop", ["password"] = "cluster-only-pw:v2" });
+
+        await _sync.Pass().RunAsync([secret], CancellationToken.None);
+
+        Assert.Equal("postgres://shop:cluster-only-pw%3Av2@db:5432/app", _sync.Value("shop", "configinjector-web-1", key));
+        Assert.Equal(restarts, _sync.Restarter.Pending);
     }
 
     [Fact]

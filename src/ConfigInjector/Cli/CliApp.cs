@@ -16,6 +16,7 @@ internal static class CliApp
             ResolveCommand.Create(common),
             InjectCommand.Create(common),
             PolicyCommand.Create(common),
+            TemplateCommand.Create(common),
             CertsCommand.Create(common),
         };
         return root.Parse(args);

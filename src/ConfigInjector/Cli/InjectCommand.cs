@@ -4,7 +4,6 @@ using ConfigInjector.Manifests;
 using ConfigInjector.Policies;
 using k8s;
 using Microsoft.Extensions.Logging.Abstractions;
-using YamlDotNet.Core;
 
 namespace ConfigInjector.Cli;
 
@@ -25,24 +24,7 @@ internal static class InjectCommand
             var output = parse.InvocationConfiguration.Output;
             var error = parse.InvocationConfiguration.Error;
             var path = parse.GetValue(file)!;
-            string text;
-            try
-            {
-                text = await ReadBoundedAsync(path, cancellationToken);
-            }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-            {
-                throw new ConfigException($"-f {path}: {e.Message}");
-            }
-            IReadOnlyList<System.Text.Json.Nodes.JsonNode?> documents;
-            try
-            {
-                documents = YamlJson.Parse(text);
-            }
-            catch (YamlException e)
-            {
-                throw new ConfigException($"{path}:{e.Start.Line}:{e.Start.Column}: not valid YAML or JSON{YamlLimitException.Describe(e)}");
-            }
+            var documents = await ManifestInput.ReadAsync(path, cancellationToken);
 
             var config = ConfigFileReader.Load(parse.GetValue(common.Config), Directory.GetCurrentDirectory());
             using var policies = new FolderPolicySource(PolicyFolder.Resolve(parse.GetValue(common.Policies)), TimeProvider.System, NullLogger<FolderPolicySource>.Instance, watch: false);
@@ -71,20 +53,5 @@ internal static class InjectCommand
             return ExitCodes.Ok;
         });
         return command;
-    }
-
-    /// <summary>The manifest text, refused past <see cref="BoundedYaml.MaxBytes"/> before it is all in memory.</summary>
-    private static async Task<string> ReadBoundedAsync(string path, CancellationToken cancellationToken)
-    {
-        using var file = path == "-" ? null : new StreamReader(path);
-        var reader = file ?? Console.In;
-        var buffer = new char[BoundedYaml.MaxBytes + 1];
-        var length = 0;
-        int read;
-        while (length < buffer.Length && (read = await reader.ReadAsync(buffer.AsMemory(length), cancellationToken)) > 0)
-            length += read;
-        if (length > BoundedYaml.MaxBytes)
-            throw new ConfigException($"-f {path}: more than {BoundedYaml.MaxBytes} characters; split the manifests");
-        return new string(buffer, 0, length);
     }
 }

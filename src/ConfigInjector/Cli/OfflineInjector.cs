@@ -50,7 +50,7 @@ internal sealed class OfflineInjector : IDisposable
         var output = new List<JsonNode>();
         var warnings = new List<string>();
         var denials = new List<string>();
-        foreach (var document in Flatten(documents))
+        foreach (var document in ManifestInput.Objects(documents))
         {
             var template = PodTemplates.Find(document);
             if (template is not null)
@@ -96,21 +96,5 @@ internal sealed class OfflineInjector : IDisposable
         foreach (var secret in secrets)
             secret.Metadata.Annotations[ManagedSecretFactory.LifecycleAnnotation] = ManagedSecretFactory.ManualLifecycle;
         return new Result(output, secrets, warnings, denials);
-    }
-
-    private static IEnumerable<JsonObject> Flatten(IEnumerable<JsonNode?> documents)
-    {
-        foreach (var document in documents.OfType<JsonObject>())
-        {
-            if (document["kind"]?.GetValue<string>() is { } kind && kind.EndsWith("List", StringComparison.Ordinal) && document["items"] is JsonArray items)
-            {
-                foreach (var item in Flatten(items))
-                    yield return item;
-            }
-            else
-            {
-                yield return document;
-            }
-        }
     }
 }

@@ -15,6 +15,12 @@ public static class InjectionCompleter
 {
     public const int MaxEnvEntries = 10_000;
 
+    /// <summary>
+    /// Characters all of a pod's templates and formatted files may render together: Kubernetes keeps a Secret under
+    /// 1 MiB, and a hostile pod must not make admission build hundreds of megabytes of text before that is found.
+    /// </summary>
+    public const int MaxComposedLength = 1024 * 1024;
+
     /// <summary>One env var to deliver; <c>Ref</c> is null for a literal profile setting.</summary>
     private sealed record Wanted(string Name, SecretReference? Ref, bool Plain)
     {
@@ -233,6 +239,21 @@ public static class InjectionCompleter
         /// decided like a <c>secret.</c> ref (every key of a <c>file-from.</c> path too), or null after recording why not.
         /// </summary>
         public (ComposedSource Source, string Text)? Compose(ComposedRequest request)
+        {
+            if (_composedLength > MaxComposedLength)
+                return null;
+            var composed = ComposeOne(request);
+            if (composed is { } value && (_composedLength += value.Text.Length) > MaxComposedLength)
+            {
+                Errors.Add($"{request.Annotation}: the pod's templates and formatted files render more than {MaxComposedLength} characters together; a Secret holds at most 1 MiB");
+                return null;
+            }
+            return composed;
+        }
+
+        private long _composedLength;
+
+        private (ComposedSource Source, string Text)? ComposeOne(ComposedRequest request)
         {
             if (request.Template is { } template)
             {

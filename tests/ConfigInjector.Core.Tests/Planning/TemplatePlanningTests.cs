@@ -160,4 +160,17 @@ public class TemplatePlanningTests
         Assert.Equal(["user", "password"], plan.Env.Select(e => e.Var.Name));
         Assert.Equal("templated-app-user", plan.Secret!.Data["user"]);
     }
+
+    [Fact]
+    public void Templates_together_may_not_render_more_than_a_secret_holds()
+    {
+        _pipeline.Documents["big"] = new SecretDocument("1", new Dictionary<string, string> { ["v"] = new('x', 60_000) });
+        var pod = PodBuilder.Injected();
+        for (var i = 0; i < 40; i++)
+            pod.WithAnnotation($"configinjector.io/template.BIG_{i:D2}", "${dev:big#v}");
+
+        var errors = _pipeline.Errors(pod.Build());
+
+        Assert.Equal(["configinjector.io/template.BIG_17: the pod's templates and formatted files render more than 1048576 characters together; a Secret holds at most 1 MiB"], errors);
+    }
 }

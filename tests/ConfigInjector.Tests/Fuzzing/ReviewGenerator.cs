@@ -15,6 +15,16 @@ internal sealed class ReviewGenerator(int seed)
     [
         "inject", "secret.DB_PASSWORD", "secret.A", "config.LOG", "file.ca.crt", "secrets-from", "secrets-prefix", "files-dir",
         "containers", "init-containers", "rotation", "override", "profiles", "injected", "managed-secret", "secrets.X", "injcet", "file.",
+        "template.URL", "template.A", "file-template.c.json", "file-template.ca.crt", "file-from.app.env", "file-format.app.env", "file-from.x", "templates.X",
+    ];
+
+    /// <summary>Templates, good and broken: filters, escapes, nesting, unclosed and empty placeholders, hostile sizes.</summary>
+    private static readonly string[] Templates =
+    [
+        "pg://${dev:app/db#user}:${dev:app/db#password | urlencode}@db/app", "${dev:app/db#password|json}", "$${dev:app/db#user}",
+        "${dev:app/db#user | base64 | trim}", "${dev:app/db#user | upper}", "${dev:app/db#user", "${}", "${ | json}", "${${dev:app/db#user}}",
+        "${dev:team-b/db#password}", "${dev:app/db}", "}${dev:app/db#user}$", "no placeholder", string.Concat(Enumerable.Repeat("${dev:app/db#password}", 70)),
+        "json", "dotenv", "toml", "\u00e9${dev:app/\u00e9t\u00e9#\u00fc}",
     ];
 
     private static readonly string[] Refs =
@@ -41,7 +51,11 @@ internal sealed class ReviewGenerator(int seed)
         if (_random.Next(4) != 0)
             annotations["configinjector.io/inject"] = Pick(["true", "false", "yes", ""]);
         for (var i = _random.Next(0, 6); i > 0; i--)
-            annotations["configinjector.io/" + Pick(Keys)] = _random.Next(3) == 0 ? Pick(["app", "app,worker", "restart", "none", "/etc/x", "true", "DB_"]) : Pick(Refs);
+        {
+            var key = Pick(Keys);
+            annotations["configinjector.io/" + key] = key.Contains("template", StringComparison.Ordinal) && _random.Next(4) != 0 ? Pick(Templates)
+                : _random.Next(3) == 0 ? Pick(["app", "app,worker", "restart", "none", "/etc/x", "true", "DB_", "json", "dotenv"]) : Pick(Refs);
+        }
         var env = new JsonArray();
         for (var i = _random.Next(0, 3); i > 0; i--)
             env.Add(new JsonObject { ["name"] = Pick(["A", "DB_USER", "X1"]), ["value"] = _random.Next(2) == 0 ? "configinjector:" + Pick(Refs) : "plain" });

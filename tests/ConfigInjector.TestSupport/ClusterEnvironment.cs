@@ -80,6 +80,10 @@ public sealed class ClusterEnvironment : IAsyncDisposable
     }
 
     /// <summary>A pod of the given ReplicaSet, as the ReplicaSet controller sends it to admission.</summary>
+    /// <summary>One value of a Secret as the fake API server holds it (base64 in <c>data</c>), decoded.</summary>
+    public static string SecretValue(System.Text.Json.Nodes.JsonObject? secret, string key) =>
+        System.Text.Encoding.UTF8.GetString(Convert.FromBase64String(secret!["data"]![key]!.GetValue<string>()));
+
     public static PodBuilder PodOf((string Name, string Uid) replicaSet) =>
         PodBuilder.Injected("").InNamespace("shop").WithOwner(new V1OwnerReference
         {

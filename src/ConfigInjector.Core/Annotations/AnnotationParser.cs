@@ -121,41 +121,35 @@ public static class AnnotationParser
         public void AddEnv(string prefix, string name, string value, EnvSource source)
         {
             var key = prefix + name;
-            if (!Names.IsEnvName(name))
-            {
-                Errors.Add($"{key}: \"{name}\" is not a valid environment variable name (letters, digits and '_', not starting with a digit)");
+            if (!TakeEnvName(key, name))
                 return;
-            }
-            if (_envByName.TryGetValue(name, out var earlier))
-            {
-                Errors.Add($"{key}: {name} is already set by {earlier}");
-                return;
-            }
             var reference = ParseRef(key, value, keyAllowed: true);
-            if (reference is null)
-                return;
-            _env.Add(new EnvRequest(name, reference, source, key));
-            _envByName[name] = key;
+            if (reference is not null)
+                _env.Add(new EnvRequest(name, reference, source, key));
         }
 
         public void AddTemplateEnv(string name, string value)
         {
             var key = AnnotationKeys.TemplateEnv + name;
+            if (TakeEnvName(key, name) && ParseTemplate(key, value) is { } template)
+                _composed.Add(new ComposedRequest(name, ComposedKind.Env, ComposedSource.ForTemplate(value, Empty), template.Refs, key) { Template = template });
+        }
+
+        /// <summary>One env name, one annotation: <c>secret.</c>, <c>config.</c> and <c>template.</c> set the same variables.</summary>
+        private bool TakeEnvName(string key, string name)
+        {
             if (!Names.IsEnvName(name))
             {
                 Errors.Add($"{key}: \"{name}\" is not a valid environment variable name (letters, digits and '_', not starting with a digit)");
-                return;
+                return false;
             }
             if (_envByName.TryGetValue(name, out var earlier))
             {
                 Errors.Add($"{key}: {name} is already set by {earlier}");
-                return;
+                return false;
             }
-            if (ParseTemplate(key, value) is { } template)
-            {
-                _composed.Add(new ComposedRequest(name, ComposedKind.Env, ComposedSource.ForTemplate(value, Empty), template.Refs, key) { Template = template });
-                _envByName[name] = key;
-            }
+            _envByName[name] = key;
+            return true;
         }
 
         public void AddFileTemplate(string name, string value)

@@ -1,4 +1,3 @@
-using System.Text;
 using ConfigInjector.Sync;
 using ConfigInjector.TestSupport;
 using ConfigInjector.TestSupport.Fakes;
@@ -15,9 +14,6 @@ public sealed class RotationTests : IAsyncLifetime
 
     public async Task DisposeAsync() => await _cluster.DisposeAsync();
 
-    private static string Value(System.Text.Json.Nodes.JsonObject? secret, string key) =>
-        Encoding.UTF8.GetString(Convert.FromBase64String(secret!["data"]![key]!.GetValue<string>()));
-
     [Fact]
     public async Task A_rotated_env_value_updates_the_secret_and_restarts_the_deployment()
     {
@@ -33,12 +29,12 @@ public sealed class RotationTests : IAsyncLifetime
         Assert.NotNull(secret);
         Assert.Equal("config-injector", secret["metadata"]!["labels"]!["app.kubernetes.io/managed-by"]!.GetValue<string>());
         Assert.Equal(rs.Uid, secret["metadata"]!["ownerReferences"]![0]!["uid"]!.GetValue<string>());
-        Assert.Equal("cluster-only-password-v1", Value(secret, "DB_PASSWORD"));
+        Assert.Equal("cluster-only-password-v1", ClusterEnvironment.SecretValue(secret, "DB_PASSWORD"));
         Assert.DoesNotContain("cluster-only-password", review.Body, StringComparison.Ordinal);
 
         _cluster.Vault.Put("secret/shop/db", new Dictionary<string, string> { ["password"] = "cluster-only-password-v2", ["user"] = "shop" });
 
-        await Eventually.TrueAsync(() => Value(_cluster.Api.Get("secrets", "shop", name), "DB_PASSWORD") == "cluster-only-password-v2", "the Secret to be rotated");
+        await Eventually.TrueAsync(() => ClusterEnvironment.SecretValue(_cluster.Api.Get("secrets", "shop", name), "DB_PASSWORD") == "cluster-only-password-v2", "the Secret to be rotated");
         await Eventually.TrueAsync(() => _cluster.Api.RestartedAt("shop", "checkout") is not null, "the Deployment to be restarted");
         Assert.Contains("\"version\":\"2\"", _cluster.Api.Get("secrets", "shop", name)!["metadata"]!["annotations"]!["configinjector.io/sources"]!.GetValue<string>(), StringComparison.Ordinal);
         var rotated = Assert.Single(_cluster.Api.Events("Rotated"));
@@ -57,7 +53,7 @@ public sealed class RotationTests : IAsyncLifetime
 
         _cluster.Vault.Put("secret/shop/tls", new Dictionary<string, string> { ["ca"] = "cluster-only-ca-v2" });
 
-        await Eventually.TrueAsync(() => Value(_cluster.Api.Get("secrets", "shop", name), "file.ca.crt") == "cluster-only-ca-v2", "the Secret to be rotated");
+        await Eventually.TrueAsync(() => ClusterEnvironment.SecretValue(_cluster.Api.Get("secrets", "shop", name), "file.ca.crt") == "cluster-only-ca-v2", "the Secret to be rotated");
         // The Event follows the write: wait for it, then there is exactly one.
         await Eventually.TrueAsync(() => _cluster.Api.Events("Rotated").Count > 0, "the Rotated Event");
         // That nothing is restarted for a file consumer is shown without waiting: Sync/RestartDecisionTests.
@@ -112,13 +108,13 @@ public sealed class RotationTests : IAsyncLifetime
 
         await Eventually.TrueAsync(() => _cluster.Api.Events("NotRefreshed").Count > 0, "a BackendError event");
         var secret = _cluster.Api.Get("secrets", "shop", name);
-        Assert.Equal("cluster-only-password-v1", Value(secret, "DB_PASSWORD"));
+        Assert.Equal("cluster-only-password-v1", ClusterEnvironment.SecretValue(secret, "DB_PASSWORD"));
         Assert.Contains("Vault is sealed", _cluster.Api.Events("NotRefreshed")[0]["message"]!.GetValue<string>(), StringComparison.Ordinal);
         Assert.Contains("configinjector_rotations_total{result=\"error\"}", await server.Client.GetStringAsync("/metrics"), StringComparison.Ordinal);
 
         _cluster.Vault.Sealed = false;
         _cluster.Vault.Put("secret/shop/db", new Dictionary<string, string> { ["password"] = "cluster-only-password-v3", ["user"] = "shop" });
-        await Eventually.TrueAsync(() => Value(_cluster.Api.Get("secrets", "shop", name), "DB_PASSWORD") == "cluster-only-password-v3", "recovery after the backend returns");
+        await Eventually.TrueAsync(() => ClusterEnvironment.SecretValue(_cluster.Api.Get("secrets", "shop", name), "DB_PASSWORD") == "cluster-only-password-v3", "recovery after the backend returns");
     }
 
     [Fact]
@@ -134,7 +130,7 @@ public sealed class RotationTests : IAsyncLifetime
         _cluster.Api.FailNext("PUT", "secrets", 500, count: 1);
         _cluster.Vault.Put("secret/shop/db", new Dictionary<string, string> { ["password"] = "cluster-only-password-v2", ["user"] = "shop" });
 
-        await Eventually.TrueAsync(() => Value(_cluster.Api.Get("secrets", "shop", name), "DB_PASSWORD") == "cluster-only-password-v2", "the rotation to land despite a 409 and a 500");
+        await Eventually.TrueAsync(() => ClusterEnvironment.SecretValue(_cluster.Api.Get("secrets", "shop", name), "DB_PASSWORD") == "cluster-only-password-v2", "the rotation to land despite a 409 and a 500");
         Assert.Equal(0, _cluster.Api.PendingFaults);
     }
 
@@ -156,7 +152,7 @@ public sealed class RotationTests : IAsyncLifetime
         var name = (string)PatchOracle.Apply(pod.ToJson(), review.Patch!)["metadata"]!["annotations"]!["configinjector.io/managed-secret"]!;
         _cluster.Vault.Put("secret/shop/db", new Dictionary<string, string> { ["password"] = "cluster-only-password-v2", ["user"] = "shop" });
 
-        await Eventually.TrueAsync(() => Value(_cluster.Api.Get("secrets", "shop", name), "DB_PASSWORD") == "cluster-only-password-v2", "rotation of a Secret created after the relist");
+        await Eventually.TrueAsync(() => ClusterEnvironment.SecretValue(_cluster.Api.Get("secrets", "shop", name), "DB_PASSWORD") == "cluster-only-password-v2", "rotation of a Secret created after the relist");
     }
 
     private int Lists() => _cluster.Api.Requests.Count(r => r.StartsWith("GET secrets /", StringComparison.Ordinal) && !r.EndsWith(" watch", StringComparison.Ordinal));

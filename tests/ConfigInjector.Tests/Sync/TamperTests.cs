@@ -17,9 +17,6 @@ public sealed class TamperTests : IAsyncLifetime
 
     public async Task DisposeAsync() => await _cluster.DisposeAsync();
 
-    private static string Value(JsonObject? secret, string key) =>
-        Encoding.UTF8.GetString(Convert.FromBase64String(secret!["data"]![key]!.GetValue<string>()));
-
     [Fact]
     public async Task A_forged_managed_secret_is_never_read_or_filled()
     {
@@ -47,7 +44,7 @@ public sealed class TamperTests : IAsyncLifetime
 
         await Eventually.TrueAsync(() => _cluster.Api.Events("Unverified").Count > 0, "an Unverified event");
 
-        Assert.Equal("x", Value(_cluster.Api.Get("secrets", "shop", "configinjector-forged"), "T"));
+        Assert.Equal("x", ClusterEnvironment.SecretValue(_cluster.Api.Get("secrets", "shop", "configinjector-forged"), "T"));
         Assert.Equal(0, _cluster.Vault.Count("GET secret/data/shop/admin"));
     }
 
@@ -65,7 +62,7 @@ public sealed class TamperTests : IAsyncLifetime
             """{"DB_PASSWORD":{"ref":"vault-prod:secret/shop/admin#token","version":"0"}}""");
 
         await Eventually.TrueAsync(() => _cluster.Api.Events("Unverified").Count > 0, "an Unverified event");
-        Assert.Equal("cluster-only-password-v1", Value(_cluster.Api.Get("secrets", "shop", name), "DB_PASSWORD"));
+        Assert.Equal("cluster-only-password-v1", ClusterEnvironment.SecretValue(_cluster.Api.Get("secrets", "shop", name), "DB_PASSWORD"));
         Assert.Equal(0, _cluster.Vault.Count("GET secret/data/shop/admin"));
     }
 
@@ -111,6 +108,6 @@ public sealed class TamperTests : IAsyncLifetime
         _cluster.Vault.Put("secret/shop/db", new Dictionary<string, string> { ["password"] = "cluster-only-password-v2", ["user"] = "shop" });
 
         await Eventually.TrueAsync(() => _cluster.Api.Events("NotRefreshed").Any(e => e["message"]!.GetValue<string>().Contains("no SecretPolicy allows", StringComparison.Ordinal)), "a warning that the ref is no longer allowed");
-        Assert.Equal("cluster-only-password-v1", Value(_cluster.Api.Get("secrets", "shop", name), "DB_PASSWORD"));
+        Assert.Equal("cluster-only-password-v1", ClusterEnvironment.SecretValue(_cluster.Api.Get("secrets", "shop", name), "DB_PASSWORD"));
     }
 }

@@ -1,4 +1,3 @@
-using System.Text;
 using ConfigInjector.TestSupport;
 using ConfigInjector.TestSupport.Fakes;
 
@@ -17,9 +16,6 @@ public sealed class TemplateRotationTests : IAsyncLifetime
 
     public async Task DisposeAsync() => await _cluster.DisposeAsync();
 
-    private static string Value(System.Text.Json.Nodes.JsonObject? secret, string key) =>
-        Encoding.UTF8.GetString(Convert.FromBase64String(secret!["data"]![key]!.GetValue<string>()));
-
     [Fact]
     public async Task One_changed_ref_re_renders_the_template_and_restarts_its_env_consumer()
     {
@@ -34,17 +30,17 @@ public sealed class TemplateRotationTests : IAsyncLifetime
         Assert.True(review.Allowed, review.Message);
         var patched = PatchOracle.Apply(pod.ToJson(), review.Patch!);
         var name = (string)patched["metadata"]!["annotations"]!["configinjector.io/managed-secret"]!;
-        Assert.Equal("postgres://shop:cluster-only-password-v1@db:5432/shop", Value(_cluster.Api.Get("secrets", "shop", name), "DATABASE_URL"));
+        Assert.Equal("postgres://shop:cluster-only-password-v1@db:5432/shop", ClusterEnvironment.SecretValue(_cluster.Api.Get("secrets", "shop", name), "DATABASE_URL"));
         Assert.Equal("vault-prod:secret/shop/db#password@1,vault-prod:secret/shop/db#user@1,vault-prod:secret/shop/tls#ca@1",
             (string)patched["metadata"]!["annotations"]!["configinjector.io/injected"]!);
 
         _cluster.Vault.Put("secret/shop/db", new Dictionary<string, string> { ["password"] = "cluster-only-password/v2", ["user"] = "shop" });
 
-        await Eventually.TrueAsync(() => Value(_cluster.Api.Get("secrets", "shop", name), "DATABASE_URL") == "postgres://shop:cluster-only-password%2Fv2@db:5432/shop", "the template to be rendered again");
+        await Eventually.TrueAsync(() => ClusterEnvironment.SecretValue(_cluster.Api.Get("secrets", "shop", name), "DATABASE_URL") == "postgres://shop:cluster-only-password%2Fv2@db:5432/shop", "the template to be rendered again");
         await Eventually.TrueAsync(() => _cluster.Api.RestartedAt("shop", "orders") is not null, "the Deployment to be restarted");
         await Eventually.TrueAsync(() => _cluster.Api.Events("Rotated").Count > 0, "the Rotated Event");
         var secret = _cluster.Api.Get("secrets", "shop", name)!;
-        Assert.Equal("# shop CA\ncluster-only-ca-v1\n", Value(secret, "file.ca.pem"));
+        Assert.Equal("# shop CA\ncluster-only-ca-v1\n", ClusterEnvironment.SecretValue(secret, "file.ca.pem"));
         var rotated = Assert.Single(_cluster.Api.Events("Rotated"));
         Assert.Contains("DATABASE_URL <- vault-prod:secret/shop/db#password@2 + vault-prod:secret/shop/db#user@2", rotated["message"]!.GetValue<string>(), StringComparison.Ordinal);
         Assert.DoesNotContain("cluster-only", rotated.ToJsonString(), StringComparison.Ordinal);

@@ -1,0 +1,169 @@
+using ConfigInjector.Core.Annotations;
+using ConfigInjector.Core.Planning;
+using ConfigInjector.Core.Policies;
+using ConfigInjector.Core.References;
+using ConfigInjector.Core.Templates;
+using k8s.Models;
+
+namespace ConfigInjector.Core.Report;
+
+/// <summary>
+/// Who holds which version of a ref. A pod's own <c>configinjector.io/injected</c> says what it was given; an env var
+/// keeps that version until the pod restarts, a file follows the managed Secret (kubelet refreshes it). Compared with
+/// the latest version the backend holds (or, when it could not be read, the Secret's), that tells each pod's standing
+/// and what would bring it up to date.
+/// </summary>
+public static class BlastRadius
+{
+    private static readonly HashSet<string> Restartable = new(StringComparer.Ordinal) { "Deployment", "StatefulSet", "DaemonSet" };
+
+    public static BlastRadiusReport Build(RefPattern pattern, ClusterSnapshot cluster)
+    {
+        var secrets = cluster.ManagedSecrets
+            .Where(s => s.Metadata?.NamespaceProperty is not null && s.Metadata.Name is not null)
+            .GroupBy(s => (s.Metadata.NamespaceProperty, s.Metadata.Name))
+            .ToDictionary(g => g.Key, g => SecretRefs.Of(g.First()));
+        var rows = new List<ReportRow>();
+        foreach (var pod in cluster.Pods)
+        {
+            var ns = pod.Metadata?.NamespaceProperty;
+            var annotations = pod.Metadata?.Annotations;
+            if (ns is null || annotations is null)
+                continue;
+            var workload = WorkloadOf(pod, cluster.ControllersByUid);
+            var subject = new Subject(ns, string.IsNullOrEmpty(pod.Spec?.ServiceAccountName) ? "default" : pod.Spec.ServiceAccountName);
+            if (!annotations.TryGetValue(AnnotationKeys.Injected, out var injected))
+            {
+                rows.AddRange(Escaped(pod, ns, workload, subject, pattern, cluster.Policies));
+                continue;
+            }
+            var secretName = annotations.TryGetValue(AnnotationKeys.ManagedSecret, out var n) ? n : null;
+            var secret = secretName is null ? null : secrets.GetValueOrDefault((ns, secretName));
+            foreach (var entry in injected.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+            {
+                var parsed = ReferenceParser.Parse(entry);
+                if (!parsed.IsOk || !pattern.Matches(parsed.Value!))
+                    continue;
+                var used = parsed.Value!;
+                var reference = used with { Version = null };
+                var keys = secret?.KeysOf(reference.ToString()) ?? [];
+                var delivery = DeliveryOf(pod, secretName, keys);
+                var secretVersion = secret?.VersionOf(reference.ToString());
+                var podVersion = delivery == Delivery.File ? secretVersion ?? used.Version : used.Version;
+                var latest = cluster.LatestVersions.GetValueOrDefault(new SecretLocation(reference.Backend, reference.Path, null)) ?? secretVersion ?? used.Version;
+                var standing = podVersion == latest ? PodStanding.Current : PodStanding.Stale;
+                var action = standing == PodStanding.Current ? "none"
+                    : secretVersion != latest ? "rotation pending: the sync worker has not written the latest version to the Secret yet"
+                    : delivery == Delivery.File ? "kubelet refresh pending"
+                    : cluster.RollingOut.Contains((ns, workload.Kind, workload.Name)) ? "restart in progress"
+                    : Restartable.Contains(workload.Kind) ? "restart pending"
+                    : "recreate the pod (it has no controller that restarts)";
+                rows.Add(new ReportRow(ns, workload.Kind, workload.Name, pod.Metadata!.Name, reference.ToString(), delivery, podVersion, secretVersion, latest,
+                    standing, action, PolicyOf(cluster.Policies, subject, reference)));
+            }
+        }
+        rows.Sort(RowOrder);
+        var pods = rows.GroupBy(r => (r.Namespace, r.Pod)).Select(g => BlastRadiusReport.Worst(g.Select(r => r.Standing))).ToList();
+        var summary = new ReportSummary(pods.Count, pods.Count(p => p == PodStanding.Current), pods.Count(p => p == PodStanding.Stale), pods.Count(p => p == PodStanding.Unknown));
+        return new BlastRadiusReport(pattern.ToString(), rows, summary, []);
+    }
+
+    /// <summary>A pod that asks for a matching ref but carries no <c>injected</c> marker: the webhook did not see it.</summary>
+    private static IEnumerable<ReportRow> Escaped(V1Pod pod, string ns, WorkloadRef workload, Subject subject, RefPattern pattern, IReadOnlyList<SecretPolicy> policies)
+    {
+        var request = AnnotationParser.Parse(pod.Metadata.Annotations.AsReadOnly()).Request;
+        var asked = request.Env.Select(e => e.Ref).Concat(request.Files.Select(f => f.Ref)).Concat(request.Composed.SelectMany(c => c.Refs))
+            .Append(request.SecretsFrom).OfType<SecretReference>()
+            .Concat(InlineRefs(pod))
+            .Select(r => r with { Version = null })
+            .Where(pattern.Matches)
+            .Distinct();
+        foreach (var reference in asked)
+        {
+            yield return new ReportRow(ns, workload.Kind, workload.Name, pod.Metadata.Name, reference.ToString(), null, null, null, null,
+                PodStanding.Unknown, "escaped injection: recreate the pod once the webhook admits it", PolicyOf(policies, subject, reference));
+        }
+    }
+
+    private static IEnumerable<SecretReference> InlineRefs(V1Pod pod) =>
+        (pod.Spec?.Containers ?? []).Concat(pod.Spec?.InitContainers ?? [])
+            .SelectMany(c => c?.Env ?? [])
+            .Select(e => e?.Value)
+            .Where(v => v is not null && v.StartsWith(AnnotationKeys.InlineReferencePrefix, StringComparison.Ordinal))
+            .Select(v => ReferenceParser.Parse(v![AnnotationKeys.InlineReferencePrefix.Length..]))
+            .Where(r => r.IsOk)
+            .Select(r => r.Value!);
+
+    private static WorkloadRef WorkloadOf(V1Pod pod, IReadOnlyDictionary<string, WorkloadRef> controllers)
+    {
+        var owner = pod.Metadata?.OwnerReferences?.FirstOrDefault(o => o?.Controller == true);
+        if (owner is null)
+            return new WorkloadRef("Pod", pod.Metadata!.Name);
+        return owner.Uid is not null && controllers.TryGetValue(owner.Uid, out var top) ? top : new WorkloadRef(owner.Kind, owner.Name);
+    }
+
+    private static Delivery DeliveryOf(V1Pod pod, string? secretName, IReadOnlyCollection<string> keys)
+    {
+        if (secretName is null || keys.Count == 0)
+            return Delivery.Plain;
+        var containers = (pod.Spec?.Containers ?? []).Concat(pod.Spec?.InitContainers ?? []).Where(c => c is not null);
+        var env = containers.SelectMany(c => c.Env ?? []).Any(e => e?.ValueFrom?.SecretKeyRef is { } r && r.Name == secretName && keys.Contains(r.Key));
+        var file = (pod.Spec?.Volumes ?? []).Any(v => v?.Secret is { } s && s.SecretName == secretName && (s.Items is null || s.Items.Any(i => keys.Contains(i.Key))));
+        return (env, file) switch
+        {
+            (true, true) => Delivery.EnvAndFile,
+            (false, true) => Delivery.File,
+            _ => Delivery.Env,
+        };
+    }
+
+    private static string? PolicyOf(IReadOnlyList<SecretPolicy> policies, Subject subject, SecretReference reference)
+    {
+        var decision = PolicyEvaluator.Evaluate(policies, subject, reference, pathOnly: reference.Key is null);
+        return decision.Allowed ? decision.Policy : null;
+    }
+
+    private static int RowOrder(ReportRow a, ReportRow b)
+    {
+        var order = string.CompareOrdinal(a.Namespace, b.Namespace);
+        if (order == 0)
+            order = string.CompareOrdinal(a.WorkloadKind, b.WorkloadKind);
+        if (order == 0)
+            order = string.CompareOrdinal(a.Workload, b.Workload);
+        if (order == 0)
+            order = string.CompareOrdinal(a.Pod, b.Pod);
+        return order != 0 ? order : string.CompareOrdinal(a.Ref, b.Ref);
+    }
+
+    /// <summary>A managed Secret's refs (plain and composed): which keys carry each and the version it holds.</summary>
+    private sealed class SecretRefs
+    {
+        private readonly Dictionary<string, (string Version, List<string> Keys)> _byRef = new(StringComparer.Ordinal);
+
+        public static SecretRefs Of(V1Secret secret)
+        {
+            var refs = new SecretRefs();
+            foreach (var (key, source) in ManagedSecretFactory.ReadSources(secret) ?? new Dictionary<string, KeySource>().AsReadOnly())
+                refs.Add(source.Ref, source.Version, key);
+            var composed = secret.Metadata?.Annotations?.TryGetValue(ComposedSources.Annotation, out var json) == true ? ComposedSources.Parse(json) : null;
+            foreach (var (key, source) in composed ?? new Dictionary<string, ComposedSource>())
+            {
+                foreach (var (reference, version) in source.Versions)
+                    refs.Add(reference, version, key);
+            }
+            return refs;
+        }
+
+        public List<string> KeysOf(string reference) => _byRef.TryGetValue(reference, out var entry) ? entry.Keys : [];
+
+        public string? VersionOf(string reference) => _byRef.TryGetValue(reference, out var entry) ? entry.Version : null;
+
+        private void Add(string reference, string version, string key)
+        {
+            if (_byRef.TryGetValue(reference, out var entry))
+                entry.Keys.Add(key);
+            else
+                _byRef[reference] = (version, [key]);
+        }
+    }
+}

@@ -102,7 +102,7 @@ public static class BlastRadius
         return owner.Uid is not null && controllers.TryGetValue(owner.Uid, out var top) ? top : new WorkloadRef(owner.Kind, owner.Name);
     }
 
-    private static Delivery DeliveryOf(V1Pod pod, string? secretName, IReadOnlyCollection<string> keys)
+    private static Delivery DeliveryOf(V1Pod pod, string? secretName, List<string> keys)
     {
         if (secretName is null || keys.Count == 0)
             return Delivery.Plain;

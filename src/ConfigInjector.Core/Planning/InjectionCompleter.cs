@@ -200,7 +200,8 @@ public static class InjectionCompleter
         public bool PolicyDenied { get; private set; }
 
         /// <summary>The value for one ref, or null after recording why not (error, or a warning when skipped).</summary>
-        public Resolved? Value(SecretReference reference, PolicyDecision decidedBy)
+        /// <param name="record">False for a template's refs: they are listed as used only once the template renders.</param>
+        public Resolved? Value(SecretReference reference, PolicyDecision decidedBy, bool record = true)
         {
             var document = Document(reference, decidedBy);
             if (document is null)
@@ -220,7 +221,8 @@ public static class InjectionCompleter
                 Errors.Add($"{reference}: the path has no key \"{key}\"{KeysYouMayRead(reference, document)}");
                 return null;
             }
-            Used.Add((reference with { Version = document.Version }).ToString());
+            if (record)
+                Used.Add((reference with { Version = document.Version }).ToString());
             return new Resolved(value, document.Version);
         }
 
@@ -260,7 +262,7 @@ public static class InjectionCompleter
                 var values = new Dictionary<SecretReference, Resolved>();
                 foreach (var reference in request.Refs)
                 {
-                    if (Value(reference, prepared.Decisions[reference]) is { } value)
+                    if (Value(reference, prepared.Decisions[reference], record: false) is { } value)
                         values[reference] = value;
                 }
                 if (values.Count < request.Refs.Count)
@@ -276,6 +278,7 @@ public static class InjectionCompleter
                     return null;
                 }
                 var versions = values.ToDictionary(v => v.Key.ToString(), v => v.Value.Version, StringComparer.Ordinal);
+                Used.UnionWith(values.Select(v => (v.Key with { Version = v.Value.Version }).ToString()));
                 return (ComposedSource.ForTemplate(request.Source.Template!, versions), rendered.Value!);
             }
 

@@ -28,13 +28,18 @@ public sealed record ComposedSource(string? Template, string? From, FileFormat? 
         Template is not null ? TemplateParser.Parse(Template) is { IsOk: true } parsed ? parsed.Value!.Refs : []
         : ReferenceParser.Parse(From, keyAllowed: false) is { IsOk: true } from ? [from.Value!] : [];
 
-    /// <summary>Renders the value from fresh reads: the text and the versions used, or why it cannot be (a ref, never a value).</summary>
+    /// <summary>
+    /// Renders the value from fresh reads: the text and the versions used, or why it cannot be (a ref, never a value).
+    /// <paramref name="refuse"/> says why a ref may not be used any more: each template ref, and for a formatted
+    /// file every key of the path as read (as admission decides them), never the bare path.
+    /// </summary>
     public Result<(string Value, IReadOnlyDictionary<string, string> Versions)> Render(IReadOnlyDictionary<SecretLocation, SecretRead> reads, Func<SecretReference, string?>? refuse = null)
     {
         var versions = new SortedDictionary<string, string>(StringComparer.Ordinal);
+        string? Refused(SecretReference reference) => refuse?.Invoke(reference) is { } refusal ? $"{reference}: {refusal}" : null;
         string? Lookup(SecretReference reference, Func<SecretDocument, string?> pick, out string? error)
         {
-            error = refuse?.Invoke(reference) is { } refusal ? $"{reference}: {refusal}" : null;
+            error = reference.Key is not null || Template is not null ? Refused(reference) : null;
             if (error is not null)
                 return null;
             if (!reads.TryGetValue(reference.Location, out var read) || read.Status != ReadStatus.Found)
@@ -66,6 +71,7 @@ public sealed record ComposedSource(string? Template, string? From, FileFormat? 
             return Result.Fail<(string, IReadOnlyDictionary<string, string>)>($"\"{From}\": {from.Error ?? "no format"}");
         IReadOnlyDictionary<string, string>? data = null;
         Lookup(from.Value!, d => (data = d.Data) is not null ? "" : null, out var error);
+        error ??= data!.Keys.Order(StringComparer.Ordinal).Select(k => Refused(from.Value!.WithKey(k))).FirstOrDefault(r => r is not null);
         if (error is not null)
             return Result.Fail<(string, IReadOnlyDictionary<string, string>)>(error);
         var file = FileFormats.Render(format, data!);

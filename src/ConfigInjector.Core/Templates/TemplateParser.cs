@@ -17,6 +17,9 @@ public static class TemplateParser
     /// <summary>Placeholders in one template: each is a ref checked against every policy and read from a backend.</summary>
     public const int MaxPlaceholders = 64;
 
+    /// <summary>Filters on one placeholder: more than a few only repeat themselves.</summary>
+    public const int MaxFilters = 8;
+
     private static readonly Dictionary<string, TemplateFilter> Filters = new(StringComparer.Ordinal)
     {
         ["urlencode"] = TemplateFilter.UrlEncode,
@@ -88,6 +91,8 @@ public static class TemplateParser
         var parsed = ReferenceParser.Parse(reference);
         if (!parsed.IsOk)
             return Result.Fail<Placeholder>($"column {column}: {parsed.Error}");
+        if (pieces.Length - 1 > MaxFilters)
+            return Result.Fail<Placeholder>($"column {column}: {pieces.Length - 1} filters; at most {MaxFilters} are allowed on one placeholder");
         var filters = new List<TemplateFilter>();
         foreach (var piece in pieces.Skip(1))
         {

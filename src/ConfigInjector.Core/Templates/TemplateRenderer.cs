@@ -25,7 +25,15 @@ public static class TemplateRenderer
                 case Placeholder placeholder:
                     if (valueOf(placeholder.Ref) is not { } value)
                         return Result.Fail<string>($"column {placeholder.Column}: {placeholder.Ref} has no value");
-                    output.Append(placeholder.Filters.Aggregate(value, Apply));
+                    // Each filter can grow the text (json doubles backslashes, urlencode triples '%'): stop at the
+                    // first step past the limit instead of building what a chain of them would make.
+                    foreach (var filter in placeholder.Filters)
+                    {
+                        value = Apply(value, filter);
+                        if (value.Length > MaxRenderedLength)
+                            return Result.Fail<string>($"the rendered text is longer than {MaxRenderedLength} characters");
+                    }
+                    output.Append(value);
                     break;
             }
             if (output.Length > MaxRenderedLength)

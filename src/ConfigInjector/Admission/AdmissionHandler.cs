@@ -87,10 +87,10 @@ internal sealed class AdmissionHandler(
             metrics.PolicyDenials.Inc();
         var subject = prepared?.Subject ?? new Subject(input.Namespace, string.IsNullOrEmpty(input.Pod.Spec?.ServiceAccountName) ? "default" : input.Pod.Spec.ServiceAccountName);
         var verdict = AdmissionVerdict.Deny(errors, warnings);
-        audit.Write(input, subject, requested, prepared?.Decisions.Values ?? [], "denied", verdict.Message);
+        audit.Write(input, subject, requested, prepared is null ? [] : prepared.Decisions.Values.Concat(prepared.PathDecisions.Values), "denied", verdict.Message);
         return verdict;
     }
 
     private static IEnumerable<string> Requested(PreparedInjection prepared) =>
-        prepared.Decisions.Keys.Append(prepared.Request.SecretsFrom).OfType<Core.References.SecretReference>().Select(r => r.ToString());
+        prepared.Decisions.Keys.Concat(prepared.PathDecisions.Keys).Distinct().Select(r => r.ToString());
 }

@@ -60,7 +60,8 @@ internal static class TemplateCommand
                 if (parsed.Request.Composed.Count == 0 && templateErrors.Count == 0)
                     continue;
                 found++;
-                var serviceAccount = parse.GetValue(sa) ?? pod["spec"]?["serviceAccountName"]?.GetValue<string>() ?? "default";
+                var serviceAccount = parse.GetValue(sa)
+                    ?? (pod["spec"]?["serviceAccountName"] is JsonValue name && name.TryGetValue<string>(out var text) && text.Length > 0 ? text : "default");
                 var subject = new Subject(parse.GetValue(ns)!, serviceAccount);
                 await output.WriteLineAsync($"{manifest["kind"]} {manifest["metadata"]?["name"]} (namespace {subject.Namespace}, service account {subject.ServiceAccount})");
                 foreach (var mistake in templateErrors)

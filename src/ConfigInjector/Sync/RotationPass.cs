@@ -34,7 +34,7 @@ internal sealed partial class RotationPass(
     private const int UpdateAttempts = 4;
     private const int ReportedCapacity = 10_000;
 
-    private readonly System.Collections.Concurrent.ConcurrentDictionary<(Subject Subject, string Reference), (string? Refusal, TimeSpan Interval)> _decisions = new();
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<(Subject Subject, string Reference, bool PathOnly), (string? Refusal, TimeSpan Interval)> _decisions = new();
     // Sources parsed once per pass by annotation text: thousands of Secrets are checked, planned and signed from them.
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, IReadOnlyDictionary<string, KeySource>?> _sources = new(StringComparer.Ordinal);
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, string> _failing = new(StringComparer.Ordinal);
@@ -62,7 +62,7 @@ internal sealed partial class RotationPass(
         // Only refs the policies still allow for the Secret's namespace and service account are read at all.
         var locations = work.SelectMany(w => RotationPlanner.Locations(Sources(w.Secret)!.Where(s => Decide(w.Secret, s.Value.Ref).Refusal is null).ToDictionary())
                 .Concat(Composed(w.Secret) is { Count: > 0 } composed
-                    ? ComposedRotation.Locations(composed.Where(c => c.Value.Refs().All(r => Decide(w.Secret, r.ToString()).Refusal is null)).ToDictionary())
+                    ? ComposedRotation.Locations(composed.Where(c => c.Value.Refs().All(r => Decide(w.Secret, r.ToString(), pathOnly: c.Value.From is not null).Refusal is null)).ToDictionary())
                     : []))
             .Distinct().ToList();
         var reads = (await Task.WhenAll(locations.Select(l => limiter.RunAsync(l.Backend, () => reader.ReadAsync(l, cancellationToken), cancellationToken))))
@@ -232,16 +232,17 @@ internal sealed partial class RotationPass(
     /// Why a ref of this Secret must not be refreshed any more (null when it may), and the policy's interval for it:
     /// policies are checked on every pass, not only at admission.
     /// </summary>
-    private (string? Refusal, TimeSpan Interval) Decide(V1Secret secret, string reference)
+    /// <param name="pathOnly">For the path of a formatted file: whether some rule allows the path (its keys are decided once read).</param>
+    private (string? Refusal, TimeSpan Interval) Decide(V1Secret secret, string reference, bool pathOnly = false)
     {
         var subject = new Subject(secret.Metadata.NamespaceProperty, ManagedSecretFactory.ServiceAccount(secret) ?? "default");
         // Thousands of Secrets share a few subjects and refs: decide each combination once per pass.
-        return _decisions.GetOrAdd((subject, reference), key =>
+        return _decisions.GetOrAdd((subject, reference, pathOnly), key =>
         {
             var parsed = ReferenceParser.Parse(key.Reference);
             if (!parsed.IsOk)
                 return (parsed.Error, RotationSettings.Default.Interval);
-            var decision = PolicyEvaluator.Evaluate(policies.Current, key.Subject, parsed.Value!);
+            var decision = PolicyEvaluator.Evaluate(policies.Current, key.Subject, parsed.Value!, key.PathOnly);
             return decision.Allowed ? (null, decision.Rotation.Interval) : ($"{decision.Reason} any more; the last value is kept but not refreshed", decision.Rotation.Interval);
         });
     }
@@ -249,8 +250,9 @@ internal sealed partial class RotationPass(
     /// <summary>The interval the policies give the Secret's refs now (the strictest), else the one signed at admission.</summary>
     private TimeSpan Interval(V1Secret secret, IReadOnlyDictionary<string, KeySource> sources, IReadOnlyDictionary<string, ComposedSource> composed)
     {
-        var allowed = sources.Values.Select(s => s.Ref).Concat(composed.Values.SelectMany(c => c.Refs()).Select(r => r.ToString()))
-            .Select(r => Decide(secret, r)).Where(d => d.Refusal is null).Select(d => d.Interval).ToList();
+        var allowed = sources.Values.Select(s => Decide(secret, s.Ref))
+            .Concat(composed.Values.SelectMany(c => c.Refs().Select(r => Decide(secret, r.ToString(), pathOnly: c.From is not null))))
+            .Where(d => d.Refusal is null).Select(d => d.Interval).ToList();
         return allowed.Count > 0 ? allowed.Min() : ManagedSecretFactory.ReadRotation(secret).Interval;
     }
 

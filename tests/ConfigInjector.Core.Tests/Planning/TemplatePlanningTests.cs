@@ -108,8 +108,9 @@ public class TemplatePlanningTests
         _pipeline.Policies.Clear();
         _pipeline.Policies.Add(PurePipeline.AllowAllInDefault with { OnBackendError = BackendErrorMode.Skip });
         _pipeline.Failures["app/db"] = SecretRead.Failed(new("dev", "app/db", null), "sealed");
+        _pipeline.Documents["other/host"] = new SecretDocument("1", new Dictionary<string, string> { ["name"] = "db" });
         var pod = PodBuilder.Injected()
-            .WithAnnotation("configinjector.io/template.DATABASE_URL", Url)
+            .WithAnnotation("configinjector.io/template.DATABASE_URL", "${dev:other/host#name}/" + Url)
             .WithAnnotation("configinjector.io/secret.T", "dev:app/single")
             .Build();
 
@@ -117,6 +118,7 @@ public class TemplatePlanningTests
 
         Assert.Equal(["T"], plan.Env.Select(e => e.Var.Name));
         Assert.Contains("configinjector.io/template.DATABASE_URL: not injected: a ref it needs was skipped", plan.Warnings);
+        // The template's readable ref was not delivered either: the marker does not list it.
         Assert.Equal("dev:app/single@1", plan.InjectedAnnotation);
     }
 

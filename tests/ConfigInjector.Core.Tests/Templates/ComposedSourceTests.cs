@@ -70,16 +70,29 @@ public class ComposedSourceTests
     }
 
     [Fact]
-    public void A_ref_that_cannot_be_read_or_is_refused_keeps_the_last_value_and_is_named()
+    public void A_ref_that_cannot_be_read_keeps_the_last_value_and_is_named()
     {
         var reads = Reads("n3w", "2");
         reads[Host] = SecretRead.Failed(Host, "connection refused");
 
-        var outcome = ComposedRotation.Plan(Current, Composed, reads, r => r.Path == "secret/db" && r.Key is null ? "not allowed any more" : null);
+        var outcome = ComposedRotation.Plan(Current, Composed, reads);
 
-        Assert.Equal(["DATABASE_URL: vault:secret/host#name: backend error: connection refused", "file..env: vault:secret/db: not allowed any more"], outcome.Failures);
-        Assert.Empty(outcome.Data);
+        Assert.Equal(["DATABASE_URL: vault:secret/host#name: backend error: connection refused"], outcome.Failures);
+        Assert.Equal(["file..env"], outcome.Data.Keys);
         Assert.DoesNotContain(outcome.Failures, f => f.Contains("n3w", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Each_key_of_a_formatted_file_is_decided_as_read_never_the_bare_path()
+    {
+        // A rule that names keys allows no bare path: the file is still refreshed, key by key, as admission decided it.
+        var keysOnly = ComposedRotation.Plan(Current, Composed, Reads("n3w", "2"), r => r.Key is null ? "no rule allows a bare path" : null);
+        Assert.Empty(keysOnly.Failures);
+        Assert.Equal("password=\"n3w\"\nuser=\"app\"\n", keysOnly.Data["file..env"]);
+
+        var revoked = ComposedRotation.Plan(Current, Composed, Reads("n3w", "2"), r => r.Key == "password" ? "not allowed any more" : null);
+        Assert.Equal(["DATABASE_URL: vault:secret/db#password: not allowed any more", "file..env: vault:secret/db#password: not allowed any more"], revoked.Failures);
+        Assert.Empty(revoked.Data);
     }
 
     [Fact]

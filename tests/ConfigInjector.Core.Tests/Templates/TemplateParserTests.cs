@@ -48,6 +48,7 @@ public class TemplateParserTests
     [InlineData("${nocolon}", "column 1: no ':' after the backend name; expected <backend>:<path>[#<key>][@<version>]")]
     [InlineData("${${dev:a#b}}", "column 1: placeholders do not nest")]
     [InlineData("ok ${dev:a#}", "column 4: the key after '#' is empty")]
+    [InlineData("${dev:a#b|json|json|json|json|json|json|json|json|json}", "column 1: 9 filters; at most 8 are allowed on one placeholder")]
     public void A_mistake_is_one_line_naming_the_column(string text, string error)
     {
         var result = TemplateParser.Parse(text);

@@ -52,6 +52,20 @@ public class TemplateRendererTests
     }
 
     [Fact]
+    public void A_chain_of_growing_filters_stops_at_the_first_step_past_the_limit()
+    {
+        // Each json doubles a run of backslashes: eight of them would make 256 times the value before any check.
+        var backslashes = new string('\\', 100_000);
+        var template = TemplateParser.Parse("${dev:a#b | json | json | json | json | json | json | json | json}").Value!;
+        var before = GC.GetAllocatedBytesForCurrentThread();
+
+        var result = TemplateRenderer.Render(template, _ => backslashes);
+
+        Assert.Equal("the rendered text is longer than 65536 characters", result.Error);
+        Assert.True(GC.GetAllocatedBytesForCurrentThread() - before < 8 * 1024 * 1024, "rendering stopped after the first filter past the limit");
+    }
+
+    [Fact]
     public void A_literal_dollar_brace_comes_out_as_written()
     {
         Assert.Equal("${HOME}/svc user", Render("$${HOME}/${vault:db#user}"));

@@ -102,4 +102,25 @@ public sealed class ComposedRotationPassTests : IAsyncLifetime
         Assert.Equal("postgres://shop:cluster-only-pw%40v1@db:5432/app", _sync.Value("shop", "configinjector-web-1", "DATABASE_URL"));
         Assert.Equal(0, _sync.Vault.Count("GET secret/data/shop/db"));
     }
+
+    [Fact]
+    public async Task A_formatted_file_under_a_rule_that_names_keys_is_refreshed()
+    {
+        _sync.Policies.Policies.Clear();
+        _sync.Policies.Policies.Add(new SecretPolicy("shop-keys", new PolicySubjects(["shop"], null),
+            [new PolicyRule("vault-prod", ["secret/shop/**"], ["user", "password"])], new RotationSettings(TimeSpan.FromMinutes(5), Core.Annotations.RotationMode.None), BackendErrorMode.Deny));
+        var secret = ManagedSecretFactory.Create(new ManagedSecretSpec("configinjector-web-2", "shop",
+            new Dictionary<string, string> { ["file.db.env"] = "password=\"cluster-only-pw@v1\"\nuser=\"shop\"\n" },
+            new Dictionary<string, KeySource>(), new RotationSettings(TimeSpan.FromMinutes(5), Core.Annotations.RotationMode.None), null, "default")
+        {
+            Composed = new Dictionary<string, ComposedSource> { ["file.db.env"] = ComposedSource.ForFile("vault-prod:secret/shop/db", FileFormat.Dotenv, "1") },
+        }, SyncHarness.Key);
+        _sync.Api.Put("secrets", JsonNode.Parse(KubernetesJson.Serialize(secret))!.AsObject());
+        _sync.Vault.Put("secret/shop/db", new Dictionary<string, string> { ["user"] = "shop", ["password"] = "cluster-only-pw:v2" });
+
+        var result = Assert.Single(await _sync.Pass().RunAsync([_sync.Read("shop", "configinjector-web-2")], CancellationToken.None));
+
+        Assert.Equal(ReconcileStatus.Updated, result.Status);
+        Assert.Equal("password=\"cluster-only-pw:v2\"\nuser=\"shop\"\n", _sync.Value("shop", "configinjector-web-2", "file.db.env"));
+    }
 }

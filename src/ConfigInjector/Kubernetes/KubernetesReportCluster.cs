@@ -1,0 +1,76 @@
+using ConfigInjector.Core.Planning;
+using ConfigInjector.Core.Report;
+using ConfigInjector.Report;
+using k8s;
+using k8s.Models;
+
+namespace ConfigInjector.Kubernetes;
+
+/// <summary>
+/// The report's reads: chunked lists (500 a page, as kubectl pages) of pods and managed Secrets, and the ReplicaSets,
+/// Jobs and workloads that name each pod's owner and say whether a rollout is under way.
+/// </summary>
+internal sealed class KubernetesReportCluster(IKubernetes client) : IReportCluster
+{
+    private const int PageSize = 500;
+
+    public async Task<ClusterObjects> ReadAsync(string? ns, CancellationToken cancellationToken)
+    {
+        var pods = await PagesAsync(async token => ns is null
+            ? await client.CoreV1.ListPodForAllNamespacesAsync(limit: PageSize, continueParameter: token, cancellationToken: cancellationToken)
+            : await client.CoreV1.ListNamespacedPodAsync(ns, limit: PageSize, continueParameter: token, cancellationToken: cancellationToken), l => (l.Items, l.Metadata?.ContinueProperty), "pods", ns);
+        var secrets = await PagesAsync(async token => ns is null
+            ? await client.CoreV1.ListSecretForAllNamespacesAsync(labelSelector: ManagedSecretFactory.ManagedBySelector, limit: PageSize, continueParameter: token, cancellationToken: cancellationToken)
+            : await client.CoreV1.ListNamespacedSecretAsync(ns, labelSelector: ManagedSecretFactory.ManagedBySelector, limit: PageSize, continueParameter: token, cancellationToken: cancellationToken), l => (l.Items, l.Metadata?.ContinueProperty), "secrets", ns);
+        var replicaSets = await PagesAsync(async token => ns is null
+            ? await client.AppsV1.ListReplicaSetForAllNamespacesAsync(limit: PageSize, continueParameter: token, cancellationToken: cancellationToken)
+            : await client.AppsV1.ListNamespacedReplicaSetAsync(ns, limit: PageSize, continueParameter: token, cancellationToken: cancellationToken), l => (l.Items, l.Metadata?.ContinueProperty), "replicasets", ns);
+        var jobs = await PagesAsync(async token => ns is null
+            ? await client.BatchV1.ListJobForAllNamespacesAsync(limit: PageSize, continueParameter: token, cancellationToken: cancellationToken)
+            : await client.BatchV1.ListNamespacedJobAsync(ns, limit: PageSize, continueParameter: token, cancellationToken: cancellationToken), l => (l.Items, l.Metadata?.ContinueProperty), "jobs", ns);
+        var deployments = await PagesAsync(async token => ns is null
+            ? await client.AppsV1.ListDeploymentForAllNamespacesAsync(limit: PageSize, continueParameter: token, cancellationToken: cancellationToken)
+            : await client.AppsV1.ListNamespacedDeploymentAsync(ns, limit: PageSize, continueParameter: token, cancellationToken: cancellationToken), l => (l.Items, l.Metadata?.ContinueProperty), "deployments", ns);
+        var statefulSets = await PagesAsync(async token => ns is null
+            ? await client.AppsV1.ListStatefulSetForAllNamespacesAsync(limit: PageSize, continueParameter: token, cancellationToken: cancellationToken)
+            : await client.AppsV1.ListNamespacedStatefulSetAsync(ns, limit: PageSize, continueParameter: token, cancellationToken: cancellationToken), l => (l.Items, l.Metadata?.ContinueProperty), "statefulsets", ns);
+        var daemonSets = await PagesAsync(async token => ns is null
+            ? await client.AppsV1.ListDaemonSetForAllNamespacesAsync(limit: PageSize, continueParameter: token, cancellationToken: cancellationToken)
+            : await client.AppsV1.ListNamespacedDaemonSetAsync(ns, limit: PageSize, continueParameter: token, cancellationToken: cancellationToken), l => (l.Items, l.Metadata?.ContinueProperty), "daemonsets", ns);
+
+        var controllers = new Dictionary<string, WorkloadRef>(StringComparer.Ordinal);
+        foreach (var rs in replicaSets.Where(r => r.Metadata?.Uid is not null))
+            controllers[rs.Metadata.Uid] = Top(rs.Metadata, "ReplicaSet", "Deployment");
+        foreach (var job in jobs.Where(j => j.Metadata?.Uid is not null))
+            controllers[job.Metadata.Uid] = Top(job.Metadata, "Job", "CronJob");
+
+        var rolling = new HashSet<(string, string, string)>();
+        foreach (var d in deployments.Where(d => (d.Status?.ObservedGeneration ?? 0) < (d.Metadata.Generation ?? 0) || (d.Status?.UpdatedReplicas ?? 0) < (d.Spec?.Replicas ?? 1)))
+            rolling.Add((d.Metadata.NamespaceProperty, "Deployment", d.Metadata.Name));
+        foreach (var s in statefulSets.Where(s => (s.Status?.ObservedGeneration ?? 0) < (s.Metadata.Generation ?? 0) || s.Status?.UpdateRevision != s.Status?.CurrentRevision))
+            rolling.Add((s.Metadata.NamespaceProperty, "StatefulSet", s.Metadata.Name));
+        foreach (var d in daemonSets.Where(d => (d.Status?.ObservedGeneration ?? 0) < (d.Metadata.Generation ?? 0) || (d.Status?.UpdatedNumberScheduled ?? 0) < (d.Status?.DesiredNumberScheduled ?? 0)))
+            rolling.Add((d.Metadata.NamespaceProperty, "DaemonSet", d.Metadata.Name));
+        return new ClusterObjects(pods, secrets, controllers, rolling);
+    }
+
+    /// <summary>A ReplicaSet's Deployment or a Job's CronJob when it has one, else itself.</summary>
+    private static WorkloadRef Top(V1ObjectMeta metadata, string kind, string ownerKind) =>
+        metadata.OwnerReferences?.FirstOrDefault(o => o.Controller == true && o.Kind == ownerKind) is { } owner
+            ? new WorkloadRef(ownerKind, owner.Name)
+            : new WorkloadRef(kind, metadata.Name);
+
+    private static async Task<List<T>> PagesAsync<TList, T>(Func<string?, Task<TList>> list, Func<TList, (IList<T> Items, string? Continue)> page, string resource, string? ns)
+    {
+        var all = new List<T>();
+        string? token = null;
+        do
+        {
+            var (items, next) = page(await KubernetesErrors.Call(() => list(token), "list", resource, ns));
+            all.AddRange(items);
+            token = string.IsNullOrEmpty(next) ? null : next;
+        }
+        while (token is not null);
+        return all;
+    }
+}

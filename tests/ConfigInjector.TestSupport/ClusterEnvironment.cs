@@ -1,3 +1,4 @@
+using ConfigInjector.Hosting;
 using ConfigInjector.Sync;
 using ConfigInjector.TestSupport.Builders;
 using ConfigInjector.TestSupport.Fakes;
@@ -32,7 +33,9 @@ public sealed class ClusterEnvironment : IAsyncDisposable
     }
 
     /// <param name="policiesFromCluster">Read SecretPolicies and ConfigProfiles as custom resources from the fake API instead of the folder.</param>
-    public async Task<WebhookServer> StartReplicaAsync(string identity = "replica-a", int maxConcurrentRestarts = 5, string onBackendError = "deny", bool policiesFromCluster = false, string cacheTtl = "1s")
+    /// <param name="settings">Further serve settings (e.g. --report-access).</param>
+    public async Task<WebhookServer> StartReplicaAsync(string identity = "replica-a", int maxConcurrentRestarts = 5, string onBackendError = "deny", bool policiesFromCluster = false, string cacheTtl = "1s",
+        string policyNamespaces = "[shop]", Func<ServeSettings, ServeSettings>? settings = null)
     {
         var server = await WebhookServer.StartAsync(workDir =>
         {
@@ -62,28 +65,28 @@ public sealed class ClusterEnvironment : IAsyncDisposable
                 kind: SecretPolicy
                 metadata: { name: shop }
                 spec:
-                  subjects: { namespaces: [shop] }
+                  subjects: { namespaces: {{policyNamespaces}} }
                   rules:
                     - backend: vault-prod
                       paths: ["secret/shop/**"]
                   rotation: { interval: 1s, onChange: restart }
                   onBackendError: {{onBackendError}}
                 """);
-        }, settings: s => s with
+        }, settings: s => (settings ?? (x => x))(s with
         {
             Kubeconfig = Api.WriteKubeconfig(s.WorkingDirectory, token: identity),
             LeaseIdentity = new LeaseIdentity("config-injector", identity),
             PoliciesFolder = policiesFromCluster ? null : Path.Combine(s.WorkingDirectory, "examples", "policies"),
-        });
+        }));
         _replicas.Add(server);
         return server;
     }
 
-    /// <summary>A pod of the given ReplicaSet, as the ReplicaSet controller sends it to admission.</summary>
     /// <summary>One value of a Secret as the fake API server holds it (base64 in <c>data</c>), decoded.</summary>
     public static string SecretValue(System.Text.Json.Nodes.JsonObject? secret, string key) =>
         System.Text.Encoding.UTF8.GetString(Convert.FromBase64String(secret!["data"]![key]!.GetValue<string>()));
 
+    /// <summary>A pod of the given ReplicaSet, as the ReplicaSet controller sends it to admission.</summary>
     public static PodBuilder PodOf((string Name, string Uid) replicaSet) =>
         PodBuilder.Injected("").InNamespace("shop").WithOwner(new V1OwnerReference
         {

@@ -68,6 +68,17 @@ public static class BlastRadius
         return new BlastRadiusReport(pattern.ToString(), rows, summary, []);
     }
 
+    /// <summary>The paths whose latest version the report needs: those of the matching refs the pods were given.</summary>
+    public static IReadOnlyList<SecretLocation> Locations(RefPattern pattern, IEnumerable<V1Pod> pods) =>
+        [.. pods.Select(p => p.Metadata?.Annotations is { } a && a.TryGetValue(AnnotationKeys.Injected, out var injected) ? injected : null)
+            .OfType<string>()
+            .SelectMany(i => i.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+            .Distinct(StringComparer.Ordinal)
+            .Select(e => ReferenceParser.Parse(e))
+            .Where(r => r.IsOk && pattern.Matches(r.Value!))
+            .Select(r => new SecretLocation(r.Value!.Backend, r.Value.Path, null))
+            .Distinct()];
+
     /// <summary>A pod that asks for a matching ref but carries no <c>injected</c> marker: the webhook did not see it.</summary>
     private static IEnumerable<ReportRow> Escaped(V1Pod pod, string ns, WorkloadRef workload, Subject subject, RefPattern pattern, IReadOnlyList<SecretPolicy> policies)
     {

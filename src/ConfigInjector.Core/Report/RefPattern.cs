@@ -11,6 +11,9 @@ namespace ConfigInjector.Core.Report;
 /// </summary>
 public sealed record RefPattern(string Backend, string PathGlob, string? KeyGlob)
 {
+    /// <summary>Every ref of every backend: what the stale-version gauge counts.</summary>
+    public static readonly RefPattern Any = new("*", "**", null);
+
     public static Result<RefPattern> Parse(string? text)
     {
         if (string.IsNullOrWhiteSpace(text))
@@ -40,7 +43,7 @@ public sealed record RefPattern(string Backend, string PathGlob, string? KeyGlob
     /// any key pattern: the pod read every key of it.
     /// </summary>
     public bool Matches(SecretReference reference) =>
-        reference.Backend == Backend && Glob.MatchPath(PathGlob, reference.Path)
+        (Backend == "*" || reference.Backend == Backend) && Glob.MatchPath(PathGlob, reference.Path)
         && (KeyGlob is null || reference.Key is null || Glob.MatchName(KeyGlob, reference.Key));
 
     public override string ToString() => $"{Backend}:{PathGlob}{(KeyGlob is null ? "" : "#" + KeyGlob)}";

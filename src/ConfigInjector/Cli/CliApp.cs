@@ -17,6 +17,7 @@ internal static class CliApp
             InjectCommand.Create(common),
             PolicyCommand.Create(common),
             TemplateCommand.Create(common),
+            ReportCommand.Create(common),
             CertsCommand.Create(common),
         };
         return root.Parse(args);

@@ -16,7 +16,8 @@ internal static class ServeCommand
         var logFormat = new Option<string>("--log-format") { Description = "simple (one text line) or json (one JSON object per line)", DefaultValueFactory = _ => "simple" };
         logFormat.AcceptOnlyFromAmong("simple", "json");
         var shutdownDelay = new Option<string>("--shutdown-delay") { Description = "after SIGTERM, keep serving this long with /readyz failing so endpoints move first (e.g. 5s)", DefaultValueFactory = _ => "0s" };
-        var command = new Command("serve", "Run the mutating admission webhook over HTTPS, and in a cluster the sync worker.") { urls, cert, key, kubeconfig, clientCa, logFormat, shutdownDelay };
+        var reportAccess = new Option<string?>("--report-access") { Description = "serve GET /report to these clients only: subject:<cert subject or CN> (needs --client-ca), user:<name>, group:<name> (bearer tokens, by TokenReview); comma-separated. Off when not given" };
+        var command = new Command("serve", "Run the mutating admission webhook over HTTPS, and in a cluster the sync worker.") { urls, cert, key, kubeconfig, clientCa, logFormat, shutdownDelay, reportAccess };
         common.AddTo(command);
         command.SetAction(async (parse, cancellationToken) =>
         {
@@ -29,6 +30,7 @@ internal static class ServeCommand
                 KeyFile = parse.GetValue(key),
                 Kubeconfig = parse.GetValue(kubeconfig),
                 ClientCaFile = parse.GetValue(clientCa),
+                ReportAccess = parse.GetValue(reportAccess),
                 LogFormat = parse.GetValue(logFormat)!,
                 ShutdownDelay = Configuration.DurationParser.TryParse(parse.GetValue(shutdownDelay)!, out var delay) && delay >= TimeSpan.Zero
                     ? delay

@@ -16,6 +16,9 @@ public sealed record ServeSettings
     /// <summary>PEM bundle of the CA that signs the API server's client certificate: admission then requires one.</summary>
     public string? ClientCaFile { get; init; }
 
+    /// <summary><c>--report-access</c>: who may open <c>/report</c> (subject:, user:, group: entries); null serves no report.</summary>
+    public string? ReportAccess { get; init; }
+
     /// <summary><c>json</c>: one JSON object per log line (scopes as fields); <c>simple</c>: one text line.</summary>
     public string LogFormat { get; init; } = "simple";
 

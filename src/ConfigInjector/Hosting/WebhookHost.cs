@@ -26,6 +26,9 @@ internal static partial class WebhookHost
         var config = ConfigFileReader.Load(settings.ConfigFile, settings.WorkingDirectory);
         // The sync worker's section is its own to read; read now, so a mistake stops serve before it listens.
         var sync = SyncSettings.Read(config.SyncSection);
+        var reportAccess = settings.ReportAccess is null ? null : Report.ReportAccess.Parse(settings.ReportAccess);
+        if (reportAccess is { Subjects.Count: > 0 } && clientCas is null)
+            throw new ConfigException("--report-access subject:… needs --client-ca (the CA bundle that signs the clients' certificates)");
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions
         {
             EnvironmentName = Environments.Production,
@@ -57,7 +60,9 @@ internal static partial class WebhookHost
         builder.Services.AddSingleton(new InjectorMetrics(Metrics.NewCustomRegistry()));
         builder.Services.AddSingleton(sp => CreateCertificateSource(settings, sp));
         builder.Services.AddSecretBackends(config);
-        AddClusterOrInProcess(builder.Services, settings, sync);
+        AddClusterOrInProcess(builder.Services, settings, sync, config);
+        if (reportAccess is not null)
+            builder.Services.AddSingleton(sp => ActivatorUtilities.CreateInstance<Report.ReportEndpoint>(sp, reportAccess));
         builder.Services.AddAdmission(config);
         builder.Services.AddHostedService(sp => sp.GetRequiredService<AdmissionWarmup>());
 
@@ -95,12 +100,15 @@ internal static partial class WebhookHost
             : !policies.Ready ? Results.Text("not ready: SecretPolicies not read yet\n", statusCode: 503)
             : Results.Text("ok\n"));
         app.MapMetrics("/metrics", app.Services.GetRequiredService<InjectorMetrics>().Registry);
+        // Off unless --report-access names who may see it.
+        if (reportAccess is not null)
+            app.MapGet(Report.ReportEndpoint.Path, (HttpContext context, Report.ReportEndpoint endpoint) => endpoint.HandleAsync(context));
         mapExtra?.Invoke(app);
         return app;
     }
 
     /// <summary>With a cluster: managed Secrets through the API, namespace labels, and the leader-elected sync worker. Without: the in-process store.</summary>
-    private static void AddClusterOrInProcess(IServiceCollection services, ServeSettings settings, SyncSettings sync)
+    private static void AddClusterOrInProcess(IServiceCollection services, ServeSettings settings, SyncSettings sync, InjectorConfig config)
     {
         var (client, description) = KubernetesConnection.Create(settings.Kubeconfig);
         services.AddSingleton(new ClusterDescription(description));
@@ -117,6 +125,9 @@ internal static partial class WebhookHost
         }
         var lease = settings.LeaseIdentity ?? LeaseIdentity.FromEnvironment();
         services.AddKubernetes(client, lease.Namespace, lease.Identity, policiesAsResources: !policiesFromFolder);
+        services.AddSingleton<Report.ITokenReviewer>(new KubernetesTokenReviewer(client));
+        services.AddSingleton(sp => new Report.ReportService(new KubernetesReportCluster(client), sp.GetRequiredService<SecretReader>(),
+            config.Backends.Select(b => b.Name).ToHashSet(StringComparer.Ordinal)));
         services.AddSyncWorker(sync, lease);
     }
 

@@ -23,6 +23,7 @@ internal sealed class InjectorMetrics
         MissedInjections = factory.CreateCounter("configinjector_missed_injections_total", "Opted-in pods found running without injection.");
         MissedInjectionsNow = factory.CreateGauge("configinjector_missed_injections", "Opted-in pods without injection at the last scan.");
         ManagedSecrets = factory.CreateGauge("configinjector_managed_secrets", "Managed Secrets the sync worker knows.");
+        PodsOnStaleVersion = factory.CreateGauge("configinjector_pods_on_stale_version", "Running pods holding an older version of a ref than their managed Secret (env values wait for a restart), at the last scan.", "namespace");
         Leader = factory.CreateGauge("configinjector_sync_leader", "1 while this replica holds the sync worker's lease.");
     }
 
@@ -39,5 +40,8 @@ internal sealed class InjectorMetrics
     public Counter MissedInjections { get; }
     public Gauge MissedInjectionsNow { get; }
     public Gauge ManagedSecrets { get; }
+
+    /// <summary>By namespace: pods holding an older version of a ref than their managed Secret.</summary>
+    public Gauge PodsOnStaleVersion { get; }
     public Gauge Leader { get; }
 }

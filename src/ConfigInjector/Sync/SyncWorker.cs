@@ -169,7 +169,7 @@ internal sealed partial class SyncWorker(
         if (now >= nextScan)
         {
             nextScan = now + settings.MissedInjectionScanInterval;
-            await scanner.ScanAsync(token);
+            await scanner.ScanAsync(informer.Items, token);
         }
         return (nextCollect, nextScan);
     }

@@ -32,6 +32,28 @@ internal sealed partial class WorkloadRestarter(ISyncCluster cluster, SyncSettin
         }
     }
 
+    /// <summary>Nothing queued and no rollout in flight.</summary>
+    public bool Idle
+    {
+        get
+        {
+            lock (_lock)
+                return _pending.Count == 0 && _running.Count == 0;
+        }
+    }
+
+    /// <summary>Queues one workload (e.g. one the blast-radius report found still on an older version).</summary>
+    public void Enqueue(Workload workload)
+    {
+        lock (_lock)
+        {
+            if (_running.ContainsKey(workload))
+                _again.Add(workload);
+            else if (!_pending.Contains(workload))
+                _pending.Add(workload);
+        }
+    }
+
     /// <summary>Queues the workloads that own a managed Secret (through their ReplicaSet for a Deployment).</summary>
     public async Task EnqueueAsync(V1Secret secret, CancellationToken cancellationToken)
     {

@@ -24,6 +24,8 @@ namespace ConfigInjector.TestSupport.Fakes;
 ///   and 410 Gone ("Expired") for a resourceVersion older than the last compaction ("Efficient detection of changes")
 /// - PATCH with application/merge-patch+json and strategic-merge-patch+json (applied as a JSON merge patch, RFC 7386)
 /// - metadata.generation bumped when spec changes; ownerReferences stored as given.
+/// - POST tokenreviews (authentication.k8s.io/v1): the token's user and groups from <see cref="AddToken"/>, else
+///   status.authenticated false (https://kubernetes.io/docs/reference/kubernetes-api/authentication-resources/token-review-v1/)
 /// Faults: <see cref="FailNext"/> (500s, 409s…), <see cref="DropWatches"/>, <see cref="Compact"/>.
 /// </summary>
 public sealed class KubeApiFake : IAsyncDisposable
@@ -38,6 +40,9 @@ public sealed class KubeApiFake : IAsyncDisposable
         ["deployments"] = "Deployment",
         ["statefulsets"] = "StatefulSet",
         ["daemonsets"] = "DaemonSet",
+        ["jobs"] = "Job",
+        ["cronjobs"] = "CronJob",
+        ["tokenreviews"] = "TokenReview",
         ["leases"] = "Lease",
         ["secretpolicies"] = "SecretPolicy",
         ["configprofiles"] = "ConfigProfile",
@@ -73,6 +78,11 @@ public sealed class KubeApiFake : IAsyncDisposable
     /// <summary>Each request with the bearer token that sent it ("token METHOD resource ns/name").</summary>
     public IReadOnlyCollection<string> RequestsBy => _requestsBy;
     public TimeSpan BookmarkInterval { get; set; } = TimeSpan.FromMilliseconds(200);
+
+    private readonly ConcurrentDictionary<string, (string User, string[] Groups)> _tokens = new(StringComparer.Ordinal);
+
+    /// <summary>A bearer token TokenReview authenticates as <paramref name="user"/> in <paramref name="groups"/>.</summary>
+    public void AddToken(string token, string user, params string[] groups) => _tokens[token] = (user, groups);
 
     public static async Task<KubeApiFake> StartAsync()
     {
@@ -238,6 +248,9 @@ public sealed class KubeApiFake : IAsyncDisposable
 
         switch (context.Request.Method)
         {
+            case "POST" when route.Resource == "tokenreviews":
+                await TokenReviewAsync(context);
+                break;
             case "GET" when route.Name is null && context.Request.Query["watch"] == "true":
                 await WatchAsync(context, route);
                 break;
@@ -263,6 +276,16 @@ public sealed class KubeApiFake : IAsyncDisposable
                 await StatusAsync(context, 405, "MethodNotAllowed", "method not allowed");
                 break;
         }
+    }
+
+    private async Task TokenReviewAsync(HttpContext context)
+    {
+        var review = (await JsonNode.ParseAsync(context.Request.Body))!.AsObject();
+        var token = review["spec"]?["token"]?.GetValue<string>() ?? "";
+        review["status"] = _tokens.TryGetValue(token, out var who)
+            ? new JsonObject { ["authenticated"] = true, ["user"] = new JsonObject { ["username"] = who.User, ["groups"] = new JsonArray([.. who.Groups.Select(g => (JsonNode)g)]) } }
+            : new JsonObject { ["authenticated"] = false, ["error"] = "token not recognised" };
+        await JsonAsync(context, 201, review);
     }
 
     private async Task GetAsync(HttpContext context, Route route)

@@ -8,7 +8,7 @@ namespace ConfigInjector.Tests.Architecture;
 /// The shape of the code, as the README's "Repository layout" draws it, checked on the compiled assemblies
 /// (NetArchTest reads every type's dependencies): the core stays pure, and in the executable every arrow points down
 ///
-///   Cli → Hosting → Kubernetes → Sync → Admission → Backends · Policies · ManagedSecrets → Configuration · Manifests · Observability · Tls → Core
+///   Cli → Hosting → Kubernetes → Report → Sync → Admission → Backends · Policies · ManagedSecrets → Configuration · Manifests · Observability · Tls → Core
 ///
 /// (within a level, folders may use each other). Only the Kubernetes adapter and the composition root touch the
 /// Kubernetes client; the sync worker reaches the cluster through its gateway (ISyncCluster), which the adapter
@@ -22,6 +22,7 @@ public class LayeringTests
         ["Backends", "Policies", "ManagedSecrets"],
         ["Admission"],
         ["Sync"],
+        ["Report"],
         ["Kubernetes"],
         ["Hosting"],
         ["Cli"],

@@ -1,0 +1,39 @@
+using System.Security.Cryptography.X509Certificates;
+using ConfigInjector.Configuration;
+
+namespace ConfigInjector.Report;
+
+/// <summary>
+/// <c>serve --report-access</c>: who may open <c>/report</c>. Entries, comma-separated: <c>subject:NAME</c> (a client
+/// certificate, chained to <c>--client-ca</c>, whose subject or common name is NAME), <c>user:NAME</c> and
+/// <c>group:NAME</c> (a bearer token the API server's TokenReview authenticates as that user or in that group).
+/// Nobody when the flag is not given: the endpoint is not served at all.
+/// </summary>
+internal sealed record ReportAccess(IReadOnlySet<string> Subjects, IReadOnlySet<string> Users, IReadOnlySet<string> Groups)
+{
+    public static ReportAccess Parse(string text)
+    {
+        var subjects = new HashSet<string>(StringComparer.Ordinal);
+        var users = new HashSet<string>(StringComparer.Ordinal);
+        var groups = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var entry in text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            var colon = entry.IndexOf(':', StringComparison.Ordinal);
+            var (kind, name) = colon > 0 ? (entry[..colon], entry[(colon + 1)..]) : ("", "");
+            var set = kind switch { "subject" => subjects, "user" => users, "group" => groups, _ => null };
+            if (set is null || name.Length == 0)
+                throw new ConfigException($"--report-access \"{Core.Text.Quote.Short(entry)}\": expected subject:<certificate subject or CN>, user:<name> or group:<name>");
+            set.Add(name);
+        }
+        if (subjects.Count + users.Count + groups.Count == 0)
+            throw new ConfigException("--report-access names nobody; expected subject:<name>, user:<name> or group:<name>");
+        return new ReportAccess(subjects, users, groups);
+    }
+
+    public bool AllowsCertificate(X509Certificate2? certificate) =>
+        certificate is not null && (Subjects.Contains(certificate.Subject) || Subjects.Contains(certificate.GetNameInfo(X509NameType.SimpleName, false)));
+
+    public bool AllowsUser(string user, IReadOnlyList<string> userGroups) => Users.Contains(user) || userGroups.Any(Groups.Contains);
+
+    public bool UsesTokens => Users.Count + Groups.Count > 0;
+}

@@ -1,0 +1,49 @@
+using ConfigInjector.Backends;
+using ConfigInjector.Core.Policies;
+using ConfigInjector.Core.References;
+using ConfigInjector.Core.Report;
+using ConfigInjector.Core.Secrets;
+
+namespace ConfigInjector.Report;
+
+/// <summary>
+/// The blast radius of a ref pattern now: what the cluster runs (through <see cref="IReportCluster"/>) against the
+/// latest version each backend holds. A backend this process cannot read is said so in the notes, and its refs are
+/// compared with the version their managed Secret holds instead.
+/// </summary>
+internal sealed class ReportService(IReportCluster cluster, SecretReader reader, IReadOnlySet<string> configuredBackends)
+{
+    public async Task<BlastRadiusReport> BuildAsync(RefPattern pattern, string? namespaceName, IReadOnlyList<SecretPolicy> policies, CancellationToken cancellationToken)
+    {
+        var objects = await cluster.ReadAsync(namespaceName, cancellationToken);
+        var notes = new List<string>();
+        var latest = new Dictionary<SecretLocation, string>();
+        using var parallel = new SemaphoreSlim(8);
+        var locations = BlastRadius.Locations(pattern, objects.Pods);
+        var reads = await Task.WhenAll(locations.Select(async location =>
+        {
+            if (!configuredBackends.Contains(location.Backend))
+                return (location, (SecretRead?)null);
+            await parallel.WaitAsync(cancellationToken);
+            try
+            {
+                return (location, await reader.ReadAsync(location, cancellationToken));
+            }
+            finally
+            {
+                parallel.Release();
+            }
+        }));
+        foreach (var (location, read) in reads.OrderBy(r => r.location.ToString(), StringComparer.Ordinal))
+        {
+            if (read?.Status == ReadStatus.Found)
+                latest[location] = read.Document!.Version;
+            else if (read is null)
+                notes.Add($"{location}: backend \"{location.Backend}\" is not configured here; compared with the version its managed Secret holds");
+            else
+                notes.Add($"{location}: {(read.Status == ReadStatus.NotFound ? "not found" : "backend error")}: {read.Reason}; compared with the version its managed Secret holds");
+        }
+        var snapshot = new ClusterSnapshot(objects.Pods, objects.ManagedSecrets, objects.ControllersByUid, objects.RollingOut, policies, latest);
+        return BlastRadius.Build(pattern, snapshot) with { Notes = notes };
+    }
+}

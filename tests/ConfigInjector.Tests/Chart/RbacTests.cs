@@ -23,6 +23,9 @@ public sealed class RbacTests : IAsyncLifetime
         ["statefulsets"] = "apps",
         ["daemonsets"] = "apps",
         ["leases"] = "coordination.k8s.io",
+        ["jobs"] = "batch",
+        ["cronjobs"] = "batch",
+        ["tokenreviews"] = "authentication.k8s.io",
         ["secretpolicies"] = "configinjector.io",
         ["configprofiles"] = "configinjector.io",
     };
@@ -67,6 +70,33 @@ public sealed class RbacTests : IAsyncLifetime
             .ToList();
         // StatefulSets and DaemonSets are rolled by the same calls as the Deployment here (WorkloadRestarter).
         Assert.Equal(["apps/statefulsets get", "apps/statefulsets patch", "apps/daemonsets get", "apps/daemonsets patch"], unused);
+    }
+
+    [Fact]
+    public async Task The_report_is_granted_only_what_it_reads_when_report_access_is_set()
+    {
+        _cluster.Api.AddToken("oncall-token", "alice", "security");
+        var server = await _cluster.StartReplicaAsync(settings: s => s with { ReportAccess = "group:security" });
+        _cluster.Api.AddDeployment("shop", "checkout");
+        var before = _cluster.Api.Requests.Count;
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/report?ref=vault-prod:secret/shop/db");
+        request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", "oncall-token");
+        var response = await server.Client.SendAsync(request);
+        Assert.True(response.IsSuccessStatusCode, await response.Content.ReadAsStringAsync());
+
+        var off = Rules((await Helm.TemplateAsync()).Single("ClusterRole"));
+        var on = Rules((await Helm.TemplateAsync("--set", "report.access=group:security")).Single("ClusterRole"));
+        // The sync worker keeps running meanwhile (its Lease is in the namespaced Role; Events are granted anyway).
+        var reportCalls = _cluster.Api.Requests.Skip(before).Select(Call).Where(c => c.Resource is not ("events" or "leases")).Distinct().ToList();
+
+        Assert.True(!reportCalls.Any(c => !Allowed(on, c)), "not granted: " + string.Join(", ", reportCalls.Where(c => !Allowed(on, c))));
+        Assert.Contains(reportCalls, c => !Allowed(off, c));
+        var added = on.SelectMany(r => r.Resources.SelectMany(res => r.Verbs.Select(v => (r.Group, Resource: res, Verb: v))))
+            .Where(g => !Allowed(off, new Request(g.Group, g.Resource, g.Verb, "", "")))
+            .Where(g => !reportCalls.Any(c => c.Group == g.Group && c.Resource == g.Resource && c.Verb == g.Verb))
+            .Select(g => $"{g.Group}/{g.Resource} {g.Verb}")
+            .ToList();
+        Assert.Empty(added);
     }
 
     private sealed record Rule(string Group, IReadOnlyList<string> Resources, IReadOnlyList<string> Verbs, IReadOnlyList<string>? Names);

@@ -2,7 +2,7 @@ using System.Globalization;
 using ConfigInjector.Bench;
 
 // Benchmarks with a baseline in the same run; report medians over rounds and ratios (these machines are noisy).
-//   --scenario admission | process | vault-cache | hostile | rotation | all   (default all)
+//   --scenario admission | process | vault-cache | hostile | rotation | report | all   (default all)
 //   process: --binary PATH (default the Release build of src/ConfigInjector), --rate N, --seconds N
 if (args is ["--serve-noop", var url, var cert, var key])
 {
@@ -44,6 +44,12 @@ if (options.Scenario is "all" or "hostile")
 if (options.Scenario is "all" or "rotation")
 {
     var part = await RotationScenario.RunAsync();
+    Console.Write(part);
+    report += part;
+}
+if (options.Scenario is "all" or "report")
+{
+    var part = await ReportScenario.RunAsync(options);
     Console.Write(part);
     report += part;
 }

@@ -24,6 +24,9 @@ public static class BlastRadius
             .GroupBy(s => (s.Metadata.NamespaceProperty, s.Metadata.Name))
             .ToDictionary(g => g.Key, g => SecretRefs.Of(g.First()));
         var rows = new List<ReportRow>();
+        // Thousands of pods share a few subjects, refs and annotation values: parse and decide each once.
+        var policyOf = new Dictionary<(Subject, SecretReference), string?>();
+        var parsedEntries = new Dictionary<string, SecretReference?>(StringComparer.Ordinal);
         foreach (var pod in cluster.Pods)
         {
             var ns = pod.Metadata?.NamespaceProperty;
@@ -41,10 +44,10 @@ public static class BlastRadius
             var secret = secretName is null ? null : secrets.GetValueOrDefault((ns, secretName));
             foreach (var entry in injected.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
             {
-                var parsed = ReferenceParser.Parse(entry);
-                if (!parsed.IsOk || !pattern.Matches(parsed.Value!))
+                if (!parsedEntries.TryGetValue(entry, out var used))
+                    parsedEntries[entry] = used = ReferenceParser.Parse(entry) is { IsOk: true } parsed && pattern.Matches(parsed.Value!) ? parsed.Value : null;
+                if (used is null)
                     continue;
-                var used = parsed.Value!;
                 var reference = used with { Version = null };
                 var keys = secret?.KeysOf(reference.ToString()) ?? [];
                 var delivery = DeliveryOf(pod, secretName, keys);
@@ -59,7 +62,7 @@ public static class BlastRadius
                     : Restartable.Contains(workload.Kind) ? "restart pending"
                     : "recreate the pod (it has no controller that restarts)";
                 rows.Add(new ReportRow(ns, workload.Kind, workload.Name, pod.Metadata!.Name, reference.ToString(), delivery, podVersion, secretVersion, latest,
-                    standing, action, PolicyOf(cluster.Policies, subject, reference)));
+                    standing, action, policyOf.TryGetValue((subject, reference), out var policy) ? policy : policyOf[(subject, reference)] = PolicyOf(cluster.Policies, subject, reference)));
             }
         }
         rows.Sort(RowOrder);

@@ -65,6 +65,22 @@ public sealed class ReportCommandTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Yaml_and_html_carry_the_same_report()
+    {
+        var (yamlCode, yaml, yamlErr) = await Report("--output", "yaml", "--namespace", "billing");
+        Assert.True(yamlCode != 2, yamlErr);
+        var (htmlCode, html, _) = await Report("--output", "html", "--namespace", "billing");
+
+        Assert.Equal((ExitCodes.Failed, ExitCodes.Failed), (yamlCode, htmlCode));
+        var parsed = ConfigInjector.Manifests.YamlJson.Parse(yaml).Single()!;
+        Assert.Equal("2", parsed["summary"]!["stale"]!.ToJsonString());
+        Assert.Equal(3, parsed["rows"]!.AsArray().Count);
+        Assert.StartsWith("<!DOCTYPE html>", html, StringComparison.Ordinal);
+        Assert.Contains("2 pods read vault-prod:secret/shop/db: 0 on the latest version, 2 on an older one, 0 unknown (not injected)", html, StringComparison.Ordinal);
+        Assert.DoesNotContain("cluster-only-", yaml + html, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task A_ref_nobody_reads_exits_0_and_bad_input_exits_2_with_one_line()
     {
         var (code, output, _) = await CliRunner.RunAsync("report", "--ref", "vault-prod:secret/other/**", "--kubeconfig", _spread.Kubeconfig, "--config", _spread.Config);

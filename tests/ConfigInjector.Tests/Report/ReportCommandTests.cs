@@ -55,6 +55,9 @@ public sealed class ReportCommandTests : IAsyncLifetime
     public async Task The_table_groups_by_namespace_and_ends_with_the_summary()
     {
         var (code, output, _) = await Report("--namespace", "shop");
+        // Kept with the page's screenshot for the README's walk-through.
+        Directory.CreateDirectory(Path.Combine(AppContext.BaseDirectory, "report-page"));
+        await File.WriteAllTextAsync(Path.Combine(AppContext.BaseDirectory, "report-page", "report-all.txt"), (await Report()).Out);
 
         Assert.Equal(ExitCodes.Failed, code);
         var lines = output.TrimEnd('\n').Split('\n');

@@ -31,7 +31,8 @@ public static class BlastRadius
         {
             var ns = pod.Metadata?.NamespaceProperty;
             var annotations = pod.Metadata?.Annotations;
-            if (ns is null || annotations is null)
+            // A pod that has finished runs nothing any more: it holds no credential (one terminating still does).
+            if (ns is null || annotations is null || pod.Status?.Phase is "Succeeded" or "Failed")
                 continue;
             var workload = WorkloadOf(pod, cluster.ControllersByUid);
             var subject = new Subject(ns, string.IsNullOrEmpty(pod.Spec?.ServiceAccountName) ? "default" : pod.Spec.ServiceAccountName);
@@ -49,15 +50,17 @@ public static class BlastRadius
                 if (used is null)
                     continue;
                 var reference = used with { Version = null };
-                var keys = secret?.KeysOf(reference.ToString()) ?? [];
-                var delivery = DeliveryOf(pod, secretName, keys);
-                var secretVersion = secret?.VersionOf(reference.ToString());
+                var held = secret?.Of(reference.ToString());
+                var delivery = DeliveryOf(pod, secretName, held?.Keys ?? []);
+                var secretVersion = held?.Version;
                 var podVersion = delivery == Delivery.File ? secretVersion ?? used.Version : used.Version;
-                var latest = cluster.LatestVersions.GetValueOrDefault(new SecretLocation(reference.Backend, reference.Path, null)) ?? secretVersion ?? used.Version;
+                // A ref pinned to a version (ref@3) stays there: its latest is the pin, whatever the vault holds since.
+                var latest = held?.Pinned == true ? secretVersion
+                    : cluster.LatestVersions.GetValueOrDefault(new SecretLocation(reference.Backend, reference.Path, null)) ?? secretVersion ?? used.Version;
                 var standing = podVersion == latest ? PodStanding.Current : PodStanding.Stale;
-                var action = standing == PodStanding.Current ? "none"
-                    : secretVersion != latest ? "rotation pending: the sync worker has not written the latest version to the Secret yet"
-                    : delivery == Delivery.File ? "kubelet refresh pending"
+                var action = standing == PodStanding.Current ? held?.Pinned == true ? "none (pinned to this version)" : "none"
+                    : secretVersion is not null && secretVersion != latest ? "rotation pending: the sync worker has not written the latest version to the Secret yet"
+                    : pod.Metadata!.DeletionTimestamp is not null ? "terminating"
                     : cluster.RollingOut.Contains((ns, workload.Kind, workload.Name)) ? "restart in progress"
                     : Restartable.Contains(workload.Kind) ? "restart pending"
                     : "recreate the pod (it has no controller that restarts)";
@@ -86,6 +89,8 @@ public static class BlastRadius
     private static IEnumerable<ReportRow> Escaped(V1Pod pod, string ns, WorkloadRef workload, Subject subject, RefPattern pattern, IReadOnlyList<SecretPolicy> policies)
     {
         var request = AnnotationParser.Parse(pod.Metadata.Annotations.AsReadOnly()).Request;
+        if (request.Inject == OptIn.No)
+            yield break;
         var asked = request.Env.Select(e => e.Ref).Concat(request.Files.Select(f => f.Ref)).Concat(request.Composed.SelectMany(c => c.Refs))
             .Append(request.SecretsFrom).OfType<SecretReference>()
             .Concat(InlineRefs(pod))
@@ -149,10 +154,15 @@ public static class BlastRadius
         return order != 0 ? order : string.CompareOrdinal(a.Ref, b.Ref);
     }
 
-    /// <summary>A managed Secret's refs (plain and composed): which keys carry each and the version it holds.</summary>
+    /// <summary>
+    /// A managed Secret's refs (plain and composed), by the ref without a version pin: which keys carry each, the
+    /// version it holds, and whether the pod pinned it (<c>ref@3</c>).
+    /// </summary>
     private sealed class SecretRefs
     {
-        private readonly Dictionary<string, (string Version, List<string> Keys)> _byRef = new(StringComparer.Ordinal);
+        public sealed record Held(string Version, bool Pinned, List<string> Keys);
+
+        private readonly Dictionary<string, Held> _byRef = new(StringComparer.Ordinal);
 
         public static SecretRefs Of(V1Secret secret)
         {
@@ -168,16 +178,16 @@ public static class BlastRadius
             return refs;
         }
 
-        public List<string> KeysOf(string reference) => _byRef.TryGetValue(reference, out var entry) ? entry.Keys : [];
-
-        public string? VersionOf(string reference) => _byRef.TryGetValue(reference, out var entry) ? entry.Version : null;
+        public Held? Of(string reference) => _byRef.GetValueOrDefault(reference);
 
         private void Add(string reference, string version, string key)
         {
-            if (_byRef.TryGetValue(reference, out var entry))
+            var parsed = ReferenceParser.Parse(reference);
+            var unpinned = parsed.IsOk ? (parsed.Value! with { Version = null }).ToString() : reference;
+            if (_byRef.TryGetValue(unpinned, out var entry))
                 entry.Keys.Add(key);
             else
-                _byRef[reference] = (version, [key]);
+                _byRef[unpinned] = new Held(version, parsed.IsOk && parsed.Value!.Version is not null, [key]);
         }
     }
 }

@@ -56,7 +56,17 @@ internal static class ReportCommand
                 .AddSecretBackends(config)
                 .BuildServiceProvider();
             var time = TimeProvider.System;
-            var policies = await ClusterPolicies.ReadAsync(client, services.GetRequiredService<ILoggerFactory>(), cancellationToken);
+            // The POLICY column: the folder given with --policies, else the cluster's SecretPolicies.
+            (IReadOnlyList<Core.Policies.SecretPolicy> Current, string? Problem) policies;
+            if (parse.GetValue(common.Policies) is { } folder)
+            {
+                using var source = new Policies.FolderPolicySource(Policies.PolicyFolder.Resolve(folder), time, services.GetRequiredService<ILogger<Policies.FolderPolicySource>>(), watch: false);
+                policies = (source.Current, null);
+            }
+            else
+            {
+                policies = await ClusterPolicies.ReadAsync(client, services.GetRequiredService<ILoggerFactory>(), cancellationToken);
+            }
             if (policies.Problem is not null)
                 await stderr.WriteLineAsync($"warning: {policies.Problem}; the POLICY column is empty");
             var report = new ReportService(new KubernetesReportCluster(client), services.GetRequiredService<SecretReader>(), config.Backends.Select(b => b.Name).ToHashSet(StringComparer.Ordinal));
@@ -76,7 +86,15 @@ internal static class ReportCommand
             {
                 await stderr.WriteLineAsync($"{result.Summary.PodsStale} pods still on an older version; waiting");
                 await Task.Delay(Min(PollInterval, until - time.GetUtcNow()), time, cancellationToken);
-                result = await report.BuildAsync(pattern.Value!, parse.GetValue(ns), policies.Current, cancellationToken);
+                try
+                {
+                    result = await report.BuildAsync(pattern.Value!, parse.GetValue(ns), policies.Current, cancellationToken);
+                }
+                catch (Exception e) when (e is ClusterApiException or HttpRequestException or IOException)
+                {
+                    // A wait spans minutes: one failed poll is reported and the next one tried.
+                    await stderr.WriteLineAsync($"warning: {e.Message.Split('\n')[0]}; trying again");
+                }
             }
 
             await stdout.WriteAsync(format switch
@@ -91,7 +109,7 @@ internal static class ReportCommand
         return command;
     }
 
-    private static readonly TimeSpan PollInterval = TimeSpan.FromSeconds(2);
+    private static readonly TimeSpan PollInterval = TimeSpan.FromSeconds(5);
 
     private static TimeSpan Min(TimeSpan a, TimeSpan b) => a < b ? a : b.Ticks > 0 ? b : TimeSpan.Zero;
 }

@@ -10,6 +10,16 @@ internal static class ClusterPolicies
 
     public static async Task<(IReadOnlyList<SecretPolicy> Current, string? Problem)> ReadAsync(IKubernetes client, ILoggerFactory logs, CancellationToken cancellationToken)
     {
+        // One plain list first: a missing CRD (404) or no right to list (403) is said at once, not after a wait.
+        try
+        {
+            await KubernetesErrors.Call(() => client.CustomObjects.ListClusterCustomObjectAsync(CustomResourcePolicySource.Group, CustomResourcePolicySource.Version, "secretpolicies", limit: 1, cancellationToken: cancellationToken),
+                "list", "secretpolicies", null);
+        }
+        catch (Sync.ClusterApiException e)
+        {
+            return ([], $"the cluster's SecretPolicies could not be read ({e.Message}); give --policies DIR to name the policies");
+        }
         using var source = new CustomResourcePolicySource(client, KubernetesTimings.Default, TimeProvider.System, logs.CreateLogger<CustomResourcePolicySource>());
         await source.StartAsync(cancellationToken);
         try

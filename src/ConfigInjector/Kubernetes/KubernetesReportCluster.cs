@@ -45,9 +45,13 @@ internal sealed class KubernetesReportCluster(IKubernetes client) : IReportClust
             controllers[job.Metadata.Uid] = Top(job.Metadata, "Job", "CronJob");
 
         var rolling = new HashSet<(string, string, string)>();
-        foreach (var d in deployments.Where(d => (d.Status?.ObservedGeneration ?? 0) < (d.Metadata.Generation ?? 0) || (d.Status?.UpdatedReplicas ?? 0) < (d.Spec?.Replicas ?? 1)))
+        // As kubectl rollout status sees it: not yet observed, too few updated, or old replicas still to go.
+        foreach (var d in deployments.Where(d => (d.Status?.ObservedGeneration ?? 0) < (d.Metadata.Generation ?? 0) || (d.Status?.UpdatedReplicas ?? 0) < (d.Spec?.Replicas ?? 1)
+            || (d.Status?.Replicas ?? 0) > (d.Status?.UpdatedReplicas ?? 0)))
             rolling.Add((d.Metadata.NamespaceProperty, "Deployment", d.Metadata.Name));
-        foreach (var s in statefulSets.Where(s => (s.Status?.ObservedGeneration ?? 0) < (s.Metadata.Generation ?? 0) || s.Status?.UpdateRevision != s.Status?.CurrentRevision))
+        // An OnDelete StatefulSet never rolls by itself: its pods wait to be deleted, so it is not "in progress".
+        foreach (var s in statefulSets.Where(s => s.Spec?.UpdateStrategy?.Type != "OnDelete"
+            && ((s.Status?.ObservedGeneration ?? 0) < (s.Metadata.Generation ?? 0) || s.Status?.UpdateRevision != s.Status?.CurrentRevision)))
             rolling.Add((s.Metadata.NamespaceProperty, "StatefulSet", s.Metadata.Name));
         foreach (var d in daemonSets.Where(d => (d.Status?.ObservedGeneration ?? 0) < (d.Metadata.Generation ?? 0) || (d.Status?.UpdatedNumberScheduled ?? 0) < (d.Status?.DesiredNumberScheduled ?? 0)))
             rolling.Add((d.Metadata.NamespaceProperty, "DaemonSet", d.Metadata.Name));

@@ -44,4 +44,12 @@ internal sealed class InjectorMetrics
     /// <summary>By namespace: pods holding an older version of a ref than their managed Secret.</summary>
     public Gauge PodsOnStaleVersion { get; }
     public Gauge Leader { get; }
+
+    /// <summary>What only the leader measures: a replica that stops leading must not keep exporting its last values.</summary>
+    public void ClearLeaderGauges()
+    {
+        MissedInjectionsNow.Set(0);
+        foreach (var labels in PodsOnStaleVersion.GetAllLabelValues().ToList())
+            PodsOnStaleVersion.RemoveLabelled(labels);
+    }
 }

@@ -8,7 +8,7 @@ namespace ConfigInjector.Report;
 /// <c>GET /report?ref=REF[&amp;namespace=NS][&amp;output=json]</c>: the blast-radius report as a self-contained HTML page
 /// (or JSON), for the clients <see cref="ReportAccess"/> names. Refs, versions and names only.
 /// </summary>
-internal sealed partial class ReportEndpoint(ReportAccess access, IPolicySource policies, TimeProvider time, ILogger<ReportEndpoint> log, IServiceProvider services)
+internal sealed partial class ReportEndpoint(ReportAccess access, IPolicySource policies, TimeProvider time, ILogger<ReportEndpoint> log, IServiceProvider services) : IDisposable
 {
     public const string Path = "/report";
 
@@ -33,15 +33,26 @@ internal sealed partial class ReportEndpoint(ReportAccess access, IPolicySource 
             return;
         }
         var ns = context.Request.Query["namespace"].ToString() is { Length: > 0 } given ? given : null;
+        // Each report lists the whole cluster: one at a time in this process, which also admits pods.
+        if (!await _building.WaitAsync(TimeSpan.Zero))
+        {
+            context.Response.Headers.RetryAfter = "5";
+            await TextAsync(context, 429, "a report is being built; try again in a few seconds");
+            return;
+        }
         BlastRadiusReport report;
         try
         {
             report = await reports.BuildAsync(pattern.Value!, ns, policies.Current, context.RequestAborted);
         }
-        catch (ClusterApiException e)
+        catch (Exception e) when (IsClusterTrouble(e, context))
         {
-            await TextAsync(context, 502, $"the cluster did not answer: {e.Message}");
+            await TextAsync(context, 502, $"the cluster did not answer: {e.Message.Split('\n')[0]}");
             return;
+        }
+        finally
+        {
+            _building.Release();
         }
         LogServed(log, who, pattern.Value!.ToString(), report.Summary.Pods, report.Summary.PodsStale);
         context.Response.Headers.CacheControl = "no-store";
@@ -65,17 +76,49 @@ internal sealed partial class ReportEndpoint(ReportAccess access, IPolicySource 
         var authorization = context.Request.Headers.Authorization.ToString();
         if (!access.UsesTokens || !authorization.StartsWith("Bearer ", StringComparison.Ordinal) || services.GetService<ITokenReviewer>() is not { } reviewer)
             return null;
+        var token = authorization["Bearer ".Length..].Trim();
+        // A token seen lately is not reviewed again (by its hash: the token itself is kept nowhere), and only a few
+        // reviews run at once: anyone who reaches the Service can send a bearer token.
+        var hash = Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(token)));
+        if (_reviewed.TryGetValue(hash, out var seen) && time.GetUtcNow() - seen.At < ReviewCacheTime)
+            return seen.User;
+        if (!await _reviewing.WaitAsync(TimeSpan.FromSeconds(5), context.RequestAborted))
+            return null;
         try
         {
-            var user = await reviewer.ReviewAsync(authorization["Bearer ".Length..].Trim(), context.RequestAborted);
-            return user is { } u && access.AllowsUser(u.User, u.Groups) ? u.User : null;
+            var user = await reviewer.ReviewAsync(token, context.RequestAborted);
+            var allowed = user is { } u && access.AllowsUser(u.User, u.Groups) ? u.User : null;
+            if (_reviewed.Count > 1000)
+                _reviewed.Clear();
+            _reviewed[hash] = (allowed, time.GetUtcNow());
+            return allowed;
         }
-        catch (ClusterApiException e)
+        catch (Exception e) when (IsClusterTrouble(e, context))
         {
-            LogReviewFailed(log, e.Message);
+            LogReviewFailed(log, e.Message.Split('\n')[0]);
             return null;
         }
+        finally
+        {
+            _reviewing.Release();
+        }
     }
+
+    public void Dispose()
+    {
+        _building.Dispose();
+        _reviewing.Dispose();
+    }
+
+    private static readonly TimeSpan ReviewCacheTime = TimeSpan.FromSeconds(30);
+    private readonly SemaphoreSlim _building = new(1);
+    private readonly SemaphoreSlim _reviewing = new(4);
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, (string? User, DateTimeOffset At)> _reviewed = new(StringComparer.Ordinal);
+
+    /// <summary>The API server unreachable, slow, or answering with an error: a 502 with the reason, never a 500.</summary>
+    private static bool IsClusterTrouble(Exception e, HttpContext context) =>
+        e is ClusterApiException or HttpRequestException or IOException or System.Text.Json.JsonException
+        || (e is TaskCanceledException && !context.RequestAborted.IsCancellationRequested);
 
     private static Task TextAsync(HttpContext context, int status, string message)
     {

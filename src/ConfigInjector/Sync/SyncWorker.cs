@@ -57,6 +57,7 @@ internal sealed partial class SyncWorker(
             {
                 _leading = false;
                 metrics.Leader.Set(0);
+                metrics.ClearLeaderGauges();
                 leading?.Cancel();
                 LogStopped(log, lease.Identity);
             };
@@ -74,6 +75,7 @@ internal sealed partial class SyncWorker(
             }
             _leading = false;
             metrics.Leader.Set(0);
+            metrics.ClearLeaderGauges();
             if (leading is not null)
                 await leading.CancelAsync();
             if (work is not null)

@@ -79,6 +79,17 @@ public sealed partial class ReportPageTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task An_api_server_that_fails_is_a_502_with_the_reason()
+    {
+        _cluster.Api.FailNext("GET", "pods", 500);
+
+        var response = await GetAsync("?ref=" + Uri.EscapeDataString(ReportSpread.Ref), "oncall-token");
+
+        Assert.Equal(HttpStatusCode.BadGateway, response.StatusCode);
+        Assert.StartsWith("the cluster did not answer: ", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Json_from_serve_matches_the_cli_view()
     {
         var response = await GetAsync("?ref=" + Uri.EscapeDataString(ReportSpread.Ref) + "&namespace=billing&output=json", "oncall-token");

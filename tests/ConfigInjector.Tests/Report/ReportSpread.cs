@@ -46,6 +46,8 @@ internal sealed class ReportSpread
         await spread.AdmitAsync("debug", PodBuilder.Injected("debug").InNamespace("shop").WithAnnotation("configinjector.io/secret.DB_PASSWORD", Ref + "#password"), "shop");
         await spread.AdmitAsync("ledger-0", Owned(ledger, "StatefulSet", "billing").WithAnnotation("configinjector.io/template.DATABASE_URL", "pg://${" + Ref + "#user}:${" + Ref + "#password}@db/ledger"), "billing");
         await spread.AdmitAsync("nightly-28410-x7", Owned(job, "Job", "billing").WithAnnotation("configinjector.io/secret.DB_PASSWORD", Ref + "#password"), "billing");
+        // Yesterday's run, finished: it runs nothing, so it holds no credential and is not in the report.
+        await spread.AdmitAsync("nightly-28409-done", Owned(job, "Job", "billing").WithAnnotation("configinjector.io/secret.DB_PASSWORD", Ref + "#password"), "billing", phase: "Succeeded");
         // Admitted while the webhook was down (failurePolicy: Ignore): asks for the ref, was never given it.
         cluster.Api.Put("pods", JsonNode.Parse(PodBuilder.Injected("legacy").InNamespace("shop").WithAnnotation("configinjector.io/secret.DB_PASSWORD", Ref + "#password").ToJson())!.AsObject());
 
@@ -59,13 +61,14 @@ internal sealed class ReportSpread
     }
 
     /// <summary>Through the webhook, then stored as the API server would keep the admitted pod.</summary>
-    public async Task AdmitAsync(string name, PodBuilder pod, string ns)
+    public async Task AdmitAsync(string name, PodBuilder pod, string ns, string phase = "Running")
     {
         var review = await Server.ReviewPodAsync(pod, ns);
         Xunit.Assert.True(review.Allowed, review.Message);
         var admitted = PatchOracle.Apply(pod.ToJson(), review.Patch!);
         admitted["metadata"]!["name"] = name;
         admitted["metadata"]!["namespace"] = ns;
+        admitted["status"] = new Newtonsoft.Json.Linq.JObject { ["phase"] = phase };
         Api.Put("pods", JsonNode.Parse(admitted.ToString())!.AsObject());
     }
 

@@ -2,7 +2,6 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json.Nodes;
 using ConfigInjector.Backends;
-using ConfigInjector.Configuration;
 using ConfigInjector.Core.Annotations;
 using ConfigInjector.Core.Planning;
 using ConfigInjector.Core.Policies;
@@ -12,7 +11,6 @@ using ConfigInjector.Observability;
 using ConfigInjector.Report;
 using ConfigInjector.TestSupport.Fakes;
 using k8s;
-using Microsoft.Extensions.Logging.Abstractions;
 using Prometheus;
 
 namespace ConfigInjector.Bench;
@@ -70,19 +68,8 @@ internal static class ReportScenario
         }
 
         var client = new k8s.Kubernetes(new KubernetesClientConfiguration { Host = api.Address.ToString() });
-        var tokenFile = Path.GetTempFileName();
-        await File.WriteAllTextAsync(tokenFile, VaultFake.RootToken);
-        var config = ConfigFileReader.Parse($$"""
-            backends:
-              - name: vault-bench
-                type: vault
-                address: {{vault.Address}}
-                caFile: {{vault.CaFile}}
-                timeout: 10s
-                auth: { token: { file: {{tokenFile}} } }
-            """, "bench.yaml", "/");
+        var backends = await BenchVault.BackendsAsync(vault);
         var metrics = new InjectorMetrics(Metrics.NewCustomRegistry());
-        var backends = BackendRegistry.Default.CreateAll(config, new BackendContext(TimeProvider.System, NullLoggerFactory.Instance));
         var service = new ReportService(new KubernetesReportCluster(client), new SecretReader(backends, metrics, TimeSpan.FromSeconds(30)), new HashSet<string> { "vault-bench" });
         var pattern = RefPattern.Parse("vault-bench:secret/app/**").Value!;
         IReadOnlyList<SecretPolicy> policies = [new SecretPolicy("bench", new PolicySubjects(["team-*"], null), [new PolicyRule("vault-bench", ["secret/app/*"], null)], RotationSettings.Default, BackendErrorMode.Deny)];

@@ -2,7 +2,6 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json.Nodes;
 using ConfigInjector.Backends;
-using ConfigInjector.Configuration;
 using ConfigInjector.Core.Annotations;
 using ConfigInjector.Core.Planning;
 using ConfigInjector.Core.Policies;
@@ -50,18 +49,7 @@ internal static class RotationScenario
 
         var client = new k8s.Kubernetes(new KubernetesClientConfiguration { Host = api.Address.ToString() });
         var metrics = new InjectorMetrics(Metrics.NewCustomRegistry());
-        var tokenFile = Path.GetTempFileName();
-        await File.WriteAllTextAsync(tokenFile, VaultFake.RootToken);
-        var config = ConfigFileReader.Parse($$"""
-            backends:
-              - name: vault-bench
-                type: vault
-                address: {{vault.Address}}
-                caFile: {{vault.CaFile}}
-                timeout: 10s
-                auth: { token: { file: {{tokenFile}} } }
-            """, "bench.yaml", "/");
-        var backends = BackendRegistry.Default.CreateAll(config, new BackendContext(TimeProvider.System, NullLoggerFactory.Instance));
+        var backends = await BenchVault.BackendsAsync(vault);
         var events = new EventRecorder(client, TimeProvider.System, "bench", NullLogger<EventRecorder>.Instance);
         var cluster = new KubernetesSyncCluster(client, events);
         var restarter = new WorkloadRestarter(cluster, SyncSettings.Default, new FakeTimeProvider(), metrics, NullLogger<WorkloadRestarter>.Instance);

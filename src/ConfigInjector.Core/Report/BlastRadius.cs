@@ -60,7 +60,7 @@ public static class BlastRadius
                 var standing = podVersion == latest ? PodStanding.Current : PodStanding.Stale;
                 var action = standing == PodStanding.Current ? held?.Pinned == true ? "none (pinned to this version)" : "none"
                     : secretVersion is not null && secretVersion != latest ? "rotation pending: the sync worker has not written the latest version to the Secret yet"
-                    : pod.Metadata!.DeletionTimestamp is not null ? "terminating"
+                    : cluster.Terminating.Contains((ns, pod.Metadata!.Name)) ? "terminating"
                     : cluster.RollingOut.Contains((ns, workload.Kind, workload.Name)) ? "restart in progress"
                     : Restartable.Contains(workload.Kind) ? "restart pending"
                     : "recreate the pod (it has no controller that restarts)";

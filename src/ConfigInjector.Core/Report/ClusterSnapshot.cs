@@ -18,4 +18,8 @@ public sealed record ClusterSnapshot(
     IReadOnlyDictionary<string, WorkloadRef> ControllersByUid,
     IReadOnlySet<(string Namespace, string Kind, string Name)> RollingOut,
     IReadOnlyList<SecretPolicy> Policies,
-    IReadOnlyDictionary<SecretLocation, string> LatestVersions);
+    IReadOnlyDictionary<SecretLocation, string> LatestVersions)
+{
+    /// <summary>Pods being deleted (namespace, name): still running until they exit, told apart by the adapter (the core reads no clock or time).</summary>
+    public IReadOnlySet<(string Namespace, string Name)> Terminating { get; init; } = new HashSet<(string, string)>();
+}

@@ -7,7 +7,6 @@ using ConfigInjector.Manifests;
 using ConfigInjector.Observability;
 using ConfigInjector.Report;
 using ConfigInjector.Sync;
-using Prometheus;
 
 namespace ConfigInjector.Cli;
 
@@ -49,12 +48,7 @@ internal static class ReportCommand
                 throw new ConfigException("no cluster: give --kubeconfig, set KUBECONFIG, or run inside a cluster");
 
             var config = ConfigFileReader.Load(parse.GetValue(common.Config), Directory.GetCurrentDirectory());
-            using var services = new ServiceCollection()
-                .AddLogging()
-                .AddSingleton(TimeProvider.System)
-                .AddSingleton(new InjectorMetrics(Metrics.NewCustomRegistry()))
-                .AddSecretBackends(config)
-                .BuildServiceProvider();
+            using var services = OfflineBackends.Build(config);
             var time = TimeProvider.System;
             // The POLICY column: the folder given with --policies, else the cluster's SecretPolicies.
             (IReadOnlyList<Core.Policies.SecretPolicy> Current, string? Problem) policies;

@@ -3,8 +3,6 @@ using ConfigInjector.Backends;
 using ConfigInjector.Configuration;
 using ConfigInjector.Core.References;
 using ConfigInjector.Core.Secrets;
-using ConfigInjector.Observability;
-using Prometheus;
 
 namespace ConfigInjector.Cli;
 
@@ -31,12 +29,7 @@ internal static class ResolveCommand
             var settings = config.Backends.FirstOrDefault(b => b.Name == wanted.Backend)
                 ?? throw new ConfigException($"{text}: backend \"{wanted.Backend}\" is not configured (configured: {string.Join(", ", config.Backends.Select(b => b.Name).Order())})");
             // The reader serve and inject use, for the one backend the ref names.
-            using var services = new ServiceCollection()
-                .AddLogging()
-                .AddSingleton(TimeProvider.System)
-                .AddSingleton(new InjectorMetrics(Metrics.NewCustomRegistry()))
-                .AddSecretBackends(config with { Backends = [settings] })
-                .BuildServiceProvider();
+            using var services = OfflineBackends.Build(config with { Backends = [settings] });
             var reader = services.GetRequiredService<SecretReader>();
 
             var read = await reader.ReadAsync(wanted.Location, cancellationToken);

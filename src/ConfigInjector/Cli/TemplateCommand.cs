@@ -8,10 +8,8 @@ using ConfigInjector.Core.References;
 using ConfigInjector.Core.Secrets;
 using ConfigInjector.Core.Templates;
 using ConfigInjector.Manifests;
-using ConfigInjector.Observability;
 using ConfigInjector.Policies;
 using Microsoft.Extensions.Logging.Abstractions;
-using Prometheus;
 
 namespace ConfigInjector.Cli;
 
@@ -37,12 +35,7 @@ internal static class TemplateCommand
             using var policies = new FolderPolicySource(PolicyFolder.Resolve(parse.GetValue(common.Policies)), TimeProvider.System, NullLogger<FolderPolicySource>.Instance, watch: false);
             foreach (var ignored in policies.LastErrors)
                 await error.WriteLineAsync($"warning: ignored: {ignored}");
-            using var services = new ServiceCollection()
-                .AddLogging()
-                .AddSingleton(TimeProvider.System)
-                .AddSingleton(new InjectorMetrics(Metrics.NewCustomRegistry()))
-                .AddSecretBackends(config)
-                .BuildServiceProvider();
+            using var services = OfflineBackends.Build(config);
             var reader = services.GetRequiredService<SecretReader>();
             var configured = config.Backends.Select(b => b.Name).ToHashSet(StringComparer.Ordinal);
 

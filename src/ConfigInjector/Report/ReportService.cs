@@ -43,7 +43,10 @@ internal sealed class ReportService(IReportCluster cluster, SecretReader reader,
             else
                 notes.Add($"{location}: {(read.Status == ReadStatus.NotFound ? "not found" : "backend error")}: {read.Reason}; compared with the version its managed Secret holds");
         }
-        var snapshot = new ClusterSnapshot(objects.Pods, objects.ManagedSecrets, objects.ControllersByUid, objects.RollingOut, policies, latest);
+        var snapshot = new ClusterSnapshot(objects.Pods, objects.ManagedSecrets, objects.ControllersByUid, objects.RollingOut, policies, latest)
+        {
+            Terminating = objects.Pods.Where(p => p.Metadata?.DeletionTimestamp is not null).Select(p => (p.Metadata.NamespaceProperty, p.Metadata.Name)).ToHashSet(),
+        };
         return BlastRadius.Build(pattern, snapshot) with { Notes = notes };
     }
 }

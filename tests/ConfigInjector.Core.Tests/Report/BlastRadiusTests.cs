@@ -32,7 +32,10 @@ public class BlastRadiusTests
 
     private static BlastRadiusReport Build(IReadOnlyList<V1Pod> pods, params V1Secret[] secrets) => BlastRadius.Build(Db, new ClusterSnapshot(
         pods, secrets, new Dictionary<string, WorkloadRef>(), new HashSet<(string, string, string)>(), [],
-        new Dictionary<SecretLocation, string> { [new("vault", "secret/db", null)] = "5" }));
+        new Dictionary<SecretLocation, string> { [new("vault", "secret/db", null)] = "5" })
+    {
+        Terminating = pods.Where(p => p.Metadata.DeletionTimestamp is not null).Select(p => (p.Metadata.NamespaceProperty, p.Metadata.Name)).ToHashSet(),
+    });
 
     [Fact]
     public void A_pinned_ref_is_current_at_its_pin_whatever_the_vault_holds()

@@ -13,8 +13,8 @@ public abstract record TemplatePart;
 
 public sealed record Literal(string Text) : TemplatePart;
 
-/// <summary><c>${ref | filter | …}</c>; <paramref name="Column"/> is where its <c>${</c> starts (1-based), for messages.</summary>
-public sealed record Placeholder(SecretReference Ref, IReadOnlyList<TemplateFilter> Filters, int Column) : TemplatePart;
+/// <summary><c>${ref | filter | …}</c>; <paramref name="At"/> says where its <c>${</c> starts ("column 12", "line 3, column 5"), for messages.</summary>
+public sealed record Placeholder(SecretReference Ref, IReadOnlyList<TemplateFilter> Filters, string At) : TemplatePart;
 
 /// <summary>What a placeholder may do to a value before it is put in: nothing else, no code, no lookups.</summary>
 public enum TemplateFilter

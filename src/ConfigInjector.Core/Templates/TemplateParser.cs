@@ -41,6 +41,10 @@ public static class TemplateParser
         var literal = new StringBuilder();
         var placeholders = 0;
         var i = 0;
+        // Where a placeholder starts, for messages: "column C" on the first line, "line L, column C" after it
+        // (file-template texts run over many lines).
+        var line = 1;
+        var lineStart = 0;
         while (i < text.Length)
         {
             if (text[i] == '$' && At(text, i + 1, "${"))
@@ -51,17 +55,19 @@ public static class TemplateParser
             }
             if (text[i] != '$' || !At(text, i + 1, "{"))
             {
+                if (text[i] == '\n')
+                    (line, lineStart) = (line + 1, i + 1);
                 literal.Append(text[i]);
                 i++;
                 continue;
             }
 
-            var column = i + 1;
+            var column = line == 1 ? $"column {i + 1}" : $"line {line}, column {i - lineStart + 1}";
             var close = text.IndexOf('}', i + 2);
             if (close < 0)
-                return Fail($"column {column}: '${{' is not closed by '}}'");
+                return Fail($"{column}: '${{' is not closed by '}}'");
             if (++placeholders > MaxPlaceholders)
-                return Fail($"column {column}: more than {MaxPlaceholders} placeholders; at most {MaxPlaceholders} are allowed");
+                return Fail($"{column}: more than {MaxPlaceholders} placeholders; at most {MaxPlaceholders} are allowed");
             var placeholder = ParsePlaceholder(text[(i + 2)..close], column);
             if (!placeholder.IsOk)
                 return Fail(placeholder.Error!);
@@ -71,6 +77,11 @@ public static class TemplateParser
                 literal.Clear();
             }
             parts.Add(placeholder.Value!);
+            for (var j = i; j < close; j++)
+            {
+                if (text[j] == '\n')
+                    (line, lineStart) = (line + 1, j + 1);
+            }
             i = close + 1;
         }
         if (literal.Length > 0)
@@ -80,19 +91,19 @@ public static class TemplateParser
         return Result.Ok(new Template(parts));
     }
 
-    private static Result<Placeholder> ParsePlaceholder(string body, int column)
+    private static Result<Placeholder> ParsePlaceholder(string body, string column)
     {
         var pieces = body.Split('|');
         var reference = pieces[0].Trim();
         if (reference.Length == 0)
-            return Result.Fail<Placeholder>($"column {column}: the placeholder is empty; expected ${{{ReferenceParser.Grammar}}}");
+            return Result.Fail<Placeholder>($"{column}: the placeholder is empty; expected ${{{ReferenceParser.Grammar}}}");
         if (reference.Contains("${", StringComparison.Ordinal))
-            return Result.Fail<Placeholder>($"column {column}: placeholders do not nest");
+            return Result.Fail<Placeholder>($"{column}: placeholders do not nest");
         var parsed = ReferenceParser.Parse(reference);
         if (!parsed.IsOk)
-            return Result.Fail<Placeholder>($"column {column}: {parsed.Error}");
+            return Result.Fail<Placeholder>($"{column}: {parsed.Error}");
         if (pieces.Length - 1 > MaxFilters)
-            return Result.Fail<Placeholder>($"column {column}: {pieces.Length - 1} filters; at most {MaxFilters} are allowed on one placeholder");
+            return Result.Fail<Placeholder>($"{column}: {pieces.Length - 1} filters; at most {MaxFilters} are allowed on one placeholder");
         var filters = new List<TemplateFilter>();
         foreach (var piece in pieces.Skip(1))
         {
@@ -100,8 +111,8 @@ public static class TemplateParser
             if (!Filters.TryGetValue(name, out var filter))
             {
                 return Result.Fail<Placeholder>(name.Length == 0
-                    ? $"column {column}: a '|' with no filter after it; expected one of {FilterNames}"
-                    : $"column {column}: unknown filter '{Quote.Short(name, 40)}'; expected one of {FilterNames}");
+                    ? $"{column}: a '|' with no filter after it; expected one of {FilterNames}"
+                    : $"{column}: unknown filter '{Quote.Short(name, 40)}'; expected one of {FilterNames}");
             }
             filters.Add(filter);
         }

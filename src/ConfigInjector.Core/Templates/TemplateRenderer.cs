@@ -24,7 +24,7 @@ public static class TemplateRenderer
                     break;
                 case Placeholder placeholder:
                     if (valueOf(placeholder.Ref) is not { } value)
-                        return Result.Fail<string>($"column {placeholder.Column}: {placeholder.Ref} has no value");
+                        return Result.Fail<string>($"{placeholder.At}: {placeholder.Ref} has no value");
                     // Each filter can grow the text (json doubles backslashes, urlencode triples '%'): stop at the
                     // first step past the limit instead of building what a chain of them would make.
                     foreach (var filter in placeholder.Filters)

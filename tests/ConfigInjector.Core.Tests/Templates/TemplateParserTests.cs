@@ -12,7 +12,7 @@ public class TemplateParserTests
 
         Assert.Collection(template.Parts,
             p => Assert.Equal(new Literal("postgres://"), p),
-            p => Assert.Equal((new SecretReference("vault", "db", "user", null), 0, 12), (((Placeholder)p).Ref, ((Placeholder)p).Filters.Count, ((Placeholder)p).Column)),
+            p => Assert.Equal((new SecretReference("vault", "db", "user", null), 0, "column 12"), (((Placeholder)p).Ref, ((Placeholder)p).Filters.Count, ((Placeholder)p).At)),
             p => Assert.Equal(new Literal(":"), p),
             p => Assert.Equal([TemplateFilter.UrlEncode], ((Placeholder)p).Filters),
             p => Assert.Equal(new Literal("@db:5432/app"), p));
@@ -48,6 +48,7 @@ public class TemplateParserTests
     [InlineData("${nocolon}", "column 1: no ':' after the backend name; expected <backend>:<path>[#<key>][@<version>]")]
     [InlineData("${${dev:a#b}}", "column 1: placeholders do not nest")]
     [InlineData("ok ${dev:a#}", "column 4: the key after '#' is empty")]
+    [InlineData("{\n  \"a\": ${dev:a#b | json},\n  \"b\": ${dev:a#c | yaml}\n}", "line 3, column 8: unknown filter 'yaml'; expected one of urlencode, base64, json, trim")]
     [InlineData("${dev:a#b|json|json|json|json|json|json|json|json|json}", "column 1: 9 filters; at most 8 are allowed on one placeholder")]
     public void A_mistake_is_one_line_naming_the_column(string text, string error)
     {

@@ -91,10 +91,11 @@ public static class BlastRadius
         var request = AnnotationParser.Parse(pod.Metadata.Annotations.AsReadOnly()).Request;
         if (request.Inject == OptIn.No)
             yield break;
-        var asked = request.Env.Select(e => e.Ref).Concat(request.Files.Select(f => f.Ref)).Concat(request.Composed.SelectMany(c => c.Refs))
-            .Append(request.SecretsFrom).OfType<SecretReference>()
-            .Concat(InlineRefs(pod))
-            .Select(r => r with { Version = null })
+        // The refs admission would have read for it (annotations and configinjector: env values), as its audit line lists them.
+        var asked = InjectionPreparer.RequestedRefs(pod, ns, request, profiles: null)
+            .Select(r => ReferenceParser.Parse(r))
+            .Where(r => r.IsOk)
+            .Select(r => r.Value! with { Version = null })
             .Where(pattern.Matches)
             .Distinct();
         foreach (var reference in asked)
@@ -103,15 +104,6 @@ public static class BlastRadius
                 PodStanding.Unknown, "escaped injection: recreate the pod once the webhook admits it", PolicyOf(policies, subject, reference));
         }
     }
-
-    private static IEnumerable<SecretReference> InlineRefs(V1Pod pod) =>
-        (pod.Spec?.Containers ?? []).Concat(pod.Spec?.InitContainers ?? [])
-            .SelectMany(c => c?.Env ?? [])
-            .Select(e => e?.Value)
-            .Where(v => v is not null && v.StartsWith(AnnotationKeys.InlineReferencePrefix, StringComparison.Ordinal))
-            .Select(v => ReferenceParser.Parse(v![AnnotationKeys.InlineReferencePrefix.Length..]))
-            .Where(r => r.IsOk)
-            .Select(r => r.Value!);
 
     private static WorkloadRef WorkloadOf(V1Pod pod, IReadOnlyDictionary<string, WorkloadRef> controllers)
     {

@@ -65,13 +65,7 @@ internal sealed partial class WorkloadRestarter(ISyncCluster cluster, SyncSettin
                 metrics.Restarts.WithLabels("not_possible").Inc();
                 continue;
             }
-            lock (_lock)
-            {
-                if (_running.ContainsKey(workload))
-                    _again.Add(workload);
-                else if (!_pending.Contains(workload))
-                    _pending.Add(workload);
-            }
+            Enqueue(workload);
         }
     }
 

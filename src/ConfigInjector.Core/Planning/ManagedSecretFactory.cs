@@ -58,7 +58,8 @@ public static class ManagedSecretFactory
         secret.Metadata.Annotations ??= new Dictionary<string, string>();
         secret.Metadata.Annotations[OwnersAnnotation] = JsonSerializer.Serialize(owners
             .OrderBy(o => o.Uid, StringComparer.Ordinal)
-            .Select(o => new Dictionary<string, string?> { ["apiVersion"] = o.ApiVersion, ["kind"] = o.Kind, ["name"] = o.Name, ["uid"] = o.Uid }));
+            .Select(o => new Dictionary<string, string?> { ["apiVersion"] = o.ApiVersion, ["kind"] = o.Kind, ["name"] = o.Name, ["uid"] = o.Uid })
+            .ToList(), AnnotationJson.Default.ListDictionaryStringString);
     }
 
     /// <summary>The signed owners (uid → kind/name), or null when the annotation is missing or unreadable.</summary>
@@ -68,7 +69,7 @@ public static class ManagedSecretFactory
             return null;
         try
         {
-            var owners = JsonSerializer.Deserialize<List<Dictionary<string, string?>>>(json!);
+            var owners = JsonSerializer.Deserialize(json!, AnnotationJson.Default.ListDictionaryStringString);
             if (owners is null || owners.Any(o => o is null || o.GetValueOrDefault("uid") is null))
                 return null;
             return owners.GroupBy(o => o["uid"]!, StringComparer.Ordinal)
@@ -116,7 +117,8 @@ public static class ManagedSecretFactory
     public static bool IsManaged(V1Secret secret) => secret.Metadata?.Labels?.TryGetValue(ManagedByLabel, out var by) == true && by == ManagedByValue;
 
     public static string SerializeSources(IReadOnlyDictionary<string, KeySource> sources) =>
-        JsonSerializer.Serialize(sources.ToDictionary(s => s.Key, s => new Dictionary<string, string> { ["ref"] = s.Value.Ref, ["version"] = s.Value.Version }));
+        JsonSerializer.Serialize(sources.ToDictionary(s => s.Key, s => new Dictionary<string, string> { ["ref"] = s.Value.Ref, ["version"] = s.Value.Version }),
+            AnnotationJson.Default.DictionaryStringDictionaryStringString);
 
     /// <summary>The sources of a managed Secret; null when the annotation is missing or not ours.</summary>
     public static IReadOnlyDictionary<string, KeySource>? ReadSources(V1Secret secret) =>
@@ -127,7 +129,7 @@ public static class ManagedSecretFactory
     {
         try
         {
-            var raw = JsonSerializer.Deserialize<Dictionary<string, Dictionary<string, string>>>(json);
+            var raw = JsonSerializer.Deserialize(json, AnnotationJson.Default.DictionaryStringDictionaryStringString);
             // Anyone who may edit the Secret wrote this too: any other shape is "not ours", never an exception.
             if (raw is null || raw.Values.Any(v => v is null || v.GetValueOrDefault("ref") is null || v.GetValueOrDefault("version") is null))
                 return null;

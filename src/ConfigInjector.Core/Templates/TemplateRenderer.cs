@@ -47,11 +47,19 @@ public static class TemplateRenderer
         // Uri.EscapeDataString keeps exactly RFC 3986's unreserved set (ALPHA DIGIT - . _ ~) and encodes UTF-8 bytes.
         TemplateFilter.UrlEncode => Uri.EscapeDataString(value),
         TemplateFilter.Base64 => Convert.ToBase64String(Encoding.UTF8.GetBytes(value)),
-        TemplateFilter.Json => JsonSerializer.Serialize(value, JsonStringOptions),
+        TemplateFilter.Json => JsonString(value),
         TemplateFilter.Trim => value.Trim(),
         _ => throw new ArgumentOutOfRangeException(nameof(filter), filter, null),
     };
 
     // Non-ASCII text stays readable; quotes, backslashes and control characters are escaped as JSON requires.
-    private static readonly JsonSerializerOptions JsonStringOptions = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+    private static readonly JsonWriterOptions JsonStringOptions = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
+    private static string JsonString(string value)
+    {
+        var buffer = new System.Buffers.ArrayBufferWriter<byte>(value.Length + 2);
+        using (var writer = new Utf8JsonWriter(buffer, JsonStringOptions))
+            writer.WriteStringValue(value);
+        return Encoding.UTF8.GetString(buffer.WrittenSpan);
+    }
 }

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.Text.Json.Nodes;
 using ConfigInjector.Configuration;
 using ConfigInjector.Manifests;
 using ConfigInjector.Policies;
@@ -48,7 +49,7 @@ internal static class InjectCommand
                     await error.WriteLineAsync($"denied: {denial}");
                 return ExitCodes.Failed;
             }
-            var parts = result.Documents.Select(YamlJson.ToYaml).Concat(result.Secrets.Select(s => KubernetesYaml.Serialize(s)));
+            var parts = result.Documents.Select(YamlJson.ToYaml).Concat(result.Secrets.Select(s => YamlJson.ToYaml(JsonNode.Parse(KubernetesJson.Serialize(s)))));
             await output.WriteAsync(string.Join("---\n", parts.Select(p => p.EndsWith('\n') ? p : p + "\n")));
             return ExitCodes.Ok;
         });

@@ -1,31 +1,29 @@
 using System.Text.Json;
-using System.Text.Json.Serialization;
 using k8s;
 using k8s.Models;
 
 namespace ConfigInjector.Kubernetes;
 
-/// <summary>A custom resource read generically: its spec stays JSON until the same reader as the policy files validates it.</summary>
+/// <summary>
+/// A custom resource read generically: its metadata for the informer, and the object as the API server sent it, which
+/// the same reader as the policy files validates.
+/// </summary>
 internal sealed class CustomResource : IKubernetesObject<V1ObjectMeta>
 {
-    [JsonPropertyName("apiVersion")]
     public string ApiVersion { get; set; } = "";
 
-    [JsonPropertyName("kind")]
     public string Kind { get; set; } = "";
 
-    [JsonPropertyName("metadata")]
     public V1ObjectMeta Metadata { get; set; } = new();
 
-    [JsonPropertyName("spec")]
-    public JsonElement? Spec { get; set; }
-}
+    /// <summary>The whole object as JSON text.</summary>
+    public string Json { get; private init; } = "{}";
 
-internal sealed class CustomResourceList
-{
-    [JsonPropertyName("metadata")]
-    public V1ListMeta? Metadata { get; set; }
-
-    [JsonPropertyName("items")]
-    public List<CustomResource> Items { get; set; } = [];
+    public static CustomResource From(JsonElement element) => new()
+    {
+        ApiVersion = element.TryGetProperty("apiVersion", out var apiVersion) ? apiVersion.GetString() ?? "" : "",
+        Kind = element.TryGetProperty("kind", out var kind) ? kind.GetString() ?? "" : "",
+        Metadata = element.TryGetProperty("metadata", out var metadata) ? KubernetesJson.Deserialize<V1ObjectMeta>(metadata) : new(),
+        Json = element.GetRawText(),
+    };
 }

@@ -74,23 +74,20 @@ internal sealed partial class CustomResourcePolicySource(IKubernetes client, Kub
 
     private Informer<CustomResource> CreateInformer(string plural) => new(
         plural,
-        async ct =>
-        {
-            var list = await KubernetesErrors.Call(() => client.CustomObjects.ListClusterCustomObjectAsync<CustomResourceList>(Group, Version, plural, cancellationToken: ct), "list", plural, null);
-            return (list.Items, list.Metadata?.ResourceVersion);
-        },
-        (resourceVersion, onError, ct) => Map(KubernetesErrors.Watch(client.CustomObjects.WatchListClusterCustomObjectAsync(
-            Group, Version, plural, allowWatchBookmarks: true, resourceVersion: resourceVersion, onError: e => onError(KubernetesErrors.WatchError(e, plural)), cancellationToken: ct), plural, ct)),
+        ct => ListAsync(plural, ct),
+        (resourceVersion, onError, ct) => WatchStream.ReadAsync(client, $"apis/{Group}/{Version}/{plural}", plural, resourceVersion, null, CustomResource.From, onError, ct),
         time,
         log);
 
-    private static async IAsyncEnumerable<(WatchEventType, CustomResource)> Map(IAsyncEnumerable<(WatchEventType, object)> events)
+    private async Task<(IEnumerable<CustomResource> Items, string? ResourceVersion)> ListAsync(string plural, CancellationToken cancellationToken)
     {
-        await foreach (var (type, item) in events)
-        {
-            if (item is JsonElement element)
-                yield return (type, KubernetesJson.Deserialize<CustomResource>(element.GetRawText()));
-        }
+        using var response = await RawRequest.SendAsync(client, $"apis/{Group}/{Version}/{plural}", "list", plural, cancellationToken);
+        using var list = await JsonDocument.ParseAsync(await response.Content.ReadAsStreamAsync(cancellationToken), cancellationToken: cancellationToken);
+        var items = list.RootElement.TryGetProperty("items", out var array) && array.ValueKind == JsonValueKind.Array
+            ? array.EnumerateArray().Select(CustomResource.From).ToList()
+            : [];
+        var version = list.RootElement.TryGetProperty("metadata", out var metadata) && metadata.TryGetProperty("resourceVersion", out var rv) ? rv.GetString() : null;
+        return (items, version);
     }
 
     private void RebuildIfChanged()
@@ -109,7 +106,7 @@ internal sealed partial class CustomResourcePolicySource(IKubernetes client, Kub
                 PolicyLoadResult result;
                 try
                 {
-                    result = PolicyDocumentReader.Parse(KubernetesJson.Serialize(item), $"{item.Kind} {item.Metadata.Name}");
+                    result = PolicyDocumentReader.Parse(item.Json, $"{item.Kind} {item.Metadata.Name}");
                 }
                 catch (Exception e) when (e is JsonException or InvalidOperationException or ArgumentException)
                 {

@@ -3,8 +3,6 @@ using System.Text.Json.Nodes;
 using ConfigInjector.Core.Planning;
 using ConfigInjector.Sync;
 using k8s;
-using k8s.LeaderElection;
-using k8s.LeaderElection.ResourceLock;
 using k8s.Models;
 
 namespace ConfigInjector.Kubernetes;
@@ -20,8 +18,8 @@ internal sealed class KubernetesSyncCluster(IKubernetes client, EventRecorder ev
     }
 
     public IAsyncEnumerable<(WatchEventType Type, V1Secret Secret)> WatchManagedSecretsAsync(string resourceVersion, Action<Exception> onError, CancellationToken cancellationToken) =>
-        KubernetesErrors.Watch(client.CoreV1.WatchListSecretForAllNamespacesAsync(allowWatchBookmarks: true, labelSelector: ManagedSecretFactory.ManagedBySelector,
-            resourceVersion: resourceVersion, onError: e => onError(KubernetesErrors.WatchError(e, "secrets")), cancellationToken: cancellationToken), "secrets", cancellationToken);
+        WatchStream.ReadAsync(client, "api/v1/secrets", "secrets", resourceVersion, ManagedSecretFactory.ManagedBySelector,
+            static element => KubernetesJson.Deserialize<V1Secret>(element), onError, cancellationToken);
 
     public Task<V1Secret> ReadSecretAsync(string namespaceName, string name, CancellationToken cancellationToken) =>
         KubernetesErrors.Call(() => client.CoreV1.ReadNamespacedSecretAsync(name, namespaceName, cancellationToken: cancellationToken), "get", "secrets", namespaceName);
@@ -105,5 +103,23 @@ internal sealed class KubernetesSyncCluster(IKubernetes client, EventRecorder ev
     public Task RecordEventAsync(V1ObjectReference involved, string type, string reason, string message, CancellationToken cancellationToken) =>
         events.RecordAsync(involved, type, reason, message, cancellationToken);
 
-    public ILock LeaseLock(string namespaceName, string name, string identity) => new LeaseLock(client, namespaceName, name, identity);
+    public async Task<V1Lease?> ReadLeaseAsync(string namespaceName, string name, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await KubernetesErrors.Call(() => client.CoordinationV1.ReadNamespacedLeaseAsync(name, namespaceName, cancellationToken: cancellationToken), "get", "leases", namespaceName);
+        }
+        catch (ClusterApiException e) when (e.IsNotFound)
+        {
+            return null;
+        }
+    }
+
+    public Task<V1Lease> CreateLeaseAsync(V1Lease lease, CancellationToken cancellationToken) =>
+        KubernetesErrors.Call(() => client.CoordinationV1.CreateNamespacedLeaseAsync(lease, lease.Metadata.NamespaceProperty, cancellationToken: cancellationToken),
+            "create", "leases", lease.Metadata.NamespaceProperty);
+
+    public Task<V1Lease> ReplaceLeaseAsync(V1Lease lease, CancellationToken cancellationToken) =>
+        KubernetesErrors.Call(() => client.CoordinationV1.ReplaceNamespacedLeaseAsync(lease, lease.Metadata.Name, lease.Metadata.NamespaceProperty, cancellationToken: cancellationToken),
+            "update", "leases", lease.Metadata.NamespaceProperty);
 }

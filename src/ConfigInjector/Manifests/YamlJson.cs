@@ -2,8 +2,8 @@ using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using YamlDotNet.Core;
+using YamlDotNet.Core.Events;
 using YamlDotNet.RepresentationModel;
-using YamlDotNet.Serialization;
 
 namespace ConfigInjector.Manifests;
 
@@ -19,8 +19,75 @@ internal static class YamlJson
         return [.. stream.Documents.Select(d => Convert(d.RootNode))];
     }
 
-    public static string ToYaml(JsonNode? node) =>
-        new SerializerBuilder().WithQuotingNecessaryStrings().DisableAliases().Build().Serialize(ToPlain(node));
+    /// <summary>
+    /// Block-style YAML with no aliases; a string that a YAML reader (1.2's core schema, or 1.1's as kubectl's go-yaml
+    /// has it: yes, no, on, off) would take for another type is quoted.
+    /// </summary>
+    public static string ToYaml(JsonNode? node)
+    {
+        var text = new StringWriter(CultureInfo.InvariantCulture);
+        var emitter = new Emitter(text);
+        emitter.Emit(new StreamStart());
+        emitter.Emit(new DocumentStart());
+        Emit(emitter, node);
+        emitter.Emit(new DocumentEnd(isImplicit: true));
+        emitter.Emit(new StreamEnd());
+        return text.ToString();
+    }
+
+    private static void Emit(IEmitter emitter, JsonNode? node)
+    {
+        switch (node)
+        {
+            case JsonObject obj:
+                emitter.Emit(new MappingStart(null, null, isImplicit: true, MappingStyle.Block));
+                foreach (var (key, value) in obj)
+                {
+                    EmitString(emitter, key);
+                    Emit(emitter, value);
+                }
+                emitter.Emit(new MappingEnd());
+                break;
+            case JsonArray array:
+                emitter.Emit(new SequenceStart(null, null, isImplicit: true, SequenceStyle.Block));
+                foreach (var item in array)
+                    Emit(emitter, item);
+                emitter.Emit(new SequenceEnd());
+                break;
+            case JsonValue value when value.GetValueKind() == JsonValueKind.String:
+                EmitString(emitter, value.GetValue<string>());
+                break;
+            case JsonValue value:
+                EmitPlain(emitter, value.GetValueKind() switch
+                {
+                    JsonValueKind.True => "true",
+                    JsonValueKind.False => "false",
+                    JsonValueKind.Number => value.ToJsonString(),
+                    _ => "null",
+                });
+                break;
+            default:
+                EmitPlain(emitter, "null");
+                break;
+        }
+    }
+
+    private static void EmitPlain(IEmitter emitter, string text) =>
+        emitter.Emit(new Scalar(null, null, text, ScalarStyle.Plain, isPlainImplicit: true, isQuotedImplicit: false));
+
+    // The emitter itself quotes what cannot be plain (": ", "#", a leading "-", ...); what it would leave plain but a
+    // reader would take for a null, a boolean or a number is double-quoted here.
+    private static void EmitString(IEmitter emitter, string text) =>
+        emitter.Emit(new Scalar(null, null, text, ReadsAsOtherType(text) ? ScalarStyle.DoubleQuoted : ScalarStyle.Any, isPlainImplicit: true, isQuotedImplicit: true));
+
+    private static bool ReadsAsOtherType(string text) =>
+        text.Length == 0
+        || Scalar(new YamlScalarNode(text) { Style = ScalarStyle.Plain }) is not { } parsed
+        || parsed.GetValueKind() != JsonValueKind.String
+        || text.ToUpperInvariant() is "Y" or "N" or "YES" or "NO" or "ON" or "OFF" or ".INF" or "-.INF" or "+.INF" or ".NAN"
+        || text.StartsWith("0x", StringComparison.OrdinalIgnoreCase)
+        || text.StartsWith("0o", StringComparison.OrdinalIgnoreCase)
+        || (text.Length > 0 && (char.IsDigit(text[0]) || text[0] is '+' or '-' or '.') && text.Any(char.IsDigit) && text.All(c => char.IsDigit(c) || c is '_' or ':' or '.' or '+' or '-' or 'e' or 'E'));
 
     private static JsonNode? Convert(YamlNode node) => node switch
     {
@@ -46,22 +113,4 @@ internal static class YamlJson
             _ => JsonValue.Create(text),
         };
     }
-
-    private static object? ToPlain(JsonNode? node) => node switch
-    {
-        null => null,
-        JsonObject obj => obj.ToDictionary(p => p.Key, p => ToPlain(p.Value)),
-        JsonArray array => array.Select(ToPlain).ToList(),
-        JsonValue value => value.GetValueKind() switch
-        {
-            JsonValueKind.String => value.GetValue<string>(),
-            JsonValueKind.True => true,
-            JsonValueKind.False => false,
-            // A value built from a CLR int (not parsed) converts to neither long nor double: go through its JSON text.
-            JsonValueKind.Number when long.TryParse(value.ToJsonString(), System.Globalization.NumberStyles.AllowLeadingSign, System.Globalization.CultureInfo.InvariantCulture, out var l) => l,
-            JsonValueKind.Number => double.Parse(value.ToJsonString(), System.Globalization.CultureInfo.InvariantCulture),
-            _ => null,
-        },
-        _ => null,
-    };
 }

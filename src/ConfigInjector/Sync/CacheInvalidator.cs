@@ -2,7 +2,6 @@ using ConfigInjector.Backends;
 using ConfigInjector.Core.Planning;
 using ConfigInjector.Core.References;
 using ConfigInjector.ManagedSecrets;
-using k8s;
 
 namespace ConfigInjector.Sync;
 

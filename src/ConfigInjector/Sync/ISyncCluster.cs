@@ -1,5 +1,3 @@
-using k8s;
-using k8s.LeaderElection;
 using k8s.Models;
 
 namespace ConfigInjector.Sync;
@@ -8,7 +6,7 @@ namespace ConfigInjector.Sync;
 /// Everything the sync worker asks of the cluster, and nothing more: the one gateway between it and the Kubernetes
 /// adapter, which implements it. Failures surface as <see cref="ClusterApiException"/>.
 /// </summary>
-internal interface ISyncCluster
+internal interface ISyncCluster : ILeaseStore
 {
     /// <summary>One page of the Secrets labelled as managed, cluster-wide.</summary>
     Task<ListPage<V1Secret>> ListManagedSecretsAsync(string? continueToken, int limit, CancellationToken cancellationToken);
@@ -40,9 +38,6 @@ internal interface ISyncCluster
 
     /// <summary>Writes an Event; a failure is logged, never thrown (an Event is no reason to stop a pass).</summary>
     Task RecordEventAsync(V1ObjectReference involved, string type, string reason, string message, CancellationToken cancellationToken);
-
-    /// <summary>The coordination.k8s.io Lease the replicas elect their leader with.</summary>
-    ILock LeaseLock(string namespaceName, string name, string identity);
 }
 
 /// <summary>One page of a paged list: its items, the list's resourceVersion, and the token of the next page (null on the last).</summary>

@@ -1,7 +1,5 @@
 using ConfigInjector.Core.Planning;
 using ConfigInjector.Observability;
-using k8s;
-using k8s.LeaderElection;
 using k8s.Models;
 
 namespace ConfigInjector.Sync;
@@ -34,15 +32,10 @@ internal sealed partial class SyncWorker(
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        var leaseLock = cluster.LeaseLock(lease.Namespace, LeaseName, lease.Identity);
+        var election = new LeaseElection(lease.Namespace, LeaseName, lease.Identity, settings.LeaseDuration, settings.RenewDeadline, settings.RetryPeriod);
         while (!stoppingToken.IsCancellationRequested)
         {
-            using var elector = new LeaderElector(new LeaderElectionConfig(leaseLock)
-            {
-                LeaseDuration = settings.LeaseDuration,
-                RenewDeadline = settings.RenewDeadline,
-                RetryPeriod = settings.RetryPeriod,
-            });
+            var elector = new LeaderElector(cluster, election, time);
             CancellationTokenSource? leading = null;
             Task? work = null;
             elector.OnStartedLeading += () =>

@@ -28,7 +28,7 @@ public class GoldenPatchTests(WebhookFixture fixture) : IClassFixture<WebhookFix
     [MemberData(nameof(Cases))]
     public async Task Patched_pod_matches_the_expected_pod(string name)
     {
-        var pod = KubernetesYaml.Deserialize<V1Pod>(await File.ReadAllTextAsync(Path.Combine(CasesRoot, name, "pod.yaml")));
+        var pod = KubeYaml.Deserialize<V1Pod>(await File.ReadAllTextAsync(Path.Combine(CasesRoot, name, "pod.yaml")));
         var podJson = KubernetesJson.Serialize(pod);
 
         var review = await fixture.Server.ReviewPodAsync(podJson, pod.Metadata.NamespaceProperty);
@@ -42,7 +42,7 @@ public class GoldenPatchTests(WebhookFixture fixture) : IClassFixture<WebhookFix
 
         if (Environment.GetEnvironmentVariable("UPDATE_GOLDEN") == "1")
         {
-            await File.WriteAllTextAsync(Path.Combine(SourceRoot, name, "expected.yaml"), KubernetesYaml.Serialize(actualPod));
+            await File.WriteAllTextAsync(Path.Combine(SourceRoot, name, "expected.yaml"), KubeYaml.Serialize(actualPod));
             await File.WriteAllTextAsync(Path.Combine(SourceRoot, name, "warnings.txt"), warnings.Length == 0 ? "" : warnings + "\n");
             if (File.Exists(secretDataFile))
                 await File.WriteAllTextAsync(Path.Combine(SourceRoot, name, "secret-data.json"), secretData + "\n");
@@ -50,7 +50,7 @@ public class GoldenPatchTests(WebhookFixture fixture) : IClassFixture<WebhookFix
             Assert.Fail($"{name}: expected.yaml and warnings.txt rewritten (UPDATE_GOLDEN=1); review the diff and run again without it");
         }
 
-        var expected = KubernetesYaml.Deserialize<V1Pod>(await File.ReadAllTextAsync(Path.Combine(CasesRoot, name, "expected.yaml")));
+        var expected = KubeYaml.Deserialize<V1Pod>(await File.ReadAllTextAsync(Path.Combine(CasesRoot, name, "expected.yaml")));
         Assert.Equal(Normalized(expected), Normalized(actualPod));
         Assert.Equal((await File.ReadAllTextAsync(Path.Combine(CasesRoot, name, "warnings.txt"))).TrimEnd('\n'), warnings);
         if (File.Exists(secretDataFile))
@@ -75,7 +75,7 @@ public class GoldenPatchTests(WebhookFixture fixture) : IClassFixture<WebhookFix
     [MemberData(nameof(Cases))]
     public async Task A_second_pass_over_the_patched_pod_changes_nothing(string name)
     {
-        var podJson = KubernetesJson.Serialize(KubernetesYaml.Deserialize<V1Pod>(await File.ReadAllTextAsync(Path.Combine(CasesRoot, name, "pod.yaml"))));
+        var podJson = KubernetesJson.Serialize(KubeYaml.Deserialize<V1Pod>(await File.ReadAllTextAsync(Path.Combine(CasesRoot, name, "pod.yaml"))));
         var first = await fixture.Server.ReviewPodAsync(podJson);
         var patched = first.Patch is null ? podJson : PatchOracle.Apply(podJson, first.Patch).ToString();
 

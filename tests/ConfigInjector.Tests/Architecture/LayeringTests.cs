@@ -51,7 +51,7 @@ public class LayeringTests
         var result = Types.InAssembly(App)
             .That().DoNotResideInNamespace("ConfigInjector.Kubernetes")
             .And().DoNotResideInNamespace("ConfigInjector.Hosting")
-            .ShouldNot().HaveDependencyOnAny("k8s.IKubernetes", "k8s.Kubernetes", "k8s.KubernetesClientConfiguration", "k8s.Autorest.HttpOperationException", "k8s.LeaderElection.ResourceLock")
+            .ShouldNot().HaveDependencyOnAny("k8s.IKubernetes", "k8s.Kubernetes", "k8s.KubernetesClientConfiguration", "k8s.Autorest.HttpOperationException", "k8s.Authentication.ServiceClientCredentials")
             .GetResult();
 
         Assert.True(result.IsSuccessful, "the Kubernetes client used outside its adapter: " + string.Join(", ", result.FailingTypeNames ?? []));

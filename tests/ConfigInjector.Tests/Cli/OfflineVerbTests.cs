@@ -35,7 +35,7 @@ public class OfflineVerbTests
         var (code, output, stderr) = await Run("inject", "-f", Path.Combine(RepoPaths.Examples, example), "--config", Config, "--policies", Policies);
 
         Assert.True(code == ExitCodes.Ok, stderr);
-        var objects = KubernetesYaml.LoadAllFromString(output);
+        var objects = KubeYaml.LoadAll(output);
         var workload = Assert.Single(objects, o => ((IKubernetesObject)o).Kind == kind);
         var secret = Assert.Single(objects.OfType<V1Secret>());
         Assert.Equal("config-injector", secret.Metadata.Labels["app.kubernetes.io/managed-by"]);
@@ -52,7 +52,7 @@ public class OfflineVerbTests
         Assert.All(keys, k => Assert.True(secret.Data.ContainsKey(k), $"Secret has {k}"));
         // Values belong in the printed Secrets' data and nowhere else: not in the workloads, not in a Secret's
         // annotations, not on stderr, in plain or in base64.
-        var outside = string.Join("\n---\n", objects.Select(o => o is V1Secret s ? KubernetesYaml.Serialize(new V1Secret { Metadata = s.Metadata, Type = s.Type }) : KubernetesYaml.Serialize(o)));
+        var outside = string.Join("\n---\n", objects.Select(o => o is V1Secret s ? KubeYaml.Serialize(new V1Secret { Metadata = s.Metadata, Type = s.Type }) : KubeYaml.Serialize(o)));
         foreach (var value in DevSecrets.Values())
         {
             foreach (var text in new[] { outside, stderr })
@@ -80,7 +80,7 @@ public class OfflineVerbTests
         var (code, output, _) = await Run("inject", "-f", file, "--config", Config, "--policies", Policies, "--namespace", "dev-x");
 
         Assert.Equal(ExitCodes.Ok, code);
-        var objects = KubernetesYaml.LoadAllFromString(output);
+        var objects = KubeYaml.LoadAll(output);
         Assert.Equal("1", Assert.Single(objects.OfType<V1ConfigMap>()).Data["a"]);
         Assert.Equal("dev-x", Assert.Single(objects.OfType<V1Secret>()).Metadata.NamespaceProperty);
     }

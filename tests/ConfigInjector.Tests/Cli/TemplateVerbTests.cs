@@ -1,7 +1,6 @@
 using System.Text;
 using ConfigInjector.Cli;
 using ConfigInjector.TestSupport;
-using k8s;
 using k8s.Models;
 
 namespace ConfigInjector.Tests.Cli;
@@ -21,7 +20,7 @@ public class TemplateVerbTests
         var (code, output, stderr) = await Run("inject", "-f", Example);
 
         Assert.True(code == ExitCodes.Ok, stderr);
-        var objects = KubernetesYaml.LoadAllFromString(output);
+        var objects = KubeYaml.LoadAll(output);
         var secret = Assert.Single(objects.OfType<V1Secret>());
         var data = secret.Data.ToDictionary(d => d.Key, d => Encoding.UTF8.GetString(d.Value));
         Assert.Equal("postgres://dev-only-db-user-c41e:dev-only-db-password-7f3a@db.default:5432/orders?sslmode=require", data["DATABASE_URL"]);

@@ -1,6 +1,5 @@
 using ConfigInjector.Kubernetes;
 using ConfigInjector.TestSupport;
-using k8s;
 using k8s.Models;
 
 namespace ConfigInjector.Tests.Configuration;
@@ -9,7 +8,7 @@ namespace ConfigInjector.Tests.Configuration;
 public class CrdTests
 {
     private static V1CustomResourceDefinition Load(string file) =>
-        KubernetesYaml.Deserialize<V1CustomResourceDefinition>(File.ReadAllText(RepoPaths.Combine("charts", "config-injector", "crds", file)));
+        KubeYaml.Deserialize<V1CustomResourceDefinition>(File.ReadAllText(RepoPaths.Combine("charts", "config-injector", "crds", file)));
 
     [Theory]
     [InlineData("secretpolicies.configinjector.io.yaml", "secretpolicies", "SecretPolicy")]

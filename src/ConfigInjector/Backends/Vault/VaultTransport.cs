@@ -38,7 +38,7 @@ internal sealed class VaultTransport(HttpClient http, VaultSettings settings, Ti
             if (settings.Namespace is not null)
                 request.Headers.Add("X-Vault-Namespace", settings.Namespace);
             if (body is not null)
-                request.Content = JsonContent.Create(body);
+                request.Content = new StringContent(body.ToJsonString(), System.Text.Encoding.UTF8, "application/json");
 
             using var attemptTimeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             attemptTimeout.CancelAfter(settings.Timeout);

@@ -1,0 +1,211 @@
+using System.Net;
+using ConfigInjector.Sync;
+using k8s.Models;
+using Microsoft.Extensions.Time.Testing;
+
+namespace ConfigInjector.Tests.Sync;
+
+/// <summary>
+/// The Lease-based leader election on a fake clock against an in-memory Lease that keeps resourceVersions and answers
+/// 409 to a stale write, as the API server does: who leads, when another may take over, and when a leader gives up.
+/// </summary>
+public class LeaderElectorTests
+{
+    private static readonly TimeSpan Duration = TimeSpan.FromSeconds(15);
+    private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(10);
+    private static readonly TimeSpan Retry = TimeSpan.FromSeconds(2);
+
+    private readonly FakeTimeProvider _time = new(DateTimeOffset.Parse("2026-11-29T12:00:00Z", System.Globalization.CultureInfo.InvariantCulture));
+    private readonly MemoryLeases _leases = new();
+
+    [Fact]
+    public async Task The_first_candidate_leads_and_the_second_waits_while_the_lease_is_renewed()
+    {
+        using var stop = new CancellationTokenSource();
+        var a = Start("replica-a", stop.Token);
+        await Step(Retry);
+        var b = Start("replica-b", stop.Token);
+        await Step(TimeSpan.FromSeconds(60));
+
+        Assert.True(a.Leading);
+        Assert.False(b.Leading);
+        Assert.Equal("replica-a", _leases.Current!.Spec.HolderIdentity);
+        await stop.CancelAsync();
+    }
+
+    [Fact]
+    public async Task A_dead_leaders_lease_is_taken_over_only_after_the_lease_duration_on_the_takers_own_clock()
+    {
+        using var stopA = new CancellationTokenSource();
+        using var stopB = new CancellationTokenSource();
+        var a = Start("replica-a", stopA.Token);
+        await Step(Retry);
+        var b = Start("replica-b", stopB.Token);
+        await Step(Retry * 2);
+        // The leader dies without a word (no release): its renewTime stays, and it was written by a clock an hour
+        // behind ours, which must not make the Lease look expired.
+        _leases.Current!.Spec.RenewTime = _time.GetUtcNow().UtcDateTime.AddHours(-1);
+        _leases.Bump();
+        await stopA.CancelAsync();
+
+        await Step(Duration - TimeSpan.FromSeconds(3));
+        Assert.False(b.Leading);
+        await Step(TimeSpan.FromSeconds(6));
+        Assert.True(b.Leading);
+        Assert.Equal("replica-b", _leases.Current!.Spec.HolderIdentity);
+        Assert.Equal(1, _leases.Current.Spec.LeaseTransitions);
+        await stopB.CancelAsync();
+        await Task.WhenAny(a.Run, Task.Delay(1000));
+    }
+
+    [Fact]
+    public async Task A_leader_that_cannot_renew_stops_leading_at_the_renew_deadline_not_before()
+    {
+        using var stop = new CancellationTokenSource();
+        var a = Start("replica-a", stop.Token);
+        await Step(Retry);
+        Assert.True(a.Leading);
+
+        _leases.Failing = true;
+        await Step(Deadline - TimeSpan.FromSeconds(3));
+        Assert.True(a.Leading);
+        await Step(TimeSpan.FromSeconds(4));
+        Assert.False(a.Leading);
+        Assert.True(a.Run.IsCompleted);
+        await stop.CancelAsync();
+    }
+
+    [Fact]
+    public async Task A_leader_that_finds_another_holder_stops_at_once()
+    {
+        using var stop = new CancellationTokenSource();
+        var a = Start("replica-a", stop.Token);
+        await Step(Retry);
+        Assert.True(a.Leading);
+
+        _leases.Current!.Spec.HolderIdentity = "replica-z";
+        _leases.Bump();
+        await Step(Retry + TimeSpan.FromMilliseconds(500));
+        Assert.False(a.Leading);
+        await stop.CancelAsync();
+    }
+
+    [Fact]
+    public async Task Two_candidates_racing_for_a_free_lease_elect_one()
+    {
+        using var stop = new CancellationTokenSource();
+        _leases.DelayWrites = true;
+        var a = Start("replica-a", stop.Token);
+        var b = Start("replica-b", stop.Token);
+        _leases.DelayWrites = false;
+        _leases.ReleaseWrites();
+        await Step(TimeSpan.FromSeconds(30));
+
+        Assert.True(a.Leading ^ b.Leading);
+        await stop.CancelAsync();
+    }
+
+    private Candidate Start(string identity, CancellationToken token)
+    {
+        var elector = new LeaderElector(_leases, new LeaseElection("config-injector", "config-injector-sync", identity, Duration, Deadline, Retry), _time);
+        var candidate = new Candidate();
+        elector.OnStartedLeading += () => candidate.Leading = true;
+        elector.OnStoppedLeading += () => candidate.Leading = false;
+        candidate.Run = Task.Run(async () =>
+        {
+            try
+            {
+                await elector.RunUntilLeadershipLostAsync(token);
+            }
+            catch (OperationCanceledException)
+            {
+            }
+        }, CancellationToken.None);
+        return candidate;
+    }
+
+    private async Task Step(TimeSpan total)
+    {
+        for (var passed = TimeSpan.Zero; passed < total; passed += TimeSpan.FromMilliseconds(250))
+        {
+            await Task.Delay(2);
+            _time.Advance(TimeSpan.FromMilliseconds(250));
+        }
+        await Task.Delay(20);
+    }
+
+    private sealed class Candidate
+    {
+        public volatile bool Leading;
+
+        public Task Run { get; set; } = Task.CompletedTask;
+    }
+
+    /// <summary>One Lease with the API server's optimistic concurrency: a write must carry the current resourceVersion.</summary>
+    private sealed class MemoryLeases : ILeaseStore
+    {
+        private readonly Lock _lock = new();
+        private readonly TaskCompletionSource _writes = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private int _version;
+
+        public V1Lease? Current { get; private set; }
+
+        public volatile bool Failing;
+
+        public volatile bool DelayWrites;
+
+        public void Bump()
+        {
+            lock (_lock)
+                Current!.Metadata.ResourceVersion = (++_version).ToString(System.Globalization.CultureInfo.InvariantCulture);
+        }
+
+        public void ReleaseWrites() => _writes.TrySetResult();
+
+        public Task<V1Lease?> ReadLeaseAsync(string namespaceName, string name, CancellationToken cancellationToken)
+        {
+            Fail();
+            lock (_lock)
+                return Task.FromResult(Current is null ? null : k8s.KubernetesJson.Deserialize<V1Lease>(k8s.KubernetesJson.Serialize(Current)));
+        }
+
+        public async Task<V1Lease> CreateLeaseAsync(V1Lease lease, CancellationToken cancellationToken)
+        {
+            await Gate();
+            lock (_lock)
+            {
+                if (Current is not null)
+                    throw new ClusterApiException(HttpStatusCode.Conflict, "exists");
+                Current = lease;
+                Current.Metadata.ResourceVersion = (++_version).ToString(System.Globalization.CultureInfo.InvariantCulture);
+                return k8s.KubernetesJson.Deserialize<V1Lease>(k8s.KubernetesJson.Serialize(Current));
+            }
+        }
+
+        public async Task<V1Lease> ReplaceLeaseAsync(V1Lease lease, CancellationToken cancellationToken)
+        {
+            await Gate();
+            lock (_lock)
+            {
+                if (Current is null || Current.Metadata.ResourceVersion != lease.Metadata.ResourceVersion)
+                    throw new ClusterApiException(HttpStatusCode.Conflict, "stale");
+                Current = lease;
+                Current.Metadata.ResourceVersion = (++_version).ToString(System.Globalization.CultureInfo.InvariantCulture);
+                return k8s.KubernetesJson.Deserialize<V1Lease>(k8s.KubernetesJson.Serialize(Current));
+            }
+        }
+
+        private async Task Gate()
+        {
+            Fail();
+            if (DelayWrites)
+                await _writes.Task;
+        }
+
+        private void Fail()
+        {
+            if (Failing)
+                throw new ClusterApiException(HttpStatusCode.InternalServerError, "the API server is failing");
+        }
+    }
+}

@@ -10,6 +10,8 @@ ARG RUNTIME_BASE=mcr.microsoft.com/dotnet/runtime-deps:10.0-noble-chiseled
 ARG PUBLISH_STAGE=sdk-publish
 
 FROM ${SDK_IMAGE} AS sdk-publish
+# Native AOT links with clang and needs zlib's headers.
+RUN apt-get update && apt-get install -y --no-install-recommends clang zlib1g-dev && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY . .
 RUN dotnet publish src/ConfigInjector -c Release -r linux-x64 --self-contained -p:InvariantGlobalization=true -o /app
@@ -22,8 +24,7 @@ FROM ${PUBLISH_STAGE} AS publish
 
 FROM ${RUNTIME_BASE}
 COPY --from=publish /app/ /app/
-ENV DOTNET_EnableDiagnostics=0 \
-    DOTNET_CLI_TELEMETRY_OPTOUT=1
+ENV DOTNET_EnableDiagnostics=0
 USER 65532:65532
 WORKDIR /app
 EXPOSE 8443

@@ -25,6 +25,12 @@ rm -rf artifacts/publish
 dotnet publish src/ConfigInjector -c Release -r linux-x64 --self-contained -p:InvariantGlobalization=true \
   --artifacts-path "$work/build" -o artifacts/publish -v quiet -nologo >/dev/null
 
+# A publish for a runtime is Native AOT (src/ConfigInjector/ConfigInjector.csproj): one native binary, no runtime.
+if [ -e artifacts/publish/configinjector.dll ] || ! file artifacts/publish/configinjector | grep -q ELF; then
+  echo "image-smoke: artifacts/publish is not a native AOT publish" >&2; exit 1
+fi
+echo "image-smoke: native AOT binary $(( $(stat -c %s artifacts/publish/configinjector) / 1024 / 1024 )) MiB"
+
 echo "image-smoke: assembling the base from the host's libraries"
 rootfs="$work/rootfs"
 mkdir -p "$rootfs/etc/ssl/certs" "$rootfs/tmp" "$rootfs/app"
@@ -48,7 +54,7 @@ echo "image-smoke: building $tag"
 podman build -q --build-arg PUBLISH_STAGE=host-publish --build-arg RUNTIME_BASE="$base" -t "$tag" . >/dev/null
 
 echo "image-smoke: running it read-only as 65532"
-dotnet artifacts/publish/configinjector.dll certs generate --service localhost --namespace smoke --out "$work/tls" >/dev/null 2>&1
+artifacts/publish/configinjector certs generate --service localhost --namespace smoke --out "$work/tls" >/dev/null 2>&1
 chmod 0644 "$work/tls/tls.key"   # readable by the container's user; the folder is private to this run
 port=$(( 20000 + RANDOM % 20000 ))
 podman run -d --name configinjector-smoke --read-only --user 65532:65532 --network host --tmpfs /tmp \

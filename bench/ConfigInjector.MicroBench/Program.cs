@@ -17,4 +17,4 @@ if (args is ["--loop", var seconds])
     Console.WriteLine($"{count} admissions, {(double)int.Parse(seconds, System.Globalization.CultureInfo.InvariantCulture) * 1e6 / count:F1} µs each");
     return;
 }
-BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
+BenchmarkSwitcher.FromAssembly(typeof(AdmissionStepBenchmarks).Assembly).Run(args);

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Soak (not in CI): configinjector serve, published as the image publishes it (ReadyToRun, self-contained), takes
+# Soak (not in CI): configinjector serve, published as the image publishes it (Native AOT), takes
 # SOAK_RATE admissions/s (default 1000) for SOAK_SECONDS (default 600); every 10 s it prints p50/p99 (from the
 # scheduled send time) and the server's RSS. It fails if any admission failed or the server logged an error.
 #   bash bench/soak.sh            SOAK_SECONDS=60 bash bench/soak.sh

@@ -23,7 +23,7 @@ internal static class ProcessScenario
         var certs = Path.Combine(workDir, DevCertificate.Folder);
         DevCertificate.EnsureExists(certs, TimeProvider.System);
         var review = await File.ReadAllTextAsync(Path.Combine(workDir, "examples", "admission-review.json"));
-        var product = options.Binary ?? Path.Combine(WorkDirectory.FindRepo(), "src", "ConfigInjector", "bin", "Release", "net10.0", "configinjector");
+        var product = options.Binary is { } binary ? Path.GetFullPath(binary) : Path.Combine(WorkDirectory.FindRepo(), "src", "ConfigInjector", "bin", "Release", "net10.0", "configinjector");
         if (!File.Exists(product))
             throw new InvalidOperationException($"{product} not found: build src/ConfigInjector in Release first, or pass --binary");
         var self = Environment.ProcessPath!;

@@ -40,30 +40,25 @@ internal static class WatchStream
             using var document = JsonDocument.Parse(line);
             var type = document.RootElement.GetProperty("type").GetString();
             var item = document.RootElement.GetProperty("object");
-            switch (type)
+            if (type == "ERROR")
             {
-                case "ADDED":
-                    yield return (WatchEventType.Added, parse(item));
-                    break;
-                case "MODIFIED":
-                    yield return (WatchEventType.Modified, parse(item));
-                    break;
-                case "DELETED":
-                    yield return (WatchEventType.Deleted, parse(item));
-                    break;
-                case "BOOKMARK":
-                    yield return (WatchEventType.Bookmark, parse(item));
-                    break;
-                case "ERROR":
-                    var status = KubernetesJson.Deserialize<V1Status>(item);
-                    onError(new ClusterApiException(status.Code is { } code ? (HttpStatusCode)code : null,
-                        $"Kubernetes API {status.Code} on watch {resource}: {status.Reason}"));
-                    yield break;
-                default:
-                    throw new ClusterApiException(null, $"Kubernetes API sent a watch event of unknown type '{type}' on {resource}");
+                var status = KubernetesJson.Deserialize<V1Status>(item);
+                onError(new ClusterApiException(status.Code is { } code ? (HttpStatusCode)code : null,
+                    $"Kubernetes API {status.Code} on watch {resource}: {status.Reason}"));
+                yield break;
             }
+            yield return (EventType(type, resource), parse(item));
         }
     }
+
+    private static WatchEventType EventType(string? type, string resource) => type switch
+    {
+        "ADDED" => WatchEventType.Added,
+        "MODIFIED" => WatchEventType.Modified,
+        "DELETED" => WatchEventType.Deleted,
+        "BOOKMARK" => WatchEventType.Bookmark,
+        _ => throw new ClusterApiException(null, $"Kubernetes API sent a watch event of unknown type '{type}' on {resource}"),
+    };
 
     private static string WatchUri(string collectionPath, string resourceVersion, string? labelSelector)
     {

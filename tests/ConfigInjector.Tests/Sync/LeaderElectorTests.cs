@@ -62,9 +62,7 @@ public class LeaderElectorTests
     public async Task A_leader_that_cannot_renew_stops_leading_at_the_renew_deadline_not_before()
     {
         using var stop = new CancellationTokenSource();
-        var a = Start("replica-a", stop.Token);
-        await Step(Retry);
-        Assert.True(a.Leading);
+        var a = await LeadingAsync("replica-a", stop.Token);
 
         _leases.Failing = true;
         await Step(Deadline - TimeSpan.FromSeconds(3));
@@ -79,9 +77,7 @@ public class LeaderElectorTests
     public async Task A_leader_that_finds_another_holder_stops_at_once()
     {
         using var stop = new CancellationTokenSource();
-        var a = Start("replica-a", stop.Token);
-        await Step(Retry);
-        Assert.True(a.Leading);
+        var a = await LeadingAsync("replica-a", stop.Token);
 
         _leases.Current!.Spec.HolderIdentity = "replica-z";
         _leases.Bump();
@@ -103,6 +99,14 @@ public class LeaderElectorTests
 
         Assert.True(a.Leading ^ b.Leading);
         await stop.CancelAsync();
+    }
+
+    private async Task<Candidate> LeadingAsync(string identity, CancellationToken token)
+    {
+        var candidate = Start(identity, token);
+        await Step(Retry);
+        Assert.True(candidate.Leading);
+        return candidate;
     }
 
     private Candidate Start(string identity, CancellationToken token)

@@ -56,7 +56,10 @@ internal sealed class LeaderElector(ILeaseStore leases, LeaseElection election, 
         }
     }
 
-    /// <summary>One attempt to take or renew the Lease, bounded by <paramref name="timeout"/>; an API failure is a "no".</summary>
+    /// <summary>
+    /// One attempt to take or renew the Lease, bounded by <paramref name="timeout"/>. Any failure (an API error, an API
+    /// server out of reach, a timeout) is a "no": a leader keeps trying until its renew deadline, as client-go does.
+    /// </summary>
     private async Task<bool> TryAcquireOrRenewAsync(TimeSpan timeout, CancellationToken cancellationToken)
     {
         using var bounded = new CancellationTokenSource(timeout, time);
@@ -65,7 +68,7 @@ internal sealed class LeaderElector(ILeaseStore leases, LeaseElection election, 
         {
             return await TryAcquireOrRenewAsync(linked.Token);
         }
-        catch (Exception e) when (e is ClusterApiException || (e is OperationCanceledException && !cancellationToken.IsCancellationRequested))
+        catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
             return false;
         }

@@ -58,13 +58,17 @@ public class LeaderElectorTests
         await Task.WhenAny(a.Run, Task.Delay(1000));
     }
 
-    [Fact]
-    public async Task A_leader_that_cannot_renew_stops_leading_at_the_renew_deadline_not_before()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task A_leader_that_cannot_renew_stops_leading_at_the_renew_deadline_not_before(bool unreachable)
     {
         using var stop = new CancellationTokenSource();
         var a = await LeadingAsync("replica-a", stop.Token);
 
-        _leases.Failing = true;
+        _leases.Failure = unreachable
+            ? new HttpRequestException("Connection refused (127.0.0.1:6443)")
+            : new ClusterApiException(HttpStatusCode.InternalServerError, "the API server is failing");
         await Step(Deadline - TimeSpan.FromSeconds(3));
         Assert.True(a.Leading);
         await Step(TimeSpan.FromSeconds(4));
@@ -154,7 +158,7 @@ public class LeaderElectorTests
 
         public V1Lease? Current { get; private set; }
 
-        public volatile bool Failing;
+        public volatile Exception? Failure;
 
         public volatile bool DelayWrites;
 
@@ -208,8 +212,8 @@ public class LeaderElectorTests
 
         private void Fail()
         {
-            if (Failing)
-                throw new ClusterApiException(HttpStatusCode.InternalServerError, "the API server is failing");
+            if (Failure is { } failure)
+                throw failure;
         }
     }
 }

@@ -17,18 +17,18 @@ public static class KubeYaml
 {
     private static readonly IDeserializer Reader = new DeserializerBuilder().WithAttemptingUnquotedStringTypeDeserialization().Build();
 
-    private static readonly Dictionary<string, Type> Kinds = new(StringComparer.Ordinal)
+    private static readonly Dictionary<string, Func<JsonNode, object>> Kinds = new(StringComparer.Ordinal)
     {
-        ["Secret"] = typeof(V1Secret),
-        ["ConfigMap"] = typeof(V1ConfigMap),
-        ["Pod"] = typeof(V1Pod),
-        ["Deployment"] = typeof(V1Deployment),
-        ["StatefulSet"] = typeof(V1StatefulSet),
-        ["DaemonSet"] = typeof(V1DaemonSet),
-        ["Job"] = typeof(V1Job),
-        ["CronJob"] = typeof(V1CronJob),
-        ["Service"] = typeof(V1Service),
-        ["CustomResourceDefinition"] = typeof(V1CustomResourceDefinition),
+        ["Secret"] = d => KubernetesJson.Deserialize<V1Secret>(d),
+        ["ConfigMap"] = d => KubernetesJson.Deserialize<V1ConfigMap>(d),
+        ["Pod"] = d => KubernetesJson.Deserialize<V1Pod>(d),
+        ["Deployment"] = d => KubernetesJson.Deserialize<V1Deployment>(d),
+        ["StatefulSet"] = d => KubernetesJson.Deserialize<V1StatefulSet>(d),
+        ["DaemonSet"] = d => KubernetesJson.Deserialize<V1DaemonSet>(d),
+        ["Job"] = d => KubernetesJson.Deserialize<V1Job>(d),
+        ["CronJob"] = d => KubernetesJson.Deserialize<V1CronJob>(d),
+        ["Service"] = d => KubernetesJson.Deserialize<V1Service>(d),
+        ["CustomResourceDefinition"] = d => KubernetesJson.Deserialize<V1CustomResourceDefinition>(d),
     };
 
     public static T Deserialize<T>(string yaml) => KubernetesJson.Deserialize<T>(Documents(yaml).Single()!);
@@ -42,21 +42,7 @@ public static class KubeYaml
     private static object Typed(JsonNode document)
     {
         var kind = document["kind"]?.GetValue<string>() ?? throw new InvalidDataException("a document without kind");
-        if (!Kinds.TryGetValue(kind, out var type))
-            throw new InvalidDataException($"no model for kind {kind}");
-        return type.Name switch
-        {
-            nameof(V1Secret) => KubernetesJson.Deserialize<V1Secret>(document),
-            nameof(V1ConfigMap) => KubernetesJson.Deserialize<V1ConfigMap>(document),
-            nameof(V1Pod) => KubernetesJson.Deserialize<V1Pod>(document),
-            nameof(V1Deployment) => KubernetesJson.Deserialize<V1Deployment>(document),
-            nameof(V1StatefulSet) => KubernetesJson.Deserialize<V1StatefulSet>(document),
-            nameof(V1DaemonSet) => KubernetesJson.Deserialize<V1DaemonSet>(document),
-            nameof(V1Job) => KubernetesJson.Deserialize<V1Job>(document),
-            nameof(V1CronJob) => KubernetesJson.Deserialize<V1CronJob>(document),
-            nameof(V1Service) => KubernetesJson.Deserialize<V1Service>(document),
-            _ => KubernetesJson.Deserialize<V1CustomResourceDefinition>(document),
-        };
+        return Kinds.TryGetValue(kind, out var read) ? read(document) : throw new InvalidDataException($"no model for kind {kind}");
     }
 
     private static List<JsonNode?> Documents(string yaml)

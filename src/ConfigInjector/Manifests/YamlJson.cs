@@ -87,7 +87,7 @@ internal static class YamlJson
         || text.ToUpperInvariant() is "Y" or "N" or "YES" or "NO" or "ON" or "OFF" or ".INF" or "-.INF" or "+.INF" or ".NAN"
         || text.StartsWith("0x", StringComparison.OrdinalIgnoreCase)
         || text.StartsWith("0o", StringComparison.OrdinalIgnoreCase)
-        || (text.Length > 0 && (char.IsDigit(text[0]) || text[0] is '+' or '-' or '.') && text.Any(char.IsDigit) && text.All(c => char.IsDigit(c) || c is '_' or ':' or '.' or '+' or '-' or 'e' or 'E'));
+        || ((char.IsDigit(text[0]) || text[0] is '+' or '-' or '.') && text.Any(char.IsDigit) && text.All(c => char.IsDigit(c) || c is '_' or ':' or '.' or '+' or '-' or 'e' or 'E'));
 
     private static JsonNode? Convert(YamlNode node) => node switch
     {

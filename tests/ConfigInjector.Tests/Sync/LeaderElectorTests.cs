@@ -17,6 +17,8 @@ public class LeaderElectorTests
 
     private readonly FakeTimeProvider _time = new(DateTimeOffset.Parse("2026-11-29T12:00:00Z", System.Globalization.CultureInfo.InvariantCulture));
     private readonly MemoryLeases _leases = new();
+    private int _leaders;
+    private int _mostLeadersAtOnce;
 
     [Fact]
     public async Task The_first_candidate_leads_and_the_second_waits_while_the_lease_is_renewed()
@@ -94,14 +96,13 @@ public class LeaderElectorTests
     public async Task Two_candidates_racing_for_a_free_lease_elect_one()
     {
         using var stop = new CancellationTokenSource();
-        _leases.DelayWrites = true;
+        _leases.RacingCreates = 2;      // both find no Lease, then both create it: the API server lets one win
         var a = Start("replica-a", stop.Token);
         var b = Start("replica-b", stop.Token);
-        _leases.DelayWrites = false;
-        _leases.ReleaseWrites();
         await Step(TimeSpan.FromSeconds(30));
 
         Assert.True(a.Leading ^ b.Leading);
+        Assert.Equal(1, Volatile.Read(ref _mostLeadersAtOnce));
         await stop.CancelAsync();
     }
 
@@ -117,8 +118,18 @@ public class LeaderElectorTests
     {
         var elector = new LeaderElector(_leases, new LeaseElection("config-injector", "config-injector-sync", identity, Duration, Deadline, Retry), _time);
         var candidate = new Candidate();
-        elector.OnStartedLeading += () => candidate.Leading = true;
-        elector.OnStoppedLeading += () => candidate.Leading = false;
+        elector.OnStartedLeading += () =>
+        {
+            candidate.Leading = true;
+            var leaders = Interlocked.Increment(ref _leaders);
+            lock (_leases)
+                _mostLeadersAtOnce = Math.Max(_mostLeadersAtOnce, leaders);
+        };
+        elector.OnStoppedLeading += () =>
+        {
+            candidate.Leading = false;
+            Interlocked.Decrement(ref _leaders);
+        };
         candidate.Run = Task.Run(async () =>
         {
             try
@@ -153,14 +164,15 @@ public class LeaderElectorTests
     private sealed class MemoryLeases : ILeaseStore
     {
         private readonly Lock _lock = new();
-        private readonly TaskCompletionSource _writes = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private readonly TaskCompletionSource _allCreating = new(TaskCreationOptions.RunContinuationsAsynchronously);
         private int _version;
 
         public V1Lease? Current { get; private set; }
 
         public volatile Exception? Failure;
 
-        public volatile bool DelayWrites;
+        /// <summary>Creates wait until this many have arrived, so each candidate read "no Lease" before any wrote one.</summary>
+        public int RacingCreates;
 
         public void Bump()
         {
@@ -168,47 +180,43 @@ public class LeaderElectorTests
                 Current!.Metadata.ResourceVersion = (++_version).ToString(System.Globalization.CultureInfo.InvariantCulture);
         }
 
-        public void ReleaseWrites() => _writes.TrySetResult();
-
         public Task<V1Lease?> ReadLeaseAsync(string namespaceName, string name, CancellationToken cancellationToken)
         {
             Fail();
             lock (_lock)
-                return Task.FromResult(Current is null ? null : k8s.KubernetesJson.Deserialize<V1Lease>(k8s.KubernetesJson.Serialize(Current)));
+                return Task.FromResult(Current is null ? null : Copy(Current));
         }
 
         public async Task<V1Lease> CreateLeaseAsync(V1Lease lease, CancellationToken cancellationToken)
         {
-            await Gate();
+            Fail();
+            if (Interlocked.Decrement(ref RacingCreates) <= 0)
+                _allCreating.TrySetResult();
+            await _allCreating.Task;
             lock (_lock)
             {
                 if (Current is not null)
                     throw new ClusterApiException(HttpStatusCode.Conflict, "exists");
                 Current = lease;
                 Current.Metadata.ResourceVersion = (++_version).ToString(System.Globalization.CultureInfo.InvariantCulture);
-                return k8s.KubernetesJson.Deserialize<V1Lease>(k8s.KubernetesJson.Serialize(Current));
+                return Copy(Current);
             }
         }
 
-        public async Task<V1Lease> ReplaceLeaseAsync(V1Lease lease, CancellationToken cancellationToken)
+        public Task<V1Lease> ReplaceLeaseAsync(V1Lease lease, CancellationToken cancellationToken)
         {
-            await Gate();
+            Fail();
             lock (_lock)
             {
                 if (Current is null || Current.Metadata.ResourceVersion != lease.Metadata.ResourceVersion)
                     throw new ClusterApiException(HttpStatusCode.Conflict, "stale");
                 Current = lease;
                 Current.Metadata.ResourceVersion = (++_version).ToString(System.Globalization.CultureInfo.InvariantCulture);
-                return k8s.KubernetesJson.Deserialize<V1Lease>(k8s.KubernetesJson.Serialize(Current));
+                return Task.FromResult(Copy(Current));
             }
         }
 
-        private async Task Gate()
-        {
-            Fail();
-            if (DelayWrites)
-                await _writes.Task;
-        }
+        private static V1Lease Copy(V1Lease lease) => k8s.KubernetesJson.Deserialize<V1Lease>(k8s.KubernetesJson.Serialize(lease));
 
         private void Fail()
         {

@@ -21,6 +21,12 @@ public static class InjectionCompleter
     /// </summary>
     public const int MaxComposedLength = 1024 * 1024;
 
+    /// <summary>
+    /// Characters of rendering work (values read by filters, text written, formatted files' input) one admission may
+    /// spend on composed values, successful or not: four times what a Secret can hold, so any pod that fits is built.
+    /// </summary>
+    public const int MaxRenderWork = 4 * MaxComposedLength;
+
     /// <summary>One env var to deliver; <c>Ref</c> is null for a literal profile setting.</summary>
     private sealed record Wanted(string Name, SecretReference? Ref, bool Plain)
     {
@@ -33,7 +39,7 @@ public static class InjectionCompleter
         public override string ToString() => $"Resolved(version {Version})";
     }
 
-    public static StepOutcome<InjectionPlan> Complete(V1Pod pod, PreparedInjection prepared, IReadOnlyDictionary<SecretLocation, SecretRead> reads)
+    public static StepOutcome<InjectionPlan> Complete(V1Pod pod, PreparedInjection prepared, IReadOnlyDictionary<SecretLocation, SecretRead> reads, CancellationToken cancellationToken = default)
     {
         var state = new State(prepared, reads);
         var request = prepared.Request;
@@ -44,7 +50,7 @@ public static class InjectionCompleter
             AddEnv(env);
         foreach (var composed in request.Composed.Where(c => c.Kind == ComposedKind.Env))
         {
-            if (state.Compose(composed) is { } value)
+            if (state.Compose(composed, cancellationToken) is { } value)
                 annotationEnv.Add((new Wanted(composed.Name, null, Plain: false) { Composed = value.Source }, new Resolved(value.Text, "composed")));
         }
         if (request.SecretsFrom is { } from)
@@ -78,7 +84,7 @@ public static class InjectionCompleter
         var composedFiles = new List<(ComposedRequest File, ComposedSource Source, string Text)>();
         foreach (var file in request.Composed.Where(c => c.Kind == ComposedKind.File))
         {
-            if (state.Compose(file) is { } value)
+            if (state.Compose(file, cancellationToken) is { } value)
                 composedFiles.Add((file, value.Source, value.Text));
         }
 
@@ -229,22 +235,51 @@ public static class InjectionCompleter
         /// <summary>The keys of the path this pod's policies would let it read: key names are not for everyone's eyes either.</summary>
         private string KeysYouMayRead(SecretReference reference, SecretDocument document)
         {
+            // Decided once per path: a pod may name the same path hundreds of times.
+            if (_readableKeys.TryGetValue(reference.Location, out var known))
+                return known;
             var readable = document.Data.Keys.Order(StringComparer.Ordinal)
                 .Where(k => PolicyEvaluator.Evaluate(prepared.Policies, prepared.Subject, reference.WithKey(k)).Allowed)
                 .Take(20)
                 .ToList();
-            return readable.Count == 0 ? "" : $" (you may read: {Text.Quote.Short(string.Join(", ", readable))})";
+            return _readableKeys[reference.Location] = readable.Count == 0 ? "" : $" (you may read: {Text.Quote.Short(string.Join(", ", readable))})";
         }
+
+        private readonly Dictionary<SecretLocation, string> _readableKeys = [];
+
+        /// <summary>
+        /// Null when the pod may read every key of the path as read, else the one denial to report. It names no key
+        /// the pod may not read (only those it may), and is decided once per path however many annotations use it.
+        /// </summary>
+        private string? DeniedKeysOf(SecretReference path, SecretDocument document)
+        {
+            if (_pathDenials.TryGetValue(path.Location, out var known))
+                return known;
+            var anyDenied = document.Data.Keys.Any(k => !PolicyEvaluator.Evaluate(prepared.Policies, prepared.Subject, path.WithKey(k)).Allowed);
+            return _pathDenials[path.Location] = anyDenied
+                ? $"{prepared.Subject}: no SecretPolicy allows every key of {path}, and all of them are read{KeysYouMayRead(path, document)}"
+                : null;
+        }
+
+        private readonly Dictionary<SecretLocation, string?> _pathDenials = [];
 
         /// <summary>
         /// A <c>template.</c>, <c>file-template.</c> or <c>file-from.</c> value rendered from its refs, each read and
         /// decided like a <c>secret.</c> ref (every key of a <c>file-from.</c> path too), or null after recording why not.
+        /// Work is charged to one budget before it is done, so no mix of annotations makes admission do more than that.
         /// </summary>
-        public (ComposedSource Source, string Text)? Compose(ComposedRequest request)
+        public (ComposedSource Source, string Text)? Compose(ComposedRequest request, CancellationToken cancellationToken)
         {
-            if (_composedLength > MaxComposedLength)
+            cancellationToken.ThrowIfCancellationRequested();
+            if (_composedLength > MaxComposedLength || _budget.IsExhausted)
                 return null;
             var composed = ComposeOne(request);
+            if (_budget.IsExhausted)
+            {
+                // First, so the cause is not cut off behind the renders that failed on the way to it.
+                Errors.Insert(0, $"{request.Annotation}: the pod's templates and formatted files need more than {MaxRenderWork} characters of rendering; not injected");
+                return null;
+            }
             if (composed is { } value && (_composedLength += value.Text.Length) > MaxComposedLength)
             {
                 Errors.Add($"{request.Annotation}: the pod's templates and formatted files render more than {MaxComposedLength} characters together; a Secret holds at most 1 MiB");
@@ -254,6 +289,8 @@ public static class InjectionCompleter
         }
 
         private long _composedLength;
+        private readonly RenderBudget _budget = new(MaxRenderWork);
+        private readonly Dictionary<(SecretLocation, FileFormat), Result<string>> _renderedFiles = [];
 
         private (ComposedSource Source, string Text)? ComposeOne(ComposedRequest request)
         {
@@ -271,10 +308,11 @@ public static class InjectionCompleter
                         Warnings.Add($"{request.Annotation}: not injected: a ref it needs was skipped");
                     return null;
                 }
-                var rendered = TemplateRenderer.Render(template, r => values[r].Value);
+                var rendered = TemplateRenderer.Render(template, r => values[r].Value, _budget);
                 if (!rendered.IsOk)
                 {
-                    Errors.Add($"{request.Annotation}: {rendered.Error}");
+                    if (!_budget.IsExhausted)
+                        Errors.Add($"{request.Annotation}: {rendered.Error}");
                     return null;
                 }
                 var versions = values.ToDictionary(v => v.Key.ToString(), v => v.Value.Version, StringComparer.Ordinal);
@@ -286,26 +324,39 @@ public static class InjectionCompleter
             var document = Document(path, prepared.PathDecisions[path]);
             if (document is null)
                 return null;
-            var denied = false;
-            foreach (var key in document.Data.Keys.Order(StringComparer.Ordinal))
+            if (DeniedKeysOf(path, document) is { } denial)
             {
-                var decision = PolicyEvaluator.Evaluate(prepared.Policies, prepared.Subject, path.WithKey(key));
-                if (!decision.Allowed)
-                {
-                    PolicyDenied = denied = true;
-                    Errors.Add(decision.Reason);
-                }
-            }
-            if (denied)
+                PolicyDenied = true;
+                Errors.Add($"{request.Annotation}: {denial}");
                 return null;
-            var file = FileFormats.Render(request.Source.Format!.Value, document.Data);
+            }
+            var format = request.Source.Format!.Value;
+            if (!_renderedFiles.TryGetValue((path.Location, format), out var file))
+                _renderedFiles[(path.Location, format)] = file = RenderFile(format, document);
             if (!file.IsOk)
             {
-                Errors.Add($"{request.Annotation}: {file.Error}");
+                if (!_budget.IsExhausted)
+                    Errors.Add($"{request.Annotation}: {file.Error}");
                 return null;
             }
             Used.Add((path with { Version = document.Version }).ToString());
-            return (ComposedSource.ForFile(path.ToString(), request.Source.Format.Value, document.Version), file.Value!);
+            return (ComposedSource.ForFile(path.ToString(), format, document.Version), file.Value!);
+        }
+
+        /// <summary>
+        /// Every format writes at least each key and value once, so a path whose keys and values alone pass the limit
+        /// is refused without rendering it.
+        /// </summary>
+        private Result<string> RenderFile(FileFormat format, SecretDocument document)
+        {
+            long size = 0;
+            foreach (var (key, value) in document.Data)
+                size += key.Length + value.Length;
+            if (size > TemplateRenderer.MaxRenderedLength)
+                return Result.Fail<string>($"the rendered file is longer than {TemplateRenderer.MaxRenderedLength} characters");
+            return _budget.TryCharge(size)
+                ? FileFormats.Render(format, document.Data)
+                : Result.Fail<string>(TemplateRenderer.BudgetExhausted);
         }
 
         public IEnumerable<(Wanted, Resolved)> ExpandSecretsFrom(SecretReference from, string prefix, HashSet<string> explicitNames)
@@ -324,11 +375,11 @@ public static class InjectionCompleter
                 if (explicitNames.Contains(name))
                     continue;
                 var keyed = from.WithKey(key);
-                var decision = PolicyEvaluator.Evaluate(prepared.Policies, prepared.Subject, keyed);
-                if (!decision.Allowed)
+                if (!PolicyEvaluator.Evaluate(prepared.Policies, prepared.Subject, keyed).Allowed)
                 {
+                    if (!PolicyDenied)
+                        Errors.Add($"{AnnotationKeys.SecretsFrom}: {DeniedKeysOf(from, document)}");
                     PolicyDenied = true;
-                    Errors.Add(decision.Reason);
                     continue;
                 }
                 Used.Add((keyed with { Version = document.Version }).ToString());

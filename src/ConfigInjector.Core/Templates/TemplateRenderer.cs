@@ -11,8 +11,11 @@ public static class TemplateRenderer
     /// <summary>Characters of one rendered value or file: a managed Secret holds at most 1 MiB in all.</summary>
     public const int MaxRenderedLength = 64 * 1024;
 
+    public const string BudgetExhausted = "the render budget is spent";
+
     /// <param name="valueOf">The value of a ref, or null when it has none (the caller reports why).</param>
-    public static Result<string> Render(Template template, Func<SecretReference, string?> valueOf)
+    /// <param name="budget">Charged with every character a filter reads (before) and writes, and the output takes.</param>
+    public static Result<string> Render(Template template, Func<SecretReference, string?> valueOf, RenderBudget? budget = null)
     {
         var output = new StringBuilder();
         foreach (var part in template.Parts)
@@ -20,6 +23,8 @@ public static class TemplateRenderer
             switch (part)
             {
                 case Literal literal:
+                    if (budget?.TryCharge(literal.Text.Length) == false)
+                        return Result.Fail<string>(BudgetExhausted);
                     output.Append(literal.Text);
                     break;
                 case Placeholder placeholder:
@@ -27,12 +32,23 @@ public static class TemplateRenderer
                         return Result.Fail<string>($"{placeholder.At}: {placeholder.Ref} has no value");
                     // Each filter can grow the text (json doubles backslashes, urlencode triples '%'): stop at the
                     // first step past the limit instead of building what a chain of them would make.
+                    // No filter but trim shrinks a value: one already past the limit fails before any work is done on it.
                     foreach (var filter in placeholder.Filters)
                     {
+                        if (value.Length > MaxRenderedLength && filter != TemplateFilter.Trim)
+                            return Result.Fail<string>($"the rendered text is longer than {MaxRenderedLength} characters");
+                        if (budget?.TryCharge(value.Length) == false)
+                            return Result.Fail<string>(BudgetExhausted);
                         value = Apply(value, filter);
+                        if (budget?.TryCharge(value.Length) == false)
+                            return Result.Fail<string>(BudgetExhausted);
                         if (value.Length > MaxRenderedLength)
                             return Result.Fail<string>($"the rendered text is longer than {MaxRenderedLength} characters");
                     }
+                    if (output.Length + value.Length > MaxRenderedLength)
+                        return Result.Fail<string>($"the rendered text is longer than {MaxRenderedLength} characters");
+                    if (budget?.TryCharge(value.Length) == false)
+                        return Result.Fail<string>(BudgetExhausted);
                     output.Append(value);
                     break;
             }

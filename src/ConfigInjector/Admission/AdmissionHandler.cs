@@ -53,7 +53,7 @@ internal sealed class AdmissionHandler(
         cancellationToken.ThrowIfCancellationRequested();
         var reads = await secrets.ReadAllAsync(prepared.Value.Locations, cancellationToken);
         cancellationToken.ThrowIfCancellationRequested();
-        var completed = InjectionCompleter.Complete(input.Pod, prepared.Value, reads);
+        var completed = InjectionCompleter.Complete(input.Pod, prepared.Value, reads, cancellationToken);
         if (completed.Value is null)
             return Deny(input, Requested(prepared.Value), completed.Errors, completed.Warnings, completed.PolicyDenied, prepared.Value);
 

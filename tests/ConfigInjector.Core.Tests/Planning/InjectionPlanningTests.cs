@@ -111,7 +111,8 @@ public class InjectionPlanningTests
         var (plan, _, _) = _pipeline.Run(pod);
 
         Assert.True(plan!.PolicyDenied);
-        Assert.Equal(["namespace default, service account default: no SecretPolicy allows dev:app/db#password"], plan.Errors);
+        // The denial names the keys the pod may read, never the one it may not.
+        Assert.Equal(["configinjector.io/secrets-from: namespace default, service account default: no SecretPolicy allows every key of dev:app/db, and all of them are read (you may read: user)"], plan.Errors);
     }
 
     [Fact]

@@ -27,6 +27,9 @@ internal sealed class PurePipeline
 
     public List<ConfigProfile> Profiles { get; } = [];
 
+    /// <summary>The admission's deadline, as the webhook hands it to the completing step.</summary>
+    public CancellationToken Deadline { get; set; }
+
     public Dictionary<string, BackendInfo> Backends { get; } = new()
     {
         ["dev"] = new BackendInfo("dev", Sensitive: true),
@@ -40,7 +43,7 @@ internal sealed class PurePipeline
         if (prepared.Value is null)
             return (null, prepared, parsed);
         var reads = prepared.Value.Locations.ToDictionary(l => l, Read);
-        return (InjectionCompleter.Complete(pod, prepared.Value, reads), prepared, parsed);
+        return (InjectionCompleter.Complete(pod, prepared.Value, reads, Deadline), prepared, parsed);
     }
 
     public InjectionPlan Plan(V1Pod pod)

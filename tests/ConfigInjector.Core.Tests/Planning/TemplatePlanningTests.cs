@@ -99,7 +99,9 @@ public class TemplatePlanningTests
 
         _pipeline.Policies.Clear();
         _pipeline.Policies.Add(PurePipeline.AllowAllInDefault with { Rules = [new PolicyRule("dev", ["app/*"], ["user"])] });
-        Assert.Equal(["namespace default, service account default: no SecretPolicy allows dev:app/db#password"], _pipeline.Errors(pod));
+        var errors = _pipeline.Errors(pod);
+        Assert.Equal(["configinjector.io/file-from.db.properties: namespace default, service account default: no SecretPolicy allows every key of dev:app/db, and all of them are read (you may read: user)"], errors);
+        Assert.DoesNotContain("password", errors[0], StringComparison.Ordinal);
     }
 
     [Fact]

@@ -98,7 +98,7 @@ internal static class RotationScenario
     /// </summary>
     private static async Task<(long WithValues, long WithoutValues)> InformerBytesPerSecretAsync(KubernetesSyncCluster cluster)
     {
-        var page = await cluster.ListManagedSecretsAsync(null, 100_000, CancellationToken.None);
+        var page = await cluster.ListManagedSecretsAsync(null, 100_000, s => s, CancellationToken.None);
         var json = page.Items.Select(s => k8s.KubernetesJson.Serialize(s)).ToList();
         long Measure(Func<k8s.Models.V1Secret, k8s.Models.V1Secret> keep)
         {

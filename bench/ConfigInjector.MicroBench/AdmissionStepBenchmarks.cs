@@ -66,7 +66,7 @@ public class AdmissionStepBenchmarks
         _parsed = AnnotationParser.Parse(_pod.Metadata.Annotations.AsReadOnly());
         _prepared = InjectionPreparer.Prepare(_pod, Namespace, _parsed.Request, _policies.Current, _backends, _policies.Profiles, _parsed.Warnings).Value
             ?? throw new InvalidOperationException("the example pod must be allowed");
-        _reads = _services.GetRequiredService<SecretCache>().ReadAllAsync(_prepared.Locations, CancellationToken.None).GetAwaiter().GetResult();
+        _reads = _services.GetRequiredService<SecretCache>().ReadAllAsync("default", _prepared.Locations, CancellationToken.None).GetAwaiter().GetResult();
         _plan = InjectionCompleter.Complete(_pod, _prepared, _reads).Value!;
         _patch = PatchBuilder.Build(_pod, _plan);
         _handler.HandleAsync(new AdmissionInput("uid", _pod, Namespace, false, "bench"), CancellationToken.None).GetAwaiter().GetResult();

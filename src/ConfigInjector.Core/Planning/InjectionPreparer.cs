@@ -18,6 +18,12 @@ public static class InjectionPreparer
     /// <summary>Distinct refs one pod may ask for: each is checked against every policy and read from a backend.</summary>
     public const int MaxRefs = 500;
 
+    /// <summary>
+    /// Versions of one path a pod may pin (<c>@version</c>): policies decide paths, not versions, and each pinned
+    /// version is a read of its own, so a pod must not turn one allowed path into hundreds of backend reads.
+    /// </summary>
+    public const int MaxPinnedVersionsPerPath = 4;
+
     public static StepOutcome<PreparedInjection> Prepare(
         V1Pod pod,
         string podNamespace,
@@ -50,6 +56,14 @@ public static class InjectionPreparer
         if (explicitRefs.Count + pathRefs.Count > MaxRefs)
         {
             errors.Add($"the pod asks for {explicitRefs.Count + pathRefs.Count} distinct refs; at most {MaxRefs} are injected into one pod");
+            return new StepOutcome<PreparedInjection>(null, errors, warnings) { Requested = [.. explicitRefs.Take(MaxRefs).Select(r => r.ToString())] };
+        }
+
+        var overPinned = explicitRefs.Concat(pathRefs).Where(r => r.Version is not null)
+            .GroupBy(r => (r.Backend, r.Path)).FirstOrDefault(g => g.Select(r => r.Version).Distinct().Count() > MaxPinnedVersionsPerPath);
+        if (overPinned is not null)
+        {
+            errors.Add($"the pod pins {overPinned.Select(r => r.Version).Distinct().Count()} versions of {overPinned.Key.Backend}:{overPinned.Key.Path}; at most {MaxPinnedVersionsPerPath} versions of one path are read for one pod");
             return new StepOutcome<PreparedInjection>(null, errors, warnings) { Requested = [.. explicitRefs.Take(MaxRefs).Select(r => r.ToString())] };
         }
 

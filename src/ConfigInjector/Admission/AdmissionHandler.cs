@@ -51,7 +51,7 @@ internal sealed class AdmissionHandler(
             return Deny(input, prepared.Requested, prepared.Errors, prepared.Warnings, prepared.PolicyDenied, null);
 
         cancellationToken.ThrowIfCancellationRequested();
-        var reads = await secrets.ReadAllAsync(prepared.Value.Locations, cancellationToken);
+        var reads = await secrets.ReadAllAsync(input.Namespace, prepared.Value.Locations, cancellationToken);
         cancellationToken.ThrowIfCancellationRequested();
         var completed = InjectionCompleter.Complete(input.Pod, prepared.Value, reads, cancellationToken);
         if (completed.Value is null)

@@ -8,18 +8,33 @@ namespace ConfigInjector.Backends;
 /// <summary>
 /// The shared cache in front of every backend: one backend call per unique location per TTL, concurrent
 /// requests for the same location coalesced into one call, and the last-known-good document (with its age)
-/// handed back when a read fails. Bounded: past <c>capacity</c> entries the oldest are evicted.
+/// handed back when a read fails. Shared by tenants (namespaces) without letting one hurt another: a read waits for a
+/// backend slot in the queue of every tenant that waits for it, is abandoned when all of them gave up, and past
+/// <c>capacity</c> entries the cache evicts from the tenant that uses the most, so one tenant's flood of locations
+/// never pushes out another's last-known-good values.
 /// </summary>
 internal sealed class SecretCache(SecretReader reader, TimeProvider time, TimeSpan ttl, InjectorMetrics metrics, int capacity = 10_000)
 {
-    private sealed record Entry(SecretDocument Document, DateTimeOffset FetchedAt);
+    private sealed class Entry(SecretDocument document, DateTimeOffset fetchedAt)
+    {
+        public SecretDocument Document { get; } = document;
+        public DateTimeOffset FetchedAt { get; } = fetchedAt;
+
+        /// <summary>The tenants that read it (guarded by the cache's accounting lock), at most <see cref="MaxUsersTracked"/>.</summary>
+        public HashSet<string> Users { get; } = new(StringComparer.Ordinal);
+    }
+
+    /// <summary>Past this many tenants an entry is widely shared: no one tenant's use of the cache can evict it.</summary>
+    private const int MaxUsersTracked = 16;
 
     /// <summary>How long a failed read is answered from memory: during an outage admissions fail fast (or go stale) instead of each waiting for the timeout.</summary>
     public static readonly TimeSpan FailureHold = TimeSpan.FromSeconds(5);
 
     private readonly ConcurrentDictionary<SecretLocation, Entry> _entries = new();
-    private readonly ConcurrentDictionary<SecretLocation, Lazy<Task<SecretRead>>> _inFlight = new();
+    private readonly ConcurrentDictionary<SecretLocation, Lazy<Fetch>> _inFlight = new();
     private readonly ConcurrentDictionary<SecretLocation, (SecretRead Read, DateTimeOffset At)> _failures = new();
+    private readonly object _accounting = new();
+    private readonly Dictionary<string, int> _entriesUsed = new(StringComparer.Ordinal);
 
     /// <summary>How many locations one admission reads at once: a pod with a thousand refs must not fire a thousand requests.</summary>
     public const int ReadsPerAdmission = 16;
@@ -30,7 +45,9 @@ internal sealed class SecretCache(SecretReader reader, TimeProvider time, TimeSp
     public long Misses => Interlocked.Read(ref _misses);
     public int Count => _entries.Count;
 
-    public async Task<IReadOnlyDictionary<SecretLocation, SecretRead>> ReadAllAsync(IReadOnlyList<SecretLocation> locations, CancellationToken cancellationToken)
+    private SecretReader Reader => reader;
+
+    public async Task<IReadOnlyDictionary<SecretLocation, SecretRead>> ReadAllAsync(string tenant, IReadOnlyList<SecretLocation> locations, CancellationToken cancellationToken)
     {
         using var slots = new SemaphoreSlim(ReadsPerAdmission);
         var reads = await Task.WhenAll(locations.Select(async l =>
@@ -38,7 +55,7 @@ internal sealed class SecretCache(SecretReader reader, TimeProvider time, TimeSp
             await slots.WaitAsync(cancellationToken);
             try
             {
-                return await ReadAsync(l, cancellationToken);
+                return await ReadAsync(l, tenant, cancellationToken);
             }
             finally
             {
@@ -48,21 +65,44 @@ internal sealed class SecretCache(SecretReader reader, TimeProvider time, TimeSp
         return reads.ToDictionary(r => r.Location);
     }
 
-    public Task<SecretRead> ReadAsync(SecretLocation location, CancellationToken cancellationToken)
+    public Task<SecretRead> ReadAsync(SecretLocation location, CancellationToken cancellationToken) =>
+        ReadAsync(location, SecretReader.System, cancellationToken);
+
+    public async Task<SecretRead> ReadAsync(SecretLocation location, string tenant, CancellationToken cancellationToken)
     {
         if (_entries.TryGetValue(location, out var entry) && time.GetUtcNow() - entry.FetchedAt < ttl)
         {
             Interlocked.Increment(ref _hits);
             metrics.CacheHits.Inc();
-            return Task.FromResult(SecretRead.Found(location, entry.Document));
+            Use(entry, tenant);
+            return SecretRead.Found(location, entry.Document);
         }
         // Failures and not-found answers are held briefly too: a pod stuck in a crash loop on a missing ref, or an
         // outage, costs the backend one call per few seconds, not one per admission.
         if (_failures.TryGetValue(location, out var failure) && time.GetUtcNow() - failure.At < FailureHold)
-            return Task.FromResult(failure.Read.Status == ReadStatus.NotFound ? failure.Read : WithLastKnownGood(failure.Read));
-        // Callers share one fetch; each may stop waiting on its own token without cancelling the others'.
-        var fetch = _inFlight.GetOrAdd(location, l => new Lazy<Task<SecretRead>>(() => FetchAsync(l)));
-        return fetch.Value.WaitAsync(cancellationToken);
+            return failure.Read.Status == ReadStatus.NotFound ? failure.Read : WithLastKnownGood(failure.Read);
+        while (true)
+        {
+            // Callers share one fetch; each may stop waiting on its own token, and the last one to go abandons it.
+            var lazy = _inFlight.GetOrAdd(location, l => new Lazy<Fetch>(() => new Fetch(l, this)));
+            var fetch = lazy.Value;
+            if (!fetch.TryJoin(tenant))
+            {
+                _inFlight.TryRemove(KeyValuePair.Create(location, lazy));
+                continue;
+            }
+            try
+            {
+                var read = await fetch.Start(lazy).WaitAsync(cancellationToken);
+                if (read.Status == ReadStatus.Found && _entries.TryGetValue(location, out var stored))
+                    Use(stored, tenant);
+                return read;
+            }
+            finally
+            {
+                fetch.Leave();
+            }
+        }
     }
 
     /// <summary>Takes in a fresh read made elsewhere (the sync worker's pass), so admissions in this replica see rotated values at once.</summary>
@@ -70,18 +110,27 @@ internal sealed class SecretCache(SecretReader reader, TimeProvider time, TimeSp
     {
         if (read.Status != ReadStatus.Found)
             return;
-        _entries[read.Location] = new Entry(read.Document!, time.GetUtcNow());
+        var fresh = new Entry(read.Document!, time.GetUtcNow());
+        _entries.AddOrUpdate(read.Location, fresh, (_, existing) =>
+        {
+            lock (_accounting)
+                fresh.Users.UnionWith(existing.Users);
+            return fresh;
+        });
         _failures.TryRemove(read.Location, out _);
+        EvictIfFull();
     }
 
-    private async Task<SecretRead> FetchAsync(SecretLocation location)
+    private async Task<SecretRead> FetchAsync(SecretLocation location, Fetch fetch, Lazy<Fetch> entry)
     {
+        // The first waiter starts it under the fetch's lock: the work runs outside that lock.
+        await Task.Yield();
         Interlocked.Increment(ref _misses);
         metrics.CacheMisses.Inc();
         var started = time.GetUtcNow();
         try
         {
-            var read = await reader.ReadAsync(location, CancellationToken.None);
+            var read = await reader.ReadAsync(location, (_, token) => fetch.SlotAsync(token), fetch.Abandoned);
             switch (read.Status)
             {
                 case ReadStatus.Found:
@@ -93,7 +142,8 @@ internal sealed class SecretCache(SecretReader reader, TimeProvider time, TimeSp
                     EvictIfFull();
                     return SecretRead.Found(location, stored.Document);
                 case ReadStatus.NotFound:
-                    _entries.TryRemove(location, out _);
+                    if (_entries.TryRemove(location, out var gone))
+                        Forget(gone);
                     Hold(location, read);
                     return read;
                 default:
@@ -101,9 +151,118 @@ internal sealed class SecretCache(SecretReader reader, TimeProvider time, TimeSp
                     return WithLastKnownGood(read);
             }
         }
+        catch (OperationCanceledException) when (fetch.Abandoned.IsCancellationRequested)
+        {
+            // Nobody waits for it any more: not an answer of the backend, so nothing is held or cached.
+            return SecretRead.Failed(location, "abandoned: every admission waiting for it gave up");
+        }
         finally
         {
-            _inFlight.TryRemove(location, out _);
+            fetch.Close();
+            _inFlight.TryRemove(KeyValuePair.Create(location, entry));
+        }
+    }
+
+    /// <summary>
+    /// One read in flight and who waits for it. It asks for a backend slot in the queue of each waiting tenant and
+    /// uses the first granted, so a tenant that queued many reads cannot hold back another's read of a shared location.
+    /// </summary>
+    // Its token sources hold no timer or registration, so nothing leaks without a Dispose, and a late Leave may still cancel.
+#pragma warning disable CA1001
+    private sealed class Fetch
+#pragma warning restore CA1001
+    {
+        private readonly SecretCache _cache;
+        private readonly SecretLocation _location;
+        private readonly CancellationTokenSource _abandon = new();
+        private readonly CancellationTokenSource _stopAsking = new();
+        private readonly TaskCompletionSource<IDisposable> _slot = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private readonly HashSet<string> _tenants = new(StringComparer.Ordinal);
+        private int _waiters;
+        private bool _closed;
+
+        private Task<SecretRead>? _result;
+
+        public Fetch(SecretLocation location, SecretCache cache)
+        {
+            _cache = cache;
+            _location = location;
+        }
+
+        /// <summary>Starts the read once (it is in the cache's in-flight map by then, so it can take itself out).</summary>
+        public Task<SecretRead> Start(Lazy<Fetch> entry)
+        {
+            lock (this)
+                return _result ??= _cache.FetchAsync(_location, this, entry);
+        }
+
+        public CancellationToken Abandoned => _abandon.Token;
+
+        public bool TryJoin(string tenant)
+        {
+            lock (this)
+            {
+                if (_abandon.IsCancellationRequested)
+                    return false;
+                _waiters++;
+                if (!_closed && _tenants.Add(tenant) && _cache.Reader.SlotsFor(_location.Backend) is { } slots)
+                    _ = AskAsync(slots, tenant);
+                return true;
+            }
+        }
+
+        public void Leave()
+        {
+            lock (this)
+            {
+                if (--_waiters == 0 && _result is { IsCompleted: false })
+                    _abandon.Cancel();
+            }
+        }
+
+        private async Task AskAsync(FairSlots slots, string tenant)
+        {
+            IDisposable slot;
+            try
+            {
+                slot = await slots.AcquireAsync(tenant, _stopAsking.Token);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+            lock (this)
+            {
+                if (!_closed && _slot.TrySetResult(slot))
+                    return;
+            }
+            slot.Dispose();
+        }
+
+        public async Task<IDisposable> SlotAsync(CancellationToken cancellationToken)
+        {
+            IDisposable? taken = null;
+            try
+            {
+                return taken = await _slot.Task.WaitAsync(cancellationToken);
+            }
+            finally
+            {
+                lock (this)
+                {
+                    _closed = true;
+                    if (taken is null && _slot.Task.IsCompletedSuccessfully)
+                        _slot.Task.Result.Dispose();
+                }
+                _stopAsking.Cancel();
+            }
+        }
+
+        public void Close()
+        {
+            lock (this)
+                _closed = true;
+            _stopAsking.Cancel();
         }
     }
 
@@ -115,21 +274,78 @@ internal sealed class SecretCache(SecretReader reader, TimeProvider time, TimeSp
     }
 
     /// <summary>Drops a cached location whose version is not <paramref name="version"/>; true when something was dropped.</summary>
-    public bool InvalidateIfNot(SecretLocation location, string version) =>
-        _entries.TryGetValue(location, out var entry) && entry.Document.Version != version &&
-        _entries.TryRemove(KeyValuePair.Create(location, entry));
+    public bool InvalidateIfNot(SecretLocation location, string version)
+    {
+        if (!_entries.TryGetValue(location, out var entry) || entry.Document.Version == version || !_entries.TryRemove(KeyValuePair.Create(location, entry)))
+            return false;
+        Forget(entry);
+        return true;
+    }
 
     private SecretRead WithLastKnownGood(SecretRead failure) =>
         _entries.TryGetValue(failure.Location, out var lastKnownGood)
             ? SecretRead.Failed(failure.Location, failure.Reason!, lastKnownGood.Document, time.GetUtcNow() - lastKnownGood.FetchedAt)
             : failure;
 
+    /// <summary>Counts the entry against <paramref name="tenant"/> the first time that tenant reads it.</summary>
+    private void Use(Entry entry, string tenant)
+    {
+        lock (_accounting)
+        {
+            if (entry.Users.Count < MaxUsersTracked && entry.Users.Add(tenant))
+                _entriesUsed[tenant] = _entriesUsed.GetValueOrDefault(tenant) + 1;
+        }
+    }
+
+    private void Forget(Entry entry)
+    {
+        lock (_accounting)
+        {
+            foreach (var user in entry.Users)
+                Uncount(user);
+            entry.Users.Clear();
+        }
+    }
+
+    private void Uncount(string tenant)
+    {
+        if (--_entriesUsed[tenant] == 0)
+            _entriesUsed.Remove(tenant);
+    }
+
+    /// <summary>
+    /// Past capacity, a tenth goes, taken from the tenant that uses the most entries: its own (oldest first) are
+    /// dropped, and the ones it shares with others stop counting against it but stay for them.
+    /// </summary>
     private void EvictIfFull()
     {
         if (_entries.Count <= capacity)
             return;
-        // Evict the oldest tenth in one go so a full cache does not sort on every insert.
-        foreach (var old in _entries.OrderBy(e => e.Value.FetchedAt).Take(Math.Max(1, capacity / 10)).ToList())
-            _entries.TryRemove(old.Key, out _);
+        lock (_accounting)
+        {
+            var target = capacity - Math.Max(1, capacity / 10);
+            while (_entries.Count > target && _entriesUsed.Count > 0)
+            {
+                var heaviest = _entriesUsed.MaxBy(u => u.Value).Key;
+                var oldest = _entries.Where(e => e.Value.Users.Contains(heaviest)).OrderBy(e => e.Value.FetchedAt)
+                    .Take(Math.Max(1, _entries.Count - target)).ToList();
+                if (oldest.Count == 0)
+                {
+                    // Counted for entries a refresh replaced meanwhile: nothing of its own is left to take.
+                    _entriesUsed.Remove(heaviest);
+                    continue;
+                }
+                foreach (var (location, entry) in oldest)
+                {
+                    if (entry.Users.Count == 1)
+                        _entries.TryRemove(KeyValuePair.Create(location, entry));
+                    entry.Users.Remove(heaviest);
+                    Uncount(heaviest);
+                }
+            }
+            // Entries nobody is counted for (they were refreshed before any read): the oldest of those.
+            foreach (var old in _entries.Where(e => e.Value.Users.Count == 0).OrderBy(e => e.Value.FetchedAt).Take(Math.Max(0, _entries.Count - target)).ToList())
+                _entries.TryRemove(old);
+        }
     }
 }

@@ -7,16 +7,26 @@ namespace ConfigInjector.Backends;
 
 /// <summary>
 /// Reads one location from its backend, bounded by a timeout well under the API server's webhook timeout,
-/// with metrics. Failures become <see cref="SecretRead"/> values with a one-line reason.
+/// with metrics. Failures become <see cref="SecretRead"/> values with a one-line reason. Requests in flight to one
+/// backend are shared fairly among the tenants (namespaces) that ask (<see cref="FairSlots"/>).
 /// </summary>
 internal sealed class SecretReader(IReadOnlyDictionary<string, ISecretBackend> backends, InjectorMetrics metrics, TimeSpan timeout)
 {
     /// <summary>Requests in flight to one backend from this process, whatever the number of admissions waiting.</summary>
     public const int ConcurrentReadsPerBackend = 32;
 
-    private readonly Dictionary<string, SemaphoreSlim> _slots = backends.Keys.ToDictionary(k => k, _ => new SemaphoreSlim(ConcurrentReadsPerBackend), StringComparer.Ordinal);
+    /// <summary>The tenant of reads no namespace asked for: the sync worker, the report, the CLI.</summary>
+    public const string System = "";
 
-    public async Task<SecretRead> ReadAsync(SecretLocation location, CancellationToken cancellationToken)
+    private readonly Dictionary<string, FairSlots> _slots = backends.Keys.ToDictionary(k => k, _ => new FairSlots(ConcurrentReadsPerBackend), StringComparer.Ordinal);
+
+    public FairSlots? SlotsFor(string backend) => _slots.GetValueOrDefault(backend);
+
+    public Task<SecretRead> ReadAsync(SecretLocation location, CancellationToken cancellationToken, string tenant = System) =>
+        ReadAsync(location, (slots, token) => slots.AcquireAsync(tenant, token), cancellationToken);
+
+    /// <param name="acquire">Takes one of the backend's slots; the time it waits counts against the read's timeout.</param>
+    public async Task<SecretRead> ReadAsync(SecretLocation location, Func<FairSlots, CancellationToken, Task<IDisposable>> acquire, CancellationToken cancellationToken)
     {
         if (!backends.TryGetValue(location.Backend, out var backend))
             return SecretRead.Failed(location, $"backend \"{location.Backend}\" is not configured");
@@ -28,15 +38,8 @@ internal sealed class SecretReader(IReadOnlyDictionary<string, ISecretBackend> b
         var slots = _slots[location.Backend];
         try
         {
-            await slots.WaitAsync(linked.Token);
-            try
-            {
+            using (await acquire(slots, linked.Token))
                 read = await backend.ReadAsync(location, linked.Token);
-            }
-            finally
-            {
-                slots.Release();
-            }
         }
         catch (OperationCanceledException) when (timer.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
         {

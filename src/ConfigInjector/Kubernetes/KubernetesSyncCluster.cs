@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Text.Json;
 using System.Text.Json.Nodes;
 using ConfigInjector.Core.Planning;
 using ConfigInjector.Sync;
@@ -10,11 +11,24 @@ namespace ConfigInjector.Kubernetes;
 /// <summary>The sync worker's gateway to the API server: each call, its errors in one line, and Events.</summary>
 internal sealed class KubernetesSyncCluster(IKubernetes client, EventRecorder events) : ISyncCluster
 {
-    public async Task<ListPage<V1Secret>> ListManagedSecretsAsync(string? continueToken, int limit, CancellationToken cancellationToken)
+    public Task<ListPage<V1Secret>> ListManagedSecretsAsync(string? continueToken, int limit, Func<V1Secret, V1Secret> keep, CancellationToken cancellationToken) =>
+        StreamingList.ReadAsync(client, "api/v1/secrets", "secrets", ManagedSecretFactory.ManagedBySelector, continueToken, limit,
+            element => KeepFrom(element, keep), cancellationToken);
+
+    /// <summary>
+    /// Decides on the metadata first (the signature covers nothing else): a Secret kept as a stub never has its data
+    /// (up to 1 MiB, anyone's to set) turned into objects at all.
+    /// </summary>
+    private static V1Secret KeepFrom(JsonElement element, Func<V1Secret, V1Secret> keep)
     {
-        var page = await KubernetesErrors.Call(() => client.CoreV1.ListSecretForAllNamespacesAsync(
-            labelSelector: ManagedSecretFactory.ManagedBySelector, limit: limit, continueParameter: continueToken, cancellationToken: cancellationToken), "list", "secrets", null);
-        return new(page.Items.AsReadOnly(), page.Metadata?.ResourceVersion, page.Metadata?.ContinueProperty);
+        var head = new V1Secret
+        {
+            ApiVersion = element.TryGetProperty("apiVersion", out var apiVersion) ? apiVersion.GetString() : null,
+            Kind = element.TryGetProperty("kind", out var kind) ? kind.GetString() : null,
+            Metadata = element.TryGetProperty("metadata", out var metadata) ? KubernetesJson.Deserialize<V1ObjectMeta>(metadata) : null,
+        };
+        var kept = keep(head);
+        return ManagedSecretInformer.IsStub(kept) ? kept : keep(KubernetesJson.Deserialize<V1Secret>(element));
     }
 
     public IAsyncEnumerable<(WatchEventType Type, V1Secret Secret)> WatchManagedSecretsAsync(string resourceVersion, Action<Exception> onError, CancellationToken cancellationToken) =>

@@ -9,7 +9,8 @@ namespace ConfigInjector.Sync;
 internal interface ISyncCluster : ILeaseStore
 {
     /// <summary>One page of the Secrets labelled as managed, cluster-wide.</summary>
-    Task<ListPage<V1Secret>> ListManagedSecretsAsync(string? continueToken, int limit, CancellationToken cancellationToken);
+    /// <param name="keep">What of each Secret to keep, applied as each arrives: a page never holds its items whole.</param>
+    Task<ListPage<V1Secret>> ListManagedSecretsAsync(string? continueToken, int limit, Func<V1Secret, V1Secret> keep, CancellationToken cancellationToken);
 
     /// <summary>Changes to managed Secrets from <paramref name="resourceVersion"/> (bookmarks on); an expired version reports a 410 through <paramref name="onError"/>.</summary>
     IAsyncEnumerable<(WatchEventType Type, V1Secret Secret)> WatchManagedSecretsAsync(string resourceVersion, Action<Exception> onError, CancellationToken cancellationToken);

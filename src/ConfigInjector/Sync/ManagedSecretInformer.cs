@@ -32,8 +32,8 @@ internal static class ManagedSecretInformer
                 string? resourceVersion = null;
                 do
                 {
-                    var page = await cluster.ListManagedSecretsAsync(next, PageSize, ct);
-                    items.AddRange(page.Items.Select(keep));
+                    var page = await cluster.ListManagedSecretsAsync(next, PageSize, keep, ct);
+                    items.AddRange(page.Items);
                     resourceVersion ??= page.ResourceVersion;
                     next = page.Continue;
                 }
@@ -46,9 +46,27 @@ internal static class ManagedSecretInformer
             silenceLimit);
     }
 
-    /// <summary>The Secret without its values: metadata is all a verifier or a cache invalidator reads.</summary>
+    /// <summary>
+    /// What is kept of a Secret that is not known to be the injector's: who it is and which change of it, a few hundred
+    /// bytes whatever its data and annotations (anyone who may create a Secret can set the label). The worker reads it
+    /// again from the API server before it acts on it.
+    /// </summary>
     public static V1Secret WithoutData(V1Secret secret) =>
-        new() { ApiVersion = secret.ApiVersion, Kind = secret.Kind, Metadata = secret.Metadata, Type = secret.Type };
+        new()
+        {
+            ApiVersion = secret.ApiVersion,
+            Kind = secret.Kind,
+            Metadata = new V1ObjectMeta
+            {
+                Name = secret.Metadata?.Name,
+                NamespaceProperty = secret.Metadata?.NamespaceProperty,
+                Uid = secret.Metadata?.Uid,
+                ResourceVersion = secret.Metadata?.ResourceVersion,
+            },
+        };
+
+    /// <summary>A copy kept by <see cref="WithoutData"/>: a Secret the injector wrote always carries its label.</summary>
+    public static bool IsStub(V1Secret secret) => secret.Metadata?.Labels is null;
 
     private static async IAsyncEnumerable<(WatchEventType, V1Secret)> Map(IAsyncEnumerable<(WatchEventType, V1Secret)> events, Func<V1Secret, V1Secret> keep)
     {

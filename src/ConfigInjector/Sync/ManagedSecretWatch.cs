@@ -6,24 +6,46 @@ namespace ConfigInjector.Sync;
 
 /// <summary>
 /// The one informer over managed Secrets in a process, shared by its listeners: every replica's cache invalidation
-/// and, while it leads, the sync worker (one list and one watch per replica, not one per listener). Values are kept
-/// only of Secrets the injector signed; a labelled Secret anyone else wrote is kept as metadata only, and until the
-/// keys are known nothing is kept with values (the rotation pass reads such Secrets again).
+/// and, while it leads, the sync worker (one list and one watch per replica, not one per listener). It lists only once
+/// the signing keys are known: a Secret the injector signed is kept whole, and one it cannot verify (anyone who may
+/// create a Secret can set the label) is kept as a few hundred bytes of identity, whatever its size; the rotation pass
+/// reads such a Secret again before it decides anything about it.
 /// </summary>
-internal sealed class ManagedSecretWatch : BackgroundService
+internal sealed partial class ManagedSecretWatch : BackgroundService
 {
     private readonly ISigningKey _signingKey;
+    private readonly SyncSettings _settings;
+    private readonly TimeProvider _time;
+    private readonly ILogger<ManagedSecretWatch> _log;
     private SigningKeys? _keys;
 
     public ManagedSecretWatch(ISyncCluster cluster, ISigningKey signingKey, SyncSettings settings, TimeProvider time, ILogger<ManagedSecretWatch> log)
     {
         _signingKey = signingKey;
+        _settings = settings;
+        _time = time;
+        _log = log;
         Informer = ManagedSecretInformer.Create(cluster, time, log, Keep, settings.WatchSilenceLimit);
     }
 
     public Informer<V1Secret> Informer { get; }
 
-    protected override Task ExecuteAsync(CancellationToken stoppingToken) => Informer.RunAsync(stoppingToken);
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        while (_keys is null && !stoppingToken.IsCancellationRequested)
+        {
+            try
+            {
+                _keys = await _signingKey.GetAsync(stoppingToken);
+            }
+            catch (ManagedSecretException e)
+            {
+                LogNoKey(_log, e.Message);
+                await Task.Delay(_settings.SigningKeyWait, _time, stoppingToken).ContinueWith(_ => { }, TaskScheduler.Default);
+            }
+        }
+        await Informer.RunAsync(stoppingToken);
+    }
 
     private V1Secret Keep(V1Secret secret)
     {
@@ -33,4 +55,7 @@ internal sealed class ManagedSecretWatch : BackgroundService
             _keys = latest.Result;
         return _keys is null || ManagedSecretSignature.Verify(_keys, secret) == SignatureCheck.Invalid ? ManagedSecretInformer.WithoutData(secret) : secret;
     }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "the managed-Secret informer waits for the signing key: {Reason}")]
+    private static partial void LogNoKey(ILogger logger, string reason);
 }

@@ -45,10 +45,13 @@ internal sealed partial class RotationPass(
         var keys = await signingKey.GetAsync(cancellationToken);
         _decisions.Clear();
         _sources.Clear();
+        var (whole, unread) = await ReadStubsAgainAsync(due, cancellationToken);
+        due = whole;
         // Secrets printed by `inject` are the user's to refresh: not rotation work, and not forgeries either.
         var all = due.Where(s => !ManagedSecretFactory.HasManualLifecycle(s)).ToList();
         var results = due.Where(ManagedSecretFactory.HasManualLifecycle)
             .Select(s => new ReconcileResult(s.Metadata.NamespaceProperty, s.Metadata.Name, ReconcileStatus.Unchanged, "manual lifecycle", settings.ManualLifecycleRequeue))
+            .Concat(unread)
             .ToList();
         // Every decision below reads signed data only: sources, service account, interval, mode, owners.
         var checks = all.Select(s => (Secret: s, Check: ManagedSecretSignature.Verify(keys, s, Sources(s)))).ToList();
@@ -93,6 +96,38 @@ internal sealed partial class RotationPass(
                 results.Add(result);
         });
         return results;
+    }
+
+    /// <summary>
+    /// The informer keeps only the identity of a Secret it could not verify: such a Secret is read again, one at a time
+    /// (each may be as large as a Secret can be), and decided from what the API server holds now. One that is gone is
+    /// dropped; one that cannot be read is retried later, never taken for a forgery.
+    /// </summary>
+    private async Task<(List<V1Secret> Whole, List<ReconcileResult> Unread)> ReadStubsAgainAsync(IReadOnlyList<V1Secret> due, CancellationToken cancellationToken)
+    {
+        var whole = new List<V1Secret>(due.Count);
+        var unread = new List<ReconcileResult>();
+        foreach (var secret in due)
+        {
+            if (!ManagedSecretInformer.IsStub(secret))
+            {
+                whole.Add(secret);
+                continue;
+            }
+            try
+            {
+                whole.Add(await cluster.ReadSecretAsync(secret.Metadata.NamespaceProperty, secret.Metadata.Name, cancellationToken));
+            }
+            catch (ClusterApiException e) when (e.IsNotFound)
+            {
+                unread.Add(new ReconcileResult(secret.Metadata.NamespaceProperty, secret.Metadata.Name, ReconcileStatus.Unchanged, "gone", settings.UnverifiedRequeue));
+            }
+            catch (ClusterApiException e)
+            {
+                unread.Add(new ReconcileResult(secret.Metadata.NamespaceProperty, secret.Metadata.Name, ReconcileStatus.Failed, e.Message, settings.RetryAfterFailure, Backoff: true));
+            }
+        }
+        return (whole, unread);
     }
 
     /// <summary>Left alone: not read, not written, one Event per version of the object, and a long requeue.</summary>

@@ -102,6 +102,22 @@ public class InjectionPlanningTests
     }
 
     [Fact]
+    public void A_pod_pins_at_most_a_few_versions_of_one_path_before_anything_is_read()
+    {
+        // Policies decide paths, not versions: 500 pinned versions of one allowed path would be 500 backend reads.
+        var pod = PodBuilder.Injected();
+        for (var i = 1; i <= 500; i++)
+            pod = pod.WithAnnotation($"configinjector.io/secret.V{i}", $"dev:app/db#password@{i}");
+
+        var (plan, prepared, _) = _pipeline.Run(pod.Build());
+
+        Assert.Null(plan);
+        Assert.Equal(["the pod pins 500 versions of dev:app/db; at most 4 versions of one path are read for one pod"], prepared.Errors);
+        var fewer = PodBuilder.Injected().WithAnnotation("configinjector.io/secret.OLD", "dev:app/db#password@3").WithAnnotation("configinjector.io/secret.NEW", "dev:app/db#password").Build();
+        Assert.Empty(_pipeline.Errors(fewer));
+    }
+
+    [Fact]
     public void Secrets_from_checks_each_key_against_the_policy()
     {
         _pipeline.Policies.Clear();

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Globalization;
 using System.Text;
+using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Threading.Channels;
 using Microsoft.AspNetCore.Builder;
@@ -321,13 +322,24 @@ public sealed class KubeApiFake : IAsyncDisposable
         if (matching.Count > page.Count)
             metadata["continue"] = Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes($"{page[^1].Namespace}/{page[^1].Name}"));
         Interlocked.Increment(ref _listPages);
-        await JsonAsync(context, 200, new JsonObject
+        // Written item by item, as the API server streams a list: a client cannot count on the page arriving at once.
+        context.Response.StatusCode = 200;
+        context.Response.ContentType = "application/json";
+        await using var writer = new Utf8JsonWriter(context.Response.Body);
+        writer.WriteStartObject();
+        writer.WriteString("kind", Kinds[route.Resource] + "List");
+        writer.WriteString("apiVersion", route.ApiVersion);
+        writer.WritePropertyName("metadata");
+        metadata.WriteTo(writer);
+        writer.WriteStartArray("items");
+        foreach (var stored in page)
         {
-            ["kind"] = Kinds[route.Resource] + "List",
-            ["apiVersion"] = route.ApiVersion,
-            ["metadata"] = metadata,
-            ["items"] = new JsonArray([.. page.Select(o => (JsonNode)o.Object.DeepClone())]),
-        });
+            stored.Object.DeepClone().WriteTo(writer);
+            await writer.FlushAsync();
+        }
+        writer.WriteEndArray();
+        writer.WriteEndObject();
+        await writer.FlushAsync();
     }
 
     private async Task WatchAsync(HttpContext context, Route route)

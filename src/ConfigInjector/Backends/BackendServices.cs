@@ -13,9 +13,6 @@ namespace ConfigInjector.Backends;
 /// </summary>
 internal static class BackendServices
 {
-    /// <summary>One read of one backend, all attempts included: well under the API server's webhook timeout.</summary>
-    public static readonly TimeSpan ReadTimeout = TimeSpan.FromSeconds(5);
-
     /// <summary>Every backend type this build knows: adding one is a folder and one call here.</summary>
     public static IServiceCollection AddBackendTypes(this IServiceCollection services) =>
         services.AddFileBackend().AddVaultBackend().AddKeyVaultBackend();
@@ -27,7 +24,7 @@ internal static class BackendServices
         services.AddSingleton(sp => new BackendRegistry(sp.GetServices<IBackendFactory>()));
         services.AddSingleton(sp => new BackendContext(sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILoggerFactory>()));
         services.AddSingleton(sp => sp.GetRequiredService<BackendRegistry>().CreateAll(config, sp.GetRequiredService<BackendContext>()));
-        services.AddSingleton(sp => new SecretReader(sp.GetRequiredService<IReadOnlyDictionary<string, ISecretBackend>>(), sp.GetRequiredService<InjectorMetrics>(), ReadTimeout));
+        services.AddSingleton(sp => new SecretReader(sp.GetRequiredService<IReadOnlyDictionary<string, ISecretBackend>>(), sp.GetRequiredService<InjectorMetrics>(), config.BackendReadTimeout));
         services.AddSingleton(sp => new SecretCache(sp.GetRequiredService<SecretReader>(), sp.GetRequiredService<TimeProvider>(), config.CacheTtl, sp.GetRequiredService<InjectorMetrics>()));
         services.AddSingleton<IReadOnlyDictionary<string, BackendInfo>>(config.Backends.ToDictionary(b => b.Name, b => new BackendInfo(b.Name, b.Sensitive)));
         return services;

@@ -13,11 +13,14 @@ internal static class ServeCommand
         var key = new Option<string?>("--tls-key") { Description = "PEM private key of --tls-cert" };
         var kubeconfig = new Option<string?>("--kubeconfig") { Description = "kubeconfig file (default: KUBECONFIG, then the in-cluster service account; with none, an in-process Secret store)" };
         var clientCa = new Option<string?>("--client-ca") { Description = "PEM CA bundle: /mutate-pods then requires a client certificate signed by it (the API server's, from its admission-control kubeconfig)" };
+        var clientSubject = new Option<string[]>("--client-subject") { Description = "with --client-ca: only a client certificate whose CN or a DNS name is this (repeatable; the API server's) may POST /mutate-pods" };
+        var reportClientCa = new Option<string?>("--report-client-ca") { Description = "PEM CA bundle for the client certificates of people who read /report (--report-access subject:…); default --client-ca" };
+        var admissionTimeout = new Option<string?>("--admission-timeout") { Description = "deadline of one admission (e.g. 4s; default the config's webhook.admissionTimeout, 10s): keep it under the API server's webhook timeout" };
         var logFormat = new Option<string>("--log-format") { Description = "simple (one text line) or json (one JSON object per line)", DefaultValueFactory = _ => "simple" };
         logFormat.AcceptOnlyFromAmong("simple", "json");
         var shutdownDelay = new Option<string>("--shutdown-delay") { Description = "after SIGTERM, keep serving this long with /readyz failing so endpoints move first (e.g. 5s)", DefaultValueFactory = _ => "0s" };
         var reportAccess = new Option<string?>("--report-access") { Description = "serve GET /report to these clients only: subject:<cert subject or CN> (needs --client-ca), user:<name>, group:<name> (bearer tokens, by TokenReview); comma-separated. Off when not given" };
-        var command = new Command("serve", "Run the mutating admission webhook over HTTPS, and in a cluster the sync worker.") { urls, cert, key, kubeconfig, clientCa, logFormat, shutdownDelay, reportAccess };
+        var command = new Command("serve", "Run the mutating admission webhook over HTTPS, and in a cluster the sync worker.") { urls, cert, key, kubeconfig, clientCa, clientSubject, reportClientCa, admissionTimeout, logFormat, shutdownDelay, reportAccess };
         common.AddTo(command);
         command.SetAction(async (parse, cancellationToken) =>
         {
@@ -30,6 +33,9 @@ internal static class ServeCommand
                 KeyFile = parse.GetValue(key),
                 Kubeconfig = parse.GetValue(kubeconfig),
                 ClientCaFile = parse.GetValue(clientCa),
+                ClientSubjects = parse.GetValue(clientSubject) ?? [],
+                ReportClientCaFile = parse.GetValue(reportClientCa),
+                AdmissionTimeout = parse.GetValue(admissionTimeout) is { } deadline ? PositiveDuration("--admission-timeout", deadline) : null,
                 ReportAccess = parse.GetValue(reportAccess),
                 LogFormat = parse.GetValue(logFormat)!,
                 ShutdownDelay = Configuration.DurationParser.TryParse(parse.GetValue(shutdownDelay)!, out var delay) && delay >= TimeSpan.Zero
@@ -42,4 +48,9 @@ internal static class ServeCommand
         });
         return command;
     }
+
+    private static TimeSpan PositiveDuration(string flag, string text) =>
+        Configuration.DurationParser.TryParse(text, out var duration) && duration > TimeSpan.Zero
+            ? duration
+            : throw new Configuration.ConfigException($"{flag} {Core.Text.Quote.Short(text)}: not a positive duration such as 4s");
 }

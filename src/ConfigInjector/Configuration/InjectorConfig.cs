@@ -18,5 +18,15 @@ internal sealed record InjectorConfig(IReadOnlyList<BackendSettings> Backends, T
     /// <summary>The API server's default webhook timeout: no admission works longer than that, whatever it was sent.</summary>
     public static readonly TimeSpan DefaultAdmissionTimeout = TimeSpan.FromSeconds(10);
 
+    /// <summary>One read of one backend, all attempts included, when the deadline leaves room for it.</summary>
+    public static readonly TimeSpan LongestBackendRead = TimeSpan.FromSeconds(5);
+
     public TimeSpan AdmissionTimeout { get; init; } = DefaultAdmissionTimeout;
+
+    /// <summary>
+    /// A backend read gives up at three quarters of the admission deadline (at most <see cref="LongestBackendRead"/>),
+    /// so a slow backend fails the read while there is still time to answer with <c>onBackendError: allow-stale</c> or
+    /// <c>skip</c> instead of hitting the deadline.
+    /// </summary>
+    public TimeSpan BackendReadTimeout => AdmissionTimeout * 3 / 4 < LongestBackendRead ? AdmissionTimeout * 3 / 4 : LongestBackendRead;
 }

@@ -1,3 +1,5 @@
+using System.Collections.Concurrent;
+using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using ConfigInjector.Configuration;
 using ConfigInjector.Tls;
@@ -6,14 +8,37 @@ using Microsoft.AspNetCore.Server.Kestrel.Https;
 namespace ConfigInjector.Hosting;
 
 /// <summary>
-/// <c>serve --client-ca</c>: only a caller with a client certificate signed by that CA (the API server, configured
-/// through its admission-control kubeconfig) may ask for admissions. A certificate is asked for at the handshake but
-/// not required there, so kubelet's probes (which present none) still reach <c>/healthz</c> and <c>/readyz</c>; a
-/// certificate that does not chain to the CA fails the handshake, and <c>/mutate-pods</c> without one gets 401.
+/// Client certificates from two authorities: <c>--client-ca</c> (the API server's, for <c>/mutate-pods</c>) and
+/// <c>--report-client-ca</c> (people's, for <c>/report</c>; <c>--client-ca</c> when not given). A certificate is asked
+/// for at the handshake but not required there, so kubelet's probes (which present none) still reach <c>/healthz</c> and
+/// <c>/readyz</c>; one that chains to neither authority fails the handshake. Which authority vouched for it is
+/// remembered from the handshake, so each endpoint accepts only its own.
 /// </summary>
-internal static class ClientCertificates
+internal sealed class ClientCertificates
 {
-    public static X509Certificate2Collection? LoadAuthorities(string? file, string workingDirectory)
+    private const int RememberedCertificates = 1024;
+
+    private readonly X509Certificate2Collection? _admission;
+    private readonly X509Certificate2Collection? _report;
+    private readonly ConcurrentDictionary<string, (bool Admission, bool Report)> _vouched = new(StringComparer.Ordinal);
+
+    private ClientCertificates(X509Certificate2Collection? admission, X509Certificate2Collection? report)
+    {
+        _admission = admission;
+        _report = report ?? admission;
+    }
+
+    public static ClientCertificates Load(ServeSettings settings) => new(
+        LoadAuthorities("--client-ca", settings.ClientCaFile, settings.WorkingDirectory),
+        LoadAuthorities("--report-client-ca", settings.ReportClientCaFile, settings.WorkingDirectory));
+
+    /// <summary><c>--client-ca</c> was given: <c>/mutate-pods</c> needs a certificate from it.</summary>
+    public bool GuardsAdmission => _admission is not null;
+
+    /// <summary>A CA for the people who read <c>/report</c> with a certificate (<c>--report-client-ca</c>, else <c>--client-ca</c>).</summary>
+    public bool HasReportAuthority => _report is not null;
+
+    private static X509Certificate2Collection? LoadAuthorities(string flag, string? file, string workingDirectory)
     {
         if (file is null)
             return null;
@@ -22,24 +47,47 @@ internal static class ClientCertificates
         {
             return CustomCaTrust.LoadBundle(path);
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidOperationException or System.Security.Cryptography.CryptographicException)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidOperationException or CryptographicException)
         {
-            throw new ConfigException($"--client-ca {path}: {e.Message.Split('\n')[0]}");
+            throw new ConfigException($"{flag} {path}: {e.Message.Split('\n')[0]}");
         }
     }
 
-    public static void Configure(HttpsConnectionAdapterOptions https, X509Certificate2Collection? authorities)
+    public void Configure(HttpsConnectionAdapterOptions https)
     {
-        if (authorities is null)
+        if (_admission is null && _report is null)
             return;
         https.ClientCertificateMode = ClientCertificateMode.AllowCertificate;
         // No CRL or OCSP fetches: a client's certificate must not make the webhook call addresses it names.
         https.CheckCertificateRevocation = false;
-        https.ClientCertificateValidation = (certificate, presented, _) => ChainsTo(certificate, presented, authorities);
+        https.ClientCertificateValidation = (certificate, presented, _) =>
+        {
+            var vouched = (Admission: ChainsTo(certificate, presented, _admission), Report: ChainsTo(certificate, presented, _report));
+            if (vouched is (false, false))
+                return false;
+            if (_vouched.Count >= RememberedCertificates)
+                _vouched.Clear();
+            _vouched[Thumbprint(certificate)] = vouched;
+            return true;
+        };
     }
 
-    private static bool ChainsTo(X509Certificate2 certificate, X509Chain? presented, X509Certificate2Collection authorities)
+    public bool IsFromAdmissionAuthority(X509Certificate2 certificate) => Vouched(certificate).Admission;
+
+    public bool IsFromReportAuthority(X509Certificate2 certificate) => Vouched(certificate).Report;
+
+    private (bool Admission, bool Report) Vouched(X509Certificate2 certificate) =>
+        _vouched.TryGetValue(Thumbprint(certificate), out var vouched)
+            ? vouched
+            // Forgotten since its handshake (many clients): check again, with the CA files alone.
+            : (ChainsTo(certificate, null, _admission), ChainsTo(certificate, null, _report));
+
+    private static string Thumbprint(X509Certificate2 certificate) => certificate.GetCertHashString(HashAlgorithmName.SHA256);
+
+    private static bool ChainsTo(X509Certificate2 certificate, X509Chain? presented, X509Certificate2Collection? authorities)
     {
+        if (authorities is null)
+            return false;
         using var chain = new X509Chain();
         chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
         chain.ChainPolicy.CustomTrustStore.AddRange(authorities);
@@ -52,14 +100,7 @@ internal static class ClientCertificates
             foreach (var element in presented.ChainElements)
                 chain.ChainPolicy.ExtraStore.Add(element.Certificate);
         }
-        chain.ChainPolicy.ApplicationPolicy.Add(new System.Security.Cryptography.Oid("1.3.6.1.5.5.7.3.2"));
+        chain.ChainPolicy.ApplicationPolicy.Add(new Oid("1.3.6.1.5.5.7.3.2"));
         return chain.Build(certificate);
-    }
-
-    public static Task RefuseAsync(HttpContext context)
-    {
-        context.Response.StatusCode = StatusCodes.Status401Unauthorized;
-        context.Response.ContentType = "text/plain; charset=utf-8";
-        return context.Response.WriteAsync("a client certificate signed by the --client-ca authority is required\n");
     }
 }

@@ -16,6 +16,15 @@ public sealed record ServeSettings
     /// <summary>PEM bundle of the CA that signs the API server's client certificate: admission then requires one.</summary>
     public string? ClientCaFile { get; init; }
 
+    /// <summary><c>--client-subject</c>: CNs or DNS names of the API server's certificate; only it may then POST /mutate-pods.</summary>
+    public IReadOnlyList<string> ClientSubjects { get; init; } = [];
+
+    /// <summary><c>--report-client-ca</c>: PEM bundle of the CA that signs the certificates of people who read /report.</summary>
+    public string? ReportClientCaFile { get; init; }
+
+    /// <summary><c>--admission-timeout</c>: the admission deadline, over the config file's <c>webhook.admissionTimeout</c>.</summary>
+    public TimeSpan? AdmissionTimeout { get; init; }
+
     /// <summary><c>--report-access</c>: who may open <c>/report</c> (subject:, user:, group: entries); null serves no report.</summary>
     public string? ReportAccess { get; init; }
 

@@ -22,13 +22,18 @@ internal static partial class WebhookHost
     public static WebApplication Build(ServeSettings settings, Action<WebApplicationBuilder>? customize = null, Action<WebApplication>? mapExtra = null)
     {
         var addresses = ListenAddress.ParseAll(settings.Urls);
-        var clientCas = ClientCertificates.LoadAuthorities(settings.ClientCaFile, settings.WorkingDirectory);
+        var clientCertificates = ClientCertificates.Load(settings);
+        if (settings.ClientSubjects.Count > 0 && !clientCertificates.GuardsAdmission)
+            throw new ConfigException("--client-subject needs --client-ca (the CA bundle that signs the API server's client certificate)");
+        var admissionCallers = new AdmissionCallers(clientCertificates, settings.ClientSubjects.ToHashSet(StringComparer.Ordinal));
         var config = ConfigFileReader.Load(settings.ConfigFile, settings.WorkingDirectory);
+        if (settings.AdmissionTimeout is { } admissionTimeout)
+            config = config with { AdmissionTimeout = admissionTimeout };
         // The sync worker's section is its own to read; read now, so a mistake stops serve before it listens.
         var sync = SyncSettings.Read(config.SyncSection);
         var reportAccess = settings.ReportAccess is null ? null : Report.ReportAccess.Parse(settings.ReportAccess);
-        if (reportAccess is { Subjects.Count: > 0 } && clientCas is null)
-            throw new ConfigException("--report-access subject:… needs --client-ca (the CA bundle that signs the clients' certificates)");
+        if (reportAccess is { Subjects.Count: > 0 } && !clientCertificates.HasReportAuthority)
+            throw new ConfigException("--report-access subject:… needs --report-client-ca (the CA bundle that signs the readers' certificates)");
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions
         {
             EnvironmentName = Environments.Production,
@@ -57,6 +62,7 @@ internal static partial class WebhookHost
         // Draining in-flight admissions after the delay may take up to the longest admission.
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = settings.ShutdownDelay + config.AdmissionTimeout + TimeSpan.FromSeconds(5));
         builder.Services.AddSingleton(config);
+        builder.Services.AddSingleton(clientCertificates);
         builder.Services.AddSingleton(new InjectorMetrics(Metrics.NewCustomRegistry()));
         builder.Services.AddSingleton(sp => CreateCertificateSource(settings, sp));
         builder.Services.AddSecretBackends(config);
@@ -76,12 +82,14 @@ internal static partial class WebhookHost
                 {
                     var certificates = kestrel.ApplicationServices.GetRequiredService<CertificateSource>();
                     https.ServerCertificateSelector = (_, _) => certificates.Current;
-                    ClientCertificates.Configure(https, clientCas);
+                    clientCertificates.Configure(https);
                 }));
             }
         });
 
         var app = builder.Build();
+        if (clientCertificates.GuardsAdmission && settings.ClientSubjects.Count == 0)
+            LogAnyClientOfTheCa(app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("ConfigInjector"));
         LogCluster(app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("ConfigInjector"), app.Services.GetRequiredService<ClusterDescription>().Text);
         // Resolve the backends and policies now, so a bad config fails the start instead of the first admission.
         app.Services.GetRequiredService<IReadOnlyDictionary<string, ISecretBackend>>();
@@ -89,8 +97,8 @@ internal static partial class WebhookHost
         app.Services.GetRequiredService<CertificateSource>();
 
         app.MapPost(AdmissionEndpoint.Path, (HttpContext context, AdmissionEndpoint endpoint) =>
-            clientCas is not null && context.Connection.ClientCertificate is null
-                ? ClientCertificates.RefuseAsync(context)
+            admissionCallers.Refusal(context) is { } refusal
+                ? AdmissionCallers.RefuseAsync(context, refusal)
                 : endpoint.HandleAsync(context));
         app.MapGet("/healthz", () => Results.Text("ok\n"));
         app.MapGet("/readyz", (CertificateSource certificates, IPolicySource policies, GracefulShutdown shutdown, AdmissionWarmup warmup) =>
@@ -146,6 +154,9 @@ internal static partial class WebhookHost
         return new CertificateSource(
             Path.GetFullPath(settings.CertFile, settings.WorkingDirectory), Path.GetFullPath(settings.KeyFile, settings.WorkingDirectory), settings.Time, log);
     }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "--client-ca without --client-subject: any certificate that CA issued may POST /mutate-pods; name the API server's certificate with --client-subject")]
+    private static partial void LogAnyClientOfTheCa(ILogger logger);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Kubernetes: {Cluster}")]
     private static partial void LogCluster(ILogger logger, string cluster);

@@ -25,23 +25,24 @@ internal sealed record ReportAccess(IReadOnlySet<string> Subjects, IReadOnlySet<
                 throw new ConfigException($"--report-access \"{Core.Text.Quote.Short(entry)}\": expected subject:<certificate subject or CN>, user:<name> or group:<name>");
             set.Add(name);
         }
-        // Groups every workload or every user is in would open the report to all of them.
-        if (groups.FirstOrDefault(g => g is "system:authenticated" or "system:unauthenticated" or "system:serviceaccounts" || g.StartsWith("system:serviceaccounts:", StringComparison.Ordinal)) is { } broad)
-            throw new ConfigException($"--report-access group:{broad}: every pod's service account (or everyone) is in that group; name the security team's group or users");
+        // Groups every workload, node or user is in would open the report to all of them.
+        if (groups.FirstOrDefault(IsEveryone) is { } broad)
+            throw new ConfigException($"--report-access group:{broad}: every pod's service account, every node (or everyone) is in that group; name the security team's group or users");
         if (subjects.Count + users.Count + groups.Count == 0)
             throw new ConfigException("--report-access names nobody; expected subject:<name>, user:<name> or group:<name>");
         return new ReportAccess(subjects, users, groups);
     }
 
-    public bool AllowsCertificate(X509Certificate2? certificate) =>
-        certificate is not null && (Subjects.Contains(certificate.Subject) || (CommonName(certificate) is { } cn && Subjects.Contains(cn)));
+    private static bool IsEveryone(string group) =>
+        group is "system:authenticated" or "system:unauthenticated" or "system:serviceaccounts" or "system:nodes" or "system:bootstrappers"
+        || group.StartsWith("system:serviceaccounts:", StringComparison.Ordinal) || group.StartsWith("system:bootstrappers:", StringComparison.Ordinal);
 
-    /// <summary>The subject's CN itself (GetNameInfo falls back to other fields when there is none).</summary>
-    private static string? CommonName(X509Certificate2 certificate) =>
-        certificate.SubjectName.EnumerateRelativeDistinguishedNames()
-            .Where(n => n.GetSingleElementType().Value == "2.5.4.3")
-            .Select(n => n.GetSingleElementValue())
-            .FirstOrDefault();
+    /// <summary>The audience a bearer token must be minted for (<c>kubectl create token … --audience</c>), so no token meant for the API server is taken.</summary>
+    public const string TokenAudience = "configinjector.io/report";
+
+    /// <summary>A certificate (already checked to come from the report's CA) whose whole subject or one of its CNs is named.</summary>
+    public bool AllowsCertificate(X509Certificate2 certificate) =>
+        Subjects.Contains(certificate.Subject) || Hosting.CertificateNames.CommonNames(certificate).Any(Subjects.Contains);
 
     public bool AllowsUser(string user, IReadOnlyList<string> userGroups) => Users.Contains(user) || userGroups.Any(Groups.Contains);
 

@@ -8,13 +8,23 @@ namespace ConfigInjector.Report;
 /// <c>GET /report?ref=REF[&amp;namespace=NS][&amp;output=json]</c>: the blast-radius report as a self-contained HTML page
 /// (or JSON), for the clients <see cref="ReportAccess"/> names. Refs, versions and names only.
 /// </summary>
-internal sealed partial class ReportEndpoint(ReportAccess access, IPolicySource policies, TimeProvider time, ILogger<ReportEndpoint> log, IServiceProvider services) : IDisposable
+internal sealed partial class ReportEndpoint(ReportAccess access, Hosting.ClientCertificates certificates, IPolicySource policies, TimeProvider time,
+    ILogger<ReportEndpoint> log, IServiceProvider services) : IDisposable
 {
     public const string Path = "/report";
 
+    private readonly TokenReviewGate? _tokens = access.UsesTokens && services.GetService<ITokenReviewer>() is { } reviewer ? new TokenReviewGate(reviewer, time) : null;
+
     public async Task HandleAsync(HttpContext context)
     {
-        var who = await WhoAsync(context);
+        var (who, retryAfter) = await WhoAsync(context);
+        if (retryAfter is { } wait)
+        {
+            var seconds = Math.Max(1, (int)Math.Ceiling(wait.TotalSeconds));
+            context.Response.Headers.RetryAfter = seconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            await TextAsync(context, 429, $"too many new bearer tokens to check; try again in {seconds}s");
+            return;
+        }
         if (who is null)
         {
             await TextAsync(context, context.Request.Headers.Authorization.Count == 0 && context.Connection.ClientCertificate is null ? 401 : 403,
@@ -68,52 +78,32 @@ internal sealed partial class ReportEndpoint(ReportAccess access, IPolicySource 
         await context.Response.WriteAsync(ReportPage.Render(report, time.GetUtcNow()));
     }
 
-    /// <summary>The allowed caller's name, or null.</summary>
-    private async Task<string?> WhoAsync(HttpContext context)
+    /// <summary>The allowed caller's name (null: refused), or how long to wait before sending a new token.</summary>
+    private async Task<TokenReviewGate.Verdict> WhoAsync(HttpContext context)
     {
-        if (access.AllowsCertificate(context.Connection.ClientCertificate))
-            return context.Connection.ClientCertificate!.Subject;
+        if (context.Connection.ClientCertificate is { } certificate && certificates.IsFromReportAuthority(certificate) && access.AllowsCertificate(certificate))
+            return new(certificate.Subject, null);
         var authorization = context.Request.Headers.Authorization.ToString();
-        if (!access.UsesTokens || !authorization.StartsWith("Bearer ", StringComparison.Ordinal) || services.GetService<ITokenReviewer>() is not { } reviewer)
-            return null;
-        var token = authorization["Bearer ".Length..].Trim();
-        // A token seen lately is not reviewed again (by its hash: the token itself is kept nowhere), and only a few
-        // reviews run at once: anyone who reaches the Service can send a bearer token.
-        var hash = Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(token)));
-        if (_reviewed.TryGetValue(hash, out var seen) && time.GetUtcNow() - seen.At < ReviewCacheTime)
-            return seen.User;
-        if (!await _reviewing.WaitAsync(TimeSpan.FromSeconds(5), context.RequestAborted))
-            return null;
+        if (_tokens is null || !authorization.StartsWith("Bearer ", StringComparison.Ordinal))
+            return new(null, null);
         try
         {
-            var user = await reviewer.ReviewAsync(token, context.RequestAborted);
-            var allowed = user is { } u && access.AllowsUser(u.User, u.Groups) ? u.User : null;
-            if (_reviewed.Count > 1000)
-                _reviewed.Clear();
-            _reviewed[hash] = (allowed, time.GetUtcNow());
-            return allowed;
+            return await _tokens.CheckAsync(authorization["Bearer ".Length..].Trim(), context.Connection.RemoteIpAddress, access.AllowsUser, context.RequestAborted);
         }
         catch (Exception e) when (IsClusterTrouble(e, context))
         {
             LogReviewFailed(log, e.Message.Split('\n')[0]);
-            return null;
-        }
-        finally
-        {
-            _reviewing.Release();
+            return new(null, null);
         }
     }
 
     public void Dispose()
     {
         _building.Dispose();
-        _reviewing.Dispose();
+        _tokens?.Dispose();
     }
 
-    private static readonly TimeSpan ReviewCacheTime = TimeSpan.FromSeconds(30);
     private readonly SemaphoreSlim _building = new(1);
-    private readonly SemaphoreSlim _reviewing = new(4);
-    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, (string? User, DateTimeOffset At)> _reviewed = new(StringComparer.Ordinal);
 
     /// <summary>The API server unreachable, slow, or answering with an error: a 502 with the reason, never a 500.</summary>
     private static bool IsClusterTrouble(Exception e, HttpContext context) =>

@@ -26,7 +26,9 @@ namespace ConfigInjector.TestSupport.Fakes;
 /// - PATCH with application/merge-patch+json and strategic-merge-patch+json (applied as a JSON merge patch, RFC 7386)
 /// - metadata.generation bumped when spec changes; ownerReferences stored as given.
 /// - POST tokenreviews (authentication.k8s.io/v1): the token's user and groups from <see cref="AddToken"/>, else
-///   status.authenticated false (https://kubernetes.io/docs/reference/kubernetes-api/authentication-resources/token-review-v1/)
+///   status.authenticated false (https://kubernetes.io/docs/reference/kubernetes-api/authentication-resources/token-review-v1/);
+///   audience-aware as the API server is: spec.audiences (empty means the API server's own, <see cref="ApiServerAudience"/>)
+///   must meet the audiences the token was minted for, and status.audiences is that intersection
 /// Faults: <see cref="FailNext"/> (500s, 409s…), <see cref="DropWatches"/>, <see cref="Compact"/>.
 /// </summary>
 public sealed class KubeApiFake : IAsyncDisposable
@@ -80,10 +82,19 @@ public sealed class KubeApiFake : IAsyncDisposable
     public IReadOnlyCollection<string> RequestsBy => _requestsBy;
     public TimeSpan BookmarkInterval { get; set; } = TimeSpan.FromMilliseconds(200);
 
-    private readonly ConcurrentDictionary<string, (string User, string[] Groups)> _tokens = new(StringComparer.Ordinal);
+    /// <summary>The audience of a token minted for the API server itself (<c>kubectl create token</c> without <c>--audience</c>).</summary>
+    public const string ApiServerAudience = "https://kubernetes.default.svc.cluster.local";
 
-    /// <summary>A bearer token TokenReview authenticates as <paramref name="user"/> in <paramref name="groups"/>.</summary>
-    public void AddToken(string token, string user, params string[] groups) => _tokens[token] = (user, groups);
+    private readonly ConcurrentDictionary<string, (string User, string[] Groups, string[] Audiences)> _tokens = new(StringComparer.Ordinal);
+
+    /// <summary>A bearer token for the API server that TokenReview authenticates as <paramref name="user"/> in <paramref name="groups"/>.</summary>
+    public void AddToken(string token, string user, params string[] groups) => _tokens[token] = (user, groups, [ApiServerAudience]);
+
+    /// <summary>A bearer token minted for <paramref name="audience"/> (<c>kubectl create token … --audience</c>).</summary>
+    public void AddTokenFor(string audience, string token, string user, params string[] groups) => _tokens[token] = (user, groups, [audience]);
+
+    /// <summary>How long each TokenReview takes to answer (an API server under load).</summary>
+    public TimeSpan TokenReviewDelay { get; set; }
 
     public static async Task<KubeApiFake> StartAsync()
     {
@@ -283,10 +294,22 @@ public sealed class KubeApiFake : IAsyncDisposable
     {
         var review = (await JsonNode.ParseAsync(context.Request.Body))!.AsObject();
         var token = review["spec"]?["token"]?.GetValue<string>() ?? "";
-        review["status"] = _tokens.TryGetValue(token, out var who)
-            ? new JsonObject { ["authenticated"] = true, ["user"] = new JsonObject { ["username"] = who.User, ["groups"] = new JsonArray([.. who.Groups.Select(g => (JsonNode)g)]) } }
-            : new JsonObject { ["authenticated"] = false, ["error"] = "token not recognised" };
+        var asked = review["spec"]?["audiences"]?.AsArray().Select(a => a!.GetValue<string>()).ToArray() is { Length: > 0 } given ? given : [ApiServerAudience];
+        await Task.Delay(TokenReviewDelay, context.RequestAborted);
+        if (!_tokens.TryGetValue(token, out var who))
+            review["status"] = new JsonObject { ["authenticated"] = false, ["error"] = "[invalid bearer token, token not recognised]" };
+        else if (who.Audiences.Intersect(asked).ToArray() is not { Length: > 0 } shared)
+            review["status"] = new JsonObject { ["authenticated"] = false, ["error"] = $"[invalid bearer token, token audiences {Json(who.Audiences)} is invalid for the target audiences {Json(asked)}]" };
+        else
+            review["status"] = new JsonObject
+            {
+                ["authenticated"] = true,
+                ["user"] = new JsonObject { ["username"] = who.User, ["groups"] = new JsonArray([.. who.Groups.Select(g => (JsonNode)g)]) },
+                ["audiences"] = new JsonArray([.. shared.Select(a => (JsonNode)a)]),
+            };
         await JsonAsync(context, 201, review);
+
+        static string Json(string[] audiences) => new JsonArray([.. audiences.Select(a => (JsonNode)a)]).ToJsonString();
     }
 
     private async Task GetAsync(HttpContext context, Route route)

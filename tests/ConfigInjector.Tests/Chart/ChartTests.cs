@@ -129,7 +129,7 @@ public class ChartTests
         var port = container["ports"]![0]!["containerPort"]!.GetValue<long>();
 
         Assert.EndsWith(":" + chart["appVersion"]!.GetValue<string>(), container["image"]!.GetValue<string>(), StringComparison.Ordinal);
-        Assert.Equal($"https://0.0.0.0:{port}", args[args.IndexOf("--urls") + 1]);
+        Assert.Equal($"https://[::]:{port}", args[args.IndexOf("--urls") + 1]);
         Assert.Equal("serve", args[0]);
         // The arguments are ones serve accepts: parse them with the CLI itself.
         var parse = ConfigInjector.Cli.CliApp.Parse([.. args]);
@@ -141,6 +141,45 @@ public class ChartTests
         var crds = Directory.GetFiles(Path.Combine(Helm.Chart, "crds")).Select(YamlJsonOf).Select(c => (c["spec"]!["group"]!.GetValue<string>(), c["spec"]!["names"]!["plural"]!.GetValue<string>())).Order().ToList();
         Assert.Equal([(CustomResourcePolicySource.Group, "configprofiles"), (CustomResourcePolicySource.Group, "secretpolicies")], crds);
     }
+
+    [Theory]
+    [InlineData(5, "4000ms")]
+    [InlineData(1, "800ms")]
+    [InlineData(30, "24000ms")]
+    public async Task The_webhook_answers_with_its_backend_error_mode_before_the_api_server_gives_up(int timeoutSeconds, string deadline)
+    {
+        var objects = await Helm.TemplateAsync(timeoutSeconds == 5 ? [] : ["--set", $"webhook.timeoutSeconds={timeoutSeconds}"]);
+        var args = Args(objects);
+
+        Assert.Equal(timeoutSeconds, objects.Single("MutatingWebhookConfiguration")["webhooks"]![0]!["timeoutSeconds"]!.GetValue<long>());
+        Assert.Equal(deadline, args[args.IndexOf("--admission-timeout") + 1]);
+        Assert.True(ConfigInjector.Configuration.DurationParser.TryParse(deadline, out var admission));
+        var config = new ConfigInjector.Configuration.InjectorConfig([], TimeSpan.FromMinutes(5), 1024, null) { AdmissionTimeout = admission };
+        Assert.True(config.BackendReadTimeout < config.AdmissionTimeout && config.AdmissionTimeout < TimeSpan.FromSeconds(timeoutSeconds));
+    }
+
+    [Fact]
+    public async Task With_a_client_ca_only_the_certificate_named_after_the_service_may_admit_unless_told_otherwise()
+    {
+        var objects = await Helm.TemplateAsync("--set", "webhook.clientCAFile=/ca/apiserver.crt", "--set", "report.clientCAFile=/ca/people.crt", "--set", "report.access=subject:alice");
+        var service = objects.Single("MutatingWebhookConfiguration")["webhooks"]![0]!["clientConfig"]!["service"]!;
+        var args = Args(objects);
+        var named = Args(await Helm.TemplateAsync("--set", "webhook.clientCAFile=/ca/apiserver.crt", "--set-json", "webhook.clientSubjects=[\"kube-apiserver\",\"apiserver.example\"]"));
+
+        Assert.Equal([$"{service["name"]}.{service["namespace"]}.svc"], Values(args, "--client-subject"));
+        Assert.Equal(["/ca/people.crt"], Values(args, "--report-client-ca"));
+        Assert.Empty(ConfigInjector.Cli.CliApp.Parse([.. args]).Errors);
+        Assert.Equal(["kube-apiserver", "apiserver.example"], Values(named, "--client-subject"));
+        Assert.Empty(Values(Args(await Helm.TemplateAsync()), "--client-subject"));
+        var (code, _, error) = await Helm.RunAsync("template", "ci", Helm.Chart, "--set-json", "webhook.clientSubjects=[\"kube-apiserver\"]");
+        Assert.NotEqual(0, code);
+        Assert.Contains("webhook.clientSubjects needs webhook.clientCAFile", error, StringComparison.Ordinal);
+    }
+
+    private static List<string> Args(IReadOnlyList<JsonObject> objects) =>
+        objects.Single("Deployment")["spec"]!["template"]!["spec"]!["containers"]![0]!["args"]!.AsArray().Select(a => a!.GetValue<string>()).ToList();
+
+    private static List<string> Values(List<string> args, string flag) => args.Select((a, i) => (a, i)).Where(p => p.a == flag).Select(p => args[p.i + 1]).ToList();
 
     [Theory]
     [InlineData("replicaCount=two", "replicaCount: Invalid type")]

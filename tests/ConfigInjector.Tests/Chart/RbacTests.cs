@@ -75,7 +75,7 @@ public sealed class RbacTests : IAsyncLifetime
     [Fact]
     public async Task The_report_is_granted_only_what_it_reads_when_report_access_is_set()
     {
-        _cluster.Api.AddToken("oncall-token", "alice", "security");
+        _cluster.Api.AddTokenFor(ConfigInjector.Report.ReportAccess.TokenAudience, "oncall-token", "alice", "security");
         var server = await _cluster.StartReplicaAsync(settings: s => s with { ReportAccess = "group:security" });
         _cluster.Api.AddDeployment("shop", "checkout");
         var before = _cluster.Api.Requests.Count;

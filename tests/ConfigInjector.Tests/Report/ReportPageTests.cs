@@ -18,8 +18,8 @@ public sealed partial class ReportPageTests : IAsyncLifetime
     public async Task InitializeAsync()
     {
         _cluster = await ClusterEnvironment.StartAsync();
-        _cluster.Api.AddToken("oncall-token", "alice", "security");
-        _cluster.Api.AddToken("dev-token", "bob", "developers");
+        _cluster.Api.AddTokenFor(ConfigInjector.Report.ReportAccess.TokenAudience, "oncall-token", "alice", "security");
+        _cluster.Api.AddTokenFor(ConfigInjector.Report.ReportAccess.TokenAudience, "dev-token", "bob", "developers");
         _spread = await ReportSpread.CreateAsync(_cluster, s => s with { ReportAccess = "group:security" });
     }
 

@@ -47,19 +47,34 @@ internal sealed class SecretCache(SecretReader reader, TimeProvider time, TimeSp
 
     private SecretReader Reader => reader;
 
+    /// <summary>
+    /// Every location one admission needs, 16 at a time, all within one read timeout from the start: a pod with many
+    /// refs on a slow backend gets its answers (timed out, with any last-known-good) while the webhook can still answer,
+    /// so <c>onBackendError: allow-stale | skip</c> apply instead of the API server giving up on the webhook.
+    /// </summary>
     public async Task<IReadOnlyDictionary<SecretLocation, SecretRead>> ReadAllAsync(string tenant, IReadOnlyList<SecretLocation> locations, CancellationToken cancellationToken)
     {
         using var slots = new SemaphoreSlim(ReadsPerAdmission);
+        using var budget = new CancellationTokenSource(reader.Timeout);
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, budget.Token);
         var reads = await Task.WhenAll(locations.Select(async l =>
         {
-            await slots.WaitAsync(cancellationToken);
             try
             {
-                return await ReadAsync(l, tenant, cancellationToken);
+                await slots.WaitAsync(linked.Token);
+                try
+                {
+                    linked.Token.ThrowIfCancellationRequested();
+                    return await ReadAsync(l, tenant, linked.Token);
+                }
+                finally
+                {
+                    slots.Release();
+                }
             }
-            finally
+            catch (OperationCanceledException) when (budget.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
             {
-                slots.Release();
+                return WithLastKnownGood(SecretRead.Failed(l, $"timed out after {reader.Timeout.TotalSeconds:0.#}s"));
             }
         }));
         return reads.ToDictionary(r => r.Location);

@@ -20,6 +20,9 @@ internal sealed class SecretReader(IReadOnlyDictionary<string, ISecretBackend> b
 
     private readonly Dictionary<string, FairSlots> _slots = backends.Keys.ToDictionary(k => k, _ => new FairSlots(ConcurrentReadsPerBackend), StringComparer.Ordinal);
 
+    /// <summary>How long one read may take, waiting for a slot included.</summary>
+    public TimeSpan Timeout => timeout;
+
     public FairSlots? SlotsFor(string backend) => _slots.GetValueOrDefault(backend);
 
     public Task<SecretRead> ReadAsync(SecretLocation location, CancellationToken cancellationToken, string tenant = System) =>

@@ -96,6 +96,9 @@ public sealed class KubeApiFake : IAsyncDisposable
     /// <summary>How long each TokenReview takes to answer (an API server under load).</summary>
     public TimeSpan TokenReviewDelay { get; set; }
 
+    /// <summary>How long each create takes to answer (an API server under load, etcd slow to commit).</summary>
+    public TimeSpan CreateDelay { get; set; }
+
     public static async Task<KubeApiFake> StartAsync()
     {
         var fake = new KubeApiFake();
@@ -448,6 +451,7 @@ public sealed class KubeApiFake : IAsyncDisposable
 
     private async Task CreateAsync(HttpContext context, Route route)
     {
+        await Task.Delay(CreateDelay, context.RequestAborted);
         var body = (JsonObject)(await JsonNode.ParseAsync(context.Request.Body))!;
         var metadata = (JsonObject)(body["metadata"] ??= new JsonObject());
         var name = metadata["name"]?.GetValue<string>();

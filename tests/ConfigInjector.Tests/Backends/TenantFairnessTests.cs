@@ -46,12 +46,12 @@ public class TenantFairnessTests
         }
     }
 
-    private static (SecretCache Cache, SecretReader Reader, GatedBackend Backend, FakeTimeProvider Time) Create(int capacity = 10_000)
+    private static (SecretCache Cache, SecretReader Reader, GatedBackend Backend, FakeTimeProvider Time) Create(int capacity = 10_000, TimeSpan? readTimeout = null)
     {
         var backend = new GatedBackend();
         var metrics = new InjectorMetrics(Metrics.NewCustomRegistry());
         var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
-        var reader = new SecretReader(new Dictionary<string, ISecretBackend> { ["vault"] = backend }, metrics, TimeSpan.FromMinutes(5));
+        var reader = new SecretReader(new Dictionary<string, ISecretBackend> { ["vault"] = backend }, metrics, readTimeout ?? TimeSpan.FromMinutes(5));
         return (new SecretCache(reader, time, TimeSpan.FromMinutes(5), metrics, capacity), reader, backend, time);
     }
 
@@ -136,5 +136,18 @@ public class TenantFairnessTests
 
         Assert.Equal(ReadStatus.Failed, read.Status);
         Assert.Equal("value-of-payments/db", read.Document?.Data["k"]);
+    }
+
+    [Fact]
+    public async Task All_reads_of_one_admission_share_one_timeout_however_many_wait_their_turn()
+    {
+        // 40 slow refs, 16 read at a time: each batch must not get a timeout of its own, or the webhook answers after
+        // the API server gave up and onBackendError never applies.
+        var (cache, _, backend, _) = Create(readTimeout: TimeSpan.FromMilliseconds(300));
+
+        var reads = await cache.ReadAllAsync("team-a", Paths("slow/", 40), CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(30));
+
+        Assert.All(reads.Values, r => Assert.Equal("timed out after 0.3s", r.Reason));
+        Assert.InRange(backend.Started.Count, SecretCache.ReadsPerAdmission, 2 * SecretCache.ReadsPerAdmission - 1);
     }
 }

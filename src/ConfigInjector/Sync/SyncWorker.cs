@@ -19,20 +19,17 @@ internal sealed partial class SyncWorker(
     ManagedSecretCollector collector,
     MissedInjectionScanner scanner,
     SyncSettings settings,
-    LeaseIdentity lease,
+    LeaseElection election,
     TimeProvider time,
     InjectorMetrics metrics,
     ILogger<SyncWorker> log) : BackgroundService
 {
-    public const string LeaseName = "config-injector-sync";
-
     private volatile bool _leading;
 
     public bool IsLeader => _leading;
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        var election = new LeaseElection(lease.Namespace, LeaseName, lease.Identity, settings.LeaseDuration, settings.RenewDeadline, settings.RetryPeriod);
         while (!stoppingToken.IsCancellationRequested)
         {
             var elector = new LeaderElector(cluster, election, time);
@@ -43,7 +40,7 @@ internal sealed partial class SyncWorker(
                 leading = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
                 _leading = true;
                 metrics.Leader.Set(1);
-                LogLeading(log, lease.Identity);
+                LogLeading(log, election.Identity);
                 work = Task.Run(() => LeadAsync(leading.Token), CancellationToken.None);
             };
             elector.OnStoppedLeading += () =>
@@ -52,7 +49,7 @@ internal sealed partial class SyncWorker(
                 metrics.Leader.Set(0);
                 metrics.ClearLeaderGauges();
                 leading?.Cancel();
-                LogStopped(log, lease.Identity);
+                LogStopped(log, election.Identity);
             };
             try
             {

@@ -43,7 +43,8 @@ public sealed class RbacTests : IAsyncLifetime
             {"apiVersion":"configinjector.io/v1alpha1","kind":"SecretPolicy","metadata":{"name":"shop"},
              "spec":{"subjects":{"namespaces":["shop"]},"rules":[{"backend":"vault-prod","paths":["secret/shop/**"]}],"rotation":{"interval":"1s","onChange":"restart"}}}
             """)!);
-        var server = await _cluster.StartReplicaAsync(policiesFromCluster: true);
+        // As the chart runs it: `helm template ci` names the install ci-config-injector (its Lease and signing key follow).
+        var server = await _cluster.StartReplicaAsync(policiesFromCluster: true, settings: s => s with { Release = "ci-config-injector" });
         await Eventually.TrueAsync(() => server.Client.GetAsync("/readyz").Result.IsSuccessStatusCode, "the policies to be read");
         var rs = _cluster.Api.AddDeployment("shop", "checkout");
         var review = await server.ReviewPodAsync(ClusterEnvironment.PodOf(rs).WithAnnotation("configinjector.io/secret.DB_PASSWORD", "vault-prod:secret/shop/db#password"), "shop");

@@ -10,6 +10,7 @@ internal static class SyncServices
         services.AddSingleton(new LeaseElection(lease.Namespace, leaseName, lease.Identity, settings.LeaseDuration, settings.RenewDeadline, settings.RetryPeriod));
         services.AddSingleton(_ => new BackendLimiter(settings.BackendReadsPerSecond));
         services.AddSingleton<WorkloadRestarter>();
+        services.AddSingleton<RestartRecords>();
         services.AddSingleton<RotationPass>();
         services.AddSingleton<ManagedSecretCollector>();
         services.AddSingleton<MissedInjectionScanner>();

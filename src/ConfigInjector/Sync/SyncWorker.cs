@@ -15,6 +15,7 @@ internal sealed partial class SyncWorker(
     ISyncCluster cluster,
     ManagedSecretWatch watch,
     RotationPass rotation,
+    RestartRecords restarts,
     WorkloadRestarter restarter,
     ManagedSecretCollector collector,
     MissedInjectionScanner scanner,
@@ -46,6 +47,7 @@ internal sealed partial class SyncWorker(
             elector.OnStoppedLeading += () =>
             {
                 _leading = false;
+                restarts.Forget();
                 metrics.Leader.Set(0);
                 metrics.ClearLeaderGauges();
                 leading?.Cancel();
@@ -87,16 +89,24 @@ internal sealed partial class SyncWorker(
         {
             var key = (secret.Metadata.NamespaceProperty, secret.Metadata.Name);
             if (type == WatchEventType.Deleted)
+            {
                 due.Forget(key);
-            else
-                due.AddIfAbsent(key, Volatile.Read(ref synced) ? ManagedSecretFactory.ReadRotation(secret).Interval : TimeSpan.Zero);
+                return;
+            }
+            restarts.Track(secret);
+            due.AddIfAbsent(key, Volatile.Read(ref synced) ? ManagedSecretFactory.ReadRotation(secret).Interval : TimeSpan.Zero);
         }
         informer.Changed += OnChanged;
         try
         {
             await informer.WaitForSyncAsync(token);
+            // Restarts come from the records on the Secrets, never from what this replica queued in an earlier term.
+            restarts.Forget();
             foreach (var secret in informer.Items)
+            {
                 due.AddIfAbsent((secret.Metadata.NamespaceProperty, secret.Metadata.Name), TimeSpan.Zero);
+                restarts.Track(secret);
+            }
             Volatile.Write(ref synced, true);
             var nextScan = time.GetUtcNow();
             var nextCollect = time.GetUtcNow();
@@ -152,6 +162,7 @@ internal sealed partial class SyncWorker(
                     due.Schedule((result.Namespace, result.Name), Jitter(result.RequeueAfter));
             }
         }
+        await restarts.ResolveAsync(token);
         await restarter.PumpAsync(token);
         if (now >= nextCollect)
         {

@@ -53,11 +53,12 @@ internal static class RotationScenario
         var events = new EventRecorder(client, TimeProvider.System, "bench", NullLogger<EventRecorder>.Instance);
         var cluster = new KubernetesSyncCluster(client, events);
         var restarter = new WorkloadRestarter(cluster, SyncSettings.Default, new FakeTimeProvider(), metrics, NullLogger<WorkloadRestarter>.Instance);
+        var restarts = new RestartRecords(cluster, new StaticSigningKey(signingKey), restarter, metrics, NullLogger<RestartRecords>.Instance);
         using var limiter = new BackendLimiter(100_000);
         var reader = new SecretReader(backends, metrics, TimeSpan.FromSeconds(30));
         var policies = new StaticPolicySource(new SecretPolicy("bench", new PolicySubjects(["team-*"], null), [new PolicyRule("vault-bench", ["secret/rot/*"], null)], RotationSettings.Default, BackendErrorMode.Deny));
         var pass = new RotationPass(cluster, reader, new SecretCache(reader, TimeProvider.System, TimeSpan.FromMinutes(5), metrics), new StaticSigningKey(signingKey), policies,
-            limiter, restarter, SyncSettings.Default, metrics, NullLogger<RotationPass>.Instance);
+            limiter, restarts, SyncSettings.Default, TimeProvider.System, metrics, NullLogger<RotationPass>.Instance);
 
         async Task<(double Seconds, int Reads, int Writes, int Events, long AllocatedMiB, int Updated)> Measure()
         {

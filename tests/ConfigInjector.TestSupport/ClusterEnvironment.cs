@@ -86,9 +86,10 @@ public sealed class ClusterEnvironment : IAsyncDisposable
     public static string SecretValue(System.Text.Json.Nodes.JsonObject? secret, string key) =>
         System.Text.Encoding.UTF8.GetString(Convert.FromBase64String(secret!["data"]![key]!.GetValue<string>()));
 
-    /// <summary>A pod of the given ReplicaSet, as the ReplicaSet controller sends it to admission.</summary>
-    public static PodBuilder PodOf((string Name, string Uid) replicaSet) =>
-        PodBuilder.Injected("").InNamespace("shop").WithOwner(new V1OwnerReference
+    /// <summary>A pod of the given ReplicaSet, as the ReplicaSet controller sends it to admission (its labels match the ReplicaSet's selector).</summary>
+    public static PodBuilder PodOf((string Name, string Uid) replicaSet)
+    {
+        var pod = PodBuilder.Injected("").InNamespace("shop").WithOwner(new V1OwnerReference
         {
             ApiVersion = "apps/v1",
             Kind = "ReplicaSet",
@@ -97,6 +98,33 @@ public sealed class ClusterEnvironment : IAsyncDisposable
             Controller = true,
             BlockOwnerDeletion = true,
         });
+        foreach (var (key, value) in KubeApiFakeExtensions.PodLabels(replicaSet))
+            pod.WithLabel(key, value);
+        return pod;
+    }
+
+    /// <summary>
+    /// Admits the pod through <paramref name="server"/> and stores it as the API server would keep it (named, created
+    /// now): what the sync worker finds when it decides whether a restart is due. Returns the managed Secret's name.
+    /// </summary>
+    public async Task<string> AdmitAsync(WebhookServer server, PodBuilder pod, string name, string ns = "shop")
+    {
+        var review = await server.ReviewPodAsync(pod, ns);
+        Xunit.Assert.True(review.Allowed, review.Message);
+        return StoreAdmitted(pod, review, name, ns);
+    }
+
+    /// <summary>Stores a pod already admitted (<paramref name="review"/> holds the webhook's answer) as the API server would keep it; returns the managed Secret's name.</summary>
+    public string StoreAdmitted(PodBuilder pod, ReviewResult review, string name, string ns = "shop")
+    {
+        var admitted = System.Text.Json.Nodes.JsonNode.Parse(PatchOracle.Apply(pod.ToJson(), review.Patch!).ToString())!.AsObject();
+        admitted["metadata"]!["name"] = name;
+        admitted["metadata"]!["namespace"] = ns;
+        admitted["metadata"]!["creationTimestamp"] = DateTime.UtcNow.ToString("yyyy-MM-ddTHH:mm:ssZ", System.Globalization.CultureInfo.InvariantCulture);
+        admitted["status"] = new System.Text.Json.Nodes.JsonObject { ["phase"] = "Running" };
+        Api.Put("pods", admitted);
+        return admitted["metadata"]!["annotations"]!["configinjector.io/managed-secret"]!.GetValue<string>();
+    }
 
     public async ValueTask DisposeAsync()
     {

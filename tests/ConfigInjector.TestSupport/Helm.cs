@@ -36,9 +36,12 @@ public static class Helm
     }
 
     /// <summary>The rendered objects of the chart with the given <c>--set</c>/<c>--set-json</c> arguments.</summary>
-    public static async Task<IReadOnlyList<JsonObject>> TemplateAsync(params string[] values)
+    public static Task<IReadOnlyList<JsonObject>> TemplateAsync(params string[] values) => TemplateReleaseAsync("ci", values);
+
+    /// <summary>As <see cref="TemplateAsync"/>, installed under another release name.</summary>
+    public static async Task<IReadOnlyList<JsonObject>> TemplateReleaseAsync(string release, params string[] values)
     {
-        var (code, output, error) = await RunAsync(["template", "ci", Chart, "--namespace", Namespace, .. values]);
+        var (code, output, error) = await RunAsync(["template", release, Chart, "--namespace", Namespace, .. values]);
         if (code != 0)
             throw new InvalidOperationException($"helm template failed: {error}");
         return [.. YamlJson.Parse(output).OfType<JsonObject>()];

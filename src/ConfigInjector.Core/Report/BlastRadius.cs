@@ -1,4 +1,5 @@
 using ConfigInjector.Core.Annotations;
+using ConfigInjector.Core.Ownership;
 using ConfigInjector.Core.Planning;
 using ConfigInjector.Core.Policies;
 using ConfigInjector.Core.References;
@@ -105,13 +106,16 @@ public static class BlastRadius
         }
     }
 
-    private static WorkloadRef WorkloadOf(V1Pod pod, IReadOnlyDictionary<string, WorkloadRef> controllers)
-    {
-        var owner = pod.Metadata?.OwnerReferences?.FirstOrDefault(o => o?.Controller == true);
-        if (owner is null)
-            return new WorkloadRef("Pod", pod.Metadata!.Name);
-        return owner.Uid is not null && controllers.TryGetValue(owner.Uid, out var top) ? top : new WorkloadRef(owner.Kind, owner.Name);
-    }
+    /// <summary>
+    /// The workload that really controls the pod; a pod whose claim does not hold (no such object with that uid, or a
+    /// selector that does not match its labels) is reported as the bare pod it is, so <c>report --restart</c> never
+    /// follows a claim to someone else's workload.
+    /// </summary>
+    private static WorkloadRef WorkloadOf(V1Pod pod, IReadOnlyDictionary<string, PodController> controllers) =>
+        PodOwnership.ClaimedController(pod) is { Uid: not null } claim && controllers.TryGetValue(claim.Uid, out var controller)
+            && PodOwnership.Controls(controller.Kind, controller.Name, claim.Uid, controller.Selector, pod)
+            ? controller.Top
+            : new WorkloadRef("Pod", pod.Metadata!.Name);
 
     private static Delivery DeliveryOf(V1Pod pod, string? secretName, List<string> keys)
     {

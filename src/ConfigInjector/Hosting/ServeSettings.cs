@@ -33,6 +33,9 @@ public sealed record ServeSettings
 
     /// <summary>How long to keep serving after SIGTERM with <c>/readyz</c> failing, so endpoints move first.</summary>
     public TimeSpan ShutdownDelay { get; init; } = TimeSpan.Zero;
+    /// <summary><c>--release</c>: the install's name, from which its Lease and signing-key Secret are named.</summary>
+    public string Release { get; init; } = ReleaseNames.DefaultRelease;
+
     internal Sync.LeaseIdentity? LeaseIdentity { get; init; }
     public string WorkingDirectory { get; init; } = Directory.GetCurrentDirectory();
     public TimeProvider Time { get; init; } = TimeProvider.System;

@@ -132,11 +132,12 @@ internal static partial class WebhookHost
             return;
         }
         var lease = settings.LeaseIdentity ?? LeaseIdentity.FromEnvironment();
-        services.AddKubernetes(client, lease.Namespace, lease.Identity, policiesAsResources: !policiesFromFolder);
+        var names = ReleaseNames.For(settings.Release);
+        services.AddKubernetes(client, lease.Namespace, lease.Identity, names.SigningKey, policiesAsResources: !policiesFromFolder);
         services.AddSingleton<Report.ITokenReviewer>(new KubernetesTokenReviewer(client));
         services.AddSingleton(sp => new Report.ReportService(new KubernetesReportCluster(client), sp.GetRequiredService<SecretReader>(),
             config.Backends.Select(b => b.Name).ToHashSet(StringComparer.Ordinal)));
-        services.AddSyncWorker(sync, lease);
+        services.AddSyncWorker(sync, lease, names.Lease);
     }
 
     private static CertificateSource CreateCertificateSource(ServeSettings settings, IServiceProvider services)

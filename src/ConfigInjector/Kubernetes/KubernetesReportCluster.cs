@@ -1,3 +1,4 @@
+using ConfigInjector.Core.Ownership;
 using ConfigInjector.Core.Planning;
 using ConfigInjector.Core.Report;
 using ConfigInjector.Report;
@@ -8,7 +9,7 @@ namespace ConfigInjector.Kubernetes;
 
 /// <summary>
 /// The report's reads: chunked lists (500 a page, as kubectl pages) of pods and managed Secrets, and the ReplicaSets,
-/// Jobs and workloads that name each pod's owner and say whether a rollout is under way.
+/// Jobs and workloads that may control each pod (checked by uid and selector in the core) and say whether a rollout is under way.
 /// </summary>
 internal sealed class KubernetesReportCluster(IKubernetes client) : IReportCluster
 {
@@ -38,11 +39,25 @@ internal sealed class KubernetesReportCluster(IKubernetes client) : IReportClust
             ? await client.AppsV1.ListDaemonSetForAllNamespacesAsync(limit: PageSize, continueParameter: token, cancellationToken: cancellationToken)
             : await client.AppsV1.ListNamespacedDaemonSetAsync(ns, limit: PageSize, continueParameter: token, cancellationToken: cancellationToken), l => (l.Items, l.Metadata?.ContinueProperty), "daemonsets", ns);
 
-        var controllers = new Dictionary<string, WorkloadRef>(StringComparer.Ordinal);
+        var controllers = new Dictionary<string, PodController>(StringComparer.Ordinal);
+        var deploymentUids = deployments.Where(d => d.Metadata?.Uid is not null).ToDictionary(d => (d.Metadata.NamespaceProperty, d.Metadata.Name), d => d.Metadata.Uid);
         foreach (var rs in replicaSets.Where(r => r.Metadata?.Uid is not null))
-            controllers[rs.Metadata.Uid] = Top(rs.Metadata, "ReplicaSet", "Deployment");
+        {
+            // A ReplicaSet is known by its Deployment only when that Deployment exists with the uid the ReplicaSet names.
+            var deployment = rs.Metadata.OwnerReferences?.FirstOrDefault(o => o?.Controller == true && o.Kind == "Deployment");
+            var top = deployment is not null && deploymentUids.TryGetValue((rs.Metadata.NamespaceProperty, deployment.Name), out var uid)
+                && PodOwnership.ControlledBy(rs.Metadata, "Deployment", deployment.Name, uid)
+                ? new WorkloadRef("Deployment", deployment.Name)
+                : new WorkloadRef("ReplicaSet", rs.Metadata.Name);
+            controllers[rs.Metadata.Uid] = new PodController("ReplicaSet", rs.Metadata.Name, rs.Spec?.Selector, top);
+        }
+        // A Job's CronJob is named, not checked (CronJobs are not read): neither can be rolled, so the name only labels rows.
         foreach (var job in jobs.Where(j => j.Metadata?.Uid is not null))
-            controllers[job.Metadata.Uid] = Top(job.Metadata, "Job", "CronJob");
+            controllers[job.Metadata.Uid] = new PodController("Job", job.Metadata.Name, job.Spec?.Selector, Top(job.Metadata, "Job", "CronJob"));
+        foreach (var set in statefulSets.Where(s => s.Metadata?.Uid is not null))
+            controllers[set.Metadata.Uid] = new PodController("StatefulSet", set.Metadata.Name, set.Spec?.Selector, new WorkloadRef("StatefulSet", set.Metadata.Name));
+        foreach (var set in daemonSets.Where(d => d.Metadata?.Uid is not null))
+            controllers[set.Metadata.Uid] = new PodController("DaemonSet", set.Metadata.Name, set.Spec?.Selector, new WorkloadRef("DaemonSet", set.Metadata.Name));
 
         var rolling = new HashSet<(string, string, string)>();
         // As kubectl rollout status sees it: not yet observed, too few updated, or old replicas still to go.

@@ -13,7 +13,7 @@ internal static class KubernetesServices
     /// What admission uses in a cluster: managed Secrets through the API (signed with the shared key in the
     /// injector's namespace), namespace-label opt-in and Events; policies as custom resources unless a folder was given.
     /// </summary>
-    public static IServiceCollection AddKubernetes(this IServiceCollection services, IKubernetes client, string injectorNamespace, string identity, bool policiesAsResources)
+    public static IServiceCollection AddKubernetes(this IServiceCollection services, IKubernetes client, string injectorNamespace, string identity, string signingKeySecret, bool policiesAsResources)
     {
         services.AddSingleton(client);
         services.TryAddSingleton(KubernetesTimings.Default);
@@ -23,7 +23,7 @@ internal static class KubernetesServices
         services.AddSingleton<ISyncCluster, KubernetesSyncCluster>();
         services.AddSingleton<LoggedAdmissionEvents>();
         services.AddSingleton<IAdmissionEvents, ClusterAdmissionEvents>();
-        services.AddSingleton<ISigningKey>(sp => new KubernetesSigningKey(client, injectorNamespace, sp.GetRequiredService<KubernetesTimings>(), sp.GetRequiredService<TimeProvider>()));
+        services.AddSingleton<ISigningKey>(sp => new KubernetesSigningKey(client, injectorNamespace, signingKeySecret, sp.GetRequiredService<KubernetesTimings>(), sp.GetRequiredService<TimeProvider>()));
         if (policiesAsResources)
         {
             services.AddSingleton<CustomResourcePolicySource>();

@@ -9,14 +9,13 @@ using k8s.Models;
 namespace ConfigInjector.Kubernetes;
 
 /// <summary>
-/// The keys shared by every replica: the Secret <c>config-injector-signing-key</c> in the injector's own namespace,
+/// The keys shared by every replica: the Secret <c>&lt;release&gt;-signing-key</c> in the injector's own namespace,
 /// created by whichever replica needs it first (a 409 means another one won the race: read theirs). Its <c>key</c>
 /// signs; a <c>previous</c> key is still accepted, so the key can be rotated without a moment in which replicas
 /// disagree (README: rotating the signing key). Re-read every minute, and sooner when a signature fails.
 /// </summary>
-internal sealed class KubernetesSigningKey(IKubernetes client, string @namespace, KubernetesTimings timings, TimeProvider time) : ISigningKey, IDisposable
+internal sealed class KubernetesSigningKey(IKubernetes client, string @namespace, string secretName, KubernetesTimings timings, TimeProvider time) : ISigningKey, IDisposable
 {
-    public const string SecretName = "config-injector-signing-key";
     public const string CurrentKey = "key";
     public const string PreviousKey = "previous";
 
@@ -52,7 +51,7 @@ internal sealed class KubernetesSigningKey(IKubernetes client, string @namespace
         }
         catch (Exception e) when (e is HttpOperationException or HttpRequestException or IOException)
         {
-            throw new ManagedSecretException(KubernetesErrors.Describe(e, "get or create", "secrets", @namespace) + $" (the signing key {SecretName})");
+            throw new ManagedSecretException(KubernetesErrors.Describe(e, "get or create", "secrets", @namespace) + $" (the signing key {secretName})");
         }
         finally
         {
@@ -66,9 +65,9 @@ internal sealed class KubernetesSigningKey(IKubernetes client, string @namespace
         {
             try
             {
-                var existing = await client.CoreV1.ReadNamespacedSecretAsync(SecretName, @namespace, cancellationToken: cancellationToken);
+                var existing = await client.CoreV1.ReadNamespacedSecretAsync(secretName, @namespace, cancellationToken: cancellationToken);
                 if (existing.Data?.TryGetValue(CurrentKey, out var key) != true || key!.Length < 32)
-                    throw new ManagedSecretException($"Secret {@namespace}/{SecretName} holds no 32-byte \"{CurrentKey}\"");
+                    throw new ManagedSecretException($"Secret {@namespace}/{secretName} holds no 32-byte \"{CurrentKey}\"");
                 var previous = existing.Data.TryGetValue(PreviousKey, out var old) && old.Length >= 32 ? new[] { old } : [];
                 return new SigningKeys(key, previous);
             }
@@ -79,7 +78,7 @@ internal sealed class KubernetesSigningKey(IKubernetes client, string @namespace
             {
                 var created = await client.CoreV1.CreateNamespacedSecretAsync(new V1Secret
                 {
-                    Metadata = new V1ObjectMeta { Name = SecretName, NamespaceProperty = @namespace },
+                    Metadata = new V1ObjectMeta { Name = secretName, NamespaceProperty = @namespace },
                     Type = "Opaque",
                     Data = new Dictionary<string, byte[]> { [CurrentKey] = RandomNumberGenerator.GetBytes(32) },
                 }, @namespace, cancellationToken: cancellationToken);

@@ -102,6 +102,28 @@ internal sealed class KubernetesSyncCluster(IKubernetes client, EventRecorder ev
         }
     }
 
+    public async Task<WorkloadState?> ReadWorkloadAsync(Workload workload, CancellationToken cancellationToken)
+    {
+        var (name, ns) = (workload.Name, workload.Namespace);
+        try
+        {
+            return await KubernetesErrors.Call(async () =>
+            {
+                var (metadata, selector, template) = workload.Kind switch
+                {
+                    "Deployment" => await client.AppsV1.ReadNamespacedDeploymentAsync(name, ns, cancellationToken: cancellationToken) is var d ? (d.Metadata, d.Spec?.Selector, d.Spec?.Template) : default,
+                    "StatefulSet" => await client.AppsV1.ReadNamespacedStatefulSetAsync(name, ns, cancellationToken: cancellationToken) is var s ? (s.Metadata, s.Spec?.Selector, s.Spec?.Template) : default,
+                    _ => await client.AppsV1.ReadNamespacedDaemonSetAsync(name, ns, cancellationToken: cancellationToken) is var ds ? (ds.Metadata, ds.Spec?.Selector, ds.Spec?.Template) : default,
+                };
+                return new WorkloadState(metadata?.Uid, selector, template?.Metadata?.Annotations?.TryGetValue(WorkloadRestarter.RestartedAtAnnotation, out var at) == true ? at : null);
+            }, "get", workload.Kind.ToLowerInvariant() + "s", ns);
+        }
+        catch (ClusterApiException e) when (e.IsNotFound)
+        {
+            return null;
+        }
+    }
+
     public async Task<V1ReplicaSet?> ReadReplicaSetAsync(string namespaceName, string name, CancellationToken cancellationToken)
     {
         try

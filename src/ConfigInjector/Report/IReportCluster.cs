@@ -6,12 +6,12 @@ namespace ConfigInjector.Report;
 /// <summary>What the report reads from the cluster, in one narrow gateway the Kubernetes adapter implements.</summary>
 internal interface IReportCluster
 {
-    /// <summary>Pods, managed Secrets, each ReplicaSet's and Job's top workload, and the workloads mid-rollout; all namespaces when null.</summary>
+    /// <summary>Pods, managed Secrets, the objects that may control pods (by uid), and the workloads mid-rollout; all namespaces when null.</summary>
     Task<ClusterObjects> ReadAsync(string? namespaceName, CancellationToken cancellationToken);
 }
 
 internal sealed record ClusterObjects(
     IReadOnlyList<V1Pod> Pods,
     IReadOnlyList<V1Secret> ManagedSecrets,
-    IReadOnlyDictionary<string, WorkloadRef> ControllersByUid,
+    IReadOnlyDictionary<string, PodController> ControllersByUid,
     IReadOnlySet<(string Namespace, string Kind, string Name)> RollingOut);

@@ -34,12 +34,18 @@ internal interface ISyncCluster : ILeaseStore
     /// <summary>Whether the workload's rollout has finished, as <c>kubectl rollout status</c> decides it; a workload that is gone is finished.</summary>
     Task<bool> IsRolledOutAsync(Workload workload, CancellationToken cancellationToken);
 
+    /// <summary>A Deployment's, StatefulSet's or DaemonSet's uid, selector and last restart stamp, or null when it is gone.</summary>
+    Task<WorkloadState?> ReadWorkloadAsync(Workload workload, CancellationToken cancellationToken);
+
     /// <summary>The ReplicaSet, or null when it is gone.</summary>
     Task<V1ReplicaSet?> ReadReplicaSetAsync(string namespaceName, string name, CancellationToken cancellationToken);
 
     /// <summary>Writes an Event; a failure is logged, never thrown (an Event is no reason to stop a pass).</summary>
     Task RecordEventAsync(V1ObjectReference involved, string type, string reason, string message, CancellationToken cancellationToken);
 }
+
+/// <summary>What a restart decision needs of a workload: its uid and selector (does it own the pod?) and its template's <c>kubectl.kubernetes.io/restartedAt</c>.</summary>
+internal sealed record WorkloadState(string? Uid, V1LabelSelector? Selector, string? RestartedAt);
 
 /// <summary>One page of a paged list: its items, the list's resourceVersion, and the token of the next page (null on the last).</summary>
 internal sealed record ListPage<T>(IReadOnlyList<T> Items, string? ResourceVersion, string? Continue);

@@ -64,7 +64,7 @@ internal sealed partial class MissedInjectionScanner(ISyncCluster cluster, IName
 
     private void CountStale(List<V1Pod> pods, IReadOnlyCollection<V1Secret> managedSecrets)
     {
-        var snapshot = new ClusterSnapshot(pods, [.. managedSecrets], new Dictionary<string, WorkloadRef>(), new HashSet<(string, string, string)>(), [], new Dictionary<Core.References.SecretLocation, string>());
+        var snapshot = new ClusterSnapshot(pods, [.. managedSecrets], new Dictionary<string, PodController>(), new HashSet<(string, string, string)>(), [], new Dictionary<Core.References.SecretLocation, string>());
         var byNamespace = BlastRadius.Build(RefPattern.Any, snapshot).ByNamespace();
         // A namespace with no stale pod left reads 0 (not a missing series) until it has no injected pod at all.
         foreach (var gone in _staleNamespaces.Where(n => !byNamespace.ContainsKey(n)).ToList())

@@ -26,8 +26,9 @@ internal sealed partial class RotationPass(
     ISigningKey signingKey,
     IPolicySource policies,
     BackendLimiter limiter,
-    WorkloadRestarter restarter,
+    RestartRecords restarts,
     SyncSettings settings,
+    TimeProvider time,
     InjectorMetrics metrics,
     ILogger<RotationPass> log)
 {
@@ -220,6 +221,11 @@ internal sealed partial class RotationPass(
             secret.Metadata.Annotations[ManagedSecretFactory.SourcesAnnotation] = ManagedSecretFactory.SerializeSources(outcome.Sources);
             if (composed.Count > 0)
                 secret.Metadata.Annotations[ComposedSources.Annotation] = ComposedSources.Serialize(composedOutcome.Composed);
+            // The restart that is due is recorded in the same write as the values that make it due: a leader that
+            // ends right after the write leaves it to the next one, never lost between the two.
+            var restartDue = (outcome.EnvChanged || composedOutcome.EnvChanged) && rotation.OnChange == RotationMode.Restart;
+            if (restartDue)
+                RestartRecord.Set(secret, time.GetUtcNow(), keys.Current);
             // A Secret still signed with the previous key (or in the first release's format) gets the current one,
             // so the old key can be retired.
             ManagedSecretSignature.Upgrade(keys.Current, secret);
@@ -257,8 +263,8 @@ internal sealed partial class RotationPass(
                     .Select(k => $"{k} <- {string.Join(" + ", composedOutcome.Composed[k].Versions.Select(v => $"{v.Key}@{v.Value}"))}")));
             LogRotated(log, ns, name, changes);
             await cluster.RecordEventAsync(ObjectReferences.Of("v1", "Secret", secret.Metadata), "Normal", "Rotated", $"updated {changes}", cancellationToken);
-            if ((outcome.EnvChanged || composedOutcome.EnvChanged) && rotation.OnChange == RotationMode.Restart)
-                await restarter.EnqueueAsync(secret, cancellationToken);
+            if (restartDue)
+                restarts.Track(secret);
             return new ReconcileResult(ns, name, ReconcileStatus.Updated, null, retry, backoff);
         }
     }

@@ -15,24 +15,22 @@ internal sealed partial class SyncWorker(
     ISyncCluster cluster,
     ManagedSecretWatch watch,
     RotationPass rotation,
+    RestartRecords restarts,
     WorkloadRestarter restarter,
     ManagedSecretCollector collector,
     MissedInjectionScanner scanner,
     SyncSettings settings,
-    LeaseIdentity lease,
+    LeaseElection election,
     TimeProvider time,
     InjectorMetrics metrics,
     ILogger<SyncWorker> log) : BackgroundService
 {
-    public const string LeaseName = "config-injector-sync";
-
     private volatile bool _leading;
 
     public bool IsLeader => _leading;
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        var election = new LeaseElection(lease.Namespace, LeaseName, lease.Identity, settings.LeaseDuration, settings.RenewDeadline, settings.RetryPeriod);
         while (!stoppingToken.IsCancellationRequested)
         {
             var elector = new LeaderElector(cluster, election, time);
@@ -43,16 +41,17 @@ internal sealed partial class SyncWorker(
                 leading = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
                 _leading = true;
                 metrics.Leader.Set(1);
-                LogLeading(log, lease.Identity);
+                LogLeading(log, election.Identity);
                 work = Task.Run(() => LeadAsync(leading.Token), CancellationToken.None);
             };
             elector.OnStoppedLeading += () =>
             {
                 _leading = false;
+                restarts.Forget();
                 metrics.Leader.Set(0);
                 metrics.ClearLeaderGauges();
                 leading?.Cancel();
-                LogStopped(log, lease.Identity);
+                LogStopped(log, election.Identity);
             };
             try
             {
@@ -90,16 +89,24 @@ internal sealed partial class SyncWorker(
         {
             var key = (secret.Metadata.NamespaceProperty, secret.Metadata.Name);
             if (type == WatchEventType.Deleted)
+            {
                 due.Forget(key);
-            else
-                due.AddIfAbsent(key, Volatile.Read(ref synced) ? ManagedSecretFactory.ReadRotation(secret).Interval : TimeSpan.Zero);
+                return;
+            }
+            restarts.Track(secret);
+            due.AddIfAbsent(key, Volatile.Read(ref synced) ? ManagedSecretFactory.ReadRotation(secret).Interval : TimeSpan.Zero);
         }
         informer.Changed += OnChanged;
         try
         {
             await informer.WaitForSyncAsync(token);
+            // Restarts come from the records on the Secrets, never from what this replica queued in an earlier term.
+            restarts.Forget();
             foreach (var secret in informer.Items)
+            {
                 due.AddIfAbsent((secret.Metadata.NamespaceProperty, secret.Metadata.Name), TimeSpan.Zero);
+                restarts.Track(secret);
+            }
             Volatile.Write(ref synced, true);
             var nextScan = time.GetUtcNow();
             var nextCollect = time.GetUtcNow();
@@ -155,6 +162,7 @@ internal sealed partial class SyncWorker(
                     due.Schedule((result.Namespace, result.Name), Jitter(result.RequeueAfter));
             }
         }
+        await restarts.ResolveAsync(token);
         await restarter.PumpAsync(token);
         if (now >= nextCollect)
         {

@@ -1,5 +1,4 @@
 using ConfigInjector.Observability;
-using k8s.Models;
 
 namespace ConfigInjector.Sync;
 
@@ -9,17 +8,37 @@ internal sealed record Workload(string Kind, string Namespace, string Name)
     public override string ToString() => $"{Kind} {Namespace}/{Name}";
 }
 
+/// <summary>What a queued restart is checked against right before it starts, and told once it is handled.</summary>
+internal interface IRestartCause
+{
+    Task<RestartVerdict> CheckAsync(Workload workload, CancellationToken cancellationToken);
+
+    /// <summary>The workload was restarted, or found not to need it.</summary>
+    Task DoneAsync(Workload workload, CancellationToken cancellationToken);
+}
+
+internal enum RestartVerdict
+{
+    Due,
+    NotDue,
+
+    /// <summary>Restarted for this cause already (perhaps by an earlier leader) and still rolling out: it holds a slot.</summary>
+    AlreadyRolling,
+}
+
 /// <summary>
-/// Rolls the workloads that consume a rotated env value the way <c>kubectl rollout restart</c> does (a
-/// <c>kubectl.kubernetes.io/restartedAt</c> annotation on the pod template), at most <c>maxConcurrentRestarts</c>
-/// at a time: a slot frees when the rollout has finished (or timed out).
+/// Rolls workloads the way <c>kubectl rollout restart</c> does (a <c>kubectl.kubernetes.io/restartedAt</c> annotation
+/// on the pod template), at most <c>maxConcurrentRestarts</c> at a time: a slot frees when the rollout has finished
+/// (or timed out). A restart queued with a cause is checked against it right before it starts.
 /// </summary>
 internal sealed partial class WorkloadRestarter(ISyncCluster cluster, SyncSettings settings, TimeProvider time, InjectorMetrics metrics, ILogger<WorkloadRestarter> log)
 {
     public const string RestartedAtAnnotation = "kubectl.kubernetes.io/restartedAt";
 
+    private sealed record Queued(Workload Workload, IRestartCause? Cause);
+
     private readonly Lock _lock = new();
-    private readonly List<Workload> _pending = [];
+    private readonly List<Queued> _pending = [];
     private readonly Dictionary<Workload, DateTimeOffset> _running = [];
     private readonly HashSet<Workload> _again = [];
 
@@ -49,28 +68,64 @@ internal sealed partial class WorkloadRestarter(ISyncCluster cluster, SyncSettin
         {
             if (_running.ContainsKey(workload))
                 _again.Add(workload);
-            else if (!_pending.Contains(workload))
-                _pending.Add(workload);
+            else if (!_pending.Any(q => q.Workload == workload && q.Cause is null))
+                _pending.Add(new Queued(workload, null));
         }
     }
 
-    /// <summary>Queues the workloads that own a managed Secret (through their ReplicaSet for a Deployment).</summary>
-    public async Task EnqueueAsync(V1Secret secret, CancellationToken cancellationToken)
+    /// <summary>Queues a workload for <paramref name="cause"/>, which decides right before the restart whether it is still due.</summary>
+    public void Enqueue(Workload workload, IRestartCause cause)
     {
-        foreach (var owner in secret.Metadata.OwnerReferences ?? [])
+        lock (_lock)
+            _pending.Add(new Queued(workload, cause));
+    }
+
+    /// <summary>Drops everything queued and in flight (leadership is lost: the next leader works from what the cluster records).</summary>
+    public void Forget()
+    {
+        lock (_lock)
         {
-            var workload = await ResolveAsync(secret.Metadata.NamespaceProperty, owner, cancellationToken);
-            if (workload is null)
-            {
-                metrics.Restarts.WithLabels("not_possible").Inc();
-                continue;
-            }
-            Enqueue(workload);
+            _pending.Clear();
+            _running.Clear();
+            _again.Clear();
         }
     }
 
     /// <summary>Frees the slots of finished rollouts and starts pending ones; called on every worker tick.</summary>
     public async Task PumpAsync(CancellationToken cancellationToken)
+    {
+        await FreeFinishedAsync(cancellationToken);
+        while (true)
+        {
+            Queued next;
+            lock (_lock)
+            {
+                // One workload rolls once at a time: a second cause for it waits until the first rollout is done.
+                var index = _running.Count >= settings.MaxConcurrentRestarts ? -1 : _pending.FindIndex(q => !_running.ContainsKey(q.Workload));
+                if (index < 0)
+                    return;
+                next = _pending[index];
+                _pending.RemoveAt(index);
+            }
+            var verdict = next.Cause is null ? RestartVerdict.Due : await next.Cause.CheckAsync(next.Workload, cancellationToken);
+            if (verdict == RestartVerdict.AlreadyRolling)
+            {
+                lock (_lock)
+                    _running.TryAdd(next.Workload, time.GetUtcNow());
+            }
+            if (verdict == RestartVerdict.Due)
+            {
+                lock (_lock)
+                    _running[next.Workload] = time.GetUtcNow();
+                if (!await RestartAsync(next, cancellationToken))
+                    continue;
+            }
+            if (next.Cause is not null)
+                await next.Cause.DoneAsync(next.Workload, cancellationToken);
+        }
+    }
+
+    private async Task FreeFinishedAsync(CancellationToken cancellationToken)
     {
         List<(Workload Workload, DateTimeOffset Started)> running;
         lock (_lock)
@@ -88,27 +143,15 @@ internal sealed partial class WorkloadRestarter(ISyncCluster cluster, SyncSettin
             {
                 _running.Remove(workload);
                 if (_again.Remove(workload))
-                    _pending.Add(workload);
+                    _pending.Add(new Queued(workload, null));
             }
-        }
-
-        while (true)
-        {
-            Workload next;
-            lock (_lock)
-            {
-                if (_running.Count >= settings.MaxConcurrentRestarts || _pending.Count == 0)
-                    return;
-                next = _pending[0];
-                _pending.RemoveAt(0);
-                _running[next] = time.GetUtcNow();
-            }
-            await RestartAsync(next, cancellationToken);
         }
     }
 
-    private async Task RestartAsync(Workload workload, CancellationToken cancellationToken)
+    /// <summary>Starts one rollout; false when it failed in a way that may pass and was queued again.</summary>
+    private async Task<bool> RestartAsync(Queued queued, CancellationToken cancellationToken)
     {
+        var workload = queued.Workload;
         cancellationToken.ThrowIfCancellationRequested();
         try
         {
@@ -117,6 +160,7 @@ internal sealed partial class WorkloadRestarter(ISyncCluster cluster, SyncSettin
             LogRestarted(log, workload.ToString());
             await cluster.RecordEventAsync(ObjectReferences.Of("apps/v1", workload.Kind, metadata), "Normal", "RolloutRestart",
                 "restarted because a secret it reads as an env var was rotated", cancellationToken);
+            return true;
         }
         catch (ClusterApiException e)
         {
@@ -128,29 +172,9 @@ internal sealed partial class WorkloadRestarter(ISyncCluster cluster, SyncSettin
                 // A conflict, throttling or a server error may pass: try again after the others. Not found or
                 // forbidden will not, and retrying on every tick would only flood the API server and the log.
                 if (e.MayPass)
-                    _pending.Add(workload);
+                    _pending.Add(queued);
             }
-        }
-    }
-
-    private async Task<Workload?> ResolveAsync(string ns, V1OwnerReference owner, CancellationToken cancellationToken)
-    {
-        switch (owner.Kind)
-        {
-            case "Deployment" or "StatefulSet" or "DaemonSet":
-                return new Workload(owner.Kind, ns, owner.Name);
-            case "ReplicaSet":
-                var replicaSet = await cluster.ReadReplicaSetAsync(ns, owner.Name, cancellationToken);
-                // An old ReplicaSet kept for rollback runs no pods: its Secret changing is no reason to roll the Deployment.
-                if (replicaSet is null || (replicaSet.Spec?.Replicas ?? 1) == 0)
-                    return null;
-                var controller = replicaSet.Metadata.OwnerReferences?.FirstOrDefault(o => o.Controller == true && o.Kind == "Deployment");
-                return controller is null ? null : new Workload("Deployment", ns, controller.Name);
-            default:
-                // A bare pod (or a Job's pod) cannot be rolled; say so where its owner will look.
-                await cluster.RecordEventAsync(new V1ObjectReference { ApiVersion = owner.ApiVersion, Kind = owner.Kind, Name = owner.Name, NamespaceProperty = ns, Uid = owner.Uid },
-                    "Warning", "RestartNeeded", "a secret this object reads as an env var was rotated; recreate it to pick up the new value", cancellationToken);
-                return null;
+            return !e.MayPass;
         }
     }
 

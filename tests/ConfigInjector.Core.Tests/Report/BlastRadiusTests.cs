@@ -31,7 +31,7 @@ public class BlastRadiusTests
         new Dictionary<string, string> { ["P"] = "x" }, new Dictionary<string, KeySource> { ["P"] = new(reference, version) }, RotationSettings.Default, null, "default"), Key);
 
     private static BlastRadiusReport Build(IReadOnlyList<V1Pod> pods, params V1Secret[] secrets) => BlastRadius.Build(Db, new ClusterSnapshot(
-        pods, secrets, new Dictionary<string, WorkloadRef>(), new HashSet<(string, string, string)>(), [],
+        pods, secrets, new Dictionary<string, PodController>(), new HashSet<(string, string, string)>(), [],
         new Dictionary<SecretLocation, string> { [new("vault", "secret/db", null)] = "5" })
     {
         Terminating = pods.Where(p => p.Metadata.DeletionTimestamp is not null).Select(p => (p.Metadata.NamespaceProperty, p.Metadata.Name)).ToHashSet(),

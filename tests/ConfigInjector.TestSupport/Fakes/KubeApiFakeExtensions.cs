@@ -27,6 +27,13 @@ public static class KubeApiFakeExtensions
         return file;
     }
 
+    /// <summary>The pod-template-hash of every ReplicaSet <see cref="AddDeployment"/> makes (its name's suffix).</summary>
+    public const string TemplateHash = "5d8f7c";
+
+    /// <summary>The labels the ReplicaSet controller gives the pods of a ReplicaSet made by <see cref="AddDeployment"/>: its selector matches them.</summary>
+    public static Dictionary<string, string> PodLabels((string Name, string Uid) replicaSet) =>
+        new() { ["app"] = replicaSet.Name[..^(TemplateHash.Length + 1)], ["pod-template-hash"] = TemplateHash };
+
     /// <summary>A Deployment with one rolled-out ReplicaSet; returns the ReplicaSet's name and uid for the pod's ownerReferences.</summary>
     public static (string Name, string Uid) AddDeployment(this KubeApiFake api, string ns, string name)
     {
@@ -35,10 +42,15 @@ public static class KubeApiFakeExtensions
             ["apiVersion"] = "apps/v1",
             ["kind"] = "Deployment",
             ["metadata"] = new JsonObject { ["name"] = name, ["namespace"] = ns },
-            ["spec"] = new JsonObject { ["replicas"] = 1, ["template"] = new JsonObject { ["metadata"] = new JsonObject { ["labels"] = new JsonObject { ["app"] = name } } } },
+            ["spec"] = new JsonObject
+            {
+                ["replicas"] = 1,
+                ["selector"] = new JsonObject { ["matchLabels"] = new JsonObject { ["app"] = name } },
+                ["template"] = new JsonObject { ["metadata"] = new JsonObject { ["labels"] = new JsonObject { ["app"] = name } } },
+            },
             ["status"] = new JsonObject { ["observedGeneration"] = 1, ["replicas"] = 1, ["updatedReplicas"] = 1, ["availableReplicas"] = 1 },
         });
-        var rsName = name + "-5d8f7c";
+        var rsName = $"{name}-{TemplateHash}";
         var replicaSet = api.Put("replicasets", new JsonObject
         {
             ["apiVersion"] = "apps/v1",
@@ -57,7 +69,12 @@ public static class KubeApiFakeExtensions
                     ["blockOwnerDeletion"] = true,
                 }),
             },
-            ["spec"] = new JsonObject { ["replicas"] = 1 },
+            ["spec"] = new JsonObject
+            {
+                ["replicas"] = 1,
+                ["selector"] = new JsonObject { ["matchLabels"] = new JsonObject { ["app"] = name, ["pod-template-hash"] = TemplateHash } },
+                ["template"] = new JsonObject { ["metadata"] = new JsonObject { ["labels"] = new JsonObject { ["app"] = name, ["pod-template-hash"] = TemplateHash } } },
+            },
         });
         return (rsName, replicaSet["metadata"]!["uid"]!.GetValue<string>());
     }

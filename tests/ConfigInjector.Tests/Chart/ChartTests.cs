@@ -47,6 +47,39 @@ public class ChartTests
     }
 
     [Fact]
+    public async Task Two_releases_in_one_namespace_name_their_lease_and_signing_key_apart_and_each_role_grants_only_its_own()
+    {
+        var blue = await Helm.TemplateReleaseAsync("blue");
+        var green = await Helm.TemplateReleaseAsync("green");
+
+        static (string Release, string Leases, string Keys) Names(IReadOnlyList<JsonObject> objects)
+        {
+            var args = objects.Single("Deployment")["spec"]!["template"]!["spec"]!["containers"]![0]!["args"]!.AsArray().Select(a => a!.GetValue<string>()).ToList();
+            var rules = objects.Single("Role")["rules"]!.AsArray();
+            string[] Named(string resource) => [.. rules.Where(r => r!["resources"]!.AsArray().Any(x => x!.GetValue<string>() == resource))
+                .SelectMany(r => r!["resourceNames"]?.AsArray().Select(n => n!.GetValue<string>()) ?? ["(any)"])];
+            return (args[args.IndexOf("--release") + 1], string.Join(",", Named("leases").Where(n => n != "(any)")), string.Join(",", Named("secrets")));
+        }
+
+        Assert.Equal(("blue-config-injector", "blue-config-injector-sync", "blue-config-injector-signing-key"), Names(blue));
+        Assert.Equal(("green-config-injector", "green-config-injector-sync", "green-config-injector-signing-key"), Names(green));
+        // The only Lease verb without a name is create (RBAC cannot check a name on create).
+        Assert.All(new[] { blue, green }, objects => Assert.Equal(["create"], objects.Single("Role")["rules"]!.AsArray()
+            .Where(r => r!["resources"]!.AsArray().Any(x => x!.GetValue<string>() == "leases") && r["resourceNames"] is null)
+            .SelectMany(r => r!["verbs"]!.AsArray().Select(v => v!.GetValue<string>()))));
+    }
+
+    [Fact]
+    public async Task The_release_named_config_injector_keeps_the_names_installs_had_before()
+    {
+        var args = (await Helm.TemplateReleaseAsync("config-injector")).Single("Deployment")["spec"]!["template"]!["spec"]!["containers"]![0]!["args"]!.AsArray().Select(a => a!.GetValue<string>()).ToList();
+
+        Assert.Equal(ConfigInjector.Hosting.ReleaseNames.DefaultRelease, args[args.IndexOf("--release") + 1]);
+        Assert.Equal("config-injector-sync", ConfigInjector.Hosting.ReleaseNames.Default.Lease);
+        Assert.Equal("config-injector-signing-key", ConfigInjector.Hosting.ReleaseNames.Default.SigningKey);
+    }
+
+    [Fact]
     public async Task In_secret_mode_the_service_monitor_trusts_the_given_ca_bundle()
     {
         var objects = await Helm.TemplateAsync("--set", "tls.mode=secret", "--set", "tls.secret.name=my-webhook-tls", "--set", "tls.secret.caBundle=Y2EtcGVt", "--set", "metrics.serviceMonitor.enabled=true");

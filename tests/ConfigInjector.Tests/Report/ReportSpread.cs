@@ -41,13 +41,13 @@ internal sealed class ReportSpread
         var reports = cluster.Api.AddDeployment("shop", "reports");
         var ledger = spread.AddStatefulSet("billing", "ledger");
         var job = spread.AddCronJobRun("billing", "nightly");
-        await spread.AdmitAsync("checkout-a", Owned(checkout, "ReplicaSet", "shop").WithAnnotation("configinjector.io/secret.DB_PASSWORD", Ref + "#password"), "shop");
-        await spread.AdmitAsync("reports-a", Owned(reports, "ReplicaSet", "shop").WithAnnotation("configinjector.io/file.db-password", Ref + "#password"), "shop");
+        await spread.AdmitAsync("checkout-a", Owned(checkout, "ReplicaSet", "shop", KubeApiFakeExtensions.PodLabels(checkout)).WithAnnotation("configinjector.io/secret.DB_PASSWORD", Ref + "#password"), "shop");
+        await spread.AdmitAsync("reports-a", Owned(reports, "ReplicaSet", "shop", KubeApiFakeExtensions.PodLabels(reports)).WithAnnotation("configinjector.io/file.db-password", Ref + "#password"), "shop");
         await spread.AdmitAsync("debug", PodBuilder.Injected("debug").InNamespace("shop").WithAnnotation("configinjector.io/secret.DB_PASSWORD", Ref + "#password"), "shop");
-        await spread.AdmitAsync("ledger-0", Owned(ledger, "StatefulSet", "billing").WithAnnotation("configinjector.io/template.DATABASE_URL", "pg://${" + Ref + "#user}:${" + Ref + "#password}@db/ledger"), "billing");
-        await spread.AdmitAsync("nightly-28410-x7", Owned(job, "Job", "billing").WithAnnotation("configinjector.io/secret.DB_PASSWORD", Ref + "#password"), "billing");
+        await spread.AdmitAsync("ledger-0", Owned(ledger, "StatefulSet", "billing", new() { ["app"] = "ledger" }).WithAnnotation("configinjector.io/template.DATABASE_URL", "pg://${" + Ref + "#user}:${" + Ref + "#password}@db/ledger"), "billing");
+        await spread.AdmitAsync("nightly-28410-x7", Owned(job, "Job", "billing", new() { ["job-name"] = job.Name }).WithAnnotation("configinjector.io/secret.DB_PASSWORD", Ref + "#password"), "billing");
         // Yesterday's run, finished: it runs nothing, so it holds no credential and is not in the report.
-        await spread.AdmitAsync("nightly-28409-done", Owned(job, "Job", "billing").WithAnnotation("configinjector.io/secret.DB_PASSWORD", Ref + "#password"), "billing", phase: "Succeeded");
+        await spread.AdmitAsync("nightly-28409-done", Owned(job, "Job", "billing", new() { ["job-name"] = job.Name }).WithAnnotation("configinjector.io/secret.DB_PASSWORD", Ref + "#password"), "billing", phase: "Succeeded");
         // Admitted while the webhook was down (failurePolicy: Ignore): asks for the ref, was never given it.
         cluster.Api.Put("pods", JsonNode.Parse(PodBuilder.Injected("legacy").InNamespace("shop").WithAnnotation("configinjector.io/secret.DB_PASSWORD", Ref + "#password").ToJson())!.AsObject());
 
@@ -56,7 +56,7 @@ internal sealed class ReportSpread
             .Where(s => s["metadata"]?["labels"]?["app.kubernetes.io/managed-by"]?.GetValue<string>() == "config-injector")
             .All(s => s["metadata"]!["annotations"]!["configinjector.io/sources"]!.ToString().Contains("\"version\":\"2\"", StringComparison.Ordinal)
                 || s["metadata"]!["annotations"]!["configinjector.io/composed"]?.ToString().Contains("\"2\"", StringComparison.Ordinal) == true), "every managed Secret to hold version 2");
-        await spread.AdmitAsync("checkout-b", Owned(checkout, "ReplicaSet", "shop").WithAnnotation("configinjector.io/secret.DB_PASSWORD", Ref + "#password"), "shop");
+        await spread.AdmitAsync("checkout-b", Owned(checkout, "ReplicaSet", "shop", KubeApiFakeExtensions.PodLabels(checkout)).WithAnnotation("configinjector.io/secret.DB_PASSWORD", Ref + "#password"), "shop");
         return spread;
     }
 
@@ -72,9 +72,15 @@ internal sealed class ReportSpread
         Api.Put("pods", JsonNode.Parse(admitted.ToString())!.AsObject());
     }
 
-    private static PodBuilder Owned((string Name, string Uid) owner, string kind, string ns) =>
-        PodBuilder.Injected("").InNamespace(ns).WithAnnotation("configinjector.io/rotation", "none")
+    /// <summary>A pod of <paramref name="owner"/> with the labels its selector matches, as its controller makes it.</summary>
+    private static PodBuilder Owned((string Name, string Uid) owner, string kind, string ns, Dictionary<string, string> labels)
+    {
+        var pod = PodBuilder.Injected("").InNamespace(ns).WithAnnotation("configinjector.io/rotation", "none")
             .WithOwner(new V1OwnerReference { ApiVersion = kind == "Job" ? "batch/v1" : "apps/v1", Kind = kind, Name = owner.Name, Uid = owner.Uid, Controller = true });
+        foreach (var (key, value) in labels)
+            pod.WithLabel(key, value);
+        return pod;
+    }
 
     private (string Name, string Uid) AddStatefulSet(string ns, string name)
     {
@@ -83,7 +89,12 @@ internal sealed class ReportSpread
             ["apiVersion"] = "apps/v1",
             ["kind"] = "StatefulSet",
             ["metadata"] = new JsonObject { ["name"] = name, ["namespace"] = ns },
-            ["spec"] = new JsonObject { ["replicas"] = 1, ["template"] = new JsonObject() },
+            ["spec"] = new JsonObject
+            {
+                ["replicas"] = 1,
+                ["selector"] = new JsonObject { ["matchLabels"] = new JsonObject { ["app"] = name } },
+                ["template"] = new JsonObject { ["metadata"] = new JsonObject { ["labels"] = new JsonObject { ["app"] = name } } },
+            },
             ["status"] = new JsonObject { ["observedGeneration"] = 1, ["replicas"] = 1, ["updatedReplicas"] = 1, ["readyReplicas"] = 1, ["currentRevision"] = name + "-1", ["updateRevision"] = name + "-1" },
         });
         return (name, set["metadata"]!["uid"]!.GetValue<string>());
@@ -108,7 +119,11 @@ internal sealed class ReportSpread
                 ["namespace"] = ns,
                 ["ownerReferences"] = new JsonArray(new JsonObject { ["apiVersion"] = "batch/v1", ["kind"] = "CronJob", ["name"] = name, ["uid"] = cronJob["metadata"]!["uid"]!.GetValue<string>(), ["controller"] = true }),
             },
-            ["spec"] = new JsonObject { ["template"] = new JsonObject() },
+            ["spec"] = new JsonObject
+            {
+                ["selector"] = new JsonObject { ["matchLabels"] = new JsonObject { ["job-name"] = name + "-28410" } },
+                ["template"] = new JsonObject { ["metadata"] = new JsonObject { ["labels"] = new JsonObject { ["job-name"] = name + "-28410" } } },
+            },
         });
         return (name + "-28410", job["metadata"]!["uid"]!.GetValue<string>());
     }

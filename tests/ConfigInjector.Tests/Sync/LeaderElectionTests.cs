@@ -63,7 +63,7 @@ public sealed class LeaderElectionTests : IAsyncLifetime
         // Not one write of a managed Secret by the follower, successful or not (a lost 409 leaves no Event behind).
         var followerName = leaderName == "replica-a" ? "replica-b" : "replica-a";
         Assert.DoesNotContain(_cluster.Api.RequestsBy, r => r.StartsWith($"{followerName} PUT secrets ", StringComparison.Ordinal) || r.StartsWith($"{followerName} DELETE secrets ", StringComparison.Ordinal));
-        Assert.Equal(leaderName, _cluster.Api.Get("leases", "config-injector", SyncWorker.LeaseName)!["spec"]!["holderIdentity"]!.GetValue<string>());
+        Assert.Equal(leaderName, _cluster.Api.Get("leases", "config-injector", ConfigInjector.Hosting.ReleaseNames.Default.Lease)!["spec"]!["holderIdentity"]!.GetValue<string>());
 
         await leader.StopAsync();
         var stopped = DateTime.UtcNow;

@@ -27,7 +27,8 @@ public sealed class RestartDecisionTests : IAsyncLifetime
         await _sync.Pass().RunAsync([file], CancellationToken.None);
 
         Assert.Equal("ca-v2", _sync.Value("shop", "configinjector-proxy", "file.ca.crt"));
-        Assert.Equal(0, _sync.Restarter.Pending);
+        Assert.Null(_sync.RestartDue("shop", "configinjector-proxy"));
+        Assert.Equal(0, _sync.Restarts.Unresolved);
     }
 
     [Fact]
@@ -38,6 +39,7 @@ public sealed class RestartDecisionTests : IAsyncLifetime
         await _sync.Pass().RunAsync([env], CancellationToken.None);
 
         Assert.Equal("ca-v2", _sync.Value("shop", "configinjector-checkout", "CA"));
-        Assert.Equal(1, _sync.Restarter.Pending);
+        Assert.NotNull(_sync.RestartDue("shop", "configinjector-checkout"));
+        Assert.Equal(1, _sync.Restarts.Unresolved);
     }
 }

@@ -1,7 +1,6 @@
 using ConfigInjector.Observability;
 using ConfigInjector.Sync;
 using ConfigInjector.TestSupport.Fakes;
-using k8s.Models;
 using Microsoft.Extensions.Logging.Abstractions;
 using Prometheus;
 
@@ -19,16 +18,6 @@ public sealed class RestartPacingTests : IAsyncLifetime
 
     public async Task DisposeAsync() => await _sync.DisposeAsync();
 
-    private static V1Secret SecretOwnedBy((string Name, string Uid) replicaSet) => new()
-    {
-        Metadata = new V1ObjectMeta
-        {
-            Name = "configinjector-" + replicaSet.Name,
-            NamespaceProperty = "shop",
-            OwnerReferences = [new V1OwnerReference { ApiVersion = "apps/v1", Kind = "ReplicaSet", Name = replicaSet.Name, Uid = replicaSet.Uid, Controller = true }],
-        },
-    };
-
     [Fact]
     public async Task At_most_max_restarts_roll_at_once_and_a_slot_frees_on_completion_or_timeout()
     {
@@ -36,7 +25,10 @@ public sealed class RestartPacingTests : IAsyncLifetime
         var restarter = new WorkloadRestarter(_sync.Cluster, settings, _sync.Time, new InjectorMetrics(Metrics.NewCustomRegistry()), NullLogger<WorkloadRestarter>.Instance);
         var names = Enumerable.Range(0, 7).Select(i => $"svc-{i}").ToList();
         foreach (var name in names)
-            await restarter.EnqueueAsync(SecretOwnedBy(_sync.Api.AddDeployment("shop", name)), CancellationToken.None);
+        {
+            _sync.Api.AddDeployment("shop", name);
+            restarter.Enqueue(new Workload("Deployment", "shop", name));
+        }
         int Restarted() => names.Count(n => _sync.Api.RestartedAt("shop", n) is not null);
 
         await restarter.PumpAsync(CancellationToken.None);

@@ -24,7 +24,7 @@ public sealed class RotationTests : IAsyncLifetime
         var review = await server.ReviewPodAsync(pod, "shop");
 
         Assert.True(review.Allowed, review.Message);
-        var name = (string)PatchOracle.Apply(pod.ToJson(), review.Patch!)["metadata"]!["annotations"]!["configinjector.io/managed-secret"]!;
+        var name = _cluster.StoreAdmitted(pod, review, "checkout-1");
         var secret = _cluster.Api.Get("secrets", "shop", name);
         Assert.NotNull(secret);
         Assert.Equal("config-injector", secret["metadata"]!["labels"]!["app.kubernetes.io/managed-by"]!.GetValue<string>());
@@ -68,8 +68,7 @@ public sealed class RotationTests : IAsyncLifetime
         for (var i = 0; i < 20; i++)
         {
             var rs = _cluster.Api.AddDeployment("shop", $"svc-{i}");
-            var review = await server.ReviewPodAsync(ClusterEnvironment.PodOf(rs).WithAnnotation("configinjector.io/secret.DB_PASSWORD", "vault-prod:secret/shop/db#password"), "shop");
-            Assert.True(review.Allowed, review.Message);
+            await _cluster.AdmitAsync(server, ClusterEnvironment.PodOf(rs).WithAnnotation("configinjector.io/secret.DB_PASSWORD", "vault-prod:secret/shop/db#password"), $"svc-{i}-1");
             names.Add($"svc-{i}");
         }
 

@@ -49,6 +49,9 @@ internal sealed class SyncHarness : IAsyncDisposable
     /// <summary>The restarter of the last <see cref="Pass"/>: what it queued is what the worker would roll.</summary>
     public WorkloadRestarter Restarter { get; private set; } = null!;
 
+    /// <summary>The restart records of the last <see cref="Pass"/>, worked through by <see cref="Restarter"/>.</summary>
+    public RestartRecords Restarts { get; private set; } = null!;
+
     public static async Task<SyncHarness> StartAsync()
     {
         var api = await KubeApiFake.StartAsync();
@@ -65,10 +68,11 @@ internal sealed class SyncHarness : IAsyncDisposable
         File.WriteAllText(tokenFile, VaultFake.RootToken);
         var config = ConfigFileReader.Parse(TestSupport.VaultWebhook.BackendConfig(Vault, tokenFile, "vault-prod", "retry: { attempts: 1 }"), "injector.yaml", "/");
         var backends = BackendRegistry.Default.CreateAll(config, new BackendContext(Time, NullLoggerFactory.Instance));
-        var restarter = Restarter = new WorkloadRestarter(Cluster, SyncSettings.Default, Time, metrics, NullLogger<WorkloadRestarter>.Instance);
+        Restarter = new WorkloadRestarter(Cluster, SyncSettings.Default, Time, metrics, NullLogger<WorkloadRestarter>.Instance);
+        Restarts = new RestartRecords(Cluster, Keys, Restarter, metrics, NullLogger<RestartRecords>.Instance);
         var reader = new SecretReader(backends, metrics, TimeSpan.FromSeconds(10));
         return new RotationPass(Cluster, reader, new SecretCache(reader, Time, TimeSpan.FromMinutes(5), metrics), Keys, Policies,
-            new BackendLimiter(1000), restarter, SyncSettings.Default, metrics, NullLogger<RotationPass>.Instance);
+            new BackendLimiter(1000), Restarts, SyncSettings.Default, Time, metrics, NullLogger<RotationPass>.Instance);
     }
 
     public ManagedSecretCollector Collector() =>
@@ -88,6 +92,9 @@ internal sealed class SyncHarness : IAsyncDisposable
     }
 
     public V1Secret Read(string ns, string name) => KubernetesJson.Deserialize<V1Secret>(Api.Get("secrets", ns, name)!.ToJsonString());
+
+    /// <summary>Since when the Secret's signed restart record says a restart is due; null without a valid one.</summary>
+    public DateTimeOffset? RestartDue(string ns, string name) => RestartRecord.Read(Keys.GetAsync(CancellationToken.None).AsTask().Result, Read(ns, name));
 
     public string Value(string ns, string name, string key) => Encoding.UTF8.GetString(Read(ns, name).Data[key]);
 

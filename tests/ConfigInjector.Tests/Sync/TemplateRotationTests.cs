@@ -29,7 +29,7 @@ public sealed class TemplateRotationTests : IAsyncLifetime
 
         Assert.True(review.Allowed, review.Message);
         var patched = PatchOracle.Apply(pod.ToJson(), review.Patch!);
-        var name = (string)patched["metadata"]!["annotations"]!["configinjector.io/managed-secret"]!;
+        var name = _cluster.StoreAdmitted(pod, review, "orders-1");
         Assert.Equal("postgres://shop:cluster-only-password-v1@db:5432/shop", ClusterEnvironment.SecretValue(_cluster.Api.Get("secrets", "shop", name), "DATABASE_URL"));
         Assert.Equal("vault-prod:secret/shop/db#password@1,vault-prod:secret/shop/db#user@1,vault-prod:secret/shop/tls#ca@1",
             (string)patched["metadata"]!["annotations"]!["configinjector.io/injected"]!);

@@ -32,7 +32,8 @@ internal static class WatchStream
         [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         using var response = await RawRequest.SendAsync(client, WatchUri(collectionPath, resourceVersion, labelSelector), "watch", resource, cancellationToken);
-        using var reader = new StreamReader(await response.Content.ReadAsStreamAsync(cancellationToken), Encoding.UTF8);
+        using var stream = new StreamReader(await response.Content.ReadAsStreamAsync(cancellationToken), Encoding.UTF8);
+        var reader = new BoundedLineReader(stream, resource);
         while (await ReadLineAsync(reader, resource, cancellationToken) is { } line)
         {
             if (line.Length == 0)
@@ -70,7 +71,7 @@ internal static class WatchStream
     }
 
     // A connection cut mid-stream fails like a failed list: the informer watches again after its backoff.
-    private static async Task<string?> ReadLineAsync(StreamReader reader, string resource, CancellationToken cancellationToken)
+    private static async Task<string?> ReadLineAsync(BoundedLineReader reader, string resource, CancellationToken cancellationToken)
     {
         try
         {

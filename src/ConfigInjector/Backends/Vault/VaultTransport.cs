@@ -84,17 +84,21 @@ internal sealed class VaultTransport(HttpClient http, VaultSettings settings, Ti
 
     private static bool IsRetryable(HttpStatusCode status) => status == HttpStatusCode.TooManyRequests || (int)status is >= 500 and <= 599 and not 501;
 
-    private TimeSpan Backoff(int attempt, System.Net.Http.Headers.RetryConditionHeaderValue? retryAfter)
+    private TimeSpan Backoff(int attempt, System.Net.Http.Headers.RetryConditionHeaderValue? retryAfter) =>
+        RetryDelay(attempt, retryAfter, settings.BaseDelay, time.GetUtcNow(), Random.Shared);
+
+    /// <summary>
+    /// How long to wait before retry <paramref name="attempt"/>: the server's Retry-After as the least wait, else
+    /// exponential from <paramref name="baseDelay"/>; capped, then spread by up to a quarter more (half either way for
+    /// the exponential case), so the replicas and admissions that met the same 429 do not all come back at one instant.
+    /// </summary>
+    internal static TimeSpan RetryDelay(int attempt, System.Net.Http.Headers.RetryConditionHeaderValue? retryAfter, TimeSpan baseDelay, DateTimeOffset now, Random random)
     {
-        if (retryAfter?.Delta is { } delta)
-            return delta < MaxDelay ? delta : MaxDelay;
-        if (retryAfter?.Date is { } date)
-        {
-            var wait = date - time.GetUtcNow();
-            return wait <= TimeSpan.Zero ? TimeSpan.Zero : wait < MaxDelay ? wait : MaxDelay;
-        }
-        var exponential = settings.BaseDelay * Math.Pow(2, attempt - 1) * (0.5 + Random.Shared.NextDouble());
-        return exponential < MaxDelay ? exponential : MaxDelay;
+        TimeSpan Capped(TimeSpan wait) => wait <= TimeSpan.Zero ? TimeSpan.Zero : wait < MaxDelay ? wait : MaxDelay;
+        var asked = retryAfter?.Delta ?? (retryAfter?.Date is { } date ? date - now : (TimeSpan?)null);
+        if (asked is { } least)
+            return Capped(least) * (1 + 0.25 * random.NextDouble());
+        return Capped(baseDelay * Math.Pow(2, attempt - 1)) * (0.5 + random.NextDouble());
     }
 
     private async Task<JsonNode?> ReadJsonAsync(HttpResponseMessage response, CancellationToken cancellationToken)

@@ -29,4 +29,4 @@ USER 65532:65532
 WORKDIR /app
 EXPOSE 8443
 ENTRYPOINT ["/app/configinjector"]
-CMD ["serve", "--urls", "https://0.0.0.0:8443"]
+CMD ["serve", "--urls", "https://[::]:8443"]

@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Net.Http.Headers;
 using System.Text;
 using ConfigInjector.TestSupport.Builders;
 
@@ -57,7 +56,7 @@ internal static class CostlyPodScenario
         foreach (var (name, body) in cases)
         {
             if (samples > 1)
-                await PostAsync(host.Client, body);
+                await HostileScenario.PostAsync(host.Client, body);
             var cpu = new List<double>();
             var allocated = new List<double>();
             var wall = new List<double>();
@@ -96,20 +95,9 @@ internal static class CostlyPodScenario
         process.Refresh();
         var cpuBefore = process.TotalProcessorTime;
         var allocatedBefore = GC.GetTotalAllocatedBytes(precise: true);
-        var wall = await PostAsync(client, body);
+        var wall = await HostileScenario.PostAsync(client, body);
         var allocated = GC.GetTotalAllocatedBytes(precise: true) - allocatedBefore;
         process.Refresh();
         return ((process.TotalProcessorTime - cpuBefore).TotalMilliseconds, allocated, wall);
-    }
-
-    private static async Task<double> PostAsync(HttpClient client, string body)
-    {
-        var started = Stopwatch.GetTimestamp();
-        using var content = new StringContent(body, MediaTypeHeaderValue.Parse("application/json"));
-        using var response = await client.PostAsync("/mutate-pods", content);
-        await response.Content.ReadAsStringAsync();
-        if (!response.IsSuccessStatusCode)
-            throw new InvalidOperationException($"HTTP {(int)response.StatusCode}");
-        return Stopwatch.GetElapsedTime(started).TotalMilliseconds;
     }
 }

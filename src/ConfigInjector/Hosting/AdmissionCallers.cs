@@ -1,3 +1,5 @@
+using ConfigInjector.Tls;
+
 namespace ConfigInjector.Hosting;
 
 /// <summary>

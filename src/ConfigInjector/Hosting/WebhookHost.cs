@@ -22,7 +22,7 @@ internal static partial class WebhookHost
     public static WebApplication Build(ServeSettings settings, Action<WebApplicationBuilder>? customize = null, Action<WebApplication>? mapExtra = null)
     {
         var addresses = ListenAddress.ParseAll(settings.Urls);
-        var clientCertificates = ClientCertificates.Load(settings);
+        var clientCertificates = ClientCertificates.Load(settings.ClientCaFile, settings.ReportClientCaFile, settings.WorkingDirectory);
         if (settings.ClientSubjects.Count > 0 && !clientCertificates.GuardsAdmission)
             throw new ConfigException("--client-subject needs --client-ca (the CA bundle that signs the API server's client certificate)");
         var admissionCallers = new AdmissionCallers(clientCertificates, settings.ClientSubjects.ToHashSet(StringComparer.Ordinal));

@@ -42,7 +42,7 @@ internal sealed record ReportAccess(IReadOnlySet<string> Subjects, IReadOnlySet<
 
     /// <summary>A certificate (already checked to come from the report's CA) whose whole subject or one of its CNs is named.</summary>
     public bool AllowsCertificate(X509Certificate2 certificate) =>
-        Subjects.Contains(certificate.Subject) || Hosting.CertificateNames.CommonNames(certificate).Any(Subjects.Contains);
+        Subjects.Contains(certificate.Subject) || Tls.CertificateNames.CommonNames(certificate).Any(Subjects.Contains);
 
     public bool AllowsUser(string user, IReadOnlyList<string> userGroups) => Users.Contains(user) || userGroups.Any(Groups.Contains);
 

@@ -8,7 +8,7 @@ namespace ConfigInjector.Report;
 /// <c>GET /report?ref=REF[&amp;namespace=NS][&amp;output=json]</c>: the blast-radius report as a self-contained HTML page
 /// (or JSON), for the clients <see cref="ReportAccess"/> names. Refs, versions and names only.
 /// </summary>
-internal sealed partial class ReportEndpoint(ReportAccess access, Hosting.ClientCertificates certificates, IPolicySource policies, TimeProvider time,
+internal sealed partial class ReportEndpoint(ReportAccess access, Tls.ClientCertificates certificates, IPolicySource policies, TimeProvider time,
     ILogger<ReportEndpoint> log, IServiceProvider services) : IDisposable
 {
     public const string Path = "/report";

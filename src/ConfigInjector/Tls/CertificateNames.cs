@@ -1,7 +1,7 @@
 using System.Formats.Asn1;
 using System.Security.Cryptography.X509Certificates;
 
-namespace ConfigInjector.Hosting;
+namespace ConfigInjector.Tls;
 
 /// <summary>The names a client certificate carries: the common names of its subject and its DNS subject alternative names.</summary>
 internal static class CertificateNames

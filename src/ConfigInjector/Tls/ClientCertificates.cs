@@ -2,10 +2,9 @@ using System.Collections.Concurrent;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using ConfigInjector.Configuration;
-using ConfigInjector.Tls;
 using Microsoft.AspNetCore.Server.Kestrel.Https;
 
-namespace ConfigInjector.Hosting;
+namespace ConfigInjector.Tls;
 
 /// <summary>
 /// Client certificates from two authorities: <c>--client-ca</c> (the API server's, for <c>/mutate-pods</c>) and
@@ -28,9 +27,11 @@ internal sealed class ClientCertificates
         _report = report ?? admission;
     }
 
-    public static ClientCertificates Load(ServeSettings settings) => new(
-        LoadAuthorities("--client-ca", settings.ClientCaFile, settings.WorkingDirectory),
-        LoadAuthorities("--report-client-ca", settings.ReportClientCaFile, settings.WorkingDirectory));
+    /// <param name="clientCaFile">--client-ca, the API server's authority.</param>
+    /// <param name="reportClientCaFile">--report-client-ca, people's authority for /report.</param>
+    public static ClientCertificates Load(string? clientCaFile, string? reportClientCaFile, string workingDirectory) => new(
+        LoadAuthorities("--client-ca", clientCaFile, workingDirectory),
+        LoadAuthorities("--report-client-ca", reportClientCaFile, workingDirectory));
 
     /// <summary><c>--client-ca</c> was given: <c>/mutate-pods</c> needs a certificate from it.</summary>
     public bool GuardsAdmission => _admission is not null;

@@ -26,7 +26,12 @@ internal static class ReportCommand
         var restart = new Option<bool>("--restart") { Description = "roll every Deployment/StatefulSet/DaemonSet with a pod still on an older version (paced by --max-concurrent-restarts)" };
         var maxRestarts = new Option<int>("--max-concurrent-restarts") { Description = "rollouts in flight at once with --restart", DefaultValueFactory = _ => SyncSettings.Default.MaxConcurrentRestarts };
         var kubeconfig = new Option<string?>("--kubeconfig") { Description = "kubeconfig file (default: KUBECONFIG, then the in-cluster service account)" };
-        var command = new Command("report", "Who reads a ref, which version each pod holds, and who still runs an older one.") { reference, ns, output, wait, restart, maxRestarts, kubeconfig };
+        var injectorNamespace = new Option<string>("--injector-namespace")
+        {
+            Description = "the namespace the injector runs in (its signing-key Secret verifies managed Secrets and makes KV v1 and file versions)",
+            DefaultValueFactory = _ => Environment.GetEnvironmentVariable("POD_NAMESPACE") is { Length: > 0 } podNamespace ? podNamespace : "config-injector",
+        };
+        var command = new Command("report", "Who reads a ref, which version each pod holds, and who still runs an older one.") { reference, ns, output, wait, restart, maxRestarts, kubeconfig, injectorNamespace };
         common.AddTo(command);
         command.SetAction(async (parse, cancellationToken) =>
         {
@@ -48,8 +53,10 @@ internal static class ReportCommand
                 throw new ConfigException("no cluster: give --kubeconfig, set KUBECONFIG, or run inside a cluster");
 
             var config = ConfigFileReader.Load(parse.GetValue(common.Config), Directory.GetCurrentDirectory());
-            using var services = OfflineBackends.Build(config);
             var time = TimeProvider.System;
+            // The install's own keys, read and never written: KV v1 and file versions as its replicas compute them.
+            using var installKeys = new KubernetesSigningKey(client, parse.GetValue(injectorNamespace)!, KubernetesTimings.Default, time, readOnly: true);
+            using var services = OfflineBackends.Build(config, installKeys);
             // The POLICY column: the folder given with --policies, else the cluster's SecretPolicies.
             (IReadOnlyList<Core.Policies.SecretPolicy> Current, string? Problem) policies;
             if (parse.GetValue(common.Policies) is { } folder)

@@ -8,11 +8,12 @@ namespace ConfigInjector.Backends;
 /// <summary>
 /// The shared cache in front of every backend: one backend call per unique location per TTL, concurrent
 /// requests for the same location coalesced into one call, and the last-known-good document (with its age)
-/// handed back when a read fails. Bounded: past <c>capacity</c> entries the oldest are evicted.
+/// handed back when a read fails. Bounded: past <c>capacity</c> entries the oldest are evicted. An entry marked stale
+/// (<see cref="MarkStaleIfNot"/>) is read again by the next caller but stays the last-known-good until a read replaces it.
 /// </summary>
 internal sealed class SecretCache(SecretReader reader, TimeProvider time, TimeSpan ttl, InjectorMetrics metrics, int capacity = 10_000)
 {
-    private sealed record Entry(SecretDocument Document, DateTimeOffset FetchedAt);
+    private sealed record Entry(SecretDocument Document, DateTimeOffset FetchedAt, bool Stale = false);
 
     /// <summary>How long a failed read is answered from memory: during an outage admissions fail fast (or go stale) instead of each waiting for the timeout.</summary>
     public static readonly TimeSpan FailureHold = TimeSpan.FromSeconds(5);
@@ -50,7 +51,7 @@ internal sealed class SecretCache(SecretReader reader, TimeProvider time, TimeSp
 
     public Task<SecretRead> ReadAsync(SecretLocation location, CancellationToken cancellationToken)
     {
-        if (_entries.TryGetValue(location, out var entry) && time.GetUtcNow() - entry.FetchedAt < ttl)
+        if (_entries.TryGetValue(location, out var entry) && !entry.Stale && time.GetUtcNow() - entry.FetchedAt < ttl)
         {
             Interlocked.Increment(ref _hits);
             metrics.CacheHits.Inc();
@@ -114,10 +115,13 @@ internal sealed class SecretCache(SecretReader reader, TimeProvider time, TimeSp
         _failures[location] = (read, time.GetUtcNow());
     }
 
-    /// <summary>Drops a cached location whose version is not <paramref name="version"/>; true when something was dropped.</summary>
-    public bool InvalidateIfNot(SecretLocation location, string version) =>
-        _entries.TryGetValue(location, out var entry) && entry.Document.Version != version &&
-        _entries.TryRemove(KeyValuePair.Create(location, entry));
+    /// <summary>
+    /// Makes a cached location whose version is not <paramref name="version"/> due for a read; true when it was. The
+    /// document is kept: whoever claims a newer version can cost one backend read, never anyone's last-known-good.
+    /// </summary>
+    public bool MarkStaleIfNot(SecretLocation location, string version) =>
+        _entries.TryGetValue(location, out var entry) && !entry.Stale && entry.Document.Version != version &&
+        _entries.TryUpdate(location, entry with { Stale = true }, entry);
 
     private SecretRead WithLastKnownGood(SecretRead failure) =>
         _entries.TryGetValue(failure.Location, out var lastKnownGood)

@@ -79,7 +79,7 @@ internal static class ReportCommand
                 var cluster = new KubernetesSyncCluster(client, new EventRecorder(client, time, "configinjector-report", services.GetRequiredService<ILogger<EventRecorder>>()));
                 var restarter = new WorkloadRestarter(cluster, SyncSettings.Default with { MaxConcurrentRestarts = parse.GetValue(maxRestarts) }, time,
                     services.GetRequiredService<InjectorMetrics>(), services.GetRequiredService<ILogger<WorkloadRestarter>>());
-                await stderr.WriteLineAsync($"restarting {workloads.Count} workloads: {string.Join(", ", workloads)}");
+                await stderr.WriteLineAsync($"restarting {workloads.Count} workloads: {TerminalText.Escape(string.Join(", ", workloads))}");
                 await StaleRestarts.RunAsync(restarter, workloads, TimeSpan.FromSeconds(1), time, cancellationToken);
                 result = await report.BuildAsync(pattern.Value!, parse.GetValue(ns), policies.Current, cancellationToken);
             }

@@ -21,6 +21,6 @@ internal static class BenchVault
                 timeout: 10s
                 auth: { token: { file: {{tokenFile}} } }
             """, "bench.yaml", "/");
-        return BackendRegistry.Default.CreateAll(config, new BackendContext(TimeProvider.System, NullLoggerFactory.Instance));
+        return BackendRegistry.Default.CreateAll(config, new BackendContext(TimeProvider.System, NullLoggerFactory.Instance, new StaticVersionKey(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32))));
     }
 }

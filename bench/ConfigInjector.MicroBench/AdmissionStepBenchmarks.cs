@@ -56,7 +56,7 @@ public class AdmissionStepBenchmarks
             .AddSingleton(TimeProvider.System)
             .AddSingleton(new InjectorMetrics(Metrics.NewCustomRegistry()))
             .AddSecretBackends(config)
-            .AddInProcessCluster()
+            .AddInProcessCluster(repo)
             .AddSingleton<IPolicySource>(sp => new FolderPolicySource(Path.Combine(repo, "examples", "policies"), TimeProvider.System, NullLogger<FolderPolicySource>.Instance, watch: false))
             .AddAdmission(config)
             .BuildServiceProvider();

@@ -2,11 +2,11 @@ using Xunit;
 
 namespace ConfigInjector.TestSupport;
 
-/// <summary>One webhook server per test class, on the examples, with a fixed modification time so file versions are stable.</summary>
+/// <summary>One webhook server per test class, on the examples, with a fixed version key so file versions are stable.</summary>
 public sealed class WebhookFixture : IAsyncLifetime
 {
-    /// <summary>The file backend's version of every path of the examples in these tests (the pinned mtime in unix ms).</summary>
-    public const string ExampleVersion = "1767225600000";
+    /// <summary>The seed of the version key every test install uses (the file <c>webhook-certs/dev/version-key</c> of its work folder).</summary>
+    public static readonly byte[] VersionSeed = [.. Enumerable.Range(100, 32).Select(i => (byte)i)];
 
     private WebhookServer? _server;
 
@@ -20,6 +20,11 @@ public sealed class WebhookFixture : IAsyncLifetime
             await _server.DisposeAsync();
     }
 
-    public static void PinExampleVersions(string workDir) =>
-        File.SetLastWriteTimeUtc(Path.Combine(workDir, "examples", "dev-secrets.yaml"), DateTimeOffset.FromUnixTimeMilliseconds(long.Parse(ExampleVersion, System.Globalization.CultureInfo.InvariantCulture)).UtcDateTime);
+    /// <summary>Puts the test install's version key where the embedded default looks for it, so versions are the same in every run.</summary>
+    public static void PinExampleVersions(string workDir)
+    {
+        var folder = Path.Combine(workDir, "webhook-certs", "dev");
+        Directory.CreateDirectory(folder);
+        File.WriteAllBytes(Path.Combine(folder, "version-key"), VersionSeed);
+    }
 }

@@ -12,9 +12,11 @@ public sealed record SigningKeys(byte[] Current, IReadOnlyList<byte[]> Previous)
 }
 
 /// <summary>
-/// Whether a signature verifies, and how: with the current key, with the previous one (a key rotation), or in the
-/// first release's format (refs and service account only, no owners annotation). The last two are accepted and the
-/// Secret is signed again in the current format with the current key.
+/// Whether a signature verifies, and how: with the current key, with the previous one (a key rotation), or in an
+/// older format (the first release's: refs and service account only, no owners annotation; or the second's, which did
+/// not cover versions). The last two are accepted and the Secret is signed again in the current format with the
+/// current key. Only <see cref="Current"/> and <see cref="Previous"/> vouch for the versions a Secret records
+/// (<see cref="ManagedSecretSignature.CoversVersions"/>).
 /// </summary>
 public enum SignatureCheck { Invalid, Current, Previous, Legacy }
 
@@ -23,7 +25,9 @@ public enum SignatureCheck { Invalid, Current, Previous, Legacy }
 /// label one and steer the sync worker: name any ref for it to fill in, make it re-read a vault every second, point
 /// its restarts at another workload, or get an unrelated Secret adopted or deleted. So the HMAC covers everything
 /// the worker decides on: namespace, name, service account, rotation mode and interval, lifecycle, the owners it gave
-/// the Secret (live owner references must be among them) and the key → ref map. Versions and values are not signed: they change with every rotation.
+/// the Secret (live owner references must be among them), the key → ref map and the version each key holds (the cache
+/// invalidation of every replica and the blast-radius report act on versions). Values are not signed: they are what
+/// the backend said, and the worker compares them with the backend on every pass.
 /// </summary>
 public static class ManagedSecretSignature
 {
@@ -51,8 +55,14 @@ public static class ManagedSecretSignature
         if (ManagedSecretFactory.SignedOwners(secret) is not { } signedOwners || !(secret.Metadata.OwnerReferences ?? []).All(o => o is not null && o.Uid is not null &&
                 signedOwners.TryGetValue(o.Uid, out var signed) && signed == (o.ApiVersion, o.Kind, o.Name)))
             return SignatureCheck.Invalid;
-        return Matches(keys, canonical, signature!);
+        var check = Matches(keys, canonical, signature!);
+        // The second release's form signed no versions: accepted once, like the first's, but its versions vouch for nothing.
+        return check != SignatureCheck.Invalid ? check
+            : Matches(keys, Canonical(secret, sources, withVersions: false), signature!) is not SignatureCheck.Invalid ? SignatureCheck.Legacy : SignatureCheck.Invalid;
     }
+
+    /// <summary>Whether the versions the Secret records were signed (they may steer caches and reports); older formats' were not.</summary>
+    public static bool CoversVersions(SignatureCheck check) => check is SignatureCheck.Current or SignatureCheck.Previous;
 
     private static SignatureCheck Matches(SigningKeys keys, byte[]? canonical, string signature)
     {
@@ -93,7 +103,7 @@ public static class ManagedSecretSignature
     }
 
     /// <summary>The signed fields, one per line, length-prefixed where a value could hold a newline; null without readable sources.</summary>
-    private static byte[]? Canonical(V1Secret secret, IReadOnlyDictionary<string, KeySource>? sources)
+    private static byte[]? Canonical(V1Secret secret, IReadOnlyDictionary<string, KeySource>? sources, bool withVersions = true)
     {
         var metadata = secret.Metadata;
         if (metadata is null || sources is null)
@@ -101,7 +111,7 @@ public static class ManagedSecretSignature
         var annotations = metadata.Annotations?.AsReadOnly() ?? new Dictionary<string, string>().AsReadOnly();
         var lines = new List<string>
         {
-            "v2",
+            withVersions ? "v3" : "v2",
             Field(metadata.NamespaceProperty),
             Field(metadata.Name),
             Field(annotations.GetValueOrDefault(ManagedSecretFactory.ServiceAccountAnnotation)),
@@ -110,16 +120,17 @@ public static class ManagedSecretSignature
             Field(annotations.GetValueOrDefault(ManagedSecretFactory.LifecycleAnnotation)),
             Field(annotations.GetValueOrDefault(ManagedSecretFactory.OwnersAnnotation)),
         };
-        lines.AddRange(sources.OrderBy(s => s.Key, StringComparer.Ordinal).Select(s => "source " + Field(s.Key) + Field(s.Value.Ref)));
-        // Composed keys (templates, formatted files) sign what they are made of, not the versions, like plain sources.
-        // A Secret without any has the same canonical form as before they existed.
+        lines.AddRange(sources.OrderBy(s => s.Key, StringComparer.Ordinal).Select(s => "source " + Field(s.Key) + Field(s.Value.Ref) + (withVersions ? Field(s.Value.Version) : "")));
+        // Composed keys (templates, formatted files) sign what they are made of and the versions of each ref, like
+        // plain sources. A Secret without any has the same canonical form as before they existed.
         if (annotations.TryGetValue(Templates.ComposedSources.Annotation, out var composedJson))
         {
             if (Templates.ComposedSources.Parse(composedJson) is not { } composed)
                 return null;
             lines.Add("composed");
             lines.AddRange(composed.OrderBy(c => c.Key, StringComparer.Ordinal).Select(c =>
-                "composed " + Field(c.Key) + Field(c.Value.Template) + Field(c.Value.From) + Field(c.Value.Format?.ToString())));
+                "composed " + Field(c.Key) + Field(c.Value.Template) + Field(c.Value.From) + Field(c.Value.Format?.ToString())
+                + (withVersions ? string.Concat(c.Value.Versions.OrderBy(v => v.Key, StringComparer.Ordinal).Select(v => Field(v.Key) + Field(v.Value))) : "")));
         }
         return Encoding.UTF8.GetBytes(string.Join("\n", lines));
     }

@@ -3,8 +3,8 @@ using ConfigInjector.Core.Text;
 
 namespace ConfigInjector.Backends;
 
-/// <summary>What a backend factory may use besides its own settings.</summary>
-internal sealed record BackendContext(TimeProvider Time, ILoggerFactory Logs);
+/// <summary>What a backend factory may use besides its own settings: <paramref name="Versions"/> for backends that keep no versions.</summary>
+internal sealed record BackendContext(TimeProvider Time, ILoggerFactory Logs, IVersionKey Versions);
 
 /// <summary>Creates backends of one <c>type</c>; it reads and validates its own fields of the settings node.</summary>
 internal interface IBackendFactory

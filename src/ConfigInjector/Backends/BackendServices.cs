@@ -17,12 +17,12 @@ internal static class BackendServices
     public static IServiceCollection AddBackendTypes(this IServiceCollection services) =>
         services.AddFileBackend().AddVaultBackend().AddKeyVaultBackend();
 
-    /// <remarks>Expects a <see cref="TimeProvider"/>, <see cref="InjectorMetrics"/> and logging to be registered.</remarks>
+    /// <remarks>Expects a <see cref="TimeProvider"/>, <see cref="InjectorMetrics"/>, an <see cref="IVersionKey"/> and logging to be registered.</remarks>
     public static IServiceCollection AddSecretBackends(this IServiceCollection services, InjectorConfig config)
     {
         services.AddBackendTypes();
         services.AddSingleton(sp => new BackendRegistry(sp.GetServices<IBackendFactory>()));
-        services.AddSingleton(sp => new BackendContext(sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILoggerFactory>()));
+        services.AddSingleton(sp => new BackendContext(sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILoggerFactory>(), sp.GetRequiredService<IVersionKey>()));
         services.AddSingleton(sp => sp.GetRequiredService<BackendRegistry>().CreateAll(config, sp.GetRequiredService<BackendContext>()));
         services.AddSingleton(sp => new SecretReader(sp.GetRequiredService<IReadOnlyDictionary<string, ISecretBackend>>(), sp.GetRequiredService<InjectorMetrics>(), config.BackendReadTimeout));
         services.AddSingleton(sp => new SecretCache(sp.GetRequiredService<SecretReader>(), sp.GetRequiredService<TimeProvider>(), config.CacheTtl, sp.GetRequiredService<InjectorMetrics>()));

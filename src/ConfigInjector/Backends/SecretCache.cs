@@ -22,6 +22,12 @@ internal sealed class SecretCache(SecretReader reader, TimeProvider time, TimeSp
 
         /// <summary>The tenants that read it (guarded by the cache's accounting lock), at most <see cref="MaxUsersTracked"/>.</summary>
         public HashSet<string> Users { get; } = new(StringComparer.Ordinal);
+
+        /// <summary>
+        /// Set when a signed managed Secret records another version (<see cref="MarkStaleIfNot"/>): read again by the
+        /// next caller, but kept as the last-known-good until a read replaces it.
+        /// </summary>
+        public bool Stale { get; set; }
     }
 
     /// <summary>Past this many tenants an entry is widely shared: no one tenant's use of the cache can evict it.</summary>
@@ -85,7 +91,7 @@ internal sealed class SecretCache(SecretReader reader, TimeProvider time, TimeSp
 
     public async Task<SecretRead> ReadAsync(SecretLocation location, string tenant, CancellationToken cancellationToken)
     {
-        if (_entries.TryGetValue(location, out var entry) && time.GetUtcNow() - entry.FetchedAt < ttl)
+        if (_entries.TryGetValue(location, out var entry) && !entry.Stale && time.GetUtcNow() - entry.FetchedAt < ttl)
         {
             Interlocked.Increment(ref _hits);
             metrics.CacheHits.Inc();
@@ -288,12 +294,15 @@ internal sealed class SecretCache(SecretReader reader, TimeProvider time, TimeSp
         _failures[location] = (read, time.GetUtcNow());
     }
 
-    /// <summary>Drops a cached location whose version is not <paramref name="version"/>; true when something was dropped.</summary>
-    public bool InvalidateIfNot(SecretLocation location, string version)
+    /// <summary>
+    /// Makes a cached location whose version is not <paramref name="version"/> due for a read; true when it was. The
+    /// document is kept: whoever claims a newer version can cost one backend read, never anyone's last-known-good.
+    /// </summary>
+    public bool MarkStaleIfNot(SecretLocation location, string version)
     {
-        if (!_entries.TryGetValue(location, out var entry) || entry.Document.Version == version || !_entries.TryRemove(KeyValuePair.Create(location, entry)))
+        if (!_entries.TryGetValue(location, out var entry) || entry.Stale || entry.Document.Version == version)
             return false;
-        Forget(entry);
+        entry.Stale = true;
         return true;
     }
 

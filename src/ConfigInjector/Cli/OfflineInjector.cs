@@ -33,7 +33,7 @@ internal sealed class OfflineInjector : IDisposable
             .AddSingleton(TimeProvider.System)
             .AddSingleton(new InjectorMetrics(Metrics.NewCustomRegistry()))
             .AddSecretBackends(config)
-            .AddInProcessCluster()
+            .AddInProcessCluster(Directory.GetCurrentDirectory())
             .AddSingleton(policies)
             .AddAdmission(config)
             .BuildServiceProvider();

@@ -26,7 +26,13 @@ internal static class ReportCommand
         var restart = new Option<bool>("--restart") { Description = "roll every Deployment/StatefulSet/DaemonSet with a pod still on an older version (paced by --max-concurrent-restarts)" };
         var maxRestarts = new Option<int>("--max-concurrent-restarts") { Description = "rollouts in flight at once with --restart", DefaultValueFactory = _ => SyncSettings.Default.MaxConcurrentRestarts };
         var kubeconfig = new Option<string?>("--kubeconfig") { Description = "kubeconfig file (default: KUBECONFIG, then the in-cluster service account)" };
-        var command = new Command("report", "Who reads a ref, which version each pod holds, and who still runs an older one.") { reference, ns, output, wait, restart, maxRestarts, kubeconfig };
+        var injectorNamespace = new Option<string>("--injector-namespace")
+        {
+            Description = "the namespace the injector runs in (its signing-key Secret verifies managed Secrets and makes KV v1 and file versions)",
+            DefaultValueFactory = _ => Environment.GetEnvironmentVariable("POD_NAMESPACE") is { Length: > 0 } podNamespace ? podNamespace : "config-injector",
+        };
+        var release = new Option<string>("--release") { Description = $"the install's release name (serve's --release): its signing-key Secret holds the version seed (default {Hosting.ReleaseNames.DefaultRelease})", DefaultValueFactory = _ => Hosting.ReleaseNames.DefaultRelease };
+        var command = new Command("report", "Who reads a ref, which version each pod holds, and who still runs an older one.") { reference, ns, output, wait, restart, maxRestarts, kubeconfig, injectorNamespace, release };
         common.AddTo(command);
         command.SetAction(async (parse, cancellationToken) =>
         {
@@ -48,8 +54,10 @@ internal static class ReportCommand
                 throw new ConfigException("no cluster: give --kubeconfig, set KUBECONFIG, or run inside a cluster");
 
             var config = ConfigFileReader.Load(parse.GetValue(common.Config), Directory.GetCurrentDirectory());
-            using var services = OfflineBackends.Build(config);
             var time = TimeProvider.System;
+            // The install's own keys, read and never written: KV v1 and file versions as its replicas compute them.
+            using var installKeys = new KubernetesSigningKey(client, parse.GetValue(injectorNamespace)!, Hosting.ReleaseNames.For(parse.GetValue(release)!).SigningKey, KubernetesTimings.Default, time, readOnly: true);
+            using var services = OfflineBackends.Build(config, installKeys);
             // The POLICY column: the folder given with --policies, else the cluster's SecretPolicies.
             (IReadOnlyList<Core.Policies.SecretPolicy> Current, string? Problem) policies;
             if (parse.GetValue(common.Policies) is { } folder)
@@ -72,7 +80,7 @@ internal static class ReportCommand
                 var cluster = new KubernetesSyncCluster(client, new EventRecorder(client, time, "configinjector-report", services.GetRequiredService<ILogger<EventRecorder>>()));
                 var restarter = new WorkloadRestarter(cluster, SyncSettings.Default with { MaxConcurrentRestarts = parse.GetValue(maxRestarts) }, time,
                     services.GetRequiredService<InjectorMetrics>(), services.GetRequiredService<ILogger<WorkloadRestarter>>());
-                await stderr.WriteLineAsync($"restarting {workloads.Count} workloads: {string.Join(", ", workloads)}");
+                await stderr.WriteLineAsync($"restarting {workloads.Count} workloads: {TerminalText.Escape(string.Join(", ", workloads))}");
                 await StaleRestarts.RunAsync(restarter, workloads, TimeSpan.FromSeconds(1), time, cancellationToken);
                 result = await report.BuildAsync(pattern.Value!, parse.GetValue(ns), policies.Current, cancellationToken);
             }

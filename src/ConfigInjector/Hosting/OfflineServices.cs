@@ -1,4 +1,5 @@
 using ConfigInjector.Admission;
+using ConfigInjector.Backends;
 using ConfigInjector.ManagedSecrets;
 using ConfigInjector.Policies;
 
@@ -8,10 +9,11 @@ internal static class OfflineServices
 {
     /// <summary>
     /// What admission uses with no cluster: managed Secrets kept in this process (signed with a key of this process),
-    /// no namespace labels, skipped refs recorded in the log.
+    /// no namespace labels, skipped refs recorded in the log; versions made with the key file under <paramref name="workingDirectory"/>.
     /// </summary>
-    public static IServiceCollection AddInProcessCluster(this IServiceCollection services)
+    public static IServiceCollection AddInProcessCluster(this IServiceCollection services, string workingDirectory)
     {
+        services.AddSingleton<IVersionKey>(new LocalVersionKey(workingDirectory));
         services.AddSingleton<InProcessManagedSecretStore>();
         services.AddSingleton<IManagedSecretStore>(sp => sp.GetRequiredService<InProcessManagedSecretStore>());
         services.AddSingleton<INamespaceOptIn, NoNamespaceOptIn>();

@@ -128,7 +128,7 @@ internal static partial class WebhookHost
         }
         if (client is null)
         {
-            services.AddInProcessCluster();
+            services.AddInProcessCluster(settings.WorkingDirectory);
             return;
         }
         var lease = settings.LeaseIdentity ?? LeaseIdentity.FromEnvironment();

@@ -1,4 +1,5 @@
 using ConfigInjector.Admission;
+using ConfigInjector.Backends;
 using ConfigInjector.ManagedSecrets;
 using ConfigInjector.Policies;
 using ConfigInjector.Sync;
@@ -23,7 +24,10 @@ internal static class KubernetesServices
         services.AddSingleton<ISyncCluster, KubernetesSyncCluster>();
         services.AddSingleton<LoggedAdmissionEvents>();
         services.AddSingleton<IAdmissionEvents, ClusterAdmissionEvents>();
-        services.AddSingleton<ISigningKey>(sp => new KubernetesSigningKey(client, injectorNamespace, signingKeySecret, sp.GetRequiredService<KubernetesTimings>(), sp.GetRequiredService<TimeProvider>()));
+        // One Secret holds both: the key managed Secrets are signed with and the seed every replica makes versions with.
+        services.AddSingleton(sp => new KubernetesSigningKey(client, injectorNamespace, signingKeySecret, sp.GetRequiredService<KubernetesTimings>(), sp.GetRequiredService<TimeProvider>()));
+        services.AddSingleton<ISigningKey>(sp => sp.GetRequiredService<KubernetesSigningKey>());
+        services.AddSingleton<IVersionKey>(sp => sp.GetRequiredService<KubernetesSigningKey>());
         if (policiesAsResources)
         {
             services.AddSingleton<CustomResourcePolicySource>();

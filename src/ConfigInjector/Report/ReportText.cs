@@ -5,13 +5,16 @@ using ConfigInjector.Core.Report;
 
 namespace ConfigInjector.Report;
 
-/// <summary>The report as a terminal table, JSON or YAML: refs, versions and names only.</summary>
+/// <summary>
+/// The report as a terminal table, JSON or YAML: refs, versions and names only. In the table every text that comes
+/// from the cluster is escaped (<see cref="TerminalText"/>): a name cannot forge rows on the reader's terminal.
+/// </summary>
 internal static class ReportText
 {
     private static readonly string[] Headers = ["NAMESPACE", "WORKLOAD", "POD", "REF", "DELIVERY", "POD VERSION", "SECRET VERSION", "LATEST", "STANDING", "ACTION", "POLICY"];
 
     public static string Summary(BlastRadiusReport report) =>
-        $"{report.Summary.Pods} pods read {report.Pattern}: {report.Summary.PodsCurrent} on the latest version, {report.Summary.PodsStale} on an older one, {report.Summary.PodsUnknown} unknown (not injected)";
+        $"{report.Summary.Pods} pods read {TerminalText.Escape(report.Pattern)}: {report.Summary.PodsCurrent} on the latest version, {report.Summary.PodsStale} on an older one, {report.Summary.PodsUnknown} unknown (not injected)";
 
     public static string Table(BlastRadiusReport report)
     {
@@ -19,13 +22,13 @@ internal static class ReportText
         {
             r.Namespace, $"{r.WorkloadKind}/{r.Workload}", r.Pod, r.Ref, Word(r.Delivery), r.PodVersion ?? "?", r.SecretVersion ?? "-", r.LatestVersion ?? "?",
             r.Standing.ToString().ToLowerInvariant(), r.Action, r.Policy ?? "(none now)",
-        }).ToList();
+        }.Select(TerminalText.Escape).ToArray()).ToList();
         var widths = Headers.Select((h, i) => rows.Select(r => r[i].Length).Append(h.Length).Max()).ToArray();
         var text = new StringBuilder();
         foreach (var line in rows.Prepend(Headers))
             text.AppendLine(string.Join("  ", line.Select((cell, i) => i == line.Length - 1 ? cell : cell.PadRight(widths[i]))).TrimEnd());
         foreach (var note in report.Notes)
-            text.AppendLine("note: " + note);
+            text.AppendLine("note: " + TerminalText.Escape(note));
         return text.AppendLine(Summary(report)).ToString();
     }
 

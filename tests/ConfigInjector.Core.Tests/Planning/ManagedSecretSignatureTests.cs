@@ -19,13 +19,36 @@ public class ManagedSecretSignatureTests
         "api"), key ?? Key);
 
     [Fact]
-    public void A_signature_verifies_and_survives_a_new_version_and_new_values()
+    public void A_signature_survives_new_values_and_covers_versions_which_the_writer_signs_again()
     {
         var secret = Signed();
-        secret.Metadata.Annotations[ManagedSecretFactory.SourcesAnnotation] = """{"DB":{"ref":"vault:secret/db#password","version":"4"}}""";
         secret.Data["DB"] = "rotated"u8.ToArray();
-
         Assert.Equal(SignatureCheck.Current, ManagedSecretSignature.Verify(SigningKeys.Single(Key), secret));
+
+        secret.Metadata.Annotations[ManagedSecretFactory.SourcesAnnotation] = """{"DB":{"ref":"vault:secret/db#password","version":"4"}}""";
+        Assert.Equal(SignatureCheck.Invalid, ManagedSecretSignature.Verify(SigningKeys.Single(Key), secret));
+
+        ManagedSecretSignature.Apply(Key, secret);      // as the sync worker does after a rotation
+        Assert.Equal(SignatureCheck.Current, ManagedSecretSignature.Verify(SigningKeys.Single(Key), secret));
+    }
+
+    [Fact]
+    public void A_secret_signed_before_versions_were_covered_is_accepted_once_but_vouches_for_no_version()
+    {
+        var secret = Signed();
+        // The second release's signed text: everything as now, but the sources without their versions.
+        static string Field(string value) => $"{value.Length}:{value};";
+        var canonical = string.Join("\n", "v2", Field("shop"), Field("configinjector-web-1"), Field("api"), Field("restart"), Field("300s"), "-;",
+            Field(secret.Metadata.Annotations[ManagedSecretFactory.OwnersAnnotation]), "source " + Field("DB") + Field("vault:secret/db#password"));
+        secret.Metadata.Annotations[ManagedSecretFactory.SignatureAnnotation] = Convert.ToBase64String(System.Security.Cryptography.HMACSHA256.HashData(Key, System.Text.Encoding.UTF8.GetBytes(canonical)));
+        secret.Metadata.Annotations[ManagedSecretFactory.SourcesAnnotation] = """{"DB":{"ref":"vault:secret/db#password","version":"anything"}}""";
+
+        var check = ManagedSecretSignature.Verify(SigningKeys.Single(Key), secret);
+
+        Assert.Equal(SignatureCheck.Legacy, check);
+        Assert.False(ManagedSecretSignature.CoversVersions(check));
+        ManagedSecretSignature.Upgrade(Key, secret);
+        Assert.True(ManagedSecretSignature.CoversVersions(ManagedSecretSignature.Verify(SigningKeys.Single(Key), secret)));
     }
 
     public static TheoryData<string, Action<V1Secret>> Tampering => new()
@@ -33,6 +56,7 @@ public class ManagedSecretSignatureTests
         { "namespace", s => s.Metadata.NamespaceProperty = "other" },
         { "name", s => s.Metadata.Name = "configinjector-web-2" },
         { "service account", s => s.Metadata.Annotations[ManagedSecretFactory.ServiceAccountAnnotation] = "admin" },
+        { "a version", s => s.Metadata.Annotations[ManagedSecretFactory.SourcesAnnotation] = """{"DB":{"ref":"vault:secret/db#password","version":"2"}}""" },
         { "a ref", s => s.Metadata.Annotations[ManagedSecretFactory.SourcesAnnotation] = """{"DB":{"ref":"vault:secret/other-team/db#password","version":"3"}}""" },
         { "an added key", s => s.Metadata.Annotations[ManagedSecretFactory.SourcesAnnotation] = """{"DB":{"ref":"vault:secret/db#password","version":"3"},"X":{"ref":"vault:secret/x#y","version":"1"}}""" },
         { "the interval", s => s.Metadata.Annotations[ManagedSecretFactory.IntervalAnnotation] = "1s" },

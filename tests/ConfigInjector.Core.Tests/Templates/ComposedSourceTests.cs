@@ -121,7 +121,7 @@ public class ComposedSourceTests
     }
 
     [Fact]
-    public void The_signature_covers_what_a_key_is_composed_of_not_its_versions_and_leaves_other_secrets_as_they_were()
+    public void The_signature_covers_what_a_key_is_composed_of_and_its_versions_and_leaves_other_secrets_as_they_were()
     {
         var key = Enumerable.Range(1, 32).Select(i => (byte)i).ToArray();
         var keys = new SigningKeys(key, []);
@@ -147,7 +147,9 @@ public class ComposedSourceTests
             ["DATABASE_URL"] = Url with { Versions = new Dictionary<string, string>(Url.Versions) { ["vault:secret/db#password"] = "9" } },
             ["file..env"] = Env,
         });
-        Assert.Equal(SignatureCheck.Current, ManagedSecretSignature.Verify(keys, signed));      // versions move with rotations
+        Assert.Equal(SignatureCheck.Invalid, ManagedSecretSignature.Verify(keys, signed));      // a version edited by someone else
+        ManagedSecretSignature.Apply(key, signed);
+        Assert.Equal(SignatureCheck.Current, ManagedSecretSignature.Verify(keys, signed));      // the worker's rotation signs the new one
 
         signed.Metadata.Annotations[ComposedSources.Annotation] = ComposedSources.Serialize(new Dictionary<string, ComposedSource>
         {

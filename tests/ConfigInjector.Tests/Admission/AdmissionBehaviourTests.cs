@@ -120,7 +120,7 @@ public class AdmissionBehaviourTests(WebhookFixture fixture) : IClassFixture<Web
         Assert.NotNull(secret);
         Assert.Equal("dev-only-db-password-7f3a", System.Text.Encoding.UTF8.GetString(secret.Data["P"]));
         Assert.Equal("config-injector", secret.Metadata.Labels["app.kubernetes.io/managed-by"]);
-        Assert.Equal("""{"P":{"ref":"dev:app/db#password","version":"1767225600000"}}""", secret.Metadata.Annotations["configinjector.io/sources"]);
+        Assert.Equal($$$"""{"P":{"ref":"dev:app/db#password","version":"{{{DevSecrets.Version("app/db")}}}"}}""", secret.Metadata.Annotations["configinjector.io/sources"]);
         Assert.Equal(("restart", "300s"), (secret.Metadata.Annotations["configinjector.io/on-change"], secret.Metadata.Annotations["configinjector.io/rotation-interval"]));
     }
 

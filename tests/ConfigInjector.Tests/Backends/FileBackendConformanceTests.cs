@@ -1,6 +1,6 @@
-using System.Globalization;
 using ConfigInjector.Backends;
 using ConfigInjector.Backends.Files;
+using ConfigInjector.Core.Secrets;
 using ConfigInjector.TestSupport;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Time.Testing;
@@ -8,7 +8,7 @@ using YamlDotNet.Serialization;
 
 namespace ConfigInjector.Tests.Backends;
 
-/// <summary>The conformance suite for the file backend: a version is a modification time, only the current one is kept.</summary>
+/// <summary>The conformance suite for the file backend: a version is a keyed HMAC of the content, only the current one is kept.</summary>
 public class FileBackendConformanceTests : BackendConformanceTests
 {
     private readonly FakeTimeProvider _time = new(DateTimeOffset.UtcNow);
@@ -25,7 +25,7 @@ public class FileBackendConformanceTests : BackendConformanceTests
     {
         _file = Path.Combine(ScratchDirectory.Create(), "secrets.yaml");
         WriteFile();
-        _backend = new FileBackend("files", _file, _time, NullLogger<FileBackend>.Instance);
+        _backend = new FileBackend("files", _file, TestVersionKeys.Install, _time, NullLogger<FileBackend>.Instance);
         return Task.CompletedTask;
     }
 
@@ -36,9 +36,9 @@ public class FileBackendConformanceTests : BackendConformanceTests
     protected override Task<string> WriteAsync(string path, IReadOnlyDictionary<string, string> data)
     {
         _content[path] = data;
-        var version = WriteFile();
+        WriteFile();
         _time.Advance(TimeSpan.FromSeconds(1));
-        return Task.FromResult(version);
+        return Task.FromResult(ContentVersion.Of(ContentVersion.DeriveKey(TestVersionKeys.Seed), data));
     }
 
     protected override Task TakeDownAsync()
@@ -48,11 +48,10 @@ public class FileBackendConformanceTests : BackendConformanceTests
         return Task.CompletedTask;
     }
 
-    private string WriteFile()
+    private void WriteFile()
     {
         File.WriteAllText(_file, new SerializerBuilder().Build().Serialize(_content));
         _stamp += 1000;
         File.SetLastWriteTimeUtc(_file, DateTimeOffset.FromUnixTimeMilliseconds(_stamp).UtcDateTime);
-        return _stamp.ToString(CultureInfo.InvariantCulture);
     }
 }

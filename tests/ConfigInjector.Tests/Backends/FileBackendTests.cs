@@ -18,21 +18,23 @@ public sealed class FileBackendTests : IDisposable
     {
         System.IO.File.WriteAllText(File, yaml);
         System.IO.File.SetLastWriteTimeUtc(File, new DateTime(2026, 1, 1, 0, 0, 0, DateTimeKind.Utc));
-        return new FileBackend("dev", File, _time, NullLogger<FileBackend>.Instance);
+        return new FileBackend("dev", File, TestVersionKeys.Install, _time, NullLogger<FileBackend>.Instance);
     }
 
     private static Task<SecretRead> Read(FileBackend backend, string path, string? version = null) =>
         backend.ReadAsync(new SecretLocation("dev", path, version), CancellationToken.None).AsTask();
 
+    private static string VersionOf(Dictionary<string, string> data) => ContentVersion.Of(ContentVersion.DeriveKey(TestVersionKeys.Seed), data);
+
     [Fact]
-    public async Task Reads_a_path_with_all_its_keys_and_a_version_from_the_file_time()
+    public async Task Reads_a_path_with_all_its_keys_and_a_version_keyed_on_its_content()
     {
         var backend = Create("app/db:\n  user: u\n  password: \"p w ✓\"\n");
 
         var read = await Read(backend, "app/db");
 
         Assert.Equal(ReadStatus.Found, read.Status);
-        Assert.Equal("1767225600000", read.Document!.Version);
+        Assert.Equal(VersionOf(new() { ["user"] = "u", ["password"] = "p w ✓" }), read.Document!.Version);
         Assert.Equal(new Dictionary<string, string> { ["user"] = "u", ["password"] = "p w ✓" }, read.Document.Data);
     }
 
@@ -45,8 +47,9 @@ public sealed class FileBackendTests : IDisposable
         var oldVersion = await Read(backend, "app/db", "1");
 
         Assert.Equal((ReadStatus.NotFound, "no path \"app/nope\" in secrets.yaml"), (missing.Status, missing.Reason));
-        Assert.Equal((ReadStatus.NotFound, "version 1 is not available; the file backend keeps only the current version (1767225600000)"), (oldVersion.Status, oldVersion.Reason));
-        Assert.Equal(ReadStatus.Found, (await Read(backend, "app/db", "1767225600000")).Status);
+        var current = VersionOf(new() { ["user"] = "u" });
+        Assert.Equal((ReadStatus.NotFound, $"version 1 is not available; the file backend keeps only the current version ({current})"), (oldVersion.Status, oldVersion.Reason));
+        Assert.Equal(ReadStatus.Found, (await Read(backend, "app/db", current)).Status);
     }
 
     [Fact]
@@ -61,8 +64,8 @@ public sealed class FileBackendTests : IDisposable
         var api = await Read(backend, "app/api");
         var db = await Read(backend, "app/db");
 
-        Assert.Equal(("t2", "1769904000000"), (api.Document!.Data["token"], api.Document.Version));
-        Assert.Equal("1767225600000", db.Document!.Version);
+        Assert.Equal(("t2", VersionOf(new() { ["token"] = "t2" })), (api.Document!.Data["token"], api.Document.Version));
+        Assert.Equal(VersionOf(new() { ["user"] = "u" }), db.Document!.Version);
     }
 
     [Fact]

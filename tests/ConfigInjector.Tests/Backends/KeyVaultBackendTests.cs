@@ -83,7 +83,7 @@ public sealed class KeyVaultBehaviourTests : IAsyncLifetime
                 caFile: {{_keyVault.CaFile}}
                 disableChallengeResourceVerification: true
             """;
-        var backend = BackendRegistry.Default.CreateAll(ConfigFileReader.Parse(yaml, "injector.yaml", "/"), new BackendContext(TimeProvider.System, NullLoggerFactory.Instance))["kv-wi"];
+        var backend = BackendRegistry.Default.CreateAll(ConfigFileReader.Parse(yaml, "injector.yaml", "/"), new BackendContext(TimeProvider.System, NullLoggerFactory.Instance, TestVersionKeys.Install))["kv-wi"];
 
         var read = await Read(backend, "db-password");
 
@@ -155,6 +155,6 @@ internal static class KeyVaultTestBackends
         var secretFile = Path.Combine(ScratchDirectory.Create(), "client-secret");
         File.WriteAllText(secretFile, clientSecret);
         var config = ConfigFileReader.Parse("backends:\n" + ConfigYaml(keyVault, "kv-test", secretFile), "injector.yaml", Path.GetTempPath());
-        return BackendRegistry.Default.CreateAll(config, new BackendContext(TimeProvider.System, NullLoggerFactory.Instance))["kv-test"];
+        return BackendRegistry.Default.CreateAll(config, new BackendContext(TimeProvider.System, NullLoggerFactory.Instance, TestVersionKeys.Install))["kv-test"];
     }
 }

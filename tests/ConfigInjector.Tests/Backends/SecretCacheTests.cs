@@ -169,6 +169,27 @@ public class SecretCacheTests
 
         Assert.InRange(cache.Count, 1, 100);
     }
+    [Fact]
+    public async Task A_version_claimed_elsewhere_makes_the_entry_due_for_a_read_but_keeps_it_as_last_known_good()
+    {
+        var (cache, backend, time) = Create();
+        await cache.ReadAsync(Location, CancellationToken.None);
+
+        // A signed Secret (a replayed one, say) records a version this replica does not hold.
+        Assert.True(cache.MarkStaleIfNot(Location, "v0"));
+        Assert.False(cache.MarkStaleIfNot(Location, "v0"));
+        backend.Fail = true;
+        var during = await cache.ReadAsync(Location, CancellationToken.None);
+        backend.Fail = false;
+        backend.Value = "v2";
+        time.Advance(SecretCache.FailureHold);
+        var after = await cache.ReadAsync(Location, CancellationToken.None);
+
+        Assert.Equal(3, backend.Calls);     // the first read, the one the mark made due (failed), the one after the hold
+        Assert.Equal((ReadStatus.Failed, "v1"), (during.Status, during.Document?.Data["password"]));
+        Assert.Equal((ReadStatus.Found, "v2"), (after.Status, after.Document!.Data["password"]));
+        Assert.False(cache.MarkStaleIfNot(Location, "v2"));
+    }
 }
 
 public class SecretCacheHardeningTests
@@ -262,4 +283,5 @@ public class SecretCacheHardeningTests
         Assert.Equal(SecretCache.ReadsPerAdmission, backend.MaxInFlight);
         Assert.Equal(1000, backend.Calls);
     }
+
 }

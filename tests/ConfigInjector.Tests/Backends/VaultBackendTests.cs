@@ -50,7 +50,7 @@ internal static class VaultTestBackends
         var indented = string.Join("\n", settings.Split('\n').Select(l => "    " + l));
         var yaml = $"backends:\n  - name: {name}\n    type: vault\n    address: {vault.Address}\n    caFile: {vault.CaFile}\n{indented}\n";
         var config = ConfigFileReader.Parse(yaml, "injector.yaml", Path.GetTempPath());
-        return BackendRegistry.Default.CreateAll(config, new BackendContext(time ?? TimeProvider.System, NullLoggerFactory.Instance))[name];
+        return BackendRegistry.Default.CreateAll(config, new BackendContext(time ?? TimeProvider.System, NullLoggerFactory.Instance, TestVersionKeys.Install))[name];
     }
 
     public static string TokenFile(string token)

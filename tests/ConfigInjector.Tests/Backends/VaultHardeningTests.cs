@@ -146,7 +146,7 @@ public sealed class VaultHardeningTests : IAsyncLifetime
     {
         static IReadOnlyDictionary<string, ISecretBackend> Create(string extra) => BackendRegistry.Default.CreateAll(
             ConfigFileReader.Parse($"backends:\n  - name: v\n    type: vault\n    address: http://127.0.0.1:8200\n    auth: {{ token: {{ file: /dev/null }} }}\n{extra}", "injector.yaml", Path.GetTempPath()),
-            new BackendContext(TimeProvider.System, NullLoggerFactory.Instance));
+            new BackendContext(TimeProvider.System, NullLoggerFactory.Instance, TestVersionKeys.Install));
 
         var refused = Assert.Throws<ConfigException>(() => Create(""));
         var allowed = Create("    allowPlainHttp: true\n");

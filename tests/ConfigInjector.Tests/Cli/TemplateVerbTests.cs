@@ -38,7 +38,7 @@ public class TemplateVerbTests
         Assert.True(code == ExitCodes.Ok, stderr);
         Assert.Contains("Deployment orders (namespace default, service account orders)", output, StringComparison.Ordinal);
         Assert.Contains("  configinjector.io/template.DATABASE_URL\n" +
-            $"    allowed  dev:app/db#user  by SecretPolicy dev-apps rules[0], version {File.GetLastWriteTimeUtc(Path.Combine(RepoPaths.Examples, "dev-secrets.yaml")).Subtract(DateTime.UnixEpoch).Ticks / TimeSpan.TicksPerMillisecond}\n",
+            $"    allowed  dev:app/db#user  by SecretPolicy dev-apps rules[0], version {DevSecrets.Version("app/db", File.ReadAllBytes(Path.Combine("webhook-certs", "dev", "version-key")))}\n",
             output, StringComparison.Ordinal);
         Assert.Contains("    renders  postgres://****:****@db.default:5432/orders?sslmode=require\n", output, StringComparison.Ordinal);
         Assert.Contains("  configinjector.io/file-from.app.env (format dotenv)\n", output, StringComparison.Ordinal);

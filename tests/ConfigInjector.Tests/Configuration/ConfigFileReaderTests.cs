@@ -11,7 +11,7 @@ public class ConfigFileReaderTests
     private static string Error(string yaml)
     {
         var error = Assert.Throws<ConfigException>(() =>
-            BackendRegistry.Default.CreateAll(Parse(yaml), new BackendContext(TimeProvider.System, NullLoggerFactory.Instance)));
+            BackendRegistry.Default.CreateAll(Parse(yaml), new BackendContext(TimeProvider.System, NullLoggerFactory.Instance, Backends.TestVersionKeys.Install)));
         return error.Message;
     }
 

@@ -57,17 +57,19 @@ internal sealed class SyncHarness : IAsyncDisposable
         var api = await KubeApiFake.StartAsync();
         var vault = await VaultFake.StartAsync();
         vault.EnableKv("secret", 2);
+        vault.EnableKv("kv", 1);
         var client = new k8s.Kubernetes(new KubernetesClientConfiguration { Host = api.Address.ToString() });
         return new SyncHarness(api, vault, client, new FixedPolicies());
     }
 
-    public RotationPass Pass()
+    /// <param name="versions">The version key of the process the pass runs in (default: the test install's).</param>
+    public RotationPass Pass(IVersionKey? versions = null)
     {
         var metrics = new InjectorMetrics(Metrics.NewCustomRegistry());
         var tokenFile = Path.Combine(TestSupport.ScratchDirectory.Create(), "token");
         File.WriteAllText(tokenFile, VaultFake.RootToken);
         var config = ConfigFileReader.Parse(TestSupport.VaultWebhook.BackendConfig(Vault, tokenFile, "vault-prod", "retry: { attempts: 1 }"), "injector.yaml", "/");
-        var backends = BackendRegistry.Default.CreateAll(config, new BackendContext(Time, NullLoggerFactory.Instance));
+        var backends = BackendRegistry.Default.CreateAll(config, new BackendContext(Time, NullLoggerFactory.Instance, versions ?? Backends.TestVersionKeys.Install));
         Restarter = new WorkloadRestarter(Cluster, SyncSettings.Default, Time, metrics, NullLogger<WorkloadRestarter>.Instance);
         Restarts = new RestartRecords(Cluster, Keys, Restarter, metrics, NullLogger<RestartRecords>.Instance);
         var reader = new SecretReader(backends, metrics, TimeSpan.FromSeconds(10));

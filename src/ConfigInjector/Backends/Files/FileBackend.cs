@@ -1,15 +1,16 @@
-using System.Globalization;
 using ConfigInjector.Configuration;
 using ConfigInjector.Core.References;
 using ConfigInjector.Core.Secrets;
+using ConfigInjector.ManagedSecrets;
 
 namespace ConfigInjector.Backends.Files;
 
 /// <summary>
 /// The embedded default backend: a YAML file read at start and re-read when it changes. A file that
 /// disappears makes reads fail (the cache keeps last-known-good); one that fails to parse mid-edit is ignored.
-/// A path's version is the file's modification time (unix ms) when that path's content last changed,
-/// so versions stay stable across restarts and reveal nothing about the values.
+/// A path's version is a keyed HMAC of its content (<see cref="ContentVersion"/>, with the install's
+/// <see cref="IVersionKey"/>): every process reading the same content reports the same version, whatever the file's
+/// modification time on its node, and it reveals nothing about the values.
 /// </summary>
 internal sealed partial class FileBackend : ISecretBackend
 {
@@ -22,35 +23,43 @@ internal sealed partial class FileBackend : ISecretBackend
     private long _lastCheckTicks;
     private volatile bool _missing;
 
-    private sealed record Snapshot(DateTime ModifiedUtc, long Length, IReadOnlyDictionary<string, SecretDocument> Documents);
+    private sealed record Snapshot(DateTime ModifiedUtc, long Length, IReadOnlyDictionary<string, IReadOnlyDictionary<string, string>> Documents);
 
-    public FileBackend(string name, string file, TimeProvider time, ILogger<FileBackend> log)
+    private readonly IVersionKey _versions;
+
+    public FileBackend(string name, string file, IVersionKey versions, TimeProvider time, ILogger<FileBackend> log)
     {
         Name = name;
         _file = file;
+        _versions = versions;
         _time = time;
         _log = log;
-        _snapshot = Load(null);
+        _snapshot = Load();
         _lastCheckTicks = time.GetTimestamp();
     }
 
     public string Name { get; }
 
-    public ValueTask<SecretRead> ReadAsync(SecretLocation location, CancellationToken cancellationToken)
+    public async ValueTask<SecretRead> ReadAsync(SecretLocation location, CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
         ReloadIfChanged();
         if (_missing)
-            return ValueTask.FromResult(SecretRead.Failed(location, $"the secrets file {Path.GetFileName(_file)} is missing"));
-        var snapshot = _snapshot;
-        if (!snapshot.Documents.TryGetValue(location.Path, out var document))
-            return ValueTask.FromResult(SecretRead.NotFound(location, $"no path \"{location.Path}\" in {Path.GetFileName(_file)}"));
-        if (location.Version is not null && location.Version != document.Version)
+            return SecretRead.Failed(location, $"the secrets file {Path.GetFileName(_file)} is missing");
+        if (!_snapshot.Documents.TryGetValue(location.Path, out var data))
+            return SecretRead.NotFound(location, $"no path \"{location.Path}\" in {Path.GetFileName(_file)}");
+        string version;
+        try
         {
-            return ValueTask.FromResult(SecretRead.NotFound(location,
-                $"version {location.Version} is not available; the file backend keeps only the current version ({document.Version})"));
+            version = ContentVersion.Of(await _versions.GetAsync(cancellationToken), data);
         }
-        return ValueTask.FromResult(SecretRead.Found(location, document));
+        catch (ManagedSecretException e)
+        {
+            return SecretRead.Failed(location, $"no version key: {e.Message}");
+        }
+        if (location.Version is not null && location.Version != version)
+            return SecretRead.NotFound(location, $"version {location.Version} is not available; the file backend keeps only the current version ({version})");
+        return SecretRead.Found(location, new SecretDocument(version, data));
     }
 
     private void ReloadIfChanged()
@@ -69,7 +78,7 @@ internal sealed partial class FileBackend : ISecretBackend
                 return;
             try
             {
-                _snapshot = Load(_snapshot);
+                _snapshot = Load();
                 LogReloaded(_log, Name, _snapshot.Documents.Count);
             }
             catch (ConfigException e)
@@ -79,7 +88,7 @@ internal sealed partial class FileBackend : ISecretBackend
         }
     }
 
-    private Snapshot Load(Snapshot? previous)
+    private Snapshot Load()
     {
         string text;
         FileInfo info;
@@ -92,14 +101,7 @@ internal sealed partial class FileBackend : ISecretBackend
         {
             throw new ConfigException($"{_file}: cannot read the secrets file: {e.Message}");
         }
-        var stamp = new DateTimeOffset(info.LastWriteTimeUtc).ToUnixTimeMilliseconds().ToString(CultureInfo.InvariantCulture);
-        var documents = new Dictionary<string, SecretDocument>(StringComparer.Ordinal);
-        foreach (var (path, data) in SecretsFile.Parse(text, _file))
-        {
-            var old = previous?.Documents.GetValueOrDefault(path);
-            documents[path] = new SecretDocument(old is not null && SecretsFile.SameContent(old.Data, data) ? old.Version : stamp, data);
-        }
-        return new Snapshot(info.LastWriteTimeUtc, info.Length, documents);
+        return new Snapshot(info.LastWriteTimeUtc, info.Length, SecretsFile.Parse(text, _file).ToDictionary(p => p.Key, p => (IReadOnlyDictionary<string, string>)p.Value, StringComparer.Ordinal));
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "file backend {Backend}: reloaded {Paths} paths")]

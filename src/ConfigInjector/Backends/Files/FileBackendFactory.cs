@@ -12,7 +12,7 @@ internal sealed class FileBackendFactory : IBackendFactory
         var path = settings.ResolvePath(settings.Node.String("path", required: true)!);
         try
         {
-            return new FileBackend(settings.Name, path, context.Time, context.Logs.CreateLogger<FileBackend>());
+            return new FileBackend(settings.Name, path, context.Versions, context.Time, context.Logs.CreateLogger<FileBackend>());
         }
         catch (ConfigException e)
         {

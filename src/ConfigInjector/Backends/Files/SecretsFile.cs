@@ -42,7 +42,4 @@ internal static class SecretsFile
         }
         return result;
     }
-
-    public static bool SameContent(IReadOnlyDictionary<string, string> a, IReadOnlyDictionary<string, string> b) =>
-        a.Count == b.Count && a.All(kv => b.TryGetValue(kv.Key, out var other) && other == kv.Value);
 }

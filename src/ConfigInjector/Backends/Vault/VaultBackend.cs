@@ -1,10 +1,9 @@
 using System.Net;
-using System.Security.Cryptography;
-using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using ConfigInjector.Core.References;
 using ConfigInjector.Core.Secrets;
+using ConfigInjector.ManagedSecrets;
 
 namespace ConfigInjector.Backends.Vault;
 
@@ -12,12 +11,13 @@ namespace ConfigInjector.Backends.Vault;
 /// HashiCorp Vault and OpenBao KV v1/v2 over the documented HTTP API
 /// (https://developer.hashicorp.com/vault/api-docs/secret/kv/kv-v2 and .../kv-v1).
 /// </summary>
-internal sealed class VaultBackend(string name, VaultSettings settings, VaultTransport transport, IVaultAuth auth) : ISecretBackend
+/// <remarks>
+/// KV v1 keeps no versions: a keyed HMAC of the content stands in (<see cref="ContentVersion"/> with the install's
+/// <paramref name="versions"/> key), so a change is visible, every process agrees on it, and it reveals nothing.
+/// </remarks>
+internal sealed class VaultBackend(string name, VaultSettings settings, VaultTransport transport, IVaultAuth auth, IVersionKey versions) : ISecretBackend
 {
     private readonly VaultMounts _mounts = new(settings, transport);
-
-    // KV v1 keeps no versions: a keyed hash of the content stands in, so a change is visible without revealing anything.
-    private readonly byte[] _versionKey = RandomNumberGenerator.GetBytes(32);
 
     public string Name => name;
 
@@ -64,23 +64,29 @@ internal sealed class VaultBackend(string name, VaultSettings settings, VaultTra
         var response = await transport.SendAsync(HttpMethod.Get, path, token, null, cancellationToken);
         return (response.Status, response.Status switch
         {
-            HttpStatusCode.OK => Parse(location, mount, response.Body),
+            HttpStatusCode.OK => await ParseAsync(location, mount, response.Body, cancellationToken),
             HttpStatusCode.NotFound => SecretRead.NotFound(location, NotFoundReason(location, response.Body)),
             HttpStatusCode.Forbidden => SecretRead.Failed(location, $"{response.Summary} (the Vault policy of this role does not allow reading {mount.Path}/{rest})"),
             _ => SecretRead.Failed(location, response.Summary),
         });
     }
 
-    private SecretRead Parse(SecretLocation location, KvMount mount, JsonNode? body)
+    private async Task<SecretRead> ParseAsync(SecretLocation location, KvMount mount, JsonNode? body, CancellationToken cancellationToken)
     {
         var data = mount.Version == KvVersion.V2 ? body?["data"]?["data"] : body?["data"];
         if (data is not JsonObject values)
             return SecretRead.Failed(location, "vault answered 200 without a data object");
         var document = values.ToDictionary(v => v.Key, v => AsString(v.Value), StringComparer.Ordinal);
-        var version = mount.Version == KvVersion.V2
-            ? body?["data"]?["metadata"]?["version"]?.ToJsonString() ?? "0"
-            : ContentVersion(document);
-        return SecretRead.Found(location, new SecretDocument(version, document));
+        if (mount.Version == KvVersion.V2)
+            return SecretRead.Found(location, new SecretDocument(body?["data"]?["metadata"]?["version"]?.ToJsonString() ?? "0", document));
+        try
+        {
+            return SecretRead.Found(location, new SecretDocument(ContentVersion.Of(await versions.GetAsync(cancellationToken), document), document));
+        }
+        catch (ManagedSecretException e)
+        {
+            return SecretRead.Failed(location, $"no version key for KV v1: {e.Message}");
+        }
     }
 
     private static string NotFoundReason(SecretLocation location, JsonNode? body)
@@ -100,10 +106,4 @@ internal sealed class VaultBackend(string name, VaultSettings settings, VaultTra
         null or JsonValueKind.Null => "",
         _ => value.ToJsonString(),
     };
-
-    private string ContentVersion(Dictionary<string, string> document)
-    {
-        var canonical = string.Join("\n", document.OrderBy(d => d.Key, StringComparer.Ordinal).Select(d => $"{d.Key.Length}:{d.Key}{d.Value.Length}:{d.Value}"));
-        return "h" + Convert.ToHexStringLower(HMACSHA256.HashData(_versionKey, Encoding.UTF8.GetBytes(canonical)))[..12];
-    }
 }

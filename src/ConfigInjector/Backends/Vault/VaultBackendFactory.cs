@@ -29,6 +29,6 @@ internal sealed class VaultBackendFactory : IBackendFactory
             }
         }
         var transport = new VaultTransport(new HttpClient(handler) { Timeout = Timeout.InfiniteTimeSpan }, vault, context.Time);
-        return new VaultBackend(settings.Name, vault, transport, VaultAuthFactory.Create(vault.Auth, transport, context.Time));
+        return new VaultBackend(settings.Name, vault, transport, VaultAuthFactory.Create(vault.Auth, transport, context.Time), context.Versions);
     }
 }

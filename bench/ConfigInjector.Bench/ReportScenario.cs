@@ -70,7 +70,7 @@ internal static class ReportScenario
         var client = new k8s.Kubernetes(new KubernetesClientConfiguration { Host = api.Address.ToString() });
         var backends = await BenchVault.BackendsAsync(vault);
         var metrics = new InjectorMetrics(Metrics.NewCustomRegistry());
-        var service = new ReportService(new KubernetesReportCluster(client), new SecretReader(backends, metrics, TimeSpan.FromSeconds(30)), new HashSet<string> { "vault-bench" });
+        var service = new ReportService(new KubernetesReportCluster(client), new SecretReader(backends, metrics, TimeSpan.FromSeconds(30)), new HashSet<string> { "vault-bench" }, new ConfigInjector.ManagedSecrets.StaticSigningKey(new byte[32]));
         var pattern = RefPattern.Parse("vault-bench:secret/app/**").Value!;
         IReadOnlyList<SecretPolicy> policies = [new SecretPolicy("bench", new PolicySubjects(["team-*"], null), [new PolicyRule("vault-bench", ["secret/app/*"], null)], RotationSettings.Default, BackendErrorMode.Deny)];
 

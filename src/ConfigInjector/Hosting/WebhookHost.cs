@@ -2,6 +2,7 @@ using ConfigInjector.Admission;
 using ConfigInjector.Backends;
 using ConfigInjector.Configuration;
 using ConfigInjector.Kubernetes;
+using ConfigInjector.ManagedSecrets;
 using ConfigInjector.Observability;
 using ConfigInjector.Policies;
 using ConfigInjector.Sync;
@@ -136,7 +137,7 @@ internal static partial class WebhookHost
         services.AddKubernetes(client, lease.Namespace, lease.Identity, names.SigningKey, policiesAsResources: !policiesFromFolder);
         services.AddSingleton<Report.ITokenReviewer>(new KubernetesTokenReviewer(client));
         services.AddSingleton(sp => new Report.ReportService(new KubernetesReportCluster(client), sp.GetRequiredService<SecretReader>(),
-            config.Backends.Select(b => b.Name).ToHashSet(StringComparer.Ordinal)));
+            config.Backends.Select(b => b.Name).ToHashSet(StringComparer.Ordinal), sp.GetRequiredService<ISigningKey>()));
         services.AddSyncWorker(sync, lease, names.Lease);
     }
 

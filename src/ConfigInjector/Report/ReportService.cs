@@ -1,22 +1,39 @@
 using ConfigInjector.Backends;
+using ConfigInjector.Core.Planning;
 using ConfigInjector.Core.Policies;
 using ConfigInjector.Core.References;
 using ConfigInjector.Core.Report;
 using ConfigInjector.Core.Secrets;
+using ConfigInjector.ManagedSecrets;
 
 namespace ConfigInjector.Report;
 
 /// <summary>
 /// The blast radius of a ref pattern now: what the cluster runs (through <see cref="IReportCluster"/>) against the
 /// latest version each backend holds. A backend this process cannot read is said so in the notes, and its refs are
-/// compared with the version their managed Secret holds instead.
+/// compared with the version their managed Secret holds instead. A managed Secret's versions count only where the
+/// injector's signature covers them (anyone who may edit the Secret could write others); a pod's own annotation is
+/// the pod's claim and is shown as such (its owner can edit it).
 /// </summary>
-internal sealed class ReportService(IReportCluster cluster, SecretReader reader, IReadOnlySet<string> configuredBackends)
+internal sealed class ReportService(IReportCluster cluster, SecretReader reader, IReadOnlySet<string> configuredBackends, ISigningKey signingKey)
 {
     public async Task<BlastRadiusReport> BuildAsync(RefPattern pattern, string? namespaceName, IReadOnlyList<SecretPolicy> policies, CancellationToken cancellationToken)
     {
         var objects = await cluster.ReadAsync(namespaceName, cancellationToken);
         var notes = new List<string>();
+        IReadOnlyList<k8s.Models.V1Secret> signed;
+        try
+        {
+            var keys = await signingKey.GetAsync(cancellationToken);
+            signed = [.. objects.ManagedSecrets.Where(s => ManagedSecretSignature.CoversVersions(ManagedSecretSignature.Verify(keys, s)))];
+            if (signed.Count < objects.ManagedSecrets.Count)
+                notes.Add($"{objects.ManagedSecrets.Count - signed.Count} labelled Secret(s) not signed by this install (or signed before versions were): their versions are not used");
+        }
+        catch (ManagedSecretException e)
+        {
+            signed = [];
+            notes.Add($"the install's signing key could not be read ({e.Message}): no managed Secret's versions are used");
+        }
         var latest = new Dictionary<SecretLocation, string>();
         using var parallel = new SemaphoreSlim(8);
         var locations = BlastRadius.Locations(pattern, objects.Pods);
@@ -43,7 +60,7 @@ internal sealed class ReportService(IReportCluster cluster, SecretReader reader,
             else
                 notes.Add($"{location}: {(read.Status == ReadStatus.NotFound ? "not found" : "backend error")}: {read.Reason}; compared with the version its managed Secret holds");
         }
-        var snapshot = new ClusterSnapshot(objects.Pods, objects.ManagedSecrets, objects.ControllersByUid, objects.RollingOut, policies, latest)
+        var snapshot = new ClusterSnapshot(objects.Pods, signed, objects.ControllersByUid, objects.RollingOut, policies, latest)
         {
             Terminating = objects.Pods.Where(p => p.Metadata?.DeletionTimestamp is not null).Select(p => (p.Metadata.NamespaceProperty, p.Metadata.Name)).ToHashSet(),
         };

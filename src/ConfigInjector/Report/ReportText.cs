@@ -11,7 +11,10 @@ namespace ConfigInjector.Report;
 /// </summary>
 internal static class ReportText
 {
-    private static readonly string[] Headers = ["NAMESPACE", "WORKLOAD", "POD", "REF", "DELIVERY", "POD VERSION", "SECRET VERSION", "LATEST", "STANDING", "ACTION", "POLICY"];
+    private static readonly string[] Headers = ["NAMESPACE", "WORKLOAD", "POD", "REF", "DELIVERY", "POD VERSION*", "SECRET VERSION", "LATEST", "STANDING", "ACTION", "POLICY"];
+
+    /// <summary>Which column is the pod's word, not the injector's: a pod's owner may edit its annotations after admission.</summary>
+    public const string PodClaim = "* the pod's own claim (its configinjector.io/injected annotation, which whoever may edit the pod can change); SECRET VERSION is read only from managed Secrets this install signed";
 
     public static string Summary(BlastRadiusReport report) =>
         $"{report.Summary.Pods} pods read {TerminalText.Escape(report.Pattern)}: {report.Summary.PodsCurrent} on the latest version, {report.Summary.PodsStale} on an older one, {report.Summary.PodsUnknown} unknown (not injected)";
@@ -29,6 +32,7 @@ internal static class ReportText
             text.AppendLine(string.Join("  ", line.Select((cell, i) => i == line.Length - 1 ? cell : cell.PadRight(widths[i]))).TrimEnd());
         foreach (var note in report.Notes)
             text.AppendLine("note: " + TerminalText.Escape(note));
+        text.AppendLine(PodClaim);
         return text.AppendLine(Summary(report)).ToString();
     }
 

@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using ConfigInjector.Cli;
+using ConfigInjector.Report;
 using ConfigInjector.TestSupport;
 using ConfigInjector.TestSupport.Fakes;
 
@@ -61,10 +62,26 @@ public sealed class ReportCommandTests : IAsyncLifetime
 
         Assert.Equal(ExitCodes.Failed, code);
         var lines = output.TrimEnd('\n').Split('\n');
-        Assert.Equal(["NAMESPACE", "WORKLOAD", "POD", "REF", "DELIVERY", "POD", "VERSION", "SECRET", "VERSION", "LATEST", "STANDING", "ACTION", "POLICY"], Words(lines[0]));
+        Assert.Equal(["NAMESPACE", "WORKLOAD", "POD", "REF", "DELIVERY", "POD", "VERSION*", "SECRET", "VERSION", "LATEST", "STANDING", "ACTION", "POLICY"], Words(lines[0]));
+        Assert.Equal(ReportText.PodClaim, lines[^2]);
         Assert.Equal(["shop", "Deployment/checkout", "checkout-a", "vault-prod:secret/shop/db#password", "env", "1", "2", "2", "stale", "restart", "pending", "shop-and-billing"], Words(lines[1]));
         Assert.Equal("5 pods read vault-prod:secret/shop/db: 2 on the latest version, 2 on an older one, 1 unknown (not injected)", lines[^1]);
         Assert.DoesNotContain("billing ", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_secret_version_someone_edited_is_not_believed_and_the_report_says_so()
+    {
+        // Whoever may edit the Secret rewrites the version it records: the signature no longer covers it.
+        var secret = _cluster.Api.All("secrets", "billing").First(s => s["metadata"]?["annotations"]?["configinjector.io/sources"]?.GetValue<string>().Contains("\"version\":\"", StringComparison.Ordinal) == true);
+        _cluster.Api.Update("secrets", "billing", secret["metadata"]!["name"]!.GetValue<string>(), s =>
+            s["metadata"]!["annotations"]!["configinjector.io/sources"] = s["metadata"]!["annotations"]!["configinjector.io/sources"]!.GetValue<string>().Replace("\"version\":\"", "\"version\":\"99", StringComparison.Ordinal));
+
+        var (_, output, _) = await Report("--output", "json", "--namespace", "billing");
+
+        var report = JsonNode.Parse(output)!;
+        Assert.DoesNotContain("99", report["rows"]!.ToJsonString(), StringComparison.Ordinal);
+        Assert.Contains(report["notes"]!.AsArray(), n => n!.GetValue<string>().StartsWith("1 labelled Secret(s) not signed by this install", StringComparison.Ordinal));
     }
 
     [Fact]

@@ -21,8 +21,8 @@ public sealed class ReportTextTests
         var table = ReportText.Table(Report());
         var lines = table.Split('\n');
 
-        // Header, two rows, the note and the summary, and nothing after the last line break.
-        Assert.Equal(6, lines.Length);
+        // Header, two rows, the note, the pod's-claim footnote and the summary, and nothing after the last line break.
+        Assert.Equal(7, lines.Length);
         Assert.Equal("", lines[^1]);
         Assert.DoesNotContain(table, c => (c < 0x20 && c != '\n') || (c >= 0x7F && c <= 0x9F) || char.GetUnicodeCategory(c) == System.Globalization.UnicodeCategory.Format);
         Assert.Contains(@"web\x1b[2J\rshop       Deployment/web  web-1  ok\ncurrent\u202eelbats\u2066x\x85\x9b31m\\x1b", lines[1], StringComparison.Ordinal);

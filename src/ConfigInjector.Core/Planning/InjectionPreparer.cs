@@ -140,9 +140,12 @@ public static class InjectionPreparer
         V1Pod pod, string podNamespace, InjectionRequest request, IReadOnlyList<ConfigProfile> profiles, List<string> errors, List<string> warnings)
     {
         var known = profiles.Select(p => p.Name).ToHashSet(StringComparer.Ordinal);
+        // A denial names only the profiles this pod could use: any pod may name one without a selector, and one with a
+        // selector is meant for the namespaces it names. The others' names are not the pod's business.
+        var visible = profiles.Where(p => p.Selector is null || p.Selector.Namespaces.Any(n => Glob.MatchName(n, podNamespace))).Select(p => p.Name);
         string? knownText = null;
         foreach (var missing in request.Profiles.Distinct(StringComparer.Ordinal).Where(n => !known.Contains(n)).Take(MaxErrors))
-            errors.Add($"{AnnotationKeys.Profiles}: ConfigProfile \"{Quote.Short(missing)}\" not found (known: {knownText ??= Quote.Short(string.Join(", ", known.Order(StringComparer.Ordinal)))})");
+            errors.Add($"{AnnotationKeys.Profiles}: ConfigProfile \"{Quote.Short(missing)}\" not found (known: {knownText ??= Quote.Short(string.Join(", ", visible.Order(StringComparer.Ordinal)))})");
         var labels = pod.Metadata?.Labels?.AsReadOnly();
         var named = request.Profiles.ToHashSet(StringComparer.Ordinal);
         var applied = profiles

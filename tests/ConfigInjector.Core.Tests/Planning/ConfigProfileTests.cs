@@ -82,6 +82,18 @@ public class ConfigProfileTests
     }
 
     [Fact]
+    public void An_unknown_profile_names_only_the_profiles_the_pods_namespace_could_use()
+    {
+        // observability is meant for "default" only: a pod elsewhere learns nothing of it.
+        var pod = PodBuilder.Injected().WithAnnotation("configinjector.io/profiles", "debgu").Build();
+
+        var errors = _pipeline.Errors(pod, "payments");
+
+        Assert.Contains("configinjector.io/profiles: ConfigProfile \"debgu\" not found (known: debug)", errors);
+        Assert.DoesNotContain(errors, e => e.Contains("observability", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public void A_profiles_secret_env_is_subject_to_policy()
     {
         var pod = PodBuilder.Injected().InNamespace("payments").WithAnnotation("configinjector.io/profiles", "observability").Build();

@@ -21,9 +21,6 @@ internal sealed class LocalVersionKey : IVersionKey
     public LocalVersionKey(string workingDirectory) =>
         _key = new(() => ContentVersion.DeriveKey(ReadOrCreateOrOwn(Path.Combine(workingDirectory, Tls.DevCertificate.Folder, FileName))));
 
-    /// <summary>Set when the key could not be kept in its file and is this process's own.</summary>
-    public string? Problem { get; private set; }
-
     public ValueTask<byte[]> GetAsync(CancellationToken cancellationToken)
     {
         try
@@ -36,7 +33,7 @@ internal sealed class LocalVersionKey : IVersionKey
         }
     }
 
-    private byte[] ReadOrCreateOrOwn(string file)
+    private static byte[] ReadOrCreateOrOwn(string file)
     {
         try
         {
@@ -44,7 +41,6 @@ internal sealed class LocalVersionKey : IVersionKey
         }
         catch (Exception e) when (e is UnauthorizedAccessException || (e is IOException && !File.Exists(file)))
         {
-            Problem = $"cannot keep the version key in {Tls.DevCertificate.Folder}/{FileName} ({e.Message}): this process's versions change when it restarts";
             return RandomNumberGenerator.GetBytes(SeedBytes);
         }
     }
@@ -56,10 +52,7 @@ internal sealed class LocalVersionKey : IVersionKey
         Directory.CreateDirectory(Path.GetDirectoryName(file)!);
         // Written aside and moved in without overwriting: two processes starting at once end up with one key.
         var temporary = $"{file}.{Environment.ProcessId}.{Guid.NewGuid():N}";
-        var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write };
-        if (!OperatingSystem.IsWindows())
-            options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
-        using (var stream = new FileStream(temporary, options))
+        using (var stream = Tls.OwnerOnlyFile.CreateNew(temporary))
             stream.Write(RandomNumberGenerator.GetBytes(SeedBytes));
         try
         {

@@ -19,7 +19,7 @@ internal sealed partial class CacheInvalidator(ManagedSecretWatch watch, SecretC
     {
         // Every replica runs this, as a listener of the process's one informer over managed Secrets.
         var informer = watch.Informer;
-        var keys = await WaitForKeyAsync(stoppingToken);
+        var keys = await signingKey.UntilKnownAsync(settings.SigningKeyWait, time, reason => LogNoKey(log, reason), stoppingToken);
         if (keys is null)
             return;
         informer.Changed += (type, secret) =>
@@ -46,23 +46,6 @@ internal sealed partial class CacheInvalidator(ManagedSecretWatch watch, SecretC
         catch (OperationCanceledException)
         {
         }
-    }
-
-    private async Task<SigningKeys?> WaitForKeyAsync(CancellationToken stoppingToken)
-    {
-        while (!stoppingToken.IsCancellationRequested)
-        {
-            try
-            {
-                return await signingKey.GetAsync(stoppingToken);
-            }
-            catch (ManagedSecretException e)
-            {
-                LogNoKey(log, e.Message);
-                await Task.Delay(settings.SigningKeyWait, time, stoppingToken).ContinueWith(_ => { }, TaskScheduler.Default);
-            }
-        }
-        return null;
     }
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "cache entry {Location} due for a read (kept as last-known-good): a managed Secret records version {Version}")]

@@ -32,18 +32,9 @@ internal sealed partial class ManagedSecretWatch : BackgroundService
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        while (_keys is null && !stoppingToken.IsCancellationRequested)
-        {
-            try
-            {
-                _keys = await _signingKey.GetAsync(stoppingToken);
-            }
-            catch (ManagedSecretException e)
-            {
-                LogNoKey(_log, e.Message);
-                await Task.Delay(_settings.SigningKeyWait, _time, stoppingToken).ContinueWith(_ => { }, TaskScheduler.Default);
-            }
-        }
+        _keys = await _signingKey.UntilKnownAsync(_settings.SigningKeyWait, _time, reason => LogNoKey(_log, reason), stoppingToken);
+        if (_keys is null)
+            return;
         await Informer.RunAsync(stoppingToken);
     }
 

@@ -59,10 +59,7 @@ internal static class CertificateFactory
     public static void WriteKey(string path, X509Certificate2 certificate)
     {
         File.Delete(path);
-        var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write };
-        if (!OperatingSystem.IsWindows())
-            options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
-        using var writer = new StreamWriter(path, options);
+        using var writer = new StreamWriter(OwnerOnlyFile.CreateNew(path));
         writer.Write(certificate.GetECDsaPrivateKey()!.ExportPkcs8PrivateKeyPem() + "\n");
     }
 }

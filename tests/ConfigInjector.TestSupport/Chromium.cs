@@ -25,7 +25,7 @@ public static class Chromium
     private static async Task<string> RunAsync(IEnumerable<string> args)
     {
         if (!File.Exists(Binary))
-            throw new InvalidOperationException($"{Binary} is missing: install Debian's chromium package (.ci/run does)");
+            throw new InvalidOperationException($"{Binary} is missing: install Debian's chromium package (./test.sh does)");
         var profile = ScratchDirectory.Create();
         var start = new ProcessStartInfo(Binary)
         {

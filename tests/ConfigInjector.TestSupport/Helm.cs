@@ -5,8 +5,8 @@ using ConfigInjector.Manifests;
 namespace ConfigInjector.TestSupport;
 
 /// <summary>
-/// The real Helm 3 from <c>../shared/tools/helm</c> (beside the repository, as on every machine of this project),
-/// run on <c>charts/config-injector</c>. Missing tools fail the test with the reason; nothing is skipped.
+/// The real Helm 3 in the repository's git-ignored <c>.tools/</c>, which <c>./test.sh</c> fetches (from the npm package
+/// that ships it), run on <c>charts/config-injector</c>. A missing Helm fails the test with the reason; nothing is skipped.
 /// </summary>
 public static class Helm
 {
@@ -18,8 +18,8 @@ public static class Helm
     {
         get
         {
-            var tool = Path.GetFullPath(Path.Combine(RepoPaths.Root, "..", "shared", "tools", "helm"));
-            return File.Exists(tool) ? tool : throw new InvalidOperationException($"Helm wrapper not found at {tool}: the chart tests need ../shared/tools/helm");
+            var tool = RepoPaths.Combine(".tools", "helm", "helm");
+            return File.Exists(tool) ? tool : throw new InvalidOperationException($"Helm not found at {tool}: run the tests with ./test.sh, which fetches it");
         }
     }
 

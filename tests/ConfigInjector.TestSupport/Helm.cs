@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Text.Json.Nodes;
 using ConfigInjector.Manifests;
+using ConfigInjector.TestSupport.Fakes;
 
 namespace ConfigInjector.TestSupport;
 
@@ -47,8 +48,51 @@ public static class Helm
         return [.. YamlJson.Parse(output).OfType<JsonObject>()];
     }
 
+    /// <summary>
+    /// What <c>helm install --dry-run=client</c> shows a user: the rendered objects and the NOTES.txt text, which
+    /// <c>helm template</c> never renders. Helm wants an API server even for a client-side dry run: an empty one on
+    /// loopback serves it (<see cref="DiscoveryApiFake"/>).
+    /// </summary>
+    public static async Task<(IReadOnlyList<JsonObject> Objects, string Notes)> InstallDryRunAsync(string release, string @namespace, params string[] values)
+    {
+        await using var api = await DiscoveryApiFake.StartAsync();
+        var folder = ScratchDirectory.Create();
+        try
+        {
+            var (code, output, error) = await RunAsync(["install", release, Chart, "--namespace", @namespace, "--dry-run=client", "--disable-openapi-validation",
+                "--kubeconfig", api.WriteKubeconfig(folder), .. values]);
+            if (code != 0)
+                throw new InvalidOperationException($"helm install --dry-run failed: {error}");
+            const string ManifestHeader = "\nMANIFEST:\n", NotesHeader = "\nNOTES:\n";
+            var manifestAt = output.IndexOf(ManifestHeader, StringComparison.Ordinal);
+            var notesAt = manifestAt < 0 ? -1 : output.IndexOf(NotesHeader, manifestAt, StringComparison.Ordinal);
+            if (notesAt < 0)
+                throw new InvalidOperationException($"helm install --dry-run printed no MANIFEST and NOTES: {output}");
+            return ([.. YamlJson.Parse(output[(manifestAt + ManifestHeader.Length)..notesAt]).OfType<JsonObject>()], output[(notesAt + NotesHeader.Length)..]);
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
     public static JsonObject Single(this IReadOnlyList<JsonObject> objects, string kind) =>
         objects.Where(o => o["kind"]?.GetValue<string>() == kind).Single();
+
+    /// <summary>The webhook container of the rendered Deployment.</summary>
+    public static JsonNode WebhookContainer(this IReadOnlyList<JsonObject> objects) =>
+        objects.Single("Deployment")["spec"]!["template"]!["spec"]!["containers"]![0]!;
+
+    /// <summary>The webhook container's arguments: <c>serve</c> and its flags.</summary>
+    public static List<string> ServeArgs(this IReadOnlyList<JsonObject> objects) =>
+        [.. objects.WebhookContainer()["args"]!.AsArray().Select(a => a!.GetValue<string>())];
+
+    /// <summary>The value after <paramref name="flag"/> in <see cref="ServeArgs"/>.</summary>
+    public static string ServeArg(this IReadOnlyList<JsonObject> objects, string flag)
+    {
+        var args = objects.ServeArgs();
+        return args[args.IndexOf(flag) + 1];
+    }
 
     public static IEnumerable<JsonObject> OfKind(this IReadOnlyList<JsonObject> objects, string kind) =>
         objects.Where(o => o["kind"]?.GetValue<string>() == kind);

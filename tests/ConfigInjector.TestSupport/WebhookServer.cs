@@ -34,6 +34,9 @@ public sealed class WebhookServer : IAsyncDisposable
     public IServiceProvider Services => _app.Services;
     public InProcessManagedSecretStore Secrets => _app.Services.GetRequiredService<InProcessManagedSecretStore>();
 
+    /// <summary>Every address the host listens on, as bound (the <c>--urls</c> ones first, then <c>--metrics-urls</c>).</summary>
+    public IReadOnlyList<Uri> Addresses => [.. _app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Select(a => new Uri(a))];
+
     /// <summary>Stops the replica as a crash would look to the others: no more lease renewals.</summary>
     public Task StopAsync() => _app.StopAsync();
 

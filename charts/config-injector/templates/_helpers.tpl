@@ -36,6 +36,16 @@ helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" }}
 {{- end -}}
 {{- end -}}
 
+{{/*
+The commands that make the webhook's certificate and Secret for tls.mode=secret, with the Service name the
+certificate must carry and the Secret name the Deployment mounts: the one source NOTES.txt and the error for a missing
+tls.secret.caBundle print, so a user never derives these names by hand.
+*/}}
+{{- define "config-injector.certsCommands" -}}
+configinjector certs generate --service {{ include "config-injector.fullname" . }} --namespace {{ .Release.Namespace }} --out certs
+kubectl -n {{ .Release.Namespace }} create secret tls {{ include "config-injector.tlsSecretName" . }} --cert certs/tls.crt --key certs/tls.key
+{{- end -}}
+
 {{- define "config-injector.image" -}}
 {{- $tag := default .Chart.AppVersion .Values.image.tag -}}
 {{- if eq $tag "latest" -}}{{- fail "image.tag must name a version, not latest" -}}{{- end -}}

@@ -9,6 +9,7 @@ internal static class ServeCommand
     public static Command Create(CommonOptions common)
     {
         var urls = new Option<string[]>("--urls") { Description = $"HTTPS addresses to listen on (default {ServeSettings.DefaultUrl})", AllowMultipleArgumentsPerToken = true };
+        var metricsUrls = new Option<string[]>(ListenAddress.MetricsFlag) { Description = "extra addresses that serve GET /metrics alone, e.g. http://[::]:9090 (plain http allowed: metrics carry no values); every other path is 404 there. /metrics stays on --urls too", AllowMultipleArgumentsPerToken = true };
         var cert = new Option<string?>("--tls-cert") { Description = "PEM serving certificate (default: a dev certificate under webhook-certs/dev/)" };
         var key = new Option<string?>("--tls-key") { Description = "PEM private key of --tls-cert" };
         var kubeconfig = new Option<string?>("--kubeconfig") { Description = "kubeconfig file (default: KUBECONFIG, then the in-cluster service account; with none, an in-process Secret store)" };
@@ -21,13 +22,14 @@ internal static class ServeCommand
         var shutdownDelay = new Option<string>("--shutdown-delay") { Description = "after SIGTERM, keep serving this long with /readyz failing so endpoints move first (e.g. 5s)", DefaultValueFactory = _ => "0s" };
         var reportAccess = new Option<string?>("--report-access") { Description = "serve GET /report to these clients only: subject:<cert subject or CN> (needs --client-ca), user:<name>, group:<name> (bearer tokens, by TokenReview); comma-separated. Off when not given" };
         var release = new Option<string>("--release") { Description = $"the install's name (the chart passes its fullname): its Lease is <release>-sync and its signing key the Secret <release>-signing-key in POD_NAMESPACE, so two installs never share them (default {ReleaseNames.DefaultRelease})", DefaultValueFactory = _ => ReleaseNames.DefaultRelease };
-        var command = new Command("serve", "Run the mutating admission webhook over HTTPS, and in a cluster the sync worker.") { urls, cert, key, kubeconfig, clientCa, clientSubject, reportClientCa, admissionTimeout, logFormat, shutdownDelay, reportAccess, release };
+        var command = new Command("serve", "Run the mutating admission webhook over HTTPS, and in a cluster the sync worker.") { urls, metricsUrls, cert, key, kubeconfig, clientCa, clientSubject, reportClientCa, admissionTimeout, logFormat, shutdownDelay, reportAccess, release };
         common.AddTo(command);
         command.SetAction(async (parse, cancellationToken) =>
         {
             var settings = new ServeSettings
             {
                 Urls = parse.GetValue(urls) is { Length: > 0 } given ? given : [ServeSettings.DefaultUrl],
+                MetricsUrls = parse.GetValue(metricsUrls) ?? [],
                 ConfigFile = parse.GetValue(common.Config),
                 PoliciesFolder = parse.GetValue(common.Policies),
                 CertFile = parse.GetValue(cert),

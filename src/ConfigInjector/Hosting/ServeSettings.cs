@@ -7,6 +7,9 @@ public sealed record ServeSettings
     public const string DefaultPolicies = Policies.PolicyFolder.Default;
 
     public IReadOnlyList<string> Urls { get; init; } = [DefaultUrl];
+
+    /// <summary><c>--metrics-urls</c>: extra listeners (http or https) that serve <c>GET /metrics</c> and nothing else.</summary>
+    public IReadOnlyList<string> MetricsUrls { get; init; } = [];
     public string? ConfigFile { get; init; }
     public string? PoliciesFolder { get; init; }
     public string? CertFile { get; init; }

@@ -23,6 +23,7 @@ internal static partial class WebhookHost
     public static WebApplication Build(ServeSettings settings, Action<WebApplicationBuilder>? customize = null, Action<WebApplication>? mapExtra = null)
     {
         var addresses = ListenAddress.ParseAll(settings.Urls);
+        var metricsAddresses = ListenAddress.ParseMetrics(settings.MetricsUrls);
         var clientCertificates = ClientCertificates.Load(settings.ClientCaFile, settings.ReportClientCaFile, settings.WorkingDirectory);
         if (settings.ClientSubjects.Count > 0 && !clientCertificates.GuardsAdmission)
             throw new ConfigException("--client-subject needs --client-ca (the CA bundle that signs the API server's client certificate)");
@@ -86,6 +87,16 @@ internal static partial class WebhookHost
                     clientCertificates.Configure(https);
                 }));
             }
+            // Metrics alone, for scrapers a NetworkPolicy lets in apart from the API server; no client certificate asked.
+            foreach (var address in metricsAddresses)
+            {
+                kestrel.Listen(address.Address, address.Port, listen =>
+                {
+                    MetricsListener.MarkConnections(listen);
+                    if (address.Https)
+                        listen.UseHttps(https => https.ServerCertificateSelector = (_, _) => kestrel.ApplicationServices.GetRequiredService<CertificateSource>().Current);
+                });
+            }
         });
 
         var app = builder.Build();
@@ -97,6 +108,9 @@ internal static partial class WebhookHost
         app.Services.GetRequiredService<IPolicySource>();
         app.Services.GetRequiredService<CertificateSource>();
 
+        var registry = app.Services.GetRequiredService<InjectorMetrics>().Registry;
+        MetricsListener.Serve(app, registry);
+        app.UseRouting();
         app.MapPost(AdmissionEndpoint.Path, (HttpContext context, AdmissionEndpoint endpoint) =>
             admissionCallers.Refusal(context) is { } refusal
                 ? AdmissionCallers.RefuseAsync(context, refusal)
@@ -108,7 +122,7 @@ internal static partial class WebhookHost
             : certificates.Current is null ? Results.Text($"not ready: {certificates.Problem}\n", statusCode: 503)
             : !policies.Ready ? Results.Text("not ready: SecretPolicies not read yet\n", statusCode: 503)
             : Results.Text("ok\n"));
-        app.MapMetrics("/metrics", app.Services.GetRequiredService<InjectorMetrics>().Registry);
+        app.MapMetrics(MetricsListener.Path, registry);
         // Off unless --report-access names who may see it.
         if (reportAccess is not null)
             app.MapGet(Report.ReportEndpoint.Path, (HttpContext context, Report.ReportEndpoint endpoint) => endpoint.HandleAsync(context));

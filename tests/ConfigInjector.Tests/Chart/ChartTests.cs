@@ -19,7 +19,7 @@ public class ChartTests
         { "cert-manager", ["--set", "tls.mode=cert-manager"] },
         { "cert-manager with an issuer", ["--set", "tls.mode=cert-manager", "--set-json", "tls.certManager.issuerRef={\"name\":\"corp-ca\",\"kind\":\"ClusterIssuer\",\"group\":\"cert-manager.io\"}"] },
         { "secret", ["--set", "tls.mode=secret", "--set", "tls.secret.name=my-webhook-tls", "--set", "tls.secret.caBundle=Y2E="] },
-        { "secret with a service monitor", ["--set", "tls.mode=secret", "--set", "tls.secret.name=my-webhook-tls", "--set", "tls.secret.caBundle=Y2E=", "--set", "metrics.serviceMonitor.enabled=true"] },
+        { "secret with a service monitor over https", ["--set", "tls.mode=secret", "--set", "tls.secret.name=my-webhook-tls", "--set", "tls.secret.caBundle=Y2E=", "--set", "metrics.serviceMonitor.enabled=true", "--set", "metrics.scheme=https"] },
         { "everything on", ["--set", "networkPolicy.enabled=true", "--set", "metrics.serviceMonitor.enabled=true", "--set-json", "policies=[{\"kind\":\"SecretPolicy\",\"name\":\"payments\",\"spec\":{\"subjects\":{\"namespaces\":[\"payments\"]},\"rules\":[{\"backend\":\"vault-prod\",\"paths\":[\"secret/payments/**\"]}]}}]"] },
     };
 
@@ -80,9 +80,9 @@ public class ChartTests
     }
 
     [Fact]
-    public async Task In_secret_mode_the_service_monitor_trusts_the_given_ca_bundle()
+    public async Task In_secret_mode_the_service_monitor_of_https_metrics_trusts_the_given_ca_bundle()
     {
-        var objects = await Helm.TemplateAsync("--set", "tls.mode=secret", "--set", "tls.secret.name=my-webhook-tls", "--set", "tls.secret.caBundle=Y2EtcGVt", "--set", "metrics.serviceMonitor.enabled=true");
+        var objects = await Helm.TemplateAsync("--set", "tls.mode=secret", "--set", "tls.secret.name=my-webhook-tls", "--set", "tls.secret.caBundle=Y2EtcGVt", "--set", "metrics.serviceMonitor.enabled=true", "--set", "metrics.scheme=https");
 
         var ca = objects.Single("ServiceMonitor")["spec"]!["endpoints"]![0]!["tlsConfig"]!["ca"]!["configMap"]!;
         var configMap = objects.OfKind("ConfigMap").Single(c => c["metadata"]!["name"]!.GetValue<string>() == ca["name"]!.GetValue<string>());
@@ -182,7 +182,7 @@ public class ChartTests
     public async Task The_webhook_answers_with_its_backend_error_mode_before_the_api_server_gives_up(int timeoutSeconds, string deadline)
     {
         var objects = await Helm.TemplateAsync(timeoutSeconds == 5 ? [] : ["--set", $"webhook.timeoutSeconds={timeoutSeconds}"]);
-        var args = Args(objects);
+        var args = objects.ServeArgs();
 
         Assert.Equal(timeoutSeconds, objects.Single("MutatingWebhookConfiguration")["webhooks"]![0]!["timeoutSeconds"]!.GetValue<long>());
         Assert.Equal(deadline, args[args.IndexOf("--admission-timeout") + 1]);
@@ -196,21 +196,18 @@ public class ChartTests
     {
         var objects = await Helm.TemplateAsync("--set", "webhook.clientCAFile=/ca/apiserver.crt", "--set", "report.clientCAFile=/ca/people.crt", "--set", "report.access=subject:alice");
         var service = objects.Single("MutatingWebhookConfiguration")["webhooks"]![0]!["clientConfig"]!["service"]!;
-        var args = Args(objects);
-        var named = Args(await Helm.TemplateAsync("--set", "webhook.clientCAFile=/ca/apiserver.crt", "--set-json", "webhook.clientSubjects=[\"kube-apiserver\",\"apiserver.example\"]"));
+        var args = objects.ServeArgs();
+        var named = (await Helm.TemplateAsync("--set", "webhook.clientCAFile=/ca/apiserver.crt", "--set-json", "webhook.clientSubjects=[\"kube-apiserver\",\"apiserver.example\"]")).ServeArgs();
 
         Assert.Equal([$"{service["name"]}.{service["namespace"]}.svc"], Values(args, "--client-subject"));
         Assert.Equal(["/ca/people.crt"], Values(args, "--report-client-ca"));
         Assert.Empty(ConfigInjector.Cli.CliApp.Parse([.. args]).Errors);
         Assert.Equal(["kube-apiserver", "apiserver.example"], Values(named, "--client-subject"));
-        Assert.Empty(Values(Args(await Helm.TemplateAsync()), "--client-subject"));
+        Assert.Empty(Values((await Helm.TemplateAsync()).ServeArgs(), "--client-subject"));
         var (code, _, error) = await Helm.RunAsync("template", "ci", Helm.Chart, "--set-json", "webhook.clientSubjects=[\"kube-apiserver\"]");
         Assert.NotEqual(0, code);
         Assert.Contains("webhook.clientSubjects needs webhook.clientCAFile", error, StringComparison.Ordinal);
     }
-
-    private static List<string> Args(IReadOnlyList<JsonObject> objects) =>
-        objects.Single("Deployment")["spec"]!["template"]!["spec"]!["containers"]![0]!["args"]!.AsArray().Select(a => a!.GetValue<string>()).ToList();
 
     private static List<string> Values(List<string> args, string flag) => args.Select((a, i) => (a, i)).Where(p => p.a == flag).Select(p => args[p.i + 1]).ToList();
 
@@ -220,6 +217,7 @@ public class ChartTests
     [InlineData("webhook.failurePolicy=Sometimes", "webhook.failurePolicy")]
     [InlineData("tls.mode=manual", "tls.mode")]
     [InlineData("webhook.timeoutSeconds=60", "webhook.timeoutSeconds")]
+    [InlineData("metrics.scheme=ftp", "metrics.scheme")]
     [InlineData("webhook.namespaceSelectr.x=y", "webhook: Additional property namespaceSelectr is not allowed")]
     public async Task The_values_schema_refuses_wrong_values(string set, string reason)
     {

@@ -25,7 +25,7 @@ public class CliTests
         var (code, output, _) = await Run("serve", "--help");
 
         Assert.Equal(ExitCodes.Ok, code);
-        foreach (var option in new[] { "--urls", "--config", "--policies", "--tls-cert", "--tls-key" })
+        foreach (var option in new[] { "--urls", "--metrics-urls", "--config", "--policies", "--tls-cert", "--tls-key" })
             Assert.Contains(option, output, StringComparison.Ordinal);
     }
 
@@ -33,6 +33,8 @@ public class CliTests
     [InlineData(new[] { "frobnicate" }, "configinjector: Unrecognized command or argument 'frobnicate'. (see configinjector --help)")]
     [InlineData(new[] { "serve", "--urls", "http://127.0.0.1:8443" }, "configinjector: --urls: \"http://127.0.0.1:8443\" is not https; the API server only calls webhooks over TLS")]
     [InlineData(new[] { "serve", "--urls", "https://example.com:8443" }, "configinjector: --urls: \"https://example.com:8443\": use an IP address, localhost or *")]
+    [InlineData(new[] { "serve", "--metrics-urls", "ftp://127.0.0.1:9090" }, "configinjector: --metrics-urls: \"ftp://127.0.0.1:9090\" is neither http nor https")]
+    [InlineData(new[] { "serve", "--metrics-urls", "http://127.0.0.1:9090/metrics" }, "configinjector: --metrics-urls: \"http://127.0.0.1:9090/metrics\" must not have a path")]
     [InlineData(new[] { "serve", "--config", "/nonexistent/injector.yaml" }, "configinjector: /nonexistent/injector.yaml: cannot read the config file:")]
     [InlineData(new[] { "serve", "--policies", "/nonexistent/policies" }, "configinjector: --policies: /nonexistent/policies is not a folder")]
     [InlineData(new[] { "serve", "--tls-cert", "/tmp/x.crt" }, "configinjector: --tls-cert and --tls-key go together")]

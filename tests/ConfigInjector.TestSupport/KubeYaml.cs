@@ -28,6 +28,8 @@ public static class KubeYaml
         ["Job"] = d => KubernetesJson.Deserialize<V1Job>(d),
         ["CronJob"] = d => KubernetesJson.Deserialize<V1CronJob>(d),
         ["Service"] = d => KubernetesJson.Deserialize<V1Service>(d),
+        ["Namespace"] = d => KubernetesJson.Deserialize<V1Namespace>(d),
+        ["ServiceAccount"] = d => KubernetesJson.Deserialize<V1ServiceAccount>(d),
         ["CustomResourceDefinition"] = d => KubernetesJson.Deserialize<V1CustomResourceDefinition>(d),
     };
 

@@ -34,11 +34,11 @@ internal static class PolicyDocumentReader
             return new PolicyLoadResult([], [], [$"{file}:{e.Start.Line}:{e.Start.Column}: not valid YAML{Manifests.YamlLimitException.Describe(e)}"]);
         }
 
-        foreach (var document in stream.Documents)
+        foreach (var node in stream.Documents.SelectMany(d => Objects(d.RootNode)))
         {
-            if (document.RootNode is not YamlMappingNode mapping)
+            if (node is not YamlMappingNode mapping)
             {
-                errors.Add($"{file}:{document.RootNode.Start.Line}:1: expected a Kubernetes-style object");
+                errors.Add($"{file}:{node.Start.Line}:1: expected a Kubernetes-style object");
                 continue;
             }
             try
@@ -60,6 +60,19 @@ internal static class PolicyDocumentReader
         }
         return new PolicyLoadResult(policies, profiles, errors);
     }
+
+    /// <summary>
+    /// The objects of one YAML document: the document itself, or the items of the <c>kind: List</c> that
+    /// <c>kubectl get secretpolicies,configprofiles -o yaml</c> prints, so the cluster's objects can be checked offline.
+    /// </summary>
+    private static IEnumerable<YamlNode> Objects(YamlNode root) =>
+        root is YamlMappingNode mapping && Scalar(mapping, "apiVersion") == "v1" && Scalar(mapping, "kind") == "List"
+            && mapping.Children.TryGetValue(new YamlScalarNode("items"), out var items) && items is YamlSequenceNode sequence
+            ? sequence.Children
+            : [root];
+
+    private static string? Scalar(YamlMappingNode mapping, string key) =>
+        mapping.Children.TryGetValue(new YamlScalarNode(key), out var value) ? (value as YamlScalarNode)?.Value : null;
 
     private static object ReadObject(ConfigNode root)
     {

@@ -80,4 +80,82 @@ public class PolicyFolderTests
         Assert.Equal(["dev-apps"], source.Current.Select(p => p.Name));
         Assert.Equal(["observability", "debug"], source.Profiles.Select(p => p.Name));
     }
+
+    /// <summary>
+    /// What <c>kubectl get secretpolicies,configprofiles -o yaml</c> prints (kubectl 1.30: a v1 List, server-set
+    /// metadata, the last-applied annotation), with one invalid object among them.
+    /// </summary>
+    private const string KubectlList = """
+        apiVersion: v1
+        items:
+        - apiVersion: configinjector.io/v1alpha1
+          kind: SecretPolicy
+          metadata:
+            annotations:
+              kubectl.kubernetes.io/last-applied-configuration: |
+                {"apiVersion":"configinjector.io/v1alpha1","kind":"SecretPolicy","metadata":{"annotations":{},"name":"shop"}}
+            creationTimestamp: "2026-11-26T12:00:00Z"
+            generation: 1
+            name: shop
+            resourceVersion: "4711"
+            uid: 6a3c9a8e-2f0b-4c1e-9d55-1b2f3e4d5a6b
+          spec:
+            rules:
+            - backend: vault-prod
+              paths:
+              - secret/shop/**
+            subjects:
+              namespaces:
+              - shop
+        - apiVersion: configinjector.io/v1alpha1
+          kind: SecretPolicy
+          metadata:
+            name: broken
+            resourceVersion: "4712"
+          spec:
+            rules:
+            - backend: vault-prod
+              paths:
+              - /secret/broken
+            subjects:
+              namespaces:
+              - shop
+        - apiVersion: configinjector.io/v1alpha1
+          kind: ConfigProfile
+          metadata:
+            name: shop-defaults
+            resourceVersion: "4713"
+          spec:
+            env:
+              LOG_FORMAT: json
+            selector:
+              namespaces:
+              - shop
+        kind: List
+        metadata:
+          resourceVersion: ""
+        """;
+
+    [Fact]
+    public void The_list_kubectl_prints_is_read_item_by_item()
+    {
+        var result = PolicyDocumentReader.Parse(KubectlList, "all.yaml");
+
+        Assert.Equal(["shop"], result.Policies.Select(p => p.Name));
+        Assert.Equal(["shop-defaults"], result.Profiles.Select(p => p.Name));
+        Assert.Equal(["SecretPolicy broken: all.yaml:31:7: spec.rules[0].paths: \"/secret/broken\" must be a path glob like secret/payments/** (no leading '/', no empty segment)"], result.Errors);
+    }
+
+    [Fact]
+    public async Task Policy_check_reads_a_folder_holding_kubectls_list()
+    {
+        var folder = ScratchDirectory.Create();
+        await File.WriteAllTextAsync(Path.Combine(folder, "all.yaml"), KubectlList);
+
+        var (code, output, stderr) = await CliRunner.RunAsync("policy", "check", "--policies", folder, "--namespace", "shop", "vault-prod:secret/shop/db#password");
+
+        Assert.Equal(0, code);
+        Assert.StartsWith("allowed  vault-prod:secret/shop/db#password  by SecretPolicy shop rules[0]", output, StringComparison.Ordinal);
+        Assert.Contains("warning: ignored: SecretPolicy broken: ", stderr, StringComparison.Ordinal);
+    }
 }

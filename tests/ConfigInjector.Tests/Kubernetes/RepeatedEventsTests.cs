@@ -61,7 +61,7 @@ public sealed class RepeatedEventsTests
     public void Endless_distinct_owners_cost_bounded_memory_the_least_recently_seen_going_first()
     {
         var repeats = new RepeatedEvents(1000, 10, TimeSpan.FromMinutes(10));
-        repeats.Observe(Owner("shop", "web"), "InjectionDenied", "no", T0);
+        var shop = repeats.Observe(Owner("shop", "web"), "InjectionDenied", "no", T0).Entry;
 
         for (var i = 0; i < 100_000; i++)
         {
@@ -71,7 +71,9 @@ public sealed class RepeatedEventsTests
         }
 
         Assert.Equal(1000, repeats.Count);
-        Assert.False(repeats.Observe(Owner("shop", "web"), "InjectionDenied", "no", T0).IsNew);
+        // Seen again and again, it stayed: one entry counting every sighting.
+        Assert.Same(shop, repeats.Observe(Owner("shop", "web"), "InjectionDenied", "no", T0).Entry);
+        Assert.Equal(202, shop.Seen);
         Assert.True(repeats.Observe(Owner("tenant", "rs-0"), "InjectionDenied", "no", T0).IsNew);
     }
 }

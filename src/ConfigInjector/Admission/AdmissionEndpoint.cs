@@ -12,7 +12,7 @@ namespace ConfigInjector.Admission;
 /// <c>POST /mutate-pods</c>: binds the AdmissionReview, rejects bad input with HTTP 400/413 and a one-line
 /// reason, echoes uid/apiVersion/kind, and records metrics. Never a 500, never a stack trace.
 /// </summary>
-internal sealed partial class AdmissionEndpoint(AdmissionHandler handler, InjectorMetrics metrics, long maxRequestBytes, TimeSpan admissionTimeout, ILogger<AdmissionEndpoint> log)
+internal sealed partial class AdmissionEndpoint(AdmissionHandler handler, IAdmissionEvents events, InjectorMetrics metrics, long maxRequestBytes, TimeSpan admissionTimeout, ILogger<AdmissionEndpoint> log)
 {
     public const string Path = "/mutate-pods";
     private const string ApiVersion = "admission.k8s.io/v1";
@@ -36,6 +36,9 @@ internal sealed partial class AdmissionEndpoint(AdmissionHandler handler, Inject
             var verdict = input is null ? AdmissionVerdict.Pass([]) : await DecideAsync(input, deadline.Token, context.RequestAborted);
             result = verdict.Result;
             await WriteReviewAsync(context, review, verdict);
+            // Dry runs change nothing, Events included.
+            if (input is { DryRun: false })
+                events.Answered(input, verdict);
         }
         catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
         {

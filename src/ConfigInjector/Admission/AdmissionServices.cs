@@ -14,7 +14,7 @@ internal static class AdmissionServices
         services.AddSingleton<AdmissionWarmup>();
         services.AddSingleton<AdmissionHandler>();
         services.AddSingleton(sp => new AdmissionEndpoint(
-            sp.GetRequiredService<AdmissionHandler>(), sp.GetRequiredService<Observability.InjectorMetrics>(), config.MaxRequestBytes, config.AdmissionTimeout, sp.GetRequiredService<ILogger<AdmissionEndpoint>>()));
+            sp.GetRequiredService<AdmissionHandler>(), sp.GetRequiredService<IAdmissionEvents>(), sp.GetRequiredService<Observability.InjectorMetrics>(), config.MaxRequestBytes, config.AdmissionTimeout, sp.GetRequiredService<ILogger<AdmissionEndpoint>>()));
         return services;
     }
 }

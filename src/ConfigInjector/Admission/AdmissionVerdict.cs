@@ -16,4 +16,11 @@ internal sealed record AdmissionVerdict(bool Allowed, byte[]? Patch, IReadOnlyLi
 }
 
 /// <summary>One Pod CREATE that passed the HTTP checks.</summary>
-internal sealed record AdmissionInput(string Uid, k8s.Models.V1Pod Pod, string Namespace, bool DryRun, string? User);
+internal sealed record AdmissionInput(string Uid, k8s.Models.V1Pod Pod, string Namespace, bool DryRun, string? User)
+{
+    /// <summary>The controller creating the pod (a ReplicaSet, Job, StatefulSet…); null for a bare pod, whose creator sees every warning.</summary>
+    public k8s.Models.V1OwnerReference? Controller => Pod.Metadata?.OwnerReferences?.FirstOrDefault(o => o.Controller == true);
+
+    /// <summary>The pod's name, or its generateName prefix before the API server names it.</summary>
+    public string PodName => Pod.Metadata?.Name ?? Pod.Metadata?.GenerateName ?? "";
+}

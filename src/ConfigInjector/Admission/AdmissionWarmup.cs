@@ -59,6 +59,7 @@ internal sealed partial class AdmissionWarmup(ILogger<AdmissionWarmup> log) : IH
     internal static async Task<(int Status, string Answer)> AdmitSampleAsync()
     {
         var metrics = new InjectorMetrics(Metrics.NewCustomRegistry());
+        var events = new LoggedAdmissionEvents(NullLogger<LoggedAdmissionEvents>.Instance);
         var reader = new SecretReader(new Dictionary<string, ISecretBackend> { [Backend] = new SampleBackend() }, metrics, TimeSpan.FromSeconds(5));
         var policy = new SecretPolicy("warmup", new PolicySubjects([Namespace], null), [new PolicyRule(Backend, ["**"], null)], RotationSettings.Default, BackendErrorMode.Deny);
         var handler = new AdmissionHandler(
@@ -69,9 +70,9 @@ internal sealed partial class AdmissionWarmup(ILogger<AdmissionWarmup> log) : IH
             new NoNamespaceOptIn(),
             new AuditLog(NullLoggerFactory.Instance, TimeProvider.System),
             metrics,
-            new LoggedAdmissionEvents(NullLogger<LoggedAdmissionEvents>.Instance),
+            events,
             new ProcessSigningKey());
-        var endpoint = new AdmissionEndpoint(handler, metrics, 1024 * 1024, TimeSpan.FromSeconds(30), NullLogger<AdmissionEndpoint>.Instance);
+        var endpoint = new AdmissionEndpoint(handler, events, metrics, 1024 * 1024, TimeSpan.FromSeconds(30), NullLogger<AdmissionEndpoint>.Instance);
         var context = new DefaultHttpContext();
         var body = Encoding.UTF8.GetBytes(SampleReview);
         context.Request.Method = "POST";

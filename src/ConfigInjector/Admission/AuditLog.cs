@@ -33,7 +33,7 @@ internal sealed partial class AuditLog(ILoggerFactory logs, TimeProvider time)
         var entry = new AuditEntry(
             time.GetUtcNow(),
             input.Namespace,
-            input.Pod.Metadata?.Name ?? input.Pod.Metadata?.GenerateName ?? "",
+            input.PodName,
             subject.ServiceAccount,
             input.User,
             [.. requested.Concat(list.Select(d => d.Ref.ToString())).Distinct().Order(StringComparer.Ordinal)],

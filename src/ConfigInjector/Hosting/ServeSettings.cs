@@ -40,6 +40,9 @@ public sealed record ServeSettings
     public string Release { get; init; } = ReleaseNames.DefaultRelease;
 
     internal Sync.LeaseIdentity? LeaseIdentity { get; init; }
+
+    /// <summary>Tests shorten the Kubernetes adapter's timings (e.g. how often Event counts are written).</summary>
+    internal Kubernetes.KubernetesTimings? KubernetesTimings { get; init; }
     public string WorkingDirectory { get; init; } = Directory.GetCurrentDirectory();
     public TimeProvider Time { get; init; } = TimeProvider.System;
 }

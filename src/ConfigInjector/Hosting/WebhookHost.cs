@@ -148,6 +148,8 @@ internal static partial class WebhookHost
         }
         var lease = settings.LeaseIdentity ?? LeaseIdentity.FromEnvironment();
         var names = ReleaseNames.For(settings.Release);
+        if (settings.KubernetesTimings is { } timings)
+            services.AddSingleton(timings);
         services.AddKubernetes(client, lease.Namespace, lease.Identity, names.SigningKey, policiesAsResources: !policiesFromFolder);
         services.AddSingleton<Report.ITokenReviewer>(new KubernetesTokenReviewer(client));
         services.AddSingleton(sp => new Report.ReportService(new KubernetesReportCluster(client), sp.GetRequiredService<SecretReader>(),

@@ -22,6 +22,8 @@ internal static class KubernetesServices
         services.AddSingleton<INamespaceOptIn, NamespaceLabelOptIn>();
         services.AddSingleton(sp => new EventRecorder(client, sp.GetRequiredService<TimeProvider>(), identity, sp.GetRequiredService<ILogger<EventRecorder>>()));
         services.AddSingleton<ISyncCluster, KubernetesSyncCluster>();
+        services.AddSingleton<AdmissionEventWriter>();
+        services.AddHostedService(sp => sp.GetRequiredService<AdmissionEventWriter>());
         services.AddSingleton<LoggedAdmissionEvents>();
         services.AddSingleton<IAdmissionEvents, ClusterAdmissionEvents>();
         // One Secret holds both: the key managed Secrets are signed with and the seed every replica makes versions with.

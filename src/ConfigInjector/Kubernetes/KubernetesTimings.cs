@@ -22,4 +22,10 @@ internal sealed record KubernetesTimings
 
     /// <summary>How often changed policy objects are rebuilt without an admission asking (so invalid ones are reported promptly).</summary>
     public TimeSpan PolicyRebuildTick { get; init; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>The same admission Event seen again within this long of its last sighting counts onto the Event already written.</summary>
+    public TimeSpan EventRepeatWindow { get; init; } = TimeSpan.FromMinutes(10);
+
+    /// <summary>How often repeats are written as the Event's count (one patch per Event at most this often, however many repeats).</summary>
+    public TimeSpan EventCountEvery { get; init; } = TimeSpan.FromSeconds(30);
 }

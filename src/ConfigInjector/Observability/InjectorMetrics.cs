@@ -24,6 +24,7 @@ internal sealed class InjectorMetrics
         MissedInjectionsNow = factory.CreateGauge("configinjector_missed_injections", "Opted-in pods without injection at the last scan.");
         ManagedSecrets = factory.CreateGauge("configinjector_managed_secrets", "Managed Secrets the sync worker knows.");
         PodsOnStaleVersion = factory.CreateGauge("configinjector_pods_on_stale_version", "Running pods holding an older version of a ref than their managed Secret (env values wait for a restart), at the last scan.", "namespace");
+        EventWritesDropped = factory.CreateCounter("configinjector_event_writes_dropped_total", "Admission Event writes refused because the write queue (or the namespace's share of it) was full.");
         Leader = factory.CreateGauge("configinjector_sync_leader", "1 while this replica holds the sync worker's lease.");
     }
 
@@ -44,6 +45,9 @@ internal sealed class InjectorMetrics
     /// <summary>By namespace: pods holding an older version of a ref than their managed Secret.</summary>
     public Gauge PodsOnStaleVersion { get; }
     public Gauge Leader { get; }
+
+    /// <summary>A refused count update is tried again at the next count write while the Event is remembered.</summary>
+    public Counter EventWritesDropped { get; }
 
     /// <summary>What only the leader measures: a replica that stops leading must not keep exporting its last values.</summary>
     public void ClearLeaderGauges()

@@ -509,6 +509,15 @@ public sealed class KubeApiFake : IAsyncDisposable
 
     private async Task PatchAsync(HttpContext context, Route route)
     {
+        // The API server answers a PATCH whose Content-Type is no patch type with 415
+        // (https://kubernetes.io/docs/reference/using-api/api-concepts/#patch-and-apply). It also takes
+        // json-patch+json and apply-patch+yaml, which this fake does not implement: refused too, rather than misapplied.
+        var mediaType = context.Request.ContentType?.Split(';')[0].Trim();
+        if (mediaType is not ("application/merge-patch+json" or "application/strategic-merge-patch+json"))
+        {
+            await StatusAsync(context, 415, "UnsupportedMediaType", $"the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml (got {mediaType})");
+            return;
+        }
         var patch = await JsonNode.ParseAsync(context.Request.Body);
         JsonObject? result = null;
         lock (_lock)

@@ -44,7 +44,11 @@ public sealed class RbacTests : IAsyncLifetime
              "spec":{"subjects":{"namespaces":["shop"]},"rules":[{"backend":"vault-prod","paths":["secret/shop/**"]}],"rotation":{"interval":"1s","onChange":"restart"}}}
             """)!);
         // As the chart runs it: `helm template ci` names the install ci-config-injector (its Lease and signing key follow).
-        var server = await _cluster.StartReplicaAsync(policiesFromCluster: true, settings: s => s with { Release = "ci-config-injector" });
+        var server = await _cluster.StartReplicaAsync(policiesFromCluster: true, settings: s => s with
+        {
+            Release = "ci-config-injector",
+            KubernetesTimings = ConfigInjector.Kubernetes.KubernetesTimings.Default with { EventCountEvery = TimeSpan.FromMilliseconds(200) },
+        });
         await Eventually.TrueAsync(() => server.Client.GetAsync("/readyz").Result.IsSuccessStatusCode, "the policies to be read");
         var rs = _cluster.Api.AddDeployment("shop", "checkout");
         await _cluster.AdmitAsync(server, ClusterEnvironment.PodOf(rs).WithAnnotation("configinjector.io/secret.DB_PASSWORD", "vault-prod:secret/shop/db#password"), "checkout-1");
@@ -52,6 +56,12 @@ public sealed class RbacTests : IAsyncLifetime
         await server.ReviewPodAsync(TestSupport.Builders.PodBuilder.Create("labelled").InNamespace("shop").WithContainer("app").WithAnnotation("configinjector.io/secret.X", "vault-prod:secret/shop/db#user"), "shop");
         // A bare pod's Secret, never adopted: collected after the grace period.
         await server.ReviewPodAsync(TestSupport.Builders.PodBuilder.Injected("bare").InNamespace("shop").WithAnnotation("configinjector.io/secret.Y", "vault-prod:secret/shop/db#user"), "shop");
+        // A misspelling in a ReplicaSet's pods, twice: an InjectionWarning Event, then its count patched.
+        var typo = _cluster.Api.AddDeployment("shop", "typo");
+        await server.ReviewPodAsync(ClusterEnvironment.PodOf(typo).WithAnnotation("configinjector.io/secrt.X", "x"), "shop");
+        await Eventually.TrueAsync(() => _cluster.Api.Count("POST events") > 0, "the InjectionWarning Event");
+        await server.ReviewPodAsync(ClusterEnvironment.PodOf(typo).WithAnnotation("configinjector.io/secrt.X", "x"), "shop");
+        await Eventually.TrueAsync(() => _cluster.Api.Count("PATCH events") > 0, "the InjectionWarning Event's count");
         _cluster.Vault.Put("secret/shop/db", new Dictionary<string, string> { ["password"] = "cluster-only-password-v2", ["user"] = "shop" });
         await Eventually.TrueAsync(() => _cluster.Api.RestartedAt("shop", "checkout") is not null, "the rollout restart");
         await Eventually.TrueAsync(() => _cluster.Api.Count("DELETE secrets") > 0, "the unused Secret to be collected", TimeSpan.FromSeconds(20));

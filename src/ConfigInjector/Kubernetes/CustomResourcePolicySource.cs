@@ -9,7 +9,8 @@ namespace ConfigInjector.Kubernetes;
 /// <summary>
 /// SecretPolicies and ConfigProfiles as cluster-scoped custom resources, watched live by informers in every replica
 /// (admission needs them everywhere): a change applies to the next admission. Each object is validated by the
-/// same reader as the policy files; an invalid one is logged with its name and field and left out.
+/// same reader as the policy files; an invalid one is logged with its name and field and left out. What was judged of
+/// each object (<see cref="Verdicts"/>) is what the leader writes into the objects' status.
 /// </summary>
 internal sealed partial class CustomResourcePolicySource(IKubernetes client, KubernetesTimings timings, TimeProvider time, ILogger<CustomResourcePolicySource> log) : BackgroundService, IPolicySource
 {
@@ -22,6 +23,7 @@ internal sealed partial class CustomResourcePolicySource(IKubernetes client, Kub
     private Informer<CustomResource>? _profiles;
     private volatile IReadOnlyList<SecretPolicy> _current = [];
     private volatile IReadOnlyList<ConfigProfile> _currentProfiles = [];
+    private volatile IReadOnlyList<PolicyVerdict> _verdicts = [];
     private volatile bool _ready;
     private volatile bool _dirty;
 
@@ -41,6 +43,16 @@ internal sealed partial class CustomResourcePolicySource(IKubernetes client, Kub
         {
             RebuildIfChanged();
             return _currentProfiles;
+        }
+    }
+
+    /// <summary>Every object as last seen, each with whether the webhook uses it and, if not, why.</summary>
+    public IReadOnlyList<PolicyVerdict> Verdicts
+    {
+        get
+        {
+            RebuildIfChanged();
+            return _verdicts;
         }
     }
 
@@ -101,30 +113,24 @@ internal sealed partial class CustomResourcePolicySource(IKubernetes client, Kub
             _dirty = false;
             var policies = new List<SecretPolicy>();
             var profiles = new List<ConfigProfile>();
-            foreach (var item in (_policies?.Items ?? []).Concat(_profiles?.Items ?? []).OrderBy(i => i.Metadata.Name, StringComparer.Ordinal))
+            var verdicts = new List<PolicyVerdict>();
+            var items = (_policies?.Items ?? []).Select(i => (Plural: "secretpolicies", Item: i)).Concat((_profiles?.Items ?? []).Select(i => (Plural: "configprofiles", Item: i)));
+            foreach (var (plural, item) in items.OrderBy(i => i.Item.Metadata.Name, StringComparer.Ordinal))
             {
-                PolicyLoadResult result;
-                try
-                {
-                    result = PolicyDocumentReader.Parse(item.Json, $"{item.Kind} {item.Metadata.Name}");
-                }
-                catch (Exception e) when (e is JsonException or InvalidOperationException or ArgumentException)
-                {
-                    result = new PolicyLoadResult([], [], [$"{item.Kind} {item.Metadata.Name}: {e.Message}"]);
-                }
+                var (verdict, result) = PolicyVerdict.Judge(plural, item);
+                verdicts.Add(verdict);
                 policies.AddRange(result.Policies);
                 profiles.AddRange(result.Profiles);
-                foreach (var error in result.Errors)
-                {
-                    if (_reported.Add($"{item.Metadata.Name}@{item.Metadata.ResourceVersion}"))
-                        LogInvalid(log, error);
-                }
+                // Once per spec (generation), not per resourceVersion: the leader's status write changes the latter.
+                if (verdict.Problem is not null && _reported.Add($"{verdict.Label}@{item.Metadata.Uid}/{item.Metadata.Generation?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? item.Metadata.ResourceVersion}"))
+                    LogInvalid(log, verdict.Label, verdict.Problem);
             }
+            _verdicts = verdicts;
             _current = policies;
             _currentProfiles = profiles;
         }
     }
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "ignored an invalid policy object: {Error}")]
-    private static partial void LogInvalid(ILogger logger, string error);
+    [LoggerMessage(Level = LogLevel.Warning, Message = "ignored an invalid policy object: {Object}: {Problem}")]
+    private static partial void LogInvalid(ILogger logger, string @object, string problem);
 }

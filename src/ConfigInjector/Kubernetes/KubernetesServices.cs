@@ -35,6 +35,9 @@ internal static class KubernetesServices
             services.AddSingleton<CustomResourcePolicySource>();
             services.AddSingleton<IPolicySource>(sp => sp.GetRequiredService<CustomResourcePolicySource>());
             services.AddHostedService(sp => sp.GetRequiredService<CustomResourcePolicySource>());
+            // Every replica judges the objects; only the sync worker's leader writes their status.
+            services.AddSingleton<PolicyStatusWriter>();
+            services.AddSingleton<ILeaderTask>(sp => sp.GetRequiredService<PolicyStatusWriter>());
         }
         return services;
     }

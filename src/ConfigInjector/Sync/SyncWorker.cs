@@ -9,7 +9,7 @@ namespace ConfigInjector.Sync;
 /// work (leader election as client-go does it). While leading it keeps an informer over managed Secrets, rotates
 /// those that are due, paces restarts, adopts and collects orphans and reports missed injections. Losing the lease
 /// cancels the leader's token at once, so no write follows; a new leader starts with every Secret due, so a pass
-/// interrupted by a crash is finished.
+/// interrupted by a crash is finished. The <see cref="ILeaderTask"/>s registered run beside it, under the same term.
 /// </summary>
 internal sealed partial class SyncWorker(
     ISyncCluster cluster,
@@ -21,6 +21,7 @@ internal sealed partial class SyncWorker(
     MissedInjectionScanner scanner,
     SyncSettings settings,
     LeaseElection election,
+    IEnumerable<ILeaderTask> leaderTasks,
     TimeProvider time,
     InjectorMetrics metrics,
     ILogger<SyncWorker> log) : BackgroundService
@@ -42,7 +43,8 @@ internal sealed partial class SyncWorker(
                 _leading = true;
                 metrics.Leader.Set(1);
                 LogLeading(log, election.Identity);
-                work = Task.Run(() => LeadAsync(leading.Token), CancellationToken.None);
+                var token = leading.Token;
+                work = Task.WhenAll([Task.Run(() => LeadAsync(token), CancellationToken.None), .. leaderTasks.Select(t => Task.Run(() => RunTaskAsync(t, token), CancellationToken.None))]);
             };
             elector.OnStoppedLeading += () =>
             {
@@ -135,6 +137,22 @@ internal sealed partial class SyncWorker(
         }
     }
 
+    private async Task RunTaskAsync(ILeaderTask task, CancellationToken token)
+    {
+        try
+        {
+            await task.RunAsync(token);
+        }
+        catch (OperationCanceledException) when (token.IsCancellationRequested)
+        {
+        }
+        catch (Exception e)
+        {
+            // A task that fails ends itself only, not the term: the worker's own passes go on.
+            LogTaskFailed(log, task.Name, $"{e.GetType().Name}: {e.Message.Split('\n')[0]}");
+        }
+    }
+
     /// <summary>One tick of the leader: rotate what is due, pace restarts, and now and then collect orphans and scan for missed pods.</summary>
     private async Task<(DateTimeOffset NextCollect, DateTimeOffset NextScan)> PassAsync(
         Informer<V1Secret> informer, WorkSchedule<(string Namespace, string Name)> due, DateTimeOffset nextCollect, DateTimeOffset nextScan, CancellationToken token)
@@ -199,6 +217,9 @@ internal sealed partial class SyncWorker(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "leader election failed, retrying: {Reason}")]
     private static partial void LogElectionFailed(ILogger logger, string reason);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "the leader's {Task} stopped until the next term: {Reason}")]
+    private static partial void LogTaskFailed(ILogger logger, string task, string reason);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "sync pass failed, retrying on the next tick: {Reason}")]
     private static partial void LogPassFailed(ILogger logger, string reason);

@@ -25,13 +25,14 @@ namespace ConfigInjector.TestSupport.Fakes;
 ///   and 410 Gone ("Expired") for a resourceVersion older than the last compaction ("Efficient detection of changes")
 /// - PATCH with application/merge-patch+json and strategic-merge-patch+json (applied as a JSON merge patch, RFC 7386)
 /// - metadata.generation bumped when spec changes; ownerReferences stored as given.
+/// - the status subresource as the API server has it (see KubeApiFake.Status.cs).
 /// - POST tokenreviews (authentication.k8s.io/v1): the token's user and groups from <see cref="AddToken"/>, else
 ///   status.authenticated false (https://kubernetes.io/docs/reference/kubernetes-api/authentication-resources/token-review-v1/);
 ///   audience-aware as the API server is: spec.audiences (empty means the API server's own, <see cref="ApiServerAudience"/>)
 ///   must meet the audiences the token was minted for, and status.audiences is that intersection
 /// Faults: <see cref="FailNext"/> (500s, 409s…), <see cref="DropWatches"/>, <see cref="Compact"/>.
 /// </summary>
-public sealed class KubeApiFake : IAsyncDisposable
+public sealed partial class KubeApiFake : IAsyncDisposable
 {
     private static readonly Dictionary<string, string> Kinds = new()
     {
@@ -204,14 +205,18 @@ public sealed class KubeApiFake : IAsyncDisposable
             return [.. _objects.Values.Where(o => o.Resource == resource && (@namespace is null || o.Namespace == @namespace)).Select(o => (JsonObject)o.Object.DeepClone())];
     }
 
-    /// <summary>Changes an object as a controller would (e.g. a Deployment's status), with a new resourceVersion and a watch event.</summary>
+    /// <summary>
+    /// Changes an object as a controller or a user would (e.g. a Deployment's status, a policy's spec), with a new
+    /// resourceVersion, a watch event, and metadata.generation moved as the change warrants.
+    /// </summary>
     public void Update(string resource, string? @namespace, string name, Action<JsonObject> change)
     {
         lock (_lock)
         {
-            var current = (JsonObject)_objects[(resource, @namespace ?? "", name)].Object.DeepClone();
+            var stored = _objects[(resource, @namespace ?? "", name)].Object;
+            var current = (JsonObject)stored.DeepClone();
             change(current);
-            Write(resource, @namespace, name, current, "MODIFIED");
+            Write(resource, @namespace, name, current, "MODIFIED", stored);
         }
     }
 
@@ -232,7 +237,7 @@ public sealed class KubeApiFake : IAsyncDisposable
             await StatusAsync(context, 404, "NotFound", "the server could not find the requested resource");
             return;
         }
-        var logged = $"{context.Request.Method} {route.Resource} {route.Namespace}/{route.Name}{(context.Request.Query["watch"] == "true" ? " watch" : "")}";
+        var logged = $"{context.Request.Method} {route.Resource}{(route.Subresource is null ? "" : "/" + route.Subresource)} {route.Namespace}/{route.Name}{(context.Request.Query["watch"] == "true" ? " watch" : "")}";
         _requests.Enqueue(logged);
         _requestsBy.Enqueue($"{context.Request.Headers.Authorization.ToString().Replace("Bearer ", "", StringComparison.Ordinal)} {logged}");
         Action? before = null;
@@ -261,8 +266,17 @@ public sealed class KubeApiFake : IAsyncDisposable
             return;
         }
 
+        if (route.Subresource is not null && !HasSubresource(route))
+        {
+            await StatusAsync(context, 404, "NotFound", "the server could not find the requested resource");
+            return;
+        }
         switch (context.Request.Method)
         {
+            case "POST" when route.Subresource is not null:
+            case "DELETE" when route.Subresource is not null:
+                await StatusAsync(context, 405, "MethodNotAllowed", "method not allowed");
+                break;
             case "POST" when route.Resource == "tokenreviews":
                 await TokenReviewAsync(context);
                 break;
@@ -470,6 +484,7 @@ public sealed class KubeApiFake : IAsyncDisposable
                 metadata["namespace"] = route.Namespace;
                 metadata["uid"] = Guid.NewGuid().ToString();
                 metadata["creationTimestamp"] = DateTime.UtcNow.ToString("yyyy-MM-ddTHH:mm:ssZ", CultureInfo.InvariantCulture);
+                KeepStatus(route.Resource, body, null);
                 created = Write(route.Resource, route.Namespace, name!, body, "ADDED");
             }
         }
@@ -482,31 +497,25 @@ public sealed class KubeApiFake : IAsyncDisposable
     private async Task ReplaceAsync(HttpContext context, Route route)
     {
         var body = (JsonObject)(await JsonNode.ParseAsync(context.Request.Body))!;
-        var sent = body["metadata"]?["resourceVersion"]?.GetValue<string>();
-        (int Status, JsonObject? Result) outcome;
-        lock (_lock)
+        if (body["metadata"]?["name"]?.GetValue<string>() is { } named && named != route.Name)
         {
-            if (!_objects.TryGetValue((route.Resource, route.Namespace ?? "", route.Name!), out var current))
-                outcome = (404, null);
-            else if (!string.IsNullOrEmpty(sent) && sent != current.Object["metadata"]!["resourceVersion"]!.GetValue<string>())
-                outcome = (409, null);
-            else
-            {
-                var metadata = (JsonObject)body["metadata"]!;
-                metadata["uid"] = current.Object["metadata"]!["uid"]?.DeepClone();
-                metadata["creationTimestamp"] = current.Object["metadata"]!["creationTimestamp"]?.DeepClone();
-                metadata["generation"] = current.Object["metadata"]!["generation"]?.DeepClone();
-                outcome = (200, Write(route.Resource, route.Namespace, route.Name!, body, "MODIFIED", current.Object));
-            }
+            await StatusAsync(context, 400, "BadRequest", $"the name of the object ({named}) does not match the name on the URL ({route.Name})");
+            return;
         }
-        await (outcome.Status switch
+        await UpdateAsync(context, route, body["metadata"]?["resourceVersion"]?.GetValue<string>(), required: CustomResources.Contains(route.Resource), current =>
         {
-            404 => StatusAsync(context, 404, "NotFound", $"{route.Resource} \"{route.Name}\" not found"),
-            409 => StatusAsync(context, 409, "Conflict", $"Operation cannot be fulfilled on {route.Resource} \"{route.Name}\": the object has been modified; please apply your changes to the latest version and try again"),
-            _ => JsonAsync(context, 200, outcome.Result!),
+            if (route.Subresource is not null)
+                return OnlyStatus(current, body);
+            var metadata = (JsonObject)body["metadata"]!;
+            metadata["uid"] = current["metadata"]!["uid"]?.DeepClone();
+            metadata["creationTimestamp"] = current["metadata"]!["creationTimestamp"]?.DeepClone();
+            metadata["generation"] = current["metadata"]!["generation"]?.DeepClone();
+            KeepStatus(route.Resource, body, current);
+            return body;
         });
     }
 
+    /// <summary>PATCH as a JSON merge patch (RFC 7386); a resourceVersion in the patch is a precondition, as the API server takes it.</summary>
     private async Task PatchAsync(HttpContext context, Route route)
     {
         // The API server answers a PATCH whose Content-Type is no patch type with 415
@@ -519,19 +528,41 @@ public sealed class KubeApiFake : IAsyncDisposable
             return;
         }
         var patch = await JsonNode.ParseAsync(context.Request.Body);
-        JsonObject? result = null;
+        await UpdateAsync(context, route, patch?["metadata"]?["resourceVersion"]?.GetValue<string>(), required: false, current =>
+        {
+            var merged = (JsonObject)MergePatch(current.DeepClone(), patch)!;
+            if (route.Subresource is not null)
+                return OnlyStatus(current, merged);
+            KeepStatus(route.Resource, merged, current);
+            return merged;
+        });
+    }
+
+    /// <summary>
+    /// An update of a stored object: 404 when it is gone, 409 when <paramref name="sent"/> is not its resourceVersion,
+    /// 422 when none was sent but one is <paramref name="required"/>; else <paramref name="next"/> of the stored object is written.
+    /// </summary>
+    private async Task UpdateAsync(HttpContext context, Route route, string? sent, bool required, Func<JsonObject, JsonObject> next)
+    {
+        (int Status, JsonObject? Result) outcome;
         lock (_lock)
         {
-            if (_objects.TryGetValue((route.Resource, route.Namespace ?? "", route.Name!), out var current))
-            {
-                var merged = (JsonObject)MergePatch(current.Object.DeepClone(), patch)!;
-                result = Write(route.Resource, route.Namespace, route.Name!, merged, "MODIFIED", current.Object);
-            }
+            if (!_objects.TryGetValue((route.Resource, route.Namespace ?? "", route.Name!), out var current))
+                outcome = (404, null);
+            else if (string.IsNullOrEmpty(sent) && required)
+                outcome = (422, null);
+            else if (!string.IsNullOrEmpty(sent) && sent != current.Object["metadata"]!["resourceVersion"]!.GetValue<string>())
+                outcome = (409, null);
+            else
+                outcome = (200, Write(route.Resource, route.Namespace, route.Name!, next((JsonObject)current.Object.DeepClone()), "MODIFIED", current.Object));
         }
-        if (result is null)
-            await StatusAsync(context, 404, "NotFound", $"{route.Resource} \"{route.Name}\" not found");
-        else
-            await JsonAsync(context, 200, result);
+        await (outcome.Status switch
+        {
+            404 => StatusAsync(context, 404, "NotFound", $"{route.Resource} \"{route.Name}\" not found"),
+            409 => StatusAsync(context, 409, "Conflict", $"Operation cannot be fulfilled on {route.Resource} \"{route.Name}\": the object has been modified; please apply your changes to the latest version and try again"),
+            422 => StatusAsync(context, 422, "Invalid", $"{route.Resource} \"{route.Name}\" is invalid: metadata.resourceVersion: Invalid value: 0x0: must be specified for an update"),
+            _ => JsonAsync(context, 200, outcome.Result!),
+        });
     }
 
     /// <summary>DELETE with DeleteOptions: preconditions on uid and resourceVersion are checked, 409 when they fail.</summary>
@@ -573,7 +604,7 @@ public sealed class KubeApiFake : IAsyncDisposable
             metadata["namespace"] = @namespace;
         metadata["uid"] ??= Guid.NewGuid().ToString();
         var generation = previous?["metadata"]?["generation"]?.GetValue<long>() ?? 1;
-        if (previous is not null && !JsonNode.DeepEquals(previous["spec"], item["spec"]))
+        if (previous is not null && GenerationMoves(resource, previous, item))
             generation++;
         metadata["generation"] = generation;
         item["kind"] ??= Kinds[resource];
@@ -635,7 +666,8 @@ public sealed class KubeApiFake : IAsyncDisposable
         await context.Response.Body.WriteAsync(Encoding.UTF8.GetBytes(body.ToJsonString()));
     }
 
-    private sealed record Route(string ApiVersion, string Resource, string? Namespace, string? Name)
+    /// <param name="Subresource">The part after the name (<c>status</c>), null for the object itself.</param>
+    private sealed record Route(string ApiVersion, string Resource, string? Namespace, string? Name, string? Subresource = null)
     {
         public static Route? Parse(string path)
         {
@@ -662,9 +694,11 @@ public sealed class KubeApiFake : IAsyncDisposable
                 ["namespaces"] => new Route(apiVersion, "namespaces", null, null),
                 ["namespaces", var name] => new Route(apiVersion, "namespaces", null, name),
                 ["namespaces", var ns, var resource] => new Route(apiVersion, resource, ns, null),
-                ["namespaces", var ns, var resource, var name, ..] => new Route(apiVersion, resource, ns, name),
+                ["namespaces", var ns, var resource, var name] => new Route(apiVersion, resource, ns, name),
+                ["namespaces", var ns, var resource, var name, var subresource] => new Route(apiVersion, resource, ns, name, subresource),
                 [var resource] => new Route(apiVersion, resource, null, null),
                 [var resource, var name] => new Route(apiVersion, resource, null, name),
+                [var resource, var name, var subresource] => new Route(apiVersion, resource, null, name, subresource),
                 _ => null,
             };
             return route is not null && Kinds.ContainsKey(route.Resource) ? route : null;

@@ -6,8 +6,8 @@ namespace ConfigInjector.Tests.Chart;
 
 /// <summary>
 /// The chart's RBAC against the calls the code really makes: a replica runs admissions (with and without a
-/// namespace lookup), rotation with a rollout restart, adoption and collection, policies as custom resources and
-/// leader election against the fake API server, and every request it sent must be one the rendered ClusterRole
+/// namespace lookup), rotation with a rollout restart, adoption and collection, policies as custom resources (and
+/// their status, which the leader writes) and leader election against the fake API server, and every request it sent must be one the rendered ClusterRole
 /// (or the Role, in the release namespace) grants. A call the chart forgot fails here, not in a cluster.
 /// </summary>
 public sealed class RbacTests : IAsyncLifetime
@@ -43,6 +43,9 @@ public sealed class RbacTests : IAsyncLifetime
             {"apiVersion":"configinjector.io/v1alpha1","kind":"SecretPolicy","metadata":{"name":"shop"},
              "spec":{"subjects":{"namespaces":["shop"]},"rules":[{"backend":"vault-prod","paths":["secret/shop/**"]}],"rotation":{"interval":"1s","onChange":"restart"}}}
             """)!);
+        _cluster.Api.Put("configprofiles", (JsonObject)JsonNode.Parse("""
+            {"apiVersion":"configinjector.io/v1alpha1","kind":"ConfigProfile","metadata":{"name":"tracing"},"spec":{"env":{"OTEL_SERVICE_NAME":"shop"}}}
+            """)!);
         // As the chart runs it: `helm template ci` names the install ci-config-injector (its Lease and signing key follow).
         var server = await _cluster.StartReplicaAsync(policiesFromCluster: true, settings: s => s with
         {
@@ -65,6 +68,7 @@ public sealed class RbacTests : IAsyncLifetime
         _cluster.Vault.Put("secret/shop/db", new Dictionary<string, string> { ["password"] = "cluster-only-password-v2", ["user"] = "shop" });
         await Eventually.TrueAsync(() => _cluster.Api.RestartedAt("shop", "checkout") is not null, "the rollout restart");
         await Eventually.TrueAsync(() => _cluster.Api.Count("DELETE secrets") > 0, "the unused Secret to be collected", TimeSpan.FromSeconds(20));
+        await Eventually.TrueAsync(() => _cluster.Api.Get("configprofiles", null, "tracing")?["status"] is not null && _cluster.Api.Get("secretpolicies", null, "shop")?["status"] is not null, "the policies' status");
 
         var rendered = await Helm.TemplateAsync();
         var clusterRules = Rules(rendered.Single("ClusterRole"));
@@ -122,7 +126,7 @@ public sealed class RbacTests : IAsyncLifetime
         [.. r["verbs"]!.AsArray().Select(x => x!.GetValue<string>())],
         r["resourceNames"]?.AsArray().Select(x => x!.GetValue<string>()).ToList())))];
 
-    /// <summary>"GET secrets shop/name watch" → the verb RBAC checks (get, list, watch, create, update, patch, delete).</summary>
+    /// <summary>"GET secrets shop/name watch" → the verb RBAC checks (get, list, watch, create, update, patch, delete); "secretpolicies/status" is its own resource to RBAC.</summary>
     private static Request Call(string logged)
     {
         var parts = logged.Split(' ');
@@ -138,7 +142,7 @@ public sealed class RbacTests : IAsyncLifetime
             "DELETE" => "delete",
             var other => other,
         };
-        return new Request(Groups[parts[1]], parts[1], verb, ns, name);
+        return new Request(Groups[parts[1].Split('/')[0]], parts[1], verb, ns, name);
     }
 
     private static bool Allowed(List<Rule> rules, Request call) => rules.Any(r =>

@@ -46,13 +46,7 @@ public class PolicyFolderTests
     }
 
     [Theory]
-    [InlineData("apiVersion: configinjector.io/v1\nkind: SecretPolicy\nmetadata: { name: a }\nspec: {}", "p.yaml:1:13: apiVersion: \"configinjector.io/v1\" is not configinjector.io/v1alpha1")]
-    [InlineData("apiVersion: configinjector.io/v1alpha1\nkind: SecretPolicy\nmetadata: { name: a }\nspec:\n  subjects: { namespaces: [] }\n  rules: []", "SecretPolicy a: p.yaml:5:27: spec.subjects.namespaces: at least one namespace or glob is required")]
-    [InlineData("apiVersion: configinjector.io/v1alpha1\nkind: SecretPolicy\nmetadata: { name: a }\nspec:\n  subjects: { namespaces: [x] }\n  rules: [{ backend: dev, paths: [\"/abs\"] }]", "SecretPolicy a: p.yaml:6:34: spec.rules[0].paths: \"/abs\" must be a path glob like secret/payments/** (no leading '/', no empty segment)")]
-    [InlineData("apiVersion: configinjector.io/v1alpha1\nkind: SecretPolicy\nmetadata: { name: a }\nspec:\n  subjects: { namespaces: [x] }\n  rules: [{ backend: dev, paths: [a] }]\n  onBackendError: ignore", "SecretPolicy a: p.yaml:7:19: spec.onBackendError: \"ignore\" is not deny, allow-stale or skip")]
-    [InlineData("apiVersion: configinjector.io/v1alpha1\nkind: SecretPolicy\nmetadata: { name: a }\nspec:\n  subject: { namespaces: [x] }", "SecretPolicy a: p.yaml:5:3: spec.subjects: required")]
-    [InlineData("apiVersion: configinjector.io/v1alpha1\nkind: ConfigProfile\nmetadata: { name: p }\nspec:\n  secretEnv: { DSN: \"nope\" }", "ConfigProfile p: p.yaml:5:21: spec.secretEnv.DSN: \"nope\": no ':' after the backend name; expected <backend>:<path>[#<key>][@<version>]")]
-    [InlineData("apiVersion: configinjector.io/v1alpha1\nkind: ConfigProfile\nmetadata: { name: p }\nspec:\n  env: { 1BAD: x }", "ConfigProfile p: p.yaml:5:16: spec.env.1BAD: \"1BAD\" is not a valid environment variable name")]
+    [MemberData(nameof(RefusedPolicies.ReaderErrors), MemberType = typeof(RefusedPolicies))]
     public void Invalid_documents_are_reported_with_file_line_name_and_field(string yaml, string error)
     {
         var result = PolicyDocumentReader.Parse(yaml, "p.yaml");

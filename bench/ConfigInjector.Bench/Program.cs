@@ -2,7 +2,7 @@ using System.Globalization;
 using ConfigInjector.Bench;
 
 // Benchmarks with a baseline in the same run; report medians over rounds and ratios (these machines are noisy).
-//   --scenario admission | process | vault-cache | hostile (with costly) | costly | rotation | report | all   (default all)
+//   --scenario admission | process | vault-cache | hostile (with costly) | costly | rotation | scale | report | all   (default all)
 //   process: --binary PATH (default the Release build of src/ConfigInjector), --rate N, --seconds N
 if (args is ["--serve-noop", var url, var cert, var key])
 {
@@ -50,6 +50,12 @@ if (options.Scenario is "all" or "hostile" or "costly")
 if (options.Scenario is "all" or "rotation")
 {
     var part = await RotationScenario.RunAsync();
+    Console.Write(part);
+    report += part;
+}
+if (options.Scenario is "all" or "scale")
+{
+    var part = await ScaleScenario.RunAsync(options.Rounds);
     Console.Write(part);
     report += part;
 }

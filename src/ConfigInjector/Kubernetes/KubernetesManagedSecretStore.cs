@@ -16,6 +16,7 @@ internal sealed partial class KubernetesManagedSecretStore(IKubernetes client, I
 
     // Pods of one ReplicaSet arrive in bursts: once this replica has written (or confirmed) a Secret for an owner,
     // the next pods of that owner need no create → 409 → read round trips.
+    private const int AppliedCapacity = 10_000;
     private readonly System.Collections.Concurrent.ConcurrentDictionary<(string Namespace, string Name, string? Owner), DateTimeOffset> _applied = new();
 
     public async Task ApplyAsync(V1Secret secret, CancellationToken cancellationToken)
@@ -29,10 +30,14 @@ internal sealed partial class KubernetesManagedSecretStore(IKubernetes client, I
         if (key.Owner is not null)
         {
             // Only recent entries matter: forget the old ones rather than grow with every owner ever seen.
-            if (_applied.Count >= 10_000)
+            if (_applied.Count >= AppliedCapacity)
             {
                 foreach (var old in _applied.Where(a => time.GetUtcNow() - a.Value >= timings.RecentlyApplied).ToList())
                     _applied.TryRemove(old.Key, out _);
+                // A burst of distinct owners (a cluster-wide rollout, a tenant making workloads) must not grow it
+                // either: forgetting costs the next pod of an owner one create that answers 409.
+                if (_applied.Count >= AppliedCapacity)
+                    _applied.Clear();
             }
             _applied[key] = time.GetUtcNow();
         }

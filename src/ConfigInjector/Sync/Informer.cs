@@ -16,7 +16,8 @@ internal sealed partial class Informer<T>(
     Func<string, Action<Exception>, CancellationToken, IAsyncEnumerable<(WatchEventType, T)>> watch,
     TimeProvider time,
     ILogger log,
-    TimeSpan? silenceLimit = null)
+    TimeSpan? silenceLimit = null,
+    bool retain = true)
     where T : IKubernetesObject<V1ObjectMeta>
 {
     /// <summary>
@@ -28,14 +29,48 @@ internal sealed partial class Informer<T>(
     private readonly TimeSpan _silenceLimit = silenceLimit ?? DefaultSilenceLimit;
 
     private readonly ConcurrentDictionary<string, T> _store = new(StringComparer.Ordinal);
-    private readonly TaskCompletionSource _synced = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private TaskCompletionSource _synced = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    // Whether the store keeps what is listed and watched. Listeners are told of every change either way; an informer
+    // whose listeners need no store (every replica's cache invalidation) holds nothing per object until asked.
+    private volatile bool _retaining = retain;
+    private int _relistRequested;
+    private CancellationTokenSource? _restart;
 
     /// <summary>Raised for every add, change or delete (the object as last seen), to feed a work queue.</summary>
     public event Action<WatchEventType, T>? Changed;
 
     public IReadOnlyCollection<T> Items => [.. _store.Values];
 
-    public Task WaitForSyncAsync(CancellationToken cancellationToken) => _synced.Task.WaitAsync(cancellationToken);
+    /// <summary>Completes once the store holds a full list (after <see cref="StartRetaining"/>, the list that follows it).</summary>
+    public Task WaitForSyncAsync(CancellationToken cancellationToken) => Volatile.Read(ref _synced).Task.WaitAsync(cancellationToken);
+
+    /// <summary>
+    /// From now on the store keeps every object: the informer lists again at once (the watch it is on is ended) and
+    /// <see cref="WaitForSyncAsync"/> completes when that list is in.
+    /// </summary>
+    public void StartRetaining()
+    {
+        if (_retaining)
+            return;
+        Volatile.Write(ref _synced, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
+        _retaining = true;
+        Interlocked.Exchange(ref _relistRequested, 1);
+        try
+        {
+            Volatile.Read(ref _restart)?.Cancel();
+        }
+        catch (ObjectDisposedException)
+        {
+            // That watch has ended already; the loop sees the request before it watches again.
+        }
+    }
+
+    /// <summary>The store lets go of every object; listeners are still told of every change.</summary>
+    public void StopRetaining()
+    {
+        _retaining = false;
+        _store.Clear();
+    }
 
     public T? Get(string? @namespace, string objectName) => _store.GetValueOrDefault(Key(@namespace, objectName));
 
@@ -47,12 +82,16 @@ internal sealed partial class Informer<T>(
         {
             try
             {
-                if (resourceVersion is null)
+                if (Interlocked.Exchange(ref _relistRequested, 0) == 1 || resourceVersion is null)
                     resourceVersion = await RelistAsync(cancellationToken);
 
                 Exception? watchError = null;
                 using var silence = new CancellationTokenSource(_silenceLimit, time);
-                using var watching = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, silence.Token);
+                using var restart = new CancellationTokenSource();
+                Volatile.Write(ref _restart, restart);
+                if (Volatile.Read(ref _relistRequested) == 1)
+                    continue;
+                using var watching = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, silence.Token, restart.Token);
                 try
                 {
                     await foreach (var (type, item) in watch(resourceVersion!, e => watchError = e, watching.Token))
@@ -66,6 +105,11 @@ internal sealed partial class Informer<T>(
                 {
                     // Silent too long: watch again from where we were (a relist follows only if that is too old).
                     LogSilent(log, name, _silenceLimit.TotalSeconds);
+                }
+                catch (OperationCanceledException) when (restart.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+                {
+                    // Asked to keep a store: list now rather than after a backoff.
+                    continue;
                 }
                 if (watchError is ClusterApiException { IsGone: true })
                 {
@@ -102,7 +146,15 @@ internal sealed partial class Informer<T>(
 
     private async Task<string?> RelistAsync(CancellationToken cancellationToken)
     {
+        var retaining = _retaining;
+        var synced = Volatile.Read(ref _synced);
         var (listed, version) = await list(cancellationToken);
+        if (!retaining)
+        {
+            foreach (var item in listed)
+                Notify(WatchEventType.Modified, item);
+            return version;
+        }
         var fresh = listed.ToDictionary(i => Key(i.Metadata.NamespaceProperty, i.Metadata.Name), StringComparer.Ordinal);
         foreach (var gone in _store.Keys.Where(k => !fresh.ContainsKey(k)).ToList())
         {
@@ -111,10 +163,11 @@ internal sealed partial class Informer<T>(
         }
         foreach (var (key, item) in fresh)
         {
-            _store[key] = item;
+            if (_retaining)
+                _store[key] = item;
             Notify(WatchEventType.Modified, item);
         }
-        _synced.TrySetResult();
+        synced.TrySetResult();
         return version;
     }
 
@@ -136,7 +189,8 @@ internal sealed partial class Informer<T>(
         switch (type)
         {
             case WatchEventType.Added or WatchEventType.Modified:
-                _store[key] = item;
+                if (_retaining)
+                    _store[key] = item;
                 Notify(type, item);
                 break;
             case WatchEventType.Deleted:

@@ -6,7 +6,8 @@ namespace ConfigInjector.Sync;
 
 /// <summary>
 /// The one informer over managed Secrets in a process, shared by its listeners: every replica's cache invalidation
-/// and, while it leads, the sync worker (one list and one watch per replica, not one per listener). It lists only once
+/// and, while it leads, the sync worker (one list and one watch per replica, not one per listener); only while it leads
+/// does the store keep the Secrets, so a follower's memory does not grow with them. It lists only once
 /// the signing keys are known: a Secret the injector signed is kept whole, and one it cannot verify (anyone who may
 /// create a Secret can set the label) is kept as a few hundred bytes of identity, whatever its size; the rotation pass
 /// reads such a Secret again before it decides anything about it.
@@ -25,7 +26,9 @@ internal sealed partial class ManagedSecretWatch : BackgroundService
         _settings = settings;
         _time = time;
         _log = log;
-        Informer = ManagedSecretInformer.Create(cluster, time, log, Keep, settings.WatchSilenceLimit);
+        // Only the leader needs the Secrets kept (it starts retaining when it leads): a follower's cache invalidation
+        // acts on each change as it comes, so a follower holds nothing per managed Secret.
+        Informer = ManagedSecretInformer.Create(cluster, time, log, Keep, settings.WatchSilenceLimit, retain: false);
     }
 
     public Informer<V1Secret> Informer { get; }

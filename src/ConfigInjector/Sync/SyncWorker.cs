@@ -99,6 +99,7 @@ internal sealed partial class SyncWorker(
             due.AddIfAbsent(key, Volatile.Read(ref synced) ? ManagedSecretFactory.ReadRotation(secret).Interval : TimeSpan.Zero);
         }
         informer.Changed += OnChanged;
+        informer.StartRetaining();
         try
         {
             await informer.WaitForSyncAsync(token);
@@ -134,6 +135,7 @@ internal sealed partial class SyncWorker(
         finally
         {
             informer.Changed -= OnChanged;
+            informer.StopRetaining();
         }
     }
 

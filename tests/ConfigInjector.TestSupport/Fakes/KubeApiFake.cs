@@ -65,6 +65,7 @@ public sealed partial class KubeApiFake : IAsyncDisposable
     private readonly Dictionary<(string Resource, string Namespace, string Name), Stored> _objects = [];
     private readonly List<Change> _changes = [];
     private readonly List<Channel<Change>> _watchers = [];
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, int> _openWatches = new(StringComparer.Ordinal);
     private readonly ConcurrentQueue<string> _requests = new();
     private readonly ConcurrentQueue<string> _requestsBy = new();
     private readonly List<Fault> _faults = [];
@@ -143,6 +144,9 @@ public sealed partial class KubeApiFake : IAsyncDisposable
         lock (_lock)
             _before.Add((method, resource, name, action));
     }
+
+    /// <summary>Watches open now on <paramref name="resource"/> by the client named <paramref name="by"/> (its bearer token, as <see cref="RequestsBy"/> names it).</summary>
+    public int OpenWatches(string resource, string by) => _openWatches.GetValueOrDefault($"{by} {resource}");
 
     /// <summary>Ends every open watch, as an API server restart or a load balancer timeout would.</summary>
     public void DropWatches()
@@ -388,6 +392,7 @@ public sealed partial class KubeApiFake : IAsyncDisposable
         var bookmarks = context.Request.Query["allowWatchBookmarks"] == "true";
         var from = long.TryParse(context.Request.Query["resourceVersion"], out var rv) ? rv : 0;
         var channel = Channel.CreateUnbounded<Change>();
+        var watcher = $"{context.Request.Headers.Authorization.ToString().Replace("Bearer ", "", StringComparison.Ordinal)} {route.Resource}";
         List<Change> backlog;
         lock (_lock)
         {
@@ -411,6 +416,7 @@ public sealed partial class KubeApiFake : IAsyncDisposable
             await WriteEventAsync(context, "ERROR", StatusObject(410, "Expired", $"too old resource version: {from} ({_compactedAt})"));
             return;
         }
+        _openWatches.AddOrUpdate(watcher, 1, (_, n) => n + 1);
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, _dropWatches.Token);
         try
         {
@@ -447,6 +453,7 @@ public sealed partial class KubeApiFake : IAsyncDisposable
         {
             lock (_lock)
                 _watchers.Remove(channel);
+            _openWatches.AddOrUpdate(watcher, 0, (_, n) => n - 1);
         }
     }
 

@@ -78,6 +78,8 @@ public sealed class ForgedSecretMemoryTests : IAsyncLifetime
     private async Task<(int Count, int Largest, long Held)> ListAndWeighAsync()
     {
         var watch = new ManagedSecretWatch(_sync.Cluster, _sync.Keys, SyncSettings.Default, TimeProvider.System, NullLogger<ManagedSecretWatch>.Instance);
+        // As the leader keeps them (a follower keeps nothing at all).
+        watch.Informer.StartRetaining();
         await watch.StartAsync(CancellationToken.None);
         await watch.Informer.WaitForSyncAsync(CancellationToken.None).WaitAsync(TimeSpan.FromMinutes(2));
         await watch.StopAsync(CancellationToken.None);

@@ -87,8 +87,10 @@ public sealed class LeaderElectionTests : IAsyncLifetime
         _cluster.Vault.Put("secret/shop/db", new Dictionary<string, string> { ["password"] = "cluster-only-password-v2", ["user"] = "shop" });
         await Eventually.TrueAsync(() => _cluster.Api.Events("Rotated").Count > 0, "a rotation");
 
+        // One watch open for every listener (the cache invalidation, the worker). The informer lists once at start and,
+        // if it was already watching when leadership came, once more to fill the store only a leader keeps.
         var mine = _cluster.Api.RequestsBy.Where(r => r.StartsWith("replica-a GET secrets / ", StringComparison.Ordinal) || r == "replica-a GET secrets /").ToList();
-        Assert.Equal(1, mine.Count(r => r.EndsWith(" watch", StringComparison.Ordinal)));
-        Assert.Equal(1, mine.Count(r => !r.EndsWith(" watch", StringComparison.Ordinal)));
+        Assert.Equal(1, _cluster.Api.OpenWatches("secrets", "replica-a"));
+        Assert.InRange(mine.Count(r => !r.EndsWith(" watch", StringComparison.Ordinal)), 1, 2);
     }
 }

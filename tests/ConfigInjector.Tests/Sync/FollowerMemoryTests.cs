@@ -1,0 +1,81 @@
+using ConfigInjector.Sync;
+using ConfigInjector.TestSupport.Fakes;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace ConfigInjector.Tests.Sync;
+
+/// <summary>
+/// Memory that does not grow with the cluster (issue 24): every replica watches the managed Secrets so its admission
+/// cache follows rotations, but only the leader keeps them. A follower is told of every change and holds nothing per
+/// Secret; a replica that starts leading lists them again and keeps them; one that stops leading lets them go.
+/// </summary>
+[Collection(nameof(ForgedSecretMemoryTests))]
+public sealed class FollowerMemoryTests : IAsyncLifetime
+{
+    private const int Secrets = 2_000;
+
+    private SyncHarness _sync = null!;
+
+    public async Task InitializeAsync() => _sync = await SyncHarness.StartAsync();
+
+    public async Task DisposeAsync() => await _sync.DisposeAsync();
+
+    [Fact]
+    public async Task A_follower_is_told_of_every_managed_secret_and_keeps_none_the_leader_keeps_them_all()
+    {
+        for (var i = 0; i < Secrets; i++)
+            _sync.AddManaged($"team-{i % 10}", $"configinjector-app-{i:D5}", "default", "TOKEN", "vault:secret/app/token#value", $"value-{i}");
+
+        var (told, kept, held) = await FollowAndWeighAsync();
+
+        Assert.Equal(Secrets, told);
+        Assert.Equal(0, kept);
+        Assert.True(held / Secrets < 100, $"a follower holds {held / Secrets} bytes per managed Secret");
+
+        var watch = new ManagedSecretWatch(_sync.Cluster, _sync.Keys, SyncSettings.Default, TimeProvider.System, NullLogger<ManagedSecretWatch>.Instance);
+        await watch.StartAsync(CancellationToken.None);
+        try
+        {
+            // As a replica that starts leading: it lists again and keeps what it lists and watches.
+            watch.Informer.StartRetaining();
+            await watch.Informer.WaitForSyncAsync(CancellationToken.None).WaitAsync(TimeSpan.FromMinutes(1));
+            Assert.Equal(Secrets, watch.Informer.Items.Count);
+            Assert.NotNull(watch.Informer.Get("team-3", "configinjector-app-00003")?.Data);
+            var changed = "configinjector-app-00007";
+            _sync.Api.Update("secrets", "team-7", changed, s => s["metadata"]!["labels"]!["touched"] = "yes");
+            await Eventually.TrueAsync(() => watch.Informer.Get("team-7", changed)?.Metadata.Labels?.ContainsKey("touched") == true, "the leader's store to follow the watch");
+
+            watch.Informer.StopRetaining();
+            Assert.Empty(watch.Informer.Items);
+            Assert.Null(watch.Informer.Get("team-3", "configinjector-app-00003"));
+        }
+        finally
+        {
+            await watch.StopAsync(CancellationToken.None);
+        }
+    }
+
+    /// <summary>A follower's watch: how many Secrets its listeners were told of whole, how many it kept, and the heap it held.</summary>
+    private async Task<(int Told, int Kept, long Held)> FollowAndWeighAsync()
+    {
+        var told = 0;
+        var watch = new ManagedSecretWatch(_sync.Cluster, _sync.Keys, SyncSettings.Default, TimeProvider.System, NullLogger<ManagedSecretWatch>.Instance);
+        // Every Secret arrives whole and verified (the cache invalidation reads its signed versions).
+        watch.Informer.Changed += (_, secret) =>
+        {
+            if (secret.Data is not null)
+                Interlocked.Increment(ref told);
+        };
+        await watch.StartAsync(CancellationToken.None);
+        await Eventually.TrueAsync(() => Volatile.Read(ref told) == Secrets, "every managed Secret told to the follower's listeners", TimeSpan.FromMinutes(1));
+        var kept = watch.Informer.Items.Count;
+        var withWatch = GC.GetTotalMemory(forceFullCollection: true);
+        await watch.StopAsync(CancellationToken.None);
+        GC.KeepAlive(watch);
+        watch = null;
+        return (told, kept, withWatch - Weigh());
+    }
+
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+    private static long Weigh() => GC.GetTotalMemory(forceFullCollection: true);
+}

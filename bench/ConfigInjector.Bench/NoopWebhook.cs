@@ -5,13 +5,13 @@ using Microsoft.Extensions.Logging;
 namespace ConfigInjector.Bench;
 
 /// <summary>
-/// The floor the process scenario compares with: a minimal ASP.NET Core HTTPS endpoint, same certificate, that reads
-/// the whole review and answers a fixed AdmissionReview ("allowed", no patch). Run as <c>--serve-noop URL CERT KEY</c>.
+/// The floor the process scenario compares with: the least any webhook must do, on a minimal ASP.NET Core HTTPS
+/// endpoint with the same certificate. It parses the review (a forward-only reader over the whole body, as a Go webhook
+/// decodes it) and answers "allowed" with the request's own <c>uid</c>, which an API server checks. Run as
+/// <c>--serve-noop URL CERT KEY</c>.
 /// </summary>
 internal static class NoopWebhook
 {
-    private static readonly byte[] Answer =
-        """{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","response":{"uid":"7f0b2c1e-5b7a-4c1e-9d2a-3c4b5a6d7e8f","allowed":true}}"""u8.ToArray();
 
     public static async Task RunAsync(string url, string certFile, string keyFile)
     {
@@ -27,9 +27,45 @@ internal static class NoopWebhook
         {
             using var buffer = new MemoryStream();
             await context.Request.Body.CopyToAsync(buffer);
+            if (Uid(buffer.GetBuffer().AsSpan(0, (int)buffer.Length)) is not { } uid)
+            {
+                context.Response.StatusCode = 400;
+                return;
+            }
             context.Response.ContentType = "application/json";
-            await context.Response.Body.WriteAsync(Answer);
+            await using var writer = new System.Text.Json.Utf8JsonWriter(context.Response.BodyWriter);
+            writer.WriteStartObject();
+            writer.WriteString("apiVersion", "admission.k8s.io/v1");
+            writer.WriteString("kind", "AdmissionReview");
+            writer.WriteStartObject("response");
+            writer.WriteString("uid", uid);
+            writer.WriteBoolean("allowed", true);
+            writer.WriteEndObject();
+            writer.WriteEndObject();
         });
         await app.RunAsync();
+    }
+
+    /// <summary>request.uid, read through the whole document (so malformed JSON anywhere is refused); null when absent.</summary>
+    private static string? Uid(ReadOnlySpan<byte> body)
+    {
+        var reader = new System.Text.Json.Utf8JsonReader(body);
+        string? uid = null;
+        try
+        {
+            while (reader.Read())
+            {
+                if (reader.TokenType == System.Text.Json.JsonTokenType.PropertyName && reader.CurrentDepth == 2 && reader.ValueTextEquals("uid"u8))
+                {
+                    reader.Read();
+                    uid = reader.GetString();
+                }
+            }
+        }
+        catch (System.Text.Json.JsonException)
+        {
+            return null;
+        }
+        return uid;
     }
 }

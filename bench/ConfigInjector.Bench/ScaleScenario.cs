@@ -5,7 +5,6 @@ using ConfigInjector.Core.Annotations;
 using ConfigInjector.Core.Planning;
 using ConfigInjector.Core.Policies;
 using ConfigInjector.Kubernetes;
-using ConfigInjector.ManagedSecrets;
 using ConfigInjector.Sync;
 using ConfigInjector.TestSupport.Fakes;
 using k8s;
@@ -40,50 +39,56 @@ internal static class ScaleScenario
         }
         var client = new k8s.Kubernetes(new KubernetesClientConfiguration { Host = api.Address.ToString() });
         var cluster = new KubernetesSyncCluster(client, new EventRecorder(client, TimeProvider.System, "bench", NullLogger<EventRecorder>.Instance));
-        var keys = new StaticSigningKey(signingKey);
 
-        var kept = new List<(long Bytes, double Seconds)>();
-        var told = new List<(long Bytes, double Seconds)>();
-        await HeldAsync(cluster, keys, retain: false); // warm-up
+        var forms = new (string Name, Func<Informer<V1Secret>> Create)[]
+        {
+            ("kept whole (every replica before)", () => ManagedSecretInformer.Create(cluster, TimeProvider.System, NullLogger.Instance, retain: true)),
+            ("kept, strings shared (the leader now)", () => ManagedSecretInformer.Create(cluster, TimeProvider.System, NullLogger.Instance, retain: true, storeAs: new SharedStrings().Share)),
+            ("told only (a follower now)", () => ManagedSecretInformer.Create(cluster, TimeProvider.System, NullLogger.Instance, retain: false)),
+        };
+        var samples = forms.Select(_ => new List<(long Bytes, double Seconds)>()).ToArray();
+        await HeldAsync(forms[^1].Create); // warm-up: the client's and the fake's pools
         for (var round = 0; round < rounds; round++)
         {
-            kept.Add(await HeldAsync(cluster, keys, retain: true));
-            told.Add(await HeldAsync(cluster, keys, retain: false));
+            for (var f = 0; f < forms.Length; f++)
+                samples[f].Add(await HeldAsync(forms[f].Create));
         }
-        var keptBytes = Stats.Median(kept.Select(k => (double)k.Bytes));
-        var toldBytes = Stats.Median(told.Select(k => (double)k.Bytes));
+        var baseline = Stats.Median(samples[0].Select(k => (double)k.Bytes));
+        var rows = string.Join("\n", forms.Select((f, i) =>
+        {
+            var bytes = Stats.Median(samples[i].Select(k => (double)k.Bytes));
+            return string.Create(CultureInfo.InvariantCulture,
+                $"{f.Name,-40} {bytes / (1 << 20),15:F1} {bytes / Secrets,20:F0} {bytes / baseline,8:F3} {Stats.Median(samples[i].Select(k => k.Seconds)),13:F2}");
+        }));
         return string.Create(CultureInfo.InvariantCulture, $"""
-            == scale: {Secrets:N0} managed Secrets (one per ReplicaSet, signed, two keys each) through a replica's managed-Secret watch, fake kube-apiserver ({rounds} alternating rounds, medians)
-                                                      heap held (MiB)   per Secret (bytes)   list+sync s
-            kept (every replica before; the leader now)  {keptBytes / (1 << 20),15:F1} {keptBytes / Secrets,20:F0} {Stats.Median(kept.Select(k => k.Seconds)),13:F2}
-            told only (a follower now)                   {toldBytes / (1 << 20),15:F1} {toldBytes / Secrets,20:F0} {Stats.Median(told.Select(k => k.Seconds)),13:F2}
-            ratio follower/before {toldBytes / keptBytes:F3}
+            == scale: {Secrets:N0} managed Secrets (one per ReplicaSet, signed, two keys each) through the managed-Secret informer, fake kube-apiserver ({rounds} rounds, medians)
+            what the informer holds                  heap held (MiB)   per Secret (bytes)    ratio   list+sync s
+            {rows}
 
             """);
     }
 
     /// <summary>
-    /// Lists through a fresh watch until every Secret was told (and kept, if retaining): the live heap then minus the
-    /// live heap before it started (the first round of each kind warms the client and the fake's pools).
+    /// Lists through a fresh informer until every Secret was told (and kept, if it retains): the live heap then minus
+    /// the live heap before it started.
     /// </summary>
-    private static async Task<(long Bytes, double Seconds)> HeldAsync(KubernetesSyncCluster cluster, StaticSigningKey keys, bool retain)
+    private static async Task<(long Bytes, double Seconds)> HeldAsync(Func<Informer<V1Secret>> create)
     {
         var before = GC.GetTotalMemory(forceFullCollection: true);
         var started = Stopwatch.GetTimestamp();
         var told = 0;
-        var watch = new ManagedSecretWatch(cluster, keys, SyncSettings.Default, TimeProvider.System, NullLogger<ManagedSecretWatch>.Instance);
-        watch.Informer.Changed += (_, _) => Interlocked.Increment(ref told);
-        if (retain)
-            watch.Informer.StartRetaining();
-        await watch.StartAsync(CancellationToken.None);
-        while (Volatile.Read(ref told) < Secrets || (retain && watch.Informer.Items.Count < Secrets))
+        var informer = create();
+        informer.Changed += (_, _) => Interlocked.Increment(ref told);
+        using var stop = new CancellationTokenSource();
+        var running = informer.RunAsync(stop.Token);
+        while (Volatile.Read(ref told) < Secrets)
             await Task.Delay(10);
         var seconds = Stopwatch.GetElapsedTime(started).TotalSeconds;
         var held = GC.GetTotalMemory(forceFullCollection: true) - before;
-        await watch.StopAsync(CancellationToken.None);
-        // A stopped watch may outlive this call for a while (its connection winds down): the next round must not
-        // count its store as freed, so it lets go of it here.
-        watch.Informer.StopRetaining();
+        await stop.CancelAsync();
+        await running;
+        // A stopped informer may outlive this call for a while: the next round must not count its store as freed.
+        informer.StopRetaining();
         return (held, seconds);
     }
 }

@@ -17,7 +17,8 @@ internal sealed partial class Informer<T>(
     TimeProvider time,
     ILogger log,
     TimeSpan? silenceLimit = null,
-    bool retain = true)
+    bool retain = true,
+    Func<T, T>? storeAs = null)
     where T : IKubernetesObject<V1ObjectMeta>
 {
     /// <summary>
@@ -33,6 +34,7 @@ internal sealed partial class Informer<T>(
     // Whether the store keeps what is listed and watched. Listeners are told of every change either way; an informer
     // whose listeners need no store (every replica's cache invalidation) holds nothing per object until asked.
     private volatile bool _retaining = retain;
+    private readonly Func<T, T> _storeAs = storeAs ?? (item => item);
     private int _relistRequested;
     private CancellationTokenSource? _restart;
 
@@ -164,7 +166,7 @@ internal sealed partial class Informer<T>(
         foreach (var (key, item) in fresh)
         {
             if (_retaining)
-                _store[key] = item;
+                _store[key] = _storeAs(item);
             Notify(WatchEventType.Modified, item);
         }
         synced.TrySetResult();
@@ -190,7 +192,7 @@ internal sealed partial class Informer<T>(
         {
             case WatchEventType.Added or WatchEventType.Modified:
                 if (_retaining)
-                    _store[key] = item;
+                    _store[key] = _storeAs(item);
                 Notify(type, item);
                 break;
             case WatchEventType.Deleted:

@@ -11,7 +11,7 @@ internal static class ManagedSecretInformer
     /// What of each Secret to keep in memory. Anyone who may create a Secret can set the label, so what is kept of a
     /// Secret the injector did not sign must not grow with its data (see <see cref="WithoutData"/>).
     /// </param>
-    public static Informer<V1Secret> Create(ISyncCluster cluster, TimeProvider time, ILogger log, Func<V1Secret, V1Secret>? keep = null, TimeSpan? silenceLimit = null, bool retain = true)
+    public static Informer<V1Secret> Create(ISyncCluster cluster, TimeProvider time, ILogger log, Func<V1Secret, V1Secret>? keep = null, TimeSpan? silenceLimit = null, bool retain = true, Func<V1Secret, V1Secret>? storeAs = null)
     {
         var kept = keep ?? (s => s);
         // managedFields (server-side apply bookkeeping, often the larger part of the metadata) is read by nobody here;
@@ -44,7 +44,8 @@ internal static class ManagedSecretInformer
             time,
             log,
             silenceLimit,
-            retain);
+            retain,
+            storeAs);
     }
 
     /// <summary>

@@ -28,7 +28,7 @@ internal sealed partial class ManagedSecretWatch : BackgroundService
         _log = log;
         // Only the leader needs the Secrets kept (it starts retaining when it leads): a follower's cache invalidation
         // acts on each change as it comes, so a follower holds nothing per managed Secret.
-        Informer = ManagedSecretInformer.Create(cluster, time, log, Keep, settings.WatchSilenceLimit, retain: false);
+        Informer = ManagedSecretInformer.Create(cluster, time, log, Keep, settings.WatchSilenceLimit, retain: false, storeAs: new SharedStrings().Share);
     }
 
     public Informer<V1Secret> Informer { get; }

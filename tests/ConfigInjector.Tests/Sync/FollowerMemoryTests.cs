@@ -4,12 +4,16 @@ using Microsoft.Extensions.Logging.Abstractions;
 
 namespace ConfigInjector.Tests.Sync;
 
+/// <summary>Runs alone: it measures this process's managed heap, which tests running beside it would blur.</summary>
+[CollectionDefinition(nameof(FollowerMemoryTests), DisableParallelization = true)]
+public sealed class MeasuresFollowerMemory;
+
 /// <summary>
 /// Memory that does not grow with the cluster (issue 24): every replica watches the managed Secrets so its admission
 /// cache follows rotations, but only the leader keeps them. A follower is told of every change and holds nothing per
 /// Secret; a replica that starts leading lists them again and keeps them; one that stops leading lets them go.
 /// </summary>
-[Collection(nameof(ForgedSecretMemoryTests))]
+[Collection(nameof(FollowerMemoryTests))]
 public sealed class FollowerMemoryTests : IAsyncLifetime
 {
     private const int Secrets = 2_000;

@@ -2,6 +2,7 @@ using System.Globalization;
 using ConfigInjector.Bench;
 
 // Benchmarks with a baseline in the same run; report medians over rounds and ratios (these machines are noisy).
+//   --secrets N: managed Secrets of the rotation scenario (10,000)
 //   --scenario admission | process | vault-cache | hostile (with costly) | costly | rotation | scale | report | all   (default all)
 //   process: --binary PATH (default the Release build of src/ConfigInjector), --rate N, --seconds N
 if (args is ["--serve-noop", var url, var cert, var key])
@@ -49,7 +50,7 @@ if (options.Scenario is "all" or "hostile" or "costly")
 }
 if (options.Scenario is "all" or "rotation")
 {
-    var part = await RotationScenario.RunAsync();
+    var part = await RotationScenario.RunAsync(options.Secrets);
     Console.Write(part);
     report += part;
 }
@@ -73,7 +74,7 @@ if (options.Out is { } outFile)
 
 namespace ConfigInjector.Bench
 {
-    internal sealed record BenchOptions(string Scenario, int Requests, int Rounds, int Concurrency, int Warmup, string? Out, string? Binary = null, int Rate = 1000, int Seconds = 5, int WarmupSeconds = 10)
+    internal sealed record BenchOptions(string Scenario, int Requests, int Rounds, int Concurrency, int Warmup, string? Out, string? Binary = null, int Rate = 1000, int Seconds = 5, int WarmupSeconds = 10, int Secrets = 10_000)
     {
         public static BenchOptions Parse(string[] args)
         {
@@ -84,7 +85,7 @@ namespace ConfigInjector.Bench
             }
             int Number(string name, int fallback) => Text(name) is { } text ? int.Parse(text, CultureInfo.InvariantCulture) : fallback;
             return new BenchOptions(Text("--scenario") ?? "all", Number("--requests", 2000), Number("--rounds", 5), Number("--concurrency", 8), Number("--warmup", 1000), Text("--out"),
-                Text("--binary"), Number("--rate", 1000), Number("--seconds", 5), Number("--warmup-seconds", 10));
+                Text("--binary"), Number("--rate", 1000), Number("--seconds", 5), Number("--warmup-seconds", 10), Number("--secrets", 10_000));
         }
     }
 }

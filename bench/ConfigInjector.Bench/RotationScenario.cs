@@ -19,15 +19,14 @@ using Prometheus;
 namespace ConfigInjector.Bench;
 
 /// <summary>
-/// One rotation pass over 10,000 managed Secrets sharing 500 refs, against the fake kube-apiserver and the Vault fake:
+/// One rotation pass over 10,000 managed Secrets (<c>--secrets N</c>) sharing 500 refs, against the fake kube-apiserver and the Vault fake:
 /// first with nothing changed (the baseline), then after 1% of the refs (so ~1% of the Secrets) changed.
 /// </summary>
 internal static class RotationScenario
 {
-    private const int Secrets = 10_000;
     private const int Refs = 500;
 
-    public static async Task<string> RunAsync()
+    public static async Task<string> RunAsync(int secrets)
     {
         await using var api = await KubeApiFake.StartAsync();
         await using var vault = await VaultFake.StartAsync();
@@ -35,7 +34,7 @@ internal static class RotationScenario
         for (var r = 0; r < Refs; r++)
             vault.Put($"secret/rot/ref-{r}", new Dictionary<string, string> { ["value"] = $"rot-value-{r}-v1" });
         var signingKey = System.Security.Cryptography.RandomNumberGenerator.GetBytes(32);
-        for (var i = 0; i < Secrets; i++)
+        for (var i = 0; i < secrets; i++)
         {
             var r = i % Refs;
             // Exactly as admission writes them (signed over refs, service account, interval and mode).
@@ -83,7 +82,7 @@ internal static class RotationScenario
         var (withValues, withoutValues) = await InformerBytesPerSecretAsync(cluster);
 
         return string.Create(CultureInfo.InvariantCulture, $"""
-            == rotation pass: {Secrets:N0} managed Secrets sharing {Refs} refs (fake kube-apiserver + Vault fake over HTTPS, same process)
+            == rotation pass: {secrets:N0} managed Secrets sharing {Refs} refs (fake kube-apiserver + Vault fake over HTTPS, same process)
                                           wall s   Vault reads   Secret writes   Events   allocated MiB   Secrets updated
             nothing changed (baseline)  {baseline.Seconds,8:F2} {baseline.Reads,13} {baseline.Writes,15} {baseline.Events,8} {baseline.AllocatedMiB,15} {baseline.Updated,17}
             1% of refs changed          {changed.Seconds,8:F2} {changed.Reads,13} {changed.Writes,15} {changed.Events,8} {changed.AllocatedMiB,15} {changed.Updated,17}

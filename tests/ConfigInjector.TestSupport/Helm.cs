@@ -24,17 +24,8 @@ public static class Helm
         }
     }
 
-    public static async Task<(int Code, string Out, string Err)> RunAsync(params string[] args)
-    {
-        var start = new ProcessStartInfo(Tool) { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var arg in args)
-            start.ArgumentList.Add(arg);
-        using var process = Process.Start(start)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        await process.WaitForExitAsync().WaitAsync(TimeSpan.FromMinutes(3));
-        return (process.ExitCode, await stdout, await stderr);
-    }
+    public static Task<(int Code, string Out, string Err)> RunAsync(params string[] args) =>
+        ProcessRun.RunAsync(new ProcessStartInfo(Tool, args), TimeSpan.FromMinutes(3));
 
     /// <summary>The rendered objects of the chart with the given <c>--set</c>/<c>--set-json</c> arguments.</summary>
     public static Task<IReadOnlyList<JsonObject>> TemplateAsync(params string[] values) => TemplateReleaseAsync("ci", values);

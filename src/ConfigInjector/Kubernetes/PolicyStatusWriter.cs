@@ -72,8 +72,11 @@ internal sealed partial class PolicyStatusWriter(CustomResourcePolicySource sour
             held.Remove(key);
         }
         var present = verdicts.Select(v => (v.Plural, v.Item.Metadata.Name)).ToHashSet();
-        foreach (var gone in done.Keys.Where(k => !present.Contains(k)).ToList())
+        foreach (var gone in done.Keys.Concat(held.Keys).Where(k => !present.Contains(k)).ToList())
+        {
             done.Remove(gone);
+            held.Remove(gone);
+        }
     }
 
     private async Task WriteAsync(PolicyVerdict verdict, JsonObject item, CancellationToken leading)

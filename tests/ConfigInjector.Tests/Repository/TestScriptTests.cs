@@ -68,14 +68,9 @@ public class TestScriptTests
     {
         var copy = Path.Combine(ScratchDirectory.Create(), "test.sh");
         File.Copy(RepoPaths.Combine("test.sh"), copy);
-        var start = new ProcessStartInfo("/bin/bash") { RedirectStandardOutput = true, RedirectStandardError = true };
-        start.ArgumentList.Add(copy);
+        var start = new ProcessStartInfo("/bin/bash", [copy]);
         start.Environment["PATH"] = path;
-        using var process = Process.Start(start)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        await process.WaitForExitAsync().WaitAsync(TimeSpan.FromMinutes(1));
-        return (process.ExitCode, await stdout, await stderr);
+        return await ProcessRun.RunAsync(start, TimeSpan.FromMinutes(1));
     }
 
     private static string[] Lines(string text) => text.Split('\n', StringSplitOptions.RemoveEmptyEntries);

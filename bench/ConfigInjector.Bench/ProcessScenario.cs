@@ -56,7 +56,7 @@ internal static class ProcessScenario
             """);
     }
 
-    private static Process Start(string file, string arguments, string workDir)
+    internal static Process Start(string file, string arguments, string workDir, IReadOnlyDictionary<string, string>? environment = null)
     {
         // Output goes to a file, as a container runtime takes it: a bench process draining a pipe would compete
         // with the load it generates, and a full pipe would stall the server's logging.
@@ -65,6 +65,8 @@ internal static class ProcessScenario
             WorkingDirectory = workDir,
             UseShellExecute = false,
         };
+        foreach (var (name, value) in environment ?? new Dictionary<string, string>())
+            info.Environment[name] = value;
         return Process.Start(info)!;
     }
 
@@ -111,7 +113,7 @@ internal static class ProcessScenario
         }
     }
 
-    private static async Task<double> WaitReadyAsync(int port, System.Net.Security.RemoteCertificateValidationCallback trust, long started, Process process)
+    internal static async Task<double> WaitReadyAsync(int port, System.Net.Security.RemoteCertificateValidationCallback trust, long started, Process process)
     {
         using var client = Client(port, trust, 1);
         client.Timeout = TimeSpan.FromSeconds(1);
@@ -177,7 +179,7 @@ internal static class ProcessScenario
         return (Stats.Percentile(latencies, 0.50), Stats.Percentile(latencies, 0.99));
     }
 
-    private static async Task PostAsync(HttpClient client, string review)
+    internal static async Task PostAsync(HttpClient client, string review)
     {
         using var content = new StringContent(review, Encoding.UTF8, "application/json");
         using var response = await client.PostAsync("/mutate-pods", content);
@@ -193,7 +195,7 @@ internal static class ProcessScenario
         return new HttpClient(handler) { BaseAddress = new Uri($"https://127.0.0.1:{port}") };
     }
 
-    private static int FreePort()
+    internal static int FreePort()
     {
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();

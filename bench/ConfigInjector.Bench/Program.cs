@@ -2,8 +2,8 @@ using System.Globalization;
 using ConfigInjector.Bench;
 
 // Benchmarks with a baseline in the same run; report medians over rounds and ratios (these machines are noisy).
-//   --secrets N: managed Secrets of the rotation scenario (10,000)
-//   --scenario admission | process | vault-cache | hostile (with costly) | costly | rotation | scale | report | all   (default all)
+//   --secrets N: managed Secrets of the rotation and cluster-scale scenarios (10,000)
+//   --scenario admission | process | vault-cache | hostile (with costly) | costly | rotation | scale | cluster-scale | report | all   (default all)
 //   process: --binary PATH (default the Release build of src/ConfigInjector), --rate N, --seconds N
 if (args is ["--serve-noop", var url, var cert, var key])
 {
@@ -57,6 +57,13 @@ if (options.Scenario is "all" or "rotation")
 if (options.Scenario is "all" or "scale")
 {
     var part = await ScaleScenario.RunAsync(options.Rounds);
+    Console.Write(part);
+    report += part;
+}
+// Not in "all": it starts two replicas and admits --secrets pods (50,000 for the goal), minutes on 2 cores.
+if (options.Scenario is "cluster-scale")
+{
+    var part = await ClusterScaleScenario.RunAsync(options);
     Console.Write(part);
     report += part;
 }

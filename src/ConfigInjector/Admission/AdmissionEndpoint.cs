@@ -61,19 +61,14 @@ internal sealed partial class AdmissionEndpoint(AdmissionHandler handler, IAdmis
             context.Response.ContentType = "text/plain; charset=utf-8";
             await context.Response.WriteAsync(AdmissionVerdict.OneLine(bad.Message) + "\n");
         }
-        metrics.AdmissionRequests.WithLabels(result).Inc();
+        metrics.CountAdmission(result);
         metrics.AdmissionDuration.Observe(Stopwatch.GetElapsedTime(started).TotalSeconds);
     }
 
     private async Task<AdmissionVerdict> DecideAsync(AdmissionInput input, CancellationToken cancellationToken, CancellationToken callerAborted)
     {
         // Every line logged while deciding (handler, backends, store, audit) carries the pod it is about.
-        using var scope = log.BeginScope(new Dictionary<string, object?>
-        {
-            ["namespace"] = input.Namespace,
-            ["pod"] = input.Pod.Metadata?.Name ?? input.Pod.Metadata?.GenerateName,
-            ["uid"] = input.Uid,
-        });
+        using var scope = log.BeginScope(new AdmissionLogScope(input.Namespace, input.Pod.Metadata?.Name ?? input.Pod.Metadata?.GenerateName, input.Uid));
         try
         {
             return await handler.HandleAsync(input, cancellationToken);

@@ -23,7 +23,8 @@ internal sealed class AdmissionHandler(
     AuditLog audit,
     InjectorMetrics metrics,
     IAdmissionEvents events,
-    ISigningKey signingKey)
+    ISigningKey signingKey,
+    SignedSecretMemo signedSecrets)
 {
     public async Task<AdmissionVerdict> HandleAsync(AdmissionInput input, CancellationToken cancellationToken)
     {
@@ -62,7 +63,7 @@ internal sealed class AdmissionHandler(
         {
             try
             {
-                await store.ApplyAsync(ManagedSecretFactory.Create(plan.Secret, (await signingKey.GetAsync(cancellationToken)).Current), cancellationToken);
+                await store.ApplyAsync(signedSecrets.GetOrCreate(plan.Secret, (await signingKey.GetAsync(cancellationToken)).Current), cancellationToken);
             }
             catch (ManagedSecretException e)
             {

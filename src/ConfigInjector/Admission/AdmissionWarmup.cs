@@ -71,7 +71,8 @@ internal sealed partial class AdmissionWarmup(ILogger<AdmissionWarmup> log) : IH
             new AuditLog(NullLoggerFactory.Instance, TimeProvider.System),
             metrics,
             events,
-            new ProcessSigningKey());
+            new ProcessSigningKey(),
+            new SignedSecretMemo());
         var endpoint = new AdmissionEndpoint(handler, events, metrics, 1024 * 1024, TimeSpan.FromSeconds(30), NullLogger<AdmissionEndpoint>.Instance);
         var context = new DefaultHttpContext();
         var body = Encoding.UTF8.GetBytes(SampleReview);

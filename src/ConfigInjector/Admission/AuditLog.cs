@@ -1,27 +1,20 @@
+using System.Buffers;
+using System.Text;
 using System.Text.Json;
-using System.Text.Json.Serialization;
 using ConfigInjector.Core.Policies;
 
 namespace ConfigInjector.Admission;
 
 /// <summary>One structured line per admission decision: who, which refs, the decision and the policy/rule that made it. Never a value.</summary>
-internal sealed record AuditEntry(
-    DateTimeOffset Time,
-    string Namespace,
-    string Pod,
-    string ServiceAccount,
-    string? User,
-    IReadOnlyList<string> Refs,
-    string Decision,
-    IReadOnlyList<string> Rules,
-    string? Reason);
-
-[JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
-[JsonSerializable(typeof(AuditEntry))]
-internal sealed partial class AuditJson : JsonSerializerContext;
-
 internal sealed partial class AuditLog(ILoggerFactory logs, TimeProvider time)
 {
+    // One writer per thread, reset for each line: an admission formats its audit line without allocating a writer or a buffer.
+    [ThreadStatic]
+    private static ArrayBufferWriter<byte>? t_buffer;
+
+    [ThreadStatic]
+    private static Utf8JsonWriter? t_writer;
+
     private readonly ILogger _log = logs.CreateLogger("ConfigInjector.Audit");
 
     /// <param name="requested">Every ref the pod asked for, also those never evaluated because an earlier check failed.</param>
@@ -29,18 +22,44 @@ internal sealed partial class AuditLog(ILoggerFactory logs, TimeProvider time)
     {
         if (!_log.IsEnabled(LogLevel.Information))
             return;
-        var list = decisions.ToList();
-        var entry = new AuditEntry(
-            time.GetUtcNow(),
-            input.Namespace,
-            input.PodName,
-            subject.ServiceAccount,
-            input.User,
-            [.. requested.Concat(list.Select(d => d.Ref.ToString())).Distinct().Order(StringComparer.Ordinal)],
-            decision,
-            [.. list.Where(d => d.Allowed).Select(d => $"{d.Policy}/rules[{d.RuleIndex}]").Distinct().Order(StringComparer.Ordinal)],
-            reason);
-        LogAudit(_log, JsonSerializer.Serialize(entry, AuditJson.Default.AuditEntry));
+        var refs = new SortedSet<string>(requested, StringComparer.Ordinal);
+        var rules = new SortedSet<string>(StringComparer.Ordinal);
+        foreach (var d in decisions)
+        {
+            refs.Add(d.Ref.ToString());
+            if (d.Allowed)
+                rules.Add($"{d.Policy}/rules[{d.RuleIndex}]");
+        }
+
+        var buffer = t_buffer ??= new ArrayBufferWriter<byte>(512);
+        buffer.ResetWrittenCount();
+        var writer = t_writer ??= new Utf8JsonWriter(buffer);
+        writer.Reset(buffer);
+        writer.WriteStartObject();
+        writer.WriteString("time"u8, time.GetUtcNow());
+        writer.WriteString("namespace"u8, input.Namespace);
+        writer.WriteString("pod"u8, input.PodName);
+        writer.WriteString("serviceAccount"u8, subject.ServiceAccount);
+        if (input.User is { } user)
+            writer.WriteString("user"u8, user);
+        WriteList(writer, "refs"u8, refs);
+        writer.WriteString("decision"u8, decision);
+        WriteList(writer, "rules"u8, rules);
+        if (reason is not null)
+            writer.WriteString("reason"u8, reason);
+        writer.WriteEndObject();
+        writer.Flush();
+        LogAudit(_log, Encoding.UTF8.GetString(buffer.WrittenSpan));
+        if (buffer.Capacity > 64 * 1024)
+            t_buffer = null; // a huge line (thousands of refs) is not kept for the life of the thread
+    }
+
+    private static void WriteList(Utf8JsonWriter writer, ReadOnlySpan<byte> name, SortedSet<string> items)
+    {
+        writer.WriteStartArray(name);
+        foreach (var item in items)
+            writer.WriteStringValue(item);
+        writer.WriteEndArray();
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "{Audit}")]

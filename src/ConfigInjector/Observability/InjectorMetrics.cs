@@ -28,6 +28,9 @@ internal sealed class InjectorMetrics
         Leader = factory.CreateGauge("configinjector_sync_leader", "1 while this replica holds the sync worker's lease.");
     }
 
+    // The results are a handful of words: each labelled child is looked up once, not on every admission.
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, Counter.Child> _admissionResults = new(StringComparer.Ordinal);
+
     public CollectorRegistry Registry { get; }
     public Counter AdmissionRequests { get; }
     public Histogram AdmissionDuration { get; }
@@ -48,6 +51,8 @@ internal sealed class InjectorMetrics
 
     /// <summary>A refused count update is tried again at the next count write while the Event is remembered.</summary>
     public Counter EventWritesDropped { get; }
+
+    public void CountAdmission(string result) => _admissionResults.GetOrAdd(result, r => AdmissionRequests.WithLabels(r)).Inc();
 
     /// <summary>What only the leader measures: a replica that stops leading must not keep exporting its last values.</summary>
     public void ClearLeaderGauges()

@@ -38,7 +38,7 @@ internal static class ClusterScaleScenario
                 var started = Stopwatch.GetTimestamp();
                 var process = ProcessScenario.Start(product,
                     $"serve --urls https://127.0.0.1:{port} --kubeconfig {kubeconfig} --policies examples/policies", workDir,
-                    new Dictionary<string, string> { ["POD_NAMESPACE"] = Namespace, ["POD_NAME"] = name });
+                    ServeEnvironment(name));
                 replicas.Add((name, port, process));
                 await ProcessScenario.WaitReadyAsync(port, trust, started, process);
             }
@@ -102,6 +102,18 @@ internal static class ClusterScaleScenario
             }
             Directory.Delete(workDir, true);
         }
+    }
+
+    /// <summary>
+    /// The replica's identity, and <c>BENCH_SERVE_ENV</c> ("NAME=value;…", e.g. <c>DOTNET_GCHeapHardLimit=0xC000000</c>,
+    /// the heap limit the runtime derives from the chart's 256Mi) for the serve processes only.
+    /// </summary>
+    private static Dictionary<string, string> ServeEnvironment(string name)
+    {
+        var environment = new Dictionary<string, string> { ["POD_NAMESPACE"] = Namespace, ["POD_NAME"] = name };
+        foreach (var pair in (Environment.GetEnvironmentVariable("BENCH_SERVE_ENV") ?? "").Split(';', StringSplitOptions.RemoveEmptyEntries))
+            environment[pair[..pair.IndexOf('=', StringComparison.Ordinal)]] = pair[(pair.IndexOf('=', StringComparison.Ordinal) + 1)..];
+        return environment;
     }
 
     private static async Task<string> LeaderAsync(KubeApiFake api)

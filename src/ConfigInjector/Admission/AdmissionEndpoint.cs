@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Diagnostics;
 using System.Text.Json;
 using ConfigInjector.Core.Planning;
@@ -90,15 +91,20 @@ internal sealed partial class AdmissionEndpoint(AdmissionHandler handler, IAdmis
     /// <summary>Returns the review and, when it is a Pod CREATE for us, the input; null input means "allow, nothing to do".</summary>
     private async Task<(AdmissionReview Review, AdmissionInput? Input)> BindAsync(HttpContext context, CancellationToken cancellationToken)
     {
-        var body = await ReadBodyAsync(context, cancellationToken);
+        var (body, length) = await ReadBodyAsync(context, cancellationToken);
         AdmissionReview? review;
         try
         {
-            review = JsonSerializer.Deserialize(body, AdmissionJson.Default.AdmissionReview);
+            review = JsonSerializer.Deserialize(body.AsSpan(0, length), AdmissionJson.Default.AdmissionReview);
         }
         catch (JsonException e)
         {
             throw new BadRequest(400, $"the body is not a valid AdmissionReview JSON document: {e.Message}");
+        }
+        finally
+        {
+            // The review keeps nothing of the buffer: request.object is a copy.
+            ReturnBody(body);
         }
         if (review is null)
             throw new BadRequest(400, "the body is JSON null, not an AdmissionReview");
@@ -134,7 +140,8 @@ internal sealed partial class AdmissionEndpoint(AdmissionHandler handler, IAdmis
         return (review, new AdmissionInput(request.Uid, pod, podNamespace, request.DryRun == true, request.UserInfo?.Username));
     }
 
-    private async Task<byte[]> ReadBodyAsync(HttpContext context, CancellationToken cancellationToken)
+    /// <summary>The body in a pooled buffer (the caller returns it), at most <c>maxRequestBytes</c>.</summary>
+    private async Task<(byte[] Buffer, int Length)> ReadBodyAsync(HttpContext context, CancellationToken cancellationToken)
     {
         if (context.Request.ContentLength > maxRequestBytes)
             throw new BadRequest(413, $"the body is larger than {maxRequestBytes} bytes");
@@ -142,25 +149,46 @@ internal sealed partial class AdmissionEndpoint(AdmissionHandler handler, IAdmis
         if (sizeFeature is { IsReadOnly: false })
             sizeFeature.MaxRequestBodySize = maxRequestBytes;
 
-        using var buffer = new MemoryStream();
-        var chunk = new byte[16 * 1024];
+        // One byte more than announced: the read that returns 0 needs room to say the body ended.
+        var buffer = ArrayPool<byte>.Shared.Rent((int)Math.Min((context.Request.ContentLength ?? 16 * 1024) + 1, maxRequestBytes + 1));
+        var length = 0;
         try
         {
             int read;
-            while ((read = await context.Request.Body.ReadAsync(chunk, cancellationToken)) > 0)
+            while ((read = await context.Request.Body.ReadAsync(buffer.AsMemory(length), cancellationToken)) > 0)
             {
-                if (buffer.Length + read > maxRequestBytes)
+                length += read;
+                if (length > maxRequestBytes)
                     throw new BadRequest(413, $"the body is larger than {maxRequestBytes} bytes");
-                buffer.Write(chunk, 0, read);
+                if (length == buffer.Length)
+                {
+                    var larger = ArrayPool<byte>.Shared.Rent((int)Math.Min(buffer.Length * 2L, maxRequestBytes + 1));
+                    buffer.AsSpan(0, length).CopyTo(larger);
+                    ReturnBody(buffer);
+                    buffer = larger;
+                }
             }
         }
-        catch (Microsoft.AspNetCore.Http.BadHttpRequestException e)
+        catch (Exception e)
         {
-            throw new BadRequest(e.StatusCode, e.StatusCode == 413 ? $"the body is larger than {maxRequestBytes} bytes" : $"the request body could not be read: {e.Message}");
+            ReturnBody(buffer);
+            if (e is Microsoft.AspNetCore.Http.BadHttpRequestException bad)
+                throw new BadRequest(bad.StatusCode, bad.StatusCode == 413 ? $"the body is larger than {maxRequestBytes} bytes" : $"the request body could not be read: {bad.Message}");
+            throw;
         }
-        if (buffer.Length == 0)
+        if (length == 0)
+        {
+            ReturnBody(buffer);
             throw new BadRequest(400, "the body is empty; expected an AdmissionReview");
-        return buffer.ToArray();
+        }
+        return (buffer, length);
+    }
+
+    // A hostile review may be megabytes: the pool keeps only buffers of the sizes real pods have.
+    private static void ReturnBody(byte[] buffer)
+    {
+        if (buffer.Length <= 1024 * 1024)
+            ArrayPool<byte>.Shared.Return(buffer);
     }
 
     private static async Task WriteReviewAsync(HttpContext context, AdmissionReview request, AdmissionVerdict verdict)

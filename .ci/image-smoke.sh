@@ -1,15 +1,20 @@
 #!/usr/bin/env bash
 # Builds the image and smoke-tests it on a machine with no container registry: Debian's podman and runc, a base
-# assembled from the host's own Debian libraries, the binary published on the host. The container runs read-only
-# as user 65532 and must answer /healthz and an AdmissionReview over TLS. Prints "image size: N MiB" on success.
-# Fails loudly (exit 1, with the reason) when podman cannot run, never skips.
+# assembled from the host's own Debian libraries, the binary published on the host. The publish holds no symbols or
+# XML docs; the container runs read-only with no --user, so the image's own USER (65532) is what it runs as, and must
+# answer /healthz and an AdmissionReview over TLS. Prints "image size: N MiB" on success.
+# Fails loudly (exit 1, with every reason found) when a check fails or podman cannot run, never skips.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
 tag=${IMAGE_TAG:-localhost/configinjector/configinjector:smoke}
 base=localhost/configinjector-base:debian12
 work=$(mktemp -d)
-trap 'podman rm -f configinjector-smoke >/dev/null 2>&1 || true; rm -rf "$work"' EXIT
+container=configinjector-smoke-$$
+trap 'podman rm -f "$container" >/dev/null 2>&1 || true; rm -rf "$work"' EXIT
+# A failed check is reported and the others still run; the script fails at the end with all of them.
+problems=0
+problem() { echo "image-smoke: $*" >&2; problems=$((problems + 1)); }
 
 if ! command -v podman >/dev/null || ! command -v runc >/dev/null; then
   echo "image-smoke: podman and runc are needed (apt-get install podman runc); not skipping" >&2
@@ -30,6 +35,13 @@ if [ -e artifacts/publish/configinjector.dll ] || ! file artifacts/publish/confi
   echo "image-smoke: artifacts/publish is not a native AOT publish" >&2; exit 1
 fi
 echo "image-smoke: native AOT binary $(( $(stat -c %s artifacts/publish/configinjector) / 1024 / 1024 )) MiB"
+# The image gets the binary alone: symbols (configinjector.dbg, *.pdb) and XML docs stay in the build output.
+extras=$(find artifacts/publish -type f \( -name '*.dbg' -o -name '*.pdb' -o -name '*.xml' \) -printf ' %f')
+if [ -n "$extras" ]; then
+  problem "symbols or XML docs in the publish (they would ship in the image):$extras"
+else
+  echo "image-smoke: no symbols or XML docs in the publish"
+fi
 
 echo "image-smoke: assembling the base from the host's libraries"
 rootfs="$work/rootfs"
@@ -53,11 +65,18 @@ podman import -q "$work/base.tar" "$base" >/dev/null
 echo "image-smoke: building $tag"
 podman build -q --build-arg PUBLISH_STAGE=host-publish --build-arg RUNTIME_BASE="$base" -t "$tag" . >/dev/null
 
-echo "image-smoke: running it read-only as 65532"
+image_user=$(podman image inspect "$tag" --format '{{.Config.User}}')
+if [ "$image_user" = "65532:65532" ]; then
+  echo "image-smoke: the image's user is 65532:65532"
+else
+  problem "the image's user is '$image_user', not 65532:65532 (the Dockerfile's USER)"
+fi
+
+echo "image-smoke: running it read-only with the image's own user"
 artifacts/publish/configinjector certs generate --service localhost --namespace smoke --out "$work/tls" >/dev/null 2>&1
 chmod 0644 "$work/tls/tls.key"   # readable by the container's user; the folder is private to this run
 port=$(( 20000 + RANDOM % 20000 ))
-podman run -d --name configinjector-smoke --read-only --user 65532:65532 --network host --tmpfs /tmp \
+podman run -d --name "$container" --read-only --network host --tmpfs /tmp \
   --cap-drop ALL --security-opt no-new-privileges \
   -v "$work/tls:/tls:ro" -v "$root/examples:/work/examples:ro" -w /work "$tag" \
   serve --urls "https://127.0.0.1:$port" --tls-cert /tls/tls.crt --tls-key /tls/tls.key --log-format json >/dev/null
@@ -69,11 +88,15 @@ for _ in $(seq 1 60); do
 done
 if [ -z "$ready" ]; then
   echo "image-smoke: /healthz never answered; container log:" >&2
-  podman logs configinjector-smoke >&2 || true
+  podman logs "$container" >&2 || true
   exit 1
 fi
-user=$(podman top configinjector-smoke user | tail -1 | tr -d ' ')
-[ "$user" = "65532" ] || [ "$user" = "nonroot" ] || { echo "image-smoke: runs as $user, not 65532" >&2; exit 1; }
+user=$(podman top "$container" user | tail -1 | tr -d ' ')
+if [ "$user" = "65532" ] || [ "$user" = "nonroot" ]; then
+  echo "image-smoke: the container runs as 65532 ($user)"
+else
+  problem "the container runs as $user, not 65532"
+fi
 review=$(curl -fsS --cacert "$work/tls/ca.crt" "https://localhost:$port/mutate-pods" -H 'Content-Type: application/json' -d @examples/admission-review.json)
 echo "$review" | python3 -c '
 import json, sys, base64
@@ -82,8 +105,12 @@ assert r["allowed"] is True, r
 patch = json.loads(base64.b64decode(r["patch"]))
 assert any(op["path"].endswith("configinjector.io~1injected") for op in patch), patch
 print("image-smoke: admission answered with", len(patch), "patch operations")'
-if podman logs configinjector-smoke 2>&1 | grep -q "dev-only"; then
+if podman logs "$container" 2>&1 | grep -q "dev-only"; then
   echo "image-smoke: a secret value reached the container log" >&2; exit 1
 fi
 size=$(podman image inspect "$tag" --format '{{.Size}}')
 echo "image size: $(( size / 1024 / 1024 )) MiB"
+if [ "$problems" -gt 0 ]; then
+  echo "image-smoke: $problems check(s) failed" >&2
+  exit 1
+fi

@@ -85,9 +85,12 @@ internal static class YamlJson
         || Scalar(new YamlScalarNode(text) { Style = ScalarStyle.Plain }) is not { } parsed
         || parsed.GetValueKind() != JsonValueKind.String
         || text.ToUpperInvariant() is "Y" or "N" or "YES" or "NO" or "ON" or "OFF" or ".INF" or "-.INF" or "+.INF" or ".NAN"
-        || text.StartsWith("0x", StringComparison.OrdinalIgnoreCase)
-        || text.StartsWith("0o", StringComparison.OrdinalIgnoreCase)
+        || HasBasePrefix(text[0] is '+' or '-' ? text[1..] : text)
         || ((char.IsDigit(text[0]) || text[0] is '+' or '-' or '.') && text.Any(char.IsDigit) && text.All(c => char.IsDigit(c) || c is '_' or ':' or '.' or '+' or '-' or 'e' or 'E'));
+
+    // YAML 1.1 reads 0b… and 0x… as integers, and go-yaml (Go's ParseInt with base 0) also 0o…, in either case, after a sign.
+    private static bool HasBasePrefix(string unsigned) =>
+        unsigned.Length > 1 && unsigned[0] == '0' && unsigned[1] is 'x' or 'X' or 'o' or 'O' or 'b' or 'B';
 
     private static JsonNode? Convert(YamlNode node) => node switch
     {

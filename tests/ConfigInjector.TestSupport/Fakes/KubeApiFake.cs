@@ -56,7 +56,7 @@ public sealed partial class KubeApiFake : IAsyncDisposable
 
     private sealed record Change(long Version, string Type, Stored Item);
 
-    private sealed record Fault(Func<string, string, bool> Matches, int Status, string Reason)
+    private sealed record Fault(Func<string, string, string, bool> Matches, int Status, string Reason)
     {
         public int Remaining;
     }
@@ -128,11 +128,15 @@ public sealed partial class KubeApiFake : IAsyncDisposable
     /// <summary>Counts requests such as <c>"PUT secrets"</c> or <c>"POST events"</c>.</summary>
     public int Count(string methodAndResource) => _requests.Count(r => r.StartsWith(methodAndResource + " ", StringComparison.Ordinal) || r == methodAndResource);
 
-    /// <summary>The next <paramref name="count"/> requests with this method on this resource fail with <paramref name="status"/>.</summary>
-    public void FailNext(string method, string resource, int status, int count = 1, string reason = "InternalError")
+    /// <summary>
+    /// The next <paramref name="count"/> requests with this method on this resource fail with <paramref name="status"/>;
+    /// with <paramref name="by"/>, only those sent with that bearer token (so a replica's own background reads cannot
+    /// take the fault meant for another client).
+    /// </summary>
+    public void FailNext(string method, string resource, int status, int count = 1, string reason = "InternalError", string? by = null)
     {
         lock (_lock)
-            _faults.Add(new Fault((m, r) => m == method && r == resource, status, reason) { Remaining = count });
+            _faults.Add(new Fault((m, r, token) => m == method && r == resource && (by is null || token == by), status, reason) { Remaining = count });
     }
 
     /// <summary>
@@ -243,7 +247,8 @@ public sealed partial class KubeApiFake : IAsyncDisposable
         }
         var logged = $"{context.Request.Method} {route.Resource}{(route.Subresource is null ? "" : "/" + route.Subresource)} {route.Namespace}/{route.Name}{(context.Request.Query["watch"] == "true" ? " watch" : "")}";
         _requests.Enqueue(logged);
-        _requestsBy.Enqueue($"{context.Request.Headers.Authorization.ToString().Replace("Bearer ", "", StringComparison.Ordinal)} {logged}");
+        var bearer = context.Request.Headers.Authorization.ToString().Replace("Bearer ", "", StringComparison.Ordinal);
+        _requestsBy.Enqueue($"{bearer} {logged}");
         Action? before = null;
         lock (_lock)
         {
@@ -257,7 +262,7 @@ public sealed partial class KubeApiFake : IAsyncDisposable
         before?.Invoke();
         lock (_lock)
         {
-            var fault = _faults.FirstOrDefault(f => f.Remaining > 0 && f.Matches(context.Request.Method, route.Resource));
+            var fault = _faults.FirstOrDefault(f => f.Remaining > 0 && f.Matches(context.Request.Method, route.Resource, bearer));
             if (fault is not null)
             {
                 fault.Remaining--;

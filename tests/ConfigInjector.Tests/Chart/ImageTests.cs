@@ -6,8 +6,9 @@ namespace ConfigInjector.Tests.Chart;
 
 /// <summary>
 /// The image the chart runs: built with Debian's podman and runc (no registry here: the base is assembled from the
-/// host's libraries, the binary published on the host), run read-only as user 65532, answering /healthz and an
-/// AdmissionReview over TLS. Without podman this fails with the reason; it never skips.
+/// host's libraries, the binary published on the host), its publish free of symbols and XML docs, run read-only with
+/// no <c>--user</c> so that the image's own USER 65532 is what runs, answering /healthz and an AdmissionReview over
+/// TLS. Without podman this fails with the reason; it never skips.
 /// </summary>
 public class ImageTests(ITestOutputHelper output)
 {
@@ -23,6 +24,9 @@ public class ImageTests(ITestOutputHelper output)
         output.WriteLine(text);
 
         Assert.True(process.ExitCode == 0, text);
+        Assert.Contains("image-smoke: no symbols or XML docs in the publish", text, StringComparison.Ordinal);
+        Assert.Contains("image-smoke: the image's user is 65532:65532", text, StringComparison.Ordinal);
+        Assert.Contains("image-smoke: the container runs as 65532", text, StringComparison.Ordinal);
         Assert.Contains("image-smoke: admission answered with", text, StringComparison.Ordinal);
         Assert.Matches(@"image size: \d+ MiB", text);
     }

@@ -114,16 +114,24 @@ public sealed class ReportCommandTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Wait_polls_until_no_pod_is_on_an_older_version()
+    public async Task Wait_polls_through_a_failed_poll_until_no_pod_is_on_an_older_version()
     {
-        var waiting = Report("--wait", "60s", "--output", "json");
+        var waiting = CliRunner.Start(["report", "--ref", ReportSpread.Ref, "--kubeconfig", _spread.Kubeconfig, "--config", _spread.Config, "--wait", "60s", "--output", "json"]);
+        // Nothing changes until the CLI has read the cluster, found the older versions and said it waits for them.
+        await Eventually.TrueAsync(() => waiting.ErrSoFar.Contains("; waiting", StringComparison.Ordinal) || waiting.Completion.IsCompleted, "the CLI to say it is waiting");
+        Assert.Equal("4 pods still on an older version; waiting\n", waiting.ErrSoFar);
+
+        // The CLI's next poll meets an API server that fails once (the webhook replica's own reads are not touched): the wait goes on.
+        _cluster.Api.FailNext("GET", "pods", 500, by: ReportSpread.CliToken);
         // The incident response: old pods replaced by pods admitted now, the bare pod and the job recreated.
         foreach (var (ns, pod) in new[] { ("shop", "checkout-a"), ("shop", "debug"), ("billing", "ledger-0"), ("billing", "nightly-28410-x7") })
             _cluster.Api.Delete("pods", ns, pod);
 
-        var (code, output, stderr) = await waiting;
+        var (code, output, stderr) = await waiting.Completion;
 
         Assert.Equal(ExitCodes.Ok, code);
+        Assert.Equal(0, _cluster.Api.PendingFaults);
+        Assert.Contains("warning: Kubernetes API 500 on list pods cluster-wide; trying again\n", stderr, StringComparison.Ordinal);
         Assert.Equal(0, JsonNode.Parse(output)!["summary"]!["stale"]!.GetValue<int>());
         Assert.DoesNotContain("cluster-only-", output + stderr, StringComparison.Ordinal);
     }

@@ -1,7 +1,10 @@
 using System.Net;
 using System.Net.Http.Headers;
+using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 using ConfigInjector.TestSupport;
+using ConfigInjector.TestSupport.Builders;
+using k8s.Models;
 
 namespace ConfigInjector.Tests.Report;
 
@@ -79,14 +82,59 @@ public sealed partial class ReportPageTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_pattern_from_a_link_and_a_cronjob_name_anyone_may_choose_render_as_text()
+    {
+        const string Markup = "<script>document.title='script ran'</script>";
+        // The API server checks an ownerReference's name only for being non-empty (k8s.io/apimachinery
+        // pkg/api/validation/objectmeta.go, validateOwnerReference): whoever may create Jobs names their CronJob freely.
+        var cronJob = "nightly" + Markup;
+        var labels = new JsonObject { ["job-name"] = "cleanup-1" };
+        var job = _cluster.Api.Put("jobs", new JsonObject
+        {
+            ["apiVersion"] = "batch/v1",
+            ["kind"] = "Job",
+            ["metadata"] = new JsonObject
+            {
+                ["name"] = "cleanup-1",
+                ["namespace"] = "billing",
+                ["ownerReferences"] = new JsonArray(new JsonObject { ["apiVersion"] = "batch/v1", ["kind"] = "CronJob", ["name"] = cronJob, ["uid"] = Guid.NewGuid().ToString(), ["controller"] = true }),
+            },
+            ["spec"] = new JsonObject { ["selector"] = new JsonObject { ["matchLabels"] = labels.DeepClone() }, ["template"] = new JsonObject { ["metadata"] = new JsonObject { ["labels"] = labels.DeepClone() } } },
+        });
+        _cluster.Api.Put("pods", JsonNode.Parse(PodBuilder.Injected("cleanup-1-x2").InNamespace("billing").WithLabel("job-name", "cleanup-1")
+            .WithOwner(new V1OwnerReference { ApiVersion = "batch/v1", Kind = "Job", Name = "cleanup-1", Uid = job["metadata"]!["uid"]!.GetValue<string>(), Controller = true })
+            .WithAnnotation("configinjector.io/secret.DB_PASSWORD", ReportSpread.Ref + "#password").ToJson())!.AsObject());
+
+        var byName = await PageAsync("?ref=" + Uri.EscapeDataString(ReportSpread.Ref) + "&namespace=billing");
+        // A link sent to the on-call: the pattern is echoed in the title, the heading and the summary.
+        var byPattern = await PageAsync("?ref=" + Uri.EscapeDataString("vault-prod:secret/" + Markup));
+
+        Assert.DoesNotContain("<script", byName.Html + byPattern.Html, StringComparison.OrdinalIgnoreCase);
+        Assert.DoesNotContain("<script", byName.Dom + byPattern.Dom, StringComparison.OrdinalIgnoreCase);
+        Assert.Contains(">CronJob/nightly&lt;script&gt;document.title='script ran'&lt;/script&gt;</th>", byName.Dom, StringComparison.Ordinal);
+        Assert.Contains("<title>Blast radius of vault-prod:secret/&lt;script&gt;document.title='script ran'&lt;/script&gt;</title>", byPattern.Dom, StringComparison.Ordinal);
+    }
+
+    private async Task<(string Html, string Dom)> PageAsync(string query)
+    {
+        var response = await GetAsync(query, "oncall-token");
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var html = await response.Content.ReadAsStringAsync();
+        var page = Path.Combine(ScratchDirectory.Create(), "report.html");
+        await File.WriteAllTextAsync(page, html);
+        return (html, await Chromium.DumpDomAsync(page));
+    }
+
+    [Fact]
     public async Task An_api_server_that_fails_is_a_502_with_the_reason()
     {
-        _cluster.Api.FailNext("GET", "pods", 500);
+        // Jobs, because only the report lists them: the replica's own background reads list pods and would take a fault on pods.
+        _cluster.Api.FailNext("GET", "jobs", 500);
 
         var response = await GetAsync("?ref=" + Uri.EscapeDataString(ReportSpread.Ref), "oncall-token");
 
         Assert.Equal(HttpStatusCode.BadGateway, response.StatusCode);
-        Assert.StartsWith("the cluster did not answer: ", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.Equal("the cluster did not answer: Kubernetes API 500 on list jobs cluster-wide\n", await response.Content.ReadAsStringAsync());
     }
 
     [Fact]

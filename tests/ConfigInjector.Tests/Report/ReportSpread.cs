@@ -16,6 +16,9 @@ internal sealed class ReportSpread
 {
     public const string Ref = "vault-prod:secret/shop/db";
 
+    /// <summary>The bearer token in <see cref="Kubeconfig"/>: what the CLI's requests are known by in the fake API server.</summary>
+    public const string CliToken = "security-oncall";
+
     private ReportSpread(ClusterEnvironment cluster, WebhookServer server)
     {
         Cluster = cluster;
@@ -25,7 +28,7 @@ internal sealed class ReportSpread
     public ClusterEnvironment Cluster { get; }
     public WebhookServer Server { get; }
     public KubeApiFake Api => Cluster.Api;
-    public string Kubeconfig => Api.WriteKubeconfig(Server.WorkDir, token: "security-oncall");
+    public string Kubeconfig => Api.WriteKubeconfig(Server.WorkDir, token: CliToken);
     public string Config => Path.Combine(Server.WorkDir, "config", "injector.yaml");
 
     public static async Task<ReportSpread> CreateAsync(ClusterEnvironment cluster, Func<ConfigInjector.Hosting.ServeSettings, ConfigInjector.Hosting.ServeSettings>? settings = null)

@@ -67,6 +67,9 @@ public sealed class VaultFake : IAsyncDisposable
 
     /// <summary>Runs as each request arrives, before it is answered: lets a test change the world while a read is in flight.</summary>
     public Action<string>? OnRequest { get; set; }
+
+    /// <summary>Awaited as each request arrives (after <see cref="OnRequest"/>), before it is answered: holds a request in flight until the test lets it go.</summary>
+    public Func<string, Task>? Hold { get; set; }
     public string? RequiredNamespace { get; set; }
     public IReadOnlyCollection<string> Requests => _requests;
 
@@ -163,6 +166,8 @@ public sealed class VaultFake : IAsyncDisposable
         var path = (string)context.Request.RouteValues["path"]!;
         _requests.Enqueue($"{context.Request.Method} {path}{context.Request.QueryString}");
         OnRequest?.Invoke(path);
+        if (Hold is { } hold)
+            await hold(path);
         if (Delay > TimeSpan.Zero)
             await Task.Delay(Delay, context.RequestAborted);
         if (Interlocked.Decrement(ref _throttle) >= 0)

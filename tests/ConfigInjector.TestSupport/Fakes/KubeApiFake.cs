@@ -21,8 +21,8 @@ namespace ConfigInjector.TestSupport.Fakes;
 ///   POST of an existing name 409 AlreadyExists, a missing object 404 NotFound — all as Status objects
 ///   (https://github.com/kubernetes/community/blob/master/contributors/devel/sig-architecture/api-conventions.md#response-status-kind)
 /// - list with labelSelector (equality and existence) and fieldSelector metadata.name; list returns the collection's resourceVersion
-/// - watch=true from a resourceVersion: newline-delimited events, BOOKMARK events when allowWatchBookmarks=true,
-///   and 410 Gone ("Expired") for a resourceVersion older than the last compaction ("Efficient detection of changes")
+/// - watch=true as KubeApiFake.Watch.cs has it: from a resourceVersion within a bounded history, BOOKMARK events,
+///   410 Gone ("Expired") for a resourceVersion older than the history
 /// - PATCH with application/merge-patch+json and strategic-merge-patch+json (applied as a JSON merge patch, RFC 7386)
 /// - metadata.generation bumped when spec changes; ownerReferences stored as given.
 /// - the status subresource as the API server has it (see KubeApiFake.Status.cs).
@@ -63,13 +63,13 @@ public sealed partial class KubeApiFake : IAsyncDisposable
 
     private readonly Lock _lock = new();
     private readonly Dictionary<(string Resource, string Namespace, string Name), Stored> _objects = [];
-    private readonly List<Change> _changes = [];
+    private readonly Queue<Change> _changes = new();
     private readonly List<Channel<Change>> _watchers = [];
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, int> _openWatches = new(StringComparer.Ordinal);
     private readonly ConcurrentQueue<string> _requests = new();
     private readonly ConcurrentQueue<string> _requestsBy = new();
     private readonly List<Fault> _faults = [];
-    private readonly List<(string Method, string Resource, string Name, Action Action)> _before = [];
+    private readonly List<(string Method, string Resource, string? Name, Action Action)> _before = [];
     private WebApplication? _app;
     private long _version = 1;
     private long _compactedAt;
@@ -142,8 +142,9 @@ public sealed partial class KubeApiFake : IAsyncDisposable
     /// <summary>
     /// Runs <paramref name="action"/> once, just before the next <paramref name="method"/> on that object is handled:
     /// someone else's write landing between a client's read and its write (a genuine resourceVersion conflict).
+    /// A null <paramref name="name"/> is the collection: the next list or watch.
     /// </summary>
-    public void BeforeNext(string method, string resource, string name, Action action)
+    public void BeforeNext(string method, string resource, string? name, Action action)
     {
         lock (_lock)
             _before.Add((method, resource, name, action));
@@ -354,7 +355,18 @@ public sealed partial class KubeApiFake : IAsyncDisposable
         // Chunked lists ("Retrieving large results sets in chunks", API concepts): limit, and a continue token that
         // says where the next page starts (here: after this namespace/name).
         var limit = int.TryParse(context.Request.Query["limit"], out var l) && l > 0 ? l : int.MaxValue;
-        var after = (string?)context.Request.Query["continue"] is { Length: > 0 } token ? System.Text.Encoding.UTF8.GetString(Convert.FromBase64String(token)) : null;
+        string? after = null;
+        if ((string?)context.Request.Query["continue"] is { Length: > 0 } token)
+        {
+            // A token the server did not hand out is refused, not read from the start (the apiserver's
+            // "continue key is not valid" BadRequest).
+            after = ContinueFrom(token);
+            if (after is null)
+            {
+                await StatusAsync(context, 400, "BadRequest", $"continue key is not valid: {token}");
+                return;
+            }
+        }
         List<Stored> matching;
         long version;
         lock (_lock)
@@ -391,88 +403,10 @@ public sealed partial class KubeApiFake : IAsyncDisposable
         await writer.FlushAsync();
     }
 
-    private async Task WatchAsync(HttpContext context, Route route)
+    private static string? ContinueFrom(string token)
     {
-        var selector = LabelSelector.Parse(context.Request.Query["labelSelector"]);
-        var bookmarks = context.Request.Query["allowWatchBookmarks"] == "true";
-        var from = long.TryParse(context.Request.Query["resourceVersion"], out var rv) ? rv : 0;
-        var channel = Channel.CreateUnbounded<Change>();
-        var watcher = $"{context.Request.Headers.Authorization.ToString().Replace("Bearer ", "", StringComparison.Ordinal)} {route.Resource}";
-        List<Change> backlog;
-        lock (_lock)
-        {
-            if (from != 0 && from < _compactedAt)
-            {
-                backlog = [];
-                channel = null;
-            }
-            else
-            {
-                backlog = [.. _changes.Where(c => c.Version > from)];
-                _watchers.Add(channel);
-            }
-        }
-        context.Response.StatusCode = 200;
-        context.Response.ContentType = "application/json";
-        if (channel is null)
-        {
-            // What the API server sends for a resourceVersion it no longer has: an ERROR event carrying 410 Expired.
-            Interlocked.Increment(ref _gone);
-            await WriteEventAsync(context, "ERROR", StatusObject(410, "Expired", $"too old resource version: {from} ({_compactedAt})"));
-            return;
-        }
-        _openWatches.AddOrUpdate(watcher, 1, (_, n) => n + 1);
-        using var stop = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, _dropWatches.Token);
-        try
-        {
-            foreach (var change in backlog)
-                await SendIfMatchingAsync(context, route, selector, change);
-            while (!stop.IsCancellationRequested)
-            {
-                using var tick = CancellationTokenSource.CreateLinkedTokenSource(stop.Token);
-                tick.CancelAfter(BookmarkInterval);
-                try
-                {
-                    var change = await channel.Reader.ReadAsync(tick.Token);
-                    await SendIfMatchingAsync(context, route, selector, change);
-                }
-                catch (OperationCanceledException) when (!stop.IsCancellationRequested)
-                {
-                    if (bookmarks)
-                    {
-                        await WriteEventAsync(context, "BOOKMARK", new JsonObject
-                        {
-                            ["kind"] = Kinds[route.Resource],
-                            ["apiVersion"] = route.ApiVersion,
-                            ["metadata"] = new JsonObject { ["resourceVersion"] = Interlocked.Read(ref _version).ToString(CultureInfo.InvariantCulture) },
-                        });
-                    }
-                }
-            }
-        }
-        catch (OperationCanceledException)
-        {
-            // The client went away or the watch was dropped on purpose.
-        }
-        finally
-        {
-            lock (_lock)
-                _watchers.Remove(channel);
-            _openWatches.AddOrUpdate(watcher, 0, (_, n) => n - 1);
-        }
-    }
-
-    private static async Task SendIfMatchingAsync(HttpContext context, Route route, LabelSelector selector, Change change)
-    {
-        if (change.Item.Resource != route.Resource || (route.Namespace is not null && change.Item.Namespace != route.Namespace) || !selector.Matches(change.Item.Object))
-            return;
-        await WriteEventAsync(context, change.Type, change.Item.Object);
-    }
-
-    private static async Task WriteEventAsync(HttpContext context, string type, JsonObject item)
-    {
-        await context.Response.WriteAsync(new JsonObject { ["type"] = type, ["object"] = item.DeepClone() }.ToJsonString() + "\n");
-        await context.Response.Body.FlushAsync();
+        var bytes = new byte[token.Length];
+        return Convert.TryFromBase64String(token, bytes, out var length) ? System.Text.Encoding.UTF8.GetString(bytes, 0, length) : null;
     }
 
     private async Task CreateAsync(HttpContext context, Route route)
@@ -637,7 +571,7 @@ public sealed partial class KubeApiFake : IAsyncDisposable
     private void Publish(string type, Stored stored)
     {
         var change = new Change(long.Parse(stored.Object["metadata"]!["resourceVersion"]!.GetValue<string>(), CultureInfo.InvariantCulture), type, stored);
-        _changes.Add(change);
+        Remember(change);
         foreach (var watcher in _watchers)
             watcher.Writer.TryWrite(change);
     }

@@ -13,7 +13,9 @@ namespace ConfigInjector.TestSupport.Fakes;
 /// - KV v1: GET /v1/:mount/:path — https://developer.hashicorp.com/vault/api-docs/secret/kv/kv-v1#read-secret
 /// - GET /v1/sys/internal/ui/mounts/:path — the mount lookup the Vault CLI uses to find a path's KV version
 /// - POST /v1/auth/:mount/login — Kubernetes (https://developer.hashicorp.com/vault/api-docs/auth/kubernetes#login)
-///   and AppRole (https://developer.hashicorp.com/vault/api-docs/auth/approle#login-with-approle)
+///   and AppRole (https://developer.hashicorp.com/vault/api-docs/auth/approle#login-with-approle), refused as Vault
+///   refuses them: 400 "missing role" / "invalid role name" (Kubernetes), "missing role_id" / "invalid role or secret
+///   ID" (AppRole), 403 "permission denied" for a JWT the role does not accept.
 /// - POST /v1/auth/token/renew-self, GET /v1/auth/token/lookup-self — https://developer.hashicorp.com/vault/api-docs/auth/token
 /// - X-Vault-Token, X-Vault-Namespace; errors as {"errors": [...]} — https://developer.hashicorp.com/vault/api-docs#error-response
 /// - 503 while sealed, 429 with Retry-After when rate limited.
@@ -33,13 +35,17 @@ public sealed class VaultFake : IAsyncDisposable
 
     private sealed record Token(DateTimeOffset? ExpiresAt, bool Renewable, TimeSpan Ttl);
 
+    /// <param name="RoleField">The body field that names the role: <c>role</c> (Kubernetes) or <c>role_id</c> (AppRole).</param>
+    /// <param name="CredentialField">The body field that proves it: <c>jwt</c> or <c>secret_id</c>.</param>
+    private sealed record Login(string RoleField, string Role, string CredentialField, string Credential, TimeSpan Ttl);
+
     private readonly TimeProvider _time;
     private readonly ConcurrentDictionary<string, int> _mounts = new();
     private readonly ConcurrentDictionary<string, string> _engines = new();
     private readonly ConcurrentBag<string> _denied = [];
     private readonly ConcurrentDictionary<string, List<KvVersion>> _secrets = new();
     private readonly ConcurrentDictionary<string, Token> _tokens = new();
-    private readonly ConcurrentDictionary<string, (string Credential, TimeSpan Ttl)> _logins = new();
+    private readonly ConcurrentDictionary<string, Login> _logins = new();
     private readonly ConcurrentQueue<string> _requests = new();
     private LoopbackHttpsServer? _server;
     private int _throttle;
@@ -61,6 +67,9 @@ public sealed class VaultFake : IAsyncDisposable
 
     /// <summary>Runs as each request arrives, before it is answered: lets a test change the world while a read is in flight.</summary>
     public Action<string>? OnRequest { get; set; }
+
+    /// <summary>Awaited as each request arrives (after <see cref="OnRequest"/>), before it is answered: holds a request in flight until the test lets it go.</summary>
+    public Func<string, Task>? Hold { get; set; }
     public string? RequiredNamespace { get; set; }
     public IReadOnlyCollection<string> Requests => _requests;
 
@@ -119,7 +128,11 @@ public sealed class VaultFake : IAsyncDisposable
 
     public void DestroyVersion(string path, int version) => _secrets[path][version - 1].Destroyed = true;
 
-    public void AddLogin(string mount, string credential, TimeSpan ttl) => _logins[mount] = (credential, ttl);
+    /// <summary>A Kubernetes auth mount with one role that accepts one service-account JWT (a later call replaces it, as a rotated token).</summary>
+    public void AddKubernetesLogin(string mount, string role, string jwt, TimeSpan ttl) => _logins[mount] = new Login("role", role, "jwt", jwt, ttl);
+
+    /// <summary>An AppRole auth mount with one role, known by its role_id, that accepts one secret_id.</summary>
+    public void AddAppRoleLogin(string mount, string roleId, string secretId, TimeSpan ttl) => _logins[mount] = new Login("role_id", roleId, "secret_id", secretId, ttl);
 
     public string IssueToken(TimeSpan ttl, bool renewable = true)
     {
@@ -153,6 +166,8 @@ public sealed class VaultFake : IAsyncDisposable
         var path = (string)context.Request.RouteValues["path"]!;
         _requests.Enqueue($"{context.Request.Method} {path}{context.Request.QueryString}");
         OnRequest?.Invoke(path);
+        if (Hold is { } hold)
+            await hold(path);
         if (Delay > TimeSpan.Zero)
             await Task.Delay(Delay, context.RequestAborted);
         if (Interlocked.Decrement(ref _throttle) >= 0)
@@ -222,10 +237,30 @@ public sealed class VaultFake : IAsyncDisposable
     private async Task LoginAsync(HttpContext context, string mount)
     {
         var body = await context.Request.ReadFromJsonAsync<JsonObject>();
-        var presented = body?["jwt"]?.GetValue<string>() ?? body?["secret_id"]?.GetValue<string>();
-        if (!_logins.TryGetValue(mount, out var login) || presented != login.Credential)
+        if (!_logins.TryGetValue(mount, out var login))
         {
-            await Error(context, 400, "invalid credentials");
+            await Error(context, 404, $"no handler for route \"auth/{mount}/login\". route entry not found.");
+            return;
+        }
+        var role = body?[login.RoleField]?.GetValue<string>();
+        var presented = body?[login.CredentialField]?.GetValue<string>();
+        var (status, error) = login.RoleField switch
+        {
+            // vault-plugin-auth-kubernetes path_login.go: both fields required, the role looked up, then the JWT reviewed.
+            "role" when string.IsNullOrEmpty(role) => (400, "missing role"),
+            "role" when string.IsNullOrEmpty(presented) => (400, "missing jwt"),
+            "role" when role != login.Role => (400, $"invalid role name \"{role}\""),
+            "role" when presented != login.Credential => (403, "permission denied"),
+            // vault builtin/credential/approle path_login.go: role_id required; an unknown one and a wrong secret_id read alike.
+            _ when string.IsNullOrEmpty(role) => (400, "missing role_id"),
+            _ when role != login.Role => (400, "invalid role or secret ID"),
+            _ when string.IsNullOrEmpty(presented) => (400, "missing secret_id"),
+            _ when presented != login.Credential => (400, "invalid role or secret ID"),
+            _ => (200, null),
+        };
+        if (error is not null)
+        {
+            await Error(context, status, error);
             return;
         }
         var token = IssueToken(login.Ttl);

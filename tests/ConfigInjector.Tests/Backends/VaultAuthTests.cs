@@ -29,7 +29,7 @@ public sealed class VaultAuthTests : IAsyncLifetime
     {
         var jwtFile = Path.Combine(ScratchDirectory.Create(), "sa-token");
         await File.WriteAllTextAsync(jwtFile, "eyJ.sa-token-1");
-        _vault.AddLogin("kubernetes", "eyJ.sa-token-1", TimeSpan.FromMinutes(30));
+        _vault.AddKubernetesLogin("kubernetes", "config-injector", "eyJ.sa-token-1", TimeSpan.FromMinutes(30));
         var backend = VaultTestBackends.Create(_vault, $$"""
             kvVersion: "2"
             auth: { kubernetes: { role: config-injector, tokenFile: {{jwtFile}} } }
@@ -49,7 +49,7 @@ public sealed class VaultAuthTests : IAsyncLifetime
 
         // The kubelet rotated the service-account token and the lease ran out: a fresh login with the new token.
         await File.WriteAllTextAsync(jwtFile, "eyJ.sa-token-2");
-        _vault.AddLogin("kubernetes", "eyJ.sa-token-2", TimeSpan.FromMinutes(30));
+        _vault.AddKubernetesLogin("kubernetes", "config-injector", "eyJ.sa-token-2", TimeSpan.FromMinutes(30));
         _time.Advance(TimeSpan.FromMinutes(31));
         Assert.Equal(ReadStatus.Found, (await Read(backend)).Status);
         Assert.Equal(2, _vault.Count("POST auth/kubernetes/login"));
@@ -60,7 +60,8 @@ public sealed class VaultAuthTests : IAsyncLifetime
     {
         var jwtFile = Path.Combine(ScratchDirectory.Create(), "sa-token");
         await File.WriteAllTextAsync(jwtFile, "eyJ.sa");
-        _vault.AddLogin("kubernetes", "eyJ.sa", TimeSpan.FromHours(1));
+        _vault.AddKubernetesLogin("kubernetes", "r", "eyJ.sa", TimeSpan.FromHours(1));
+        _vault.DenyRead("secret/data/forbidden/");
         var backend = VaultTestBackends.Create(_vault, $$"""
             kvVersion: "2"
             auth: { kubernetes: { role: r, tokenFile: {{jwtFile}} } }
@@ -68,7 +69,12 @@ public sealed class VaultAuthTests : IAsyncLifetime
         await Read(backend);
 
         // A fresh token refused is the Vault policy saying no: no new login for it.
+        _vault.Put("secret/forbidden/x", new Dictionary<string, string> { ["password"] = "p" });
         var denied = await backend.ReadAsync(new SecretLocation(backend.Name, "secret/forbidden/x", null), CancellationToken.None);
+        Assert.Equal(ReadStatus.Failed, denied.Status);
+        Assert.Contains("does not allow reading secret/forbidden/x", denied.Reason, StringComparison.Ordinal);
+        Assert.Equal(1, _vault.Count("GET secret/data/forbidden/x"));
+        Assert.Equal(1, _vault.Count("POST auth/kubernetes/login"));
         _vault.RevokeAll();
         await Read(backend);
         await Read(backend);
@@ -80,7 +86,6 @@ public sealed class VaultAuthTests : IAsyncLifetime
         Assert.Equal(2, _vault.Count("POST auth/kubernetes/login"));
         Assert.Equal(ReadStatus.Found, (await Read(backend)).Status);
         Assert.Equal(2, _vault.Count("POST auth/kubernetes/login"));
-        Assert.NotEqual(ReadStatus.Found, denied.Status);
     }
 
     [Fact]
@@ -88,7 +93,7 @@ public sealed class VaultAuthTests : IAsyncLifetime
     {
         var secretIdFile = Path.Combine(ScratchDirectory.Create(), "secret-id");
         await File.WriteAllTextAsync(secretIdFile, "approle-secret-id\n");
-        _vault.AddLogin("approle", "approle-secret-id", TimeSpan.FromMinutes(20));
+        _vault.AddAppRoleLogin("approle", "config-injector", "approle-secret-id", TimeSpan.FromMinutes(20));
         var backend = VaultTestBackends.Create(_vault, $$"""
             kvVersion: "2"
             auth: { approle: { roleId: config-injector, secretIdFile: {{secretIdFile}} } }
@@ -96,6 +101,37 @@ public sealed class VaultAuthTests : IAsyncLifetime
 
         Assert.Equal(ReadStatus.Found, (await Read(backend)).Status);
         Assert.Equal(1, _vault.Count("POST auth/approle/login"));
+    }
+
+    [Fact]
+    public async Task A_role_or_role_id_that_vault_does_not_know_fails_the_read_with_vaults_reason()
+    {
+        var folder = ScratchDirectory.Create();
+        var jwtFile = Path.Combine(folder, "sa-token");
+        var secretIdFile = Path.Combine(folder, "secret-id");
+        await File.WriteAllTextAsync(jwtFile, "eyJ.sa");
+        await File.WriteAllTextAsync(secretIdFile, "approle-secret-id");
+        _vault.AddKubernetesLogin("kubernetes", "config-injector", "eyJ.sa", TimeSpan.FromHours(1));
+        _vault.AddAppRoleLogin("approle", "config-injector", "approle-secret-id", TimeSpan.FromHours(1));
+        var kubernetes = VaultTestBackends.Create(_vault, $$"""
+            kvVersion: "2"
+            auth: { kubernetes: { role: payments, tokenFile: {{jwtFile}} } }
+            """, _time);
+        var approle = VaultTestBackends.Create(_vault, $$"""
+            kvVersion: "2"
+            auth: { approle: { roleId: payments, secretIdFile: {{secretIdFile}} } }
+            """, _time);
+
+        var byKubernetes = await Read(kubernetes);
+        var byAppRole = await Read(approle);
+
+        Assert.Equal(ReadStatus.Failed, byKubernetes.Status);
+        Assert.Contains("kubernetes login at auth/kubernetes failed", byKubernetes.Reason, StringComparison.Ordinal);
+        Assert.Contains("invalid role name \"payments\"", byKubernetes.Reason, StringComparison.Ordinal);
+        Assert.Equal(ReadStatus.Failed, byAppRole.Status);
+        Assert.Contains("approle login at auth/approle failed", byAppRole.Reason, StringComparison.Ordinal);
+        Assert.Contains("invalid role or secret ID", byAppRole.Reason, StringComparison.Ordinal);
+        Assert.Equal(0, _vault.Count("GET secret/"));
     }
 
     [Fact]

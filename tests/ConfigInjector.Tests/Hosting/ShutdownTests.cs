@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Net;
+using System.Net.Sockets;
 using ConfigInjector.TestSupport;
 using ConfigInjector.TestSupport.Builders;
 using ConfigInjector.TestSupport.Fakes;
@@ -51,5 +52,51 @@ public class ShutdownTests
 
         Assert.True(statuses.Count > 8, $"{statuses.Count} admissions");
         Assert.All(statuses, s => Assert.Equal((HttpStatusCode.OK, true), s));
+    }
+
+    [Fact]
+    public async Task An_admission_held_in_the_backend_while_the_listener_closes_is_finished_with_200()
+    {
+        var delay = TimeSpan.FromMilliseconds(500);
+        await using var vault = await VaultFake.StartAsync();
+        vault.EnableKv("secret", 2);
+        vault.Put("secret/app/held", new Dictionary<string, string> { ["v"] = "value" });
+        var arrived = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        vault.Hold = path =>
+        {
+            if (!path.EndsWith("/app/held", StringComparison.Ordinal))
+                return Task.CompletedTask;
+            arrived.TrySetResult();
+            return release.Task;
+        };
+        await using var server = await VaultWebhook.StartAsync(vault, ["timeout: 10s"], settings: s => s with { ShutdownDelay = delay });
+        var port = server.Client.BaseAddress!.Port;
+        var admission = server.ReviewPodAsync(PodBuilder.Injected().WithAnnotation("configinjector.io/secret.V", "vault-prod:secret/app/held#v"));
+        await arrived.Task.WaitAsync(TimeSpan.FromSeconds(10));
+
+        var stopping = server.StopAsync();
+        await Eventually.TrueAsync(() => !Listens(port), "the listener to close after the shutdown delay", TimeSpan.FromSeconds(10));
+        // Kept in the backend a while longer after the listener closed, as a slow Vault would.
+        await Task.Delay(delay);
+        release.TrySetResult();
+        var result = await admission;
+        await stopping;
+
+        Assert.Equal((HttpStatusCode.OK, true), (result.HttpStatus, result.Allowed));
+    }
+
+    private static bool Listens(int port)
+    {
+        using var client = new TcpClient();
+        try
+        {
+            client.Connect(IPAddress.Loopback, port);
+            return true;
+        }
+        catch (SocketException)
+        {
+            return false;
+        }
     }
 }

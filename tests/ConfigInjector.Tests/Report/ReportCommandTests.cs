@@ -85,6 +85,30 @@ public sealed class ReportCommandTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Readers_listed_after_the_first_page_of_pods_are_in_the_report()
+    {
+        // More pods than one list page (500) that read nothing, named to be listed first: the readers come on the second page.
+        for (var i = 0; i < 600; i++)
+        {
+            _cluster.Api.Put("pods", new JsonObject
+            {
+                ["apiVersion"] = "v1",
+                ["kind"] = "Pod",
+                ["metadata"] = new JsonObject { ["name"] = $"aa-idle-{i:D3}", ["namespace"] = "shop" },
+                ["spec"] = new JsonObject { ["containers"] = new JsonArray(new JsonObject { ["name"] = "app", ["image"] = "busybox" }) },
+                ["status"] = new JsonObject { ["phase"] = "Running" },
+            });
+        }
+        var pagesBefore = _cluster.Api.ListPages;
+
+        var (code, output, _) = await Report("--output", "json", "--namespace", "shop");
+
+        Assert.Equal(ExitCodes.Failed, code);
+        Assert.Equal("""{"pods":5,"current":2,"stale":2,"unknown":1}""", JsonNode.Parse(output)!["summary"]!.ToJsonString());
+        Assert.True(_cluster.Api.ListPages - pagesBefore >= 8, $"{_cluster.Api.ListPages - pagesBefore} list pages: two of pods, one each of six other kinds");
+    }
+
+    [Fact]
     public async Task Yaml_and_html_carry_the_same_report()
     {
         var (yamlCode, yaml, yamlErr) = await Report("--output", "yaml", "--namespace", "billing");

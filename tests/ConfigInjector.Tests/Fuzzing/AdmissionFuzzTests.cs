@@ -52,7 +52,7 @@ public class AdmissionFuzzTests
         Console.WriteLine($"fuzz: {inputs} reviews in {clock.Elapsed.TotalSeconds:0}s, {patched} with a patch (seed {seed})");
         Assert.True(inputs > 100, $"only {inputs} inputs ran");
         // The leak check decodes patches: a run in which no review was injected would not have exercised it.
-        Assert.True(patched > 10, $"only {patched} of {inputs} answers carried a patch (seed {seed})");
+        Assert.True(patched > 0, $"none of {inputs} answers carried a patch (seed {seed})");
     }
 
     [Fact]

@@ -30,7 +30,7 @@ namespace ConfigInjector.TestSupport.Fakes;
 ///   status.authenticated false (https://kubernetes.io/docs/reference/kubernetes-api/authentication-resources/token-review-v1/);
 ///   audience-aware as the API server is: spec.audiences (empty means the API server's own, <see cref="ApiServerAudience"/>)
 ///   must meet the audiences the token was minted for, and status.audiences is that intersection
-/// Faults: <see cref="FailNext"/> (500s, 409s…), <see cref="DropWatches"/>, <see cref="Compact"/>.
+/// Faults: <see cref="FailNext"/> (500s, 409s…), <see cref="FailFrom"/> (one client's requests), <see cref="DropWatches"/>, <see cref="Compact"/>.
 /// </summary>
 public sealed partial class KubeApiFake : IAsyncDisposable
 {
@@ -56,7 +56,8 @@ public sealed partial class KubeApiFake : IAsyncDisposable
 
     private sealed record Change(long Version, string Type, Stored Item);
 
-    private sealed record Fault(Func<string, string, bool> Matches, int Status, string Reason)
+    /// <summary>A fault for requests it <see cref="Matches"/> (by, method, resource): the next <see cref="Remaining"/> of them, or all while <see cref="Lasting"/>.</summary>
+    private sealed record Fault(Func<string, string, string, bool> Matches, int Status, string Reason, bool Lasting = false)
     {
         public int Remaining;
     }
@@ -69,7 +70,7 @@ public sealed partial class KubeApiFake : IAsyncDisposable
     private readonly ConcurrentQueue<string> _requests = new();
     private readonly ConcurrentQueue<string> _requestsBy = new();
     private readonly List<Fault> _faults = [];
-    private readonly List<(string Method, string Resource, string Name, Action Action)> _before = [];
+    private readonly List<(string Method, string Resource, string? Name, Action Action)> _before = [];
     private WebApplication? _app;
     private long _version = 1;
     private long _compactedAt;
@@ -132,14 +133,37 @@ public sealed partial class KubeApiFake : IAsyncDisposable
     public void FailNext(string method, string resource, int status, int count = 1, string reason = "InternalError")
     {
         lock (_lock)
-            _faults.Add(new Fault((m, r) => m == method && r == resource, status, reason) { Remaining = count });
+            _faults.Add(new Fault((_, m, r) => m == method && r == resource, status, reason) { Remaining = count });
+    }
+
+    /// <summary>
+    /// Every <paramref name="method"/> on <paramref name="resource"/> from the client named <paramref name="by"/> (its bearer
+    /// token, as <see cref="RequestsBy"/> names it) fails with <paramref name="status"/> until the handle is disposed: one
+    /// replica cut off from the API server while the others still reach it.
+    /// </summary>
+    public IDisposable FailFrom(string by, string method, string resource, int status = 503, string reason = "ServiceUnavailable")
+    {
+        var fault = new Fault((b, m, r) => b == by && m == method && r == resource, status, reason, Lasting: true);
+        lock (_lock)
+            _faults.Add(fault);
+        return new Healed(() =>
+        {
+            lock (_lock)
+                _faults.Remove(fault);
+        });
+    }
+
+    private sealed class Healed(Action heal) : IDisposable
+    {
+        public void Dispose() => heal();
     }
 
     /// <summary>
     /// Runs <paramref name="action"/> once, just before the next <paramref name="method"/> on that object is handled:
     /// someone else's write landing between a client's read and its write (a genuine resourceVersion conflict).
     /// </summary>
-    public void BeforeNext(string method, string resource, string name, Action action)
+    /// <param name="name">The object's name; null for a list of <paramref name="resource"/>.</param>
+    public void BeforeNext(string method, string resource, string? name, Action action)
     {
         lock (_lock)
             _before.Add((method, resource, name, action));
@@ -178,7 +202,7 @@ public sealed partial class KubeApiFake : IAsyncDisposable
         get
         {
             lock (_lock)
-                return _faults.Sum(f => f.Remaining);
+                return _faults.Where(f => !f.Lasting).Sum(f => f.Remaining);
         }
     }
 
@@ -243,7 +267,8 @@ public sealed partial class KubeApiFake : IAsyncDisposable
         }
         var logged = $"{context.Request.Method} {route.Resource}{(route.Subresource is null ? "" : "/" + route.Subresource)} {route.Namespace}/{route.Name}{(context.Request.Query["watch"] == "true" ? " watch" : "")}";
         _requests.Enqueue(logged);
-        _requestsBy.Enqueue($"{context.Request.Headers.Authorization.ToString().Replace("Bearer ", "", StringComparison.Ordinal)} {logged}");
+        var by = context.Request.Headers.Authorization.ToString().Replace("Bearer ", "", StringComparison.Ordinal);
+        _requestsBy.Enqueue($"{by} {logged}");
         Action? before = null;
         lock (_lock)
         {
@@ -257,10 +282,11 @@ public sealed partial class KubeApiFake : IAsyncDisposable
         before?.Invoke();
         lock (_lock)
         {
-            var fault = _faults.FirstOrDefault(f => f.Remaining > 0 && f.Matches(context.Request.Method, route.Resource));
+            var fault = _faults.FirstOrDefault(f => (f.Lasting || f.Remaining > 0) && f.Matches(by, context.Request.Method, route.Resource));
             if (fault is not null)
             {
-                fault.Remaining--;
+                if (!fault.Lasting)
+                    fault.Remaining--;
                 context.Items["fault"] = fault;
             }
         }

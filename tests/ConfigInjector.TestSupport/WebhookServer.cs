@@ -1,4 +1,5 @@
 using System.Net.Http.Headers;
+using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using ConfigInjector.Hosting;
 using ConfigInjector.ManagedSecrets;
@@ -62,12 +63,22 @@ public sealed class WebhookServer : IAsyncDisposable
         return new WebhookServer(app, workDir, logs, client);
     }
 
-    /// <summary>An HttpClient that trusts only the given CA, as the API server does with a caBundle.</summary>
-    public static HttpClient TrustingClient(string caFile)
+    /// <summary>An HttpClient that trusts only the given CA, as the API server does with a caBundle, and presents <paramref name="certificate"/> when given.</summary>
+    public static HttpClient TrustingClient(string caFile, X509Certificate2? certificate = null)
     {
         var handler = new SocketsHttpHandler();
         handler.SslOptions.RemoteCertificateValidationCallback = CustomCaTrust.Validator(CustomCaTrust.LoadBundle(caFile));
+        if (certificate is not null)
+            handler.SslOptions.ClientCertificates = [certificate];
         return new HttpClient(handler) { Timeout = TimeSpan.FromSeconds(30) };
+    }
+
+    /// <summary>A client of this server that presents <paramref name="certificate"/> at the TLS handshake (a person, or the API server).</summary>
+    public HttpClient ClientPresenting(X509Certificate2 certificate)
+    {
+        var client = TrustingClient(Path.Combine(WorkDir, "webhook-certs", "dev", "ca.crt"), certificate);
+        client.BaseAddress = Client.BaseAddress;
+        return client;
     }
 
     public Task<HttpResponseMessage> PostReviewAsync(string body) =>

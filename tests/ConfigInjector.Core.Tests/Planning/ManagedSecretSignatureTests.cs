@@ -1,6 +1,7 @@
 using ConfigInjector.Core.Annotations;
 using ConfigInjector.Core.Planning;
 using ConfigInjector.Core.Policies;
+using ConfigInjector.Core.Templates;
 using k8s.Models;
 
 namespace ConfigInjector.Core.Tests.Planning;
@@ -75,6 +76,49 @@ public class ManagedSecretSignatureTests
     public void Changing_anything_the_worker_decides_on_breaks_it(string what, Action<V1Secret> tamper)
     {
         var secret = Signed();
+        tamper(secret);
+
+        Assert.True(ManagedSecretSignature.Verify(SigningKeys.Single(Key), secret) == SignatureCheck.Invalid, what);
+    }
+
+    private static readonly ComposedSource Url = ComposedSource.ForTemplate("postgres://${vault:secret/db#user}@db/app", new Dictionary<string, string> { ["vault:secret/db#user"] = "3" });
+    private static readonly ComposedSource Env = ComposedSource.ForFile("vault:secret/app", FileFormat.Dotenv, "7");
+
+    /// <summary>A signed Secret with a template key and a file of every key of a path, as admission writes them.</summary>
+    private static V1Secret SignedWithComposedKeys()
+    {
+        var secret = Signed();
+        secret.Metadata.Annotations[ComposedSources.Annotation] = ComposedSources.Serialize(new Dictionary<string, ComposedSource> { ["DATABASE_URL"] = Url, ["file.app.env"] = Env });
+        ManagedSecretSignature.Apply(Key, secret);
+        return secret;
+    }
+
+    private static Action<V1Secret> Composed(Dictionary<string, ComposedSource> composed) =>
+        s => s.Metadata.Annotations[ComposedSources.Annotation] = ComposedSources.Serialize(composed);
+
+    public static TheoryData<string, Action<V1Secret>> ComposedTampering => new()
+    {
+        // The path alone: its versions still name the old one, so only the signed path itself can refuse it.
+        { "a file's from path", Composed(new() { ["DATABASE_URL"] = Url, ["file.app.env"] = Env with { From = "vault:secret/admin" } }) },
+        { "a file's format", Composed(new() { ["DATABASE_URL"] = Url, ["file.app.env"] = Env with { Format = FileFormat.Json } }) },
+        { "a file's version", Composed(new() { ["DATABASE_URL"] = Url, ["file.app.env"] = Env with { Versions = new Dictionary<string, string> { ["vault:secret/app"] = "6" } } }) },
+        { "a template's text", Composed(new() { ["DATABASE_URL"] = Url with { Template = "${vault:secret/admin#password}" }, ["file.app.env"] = Env }) },
+        { "a template's version", Composed(new() { ["DATABASE_URL"] = Url with { Versions = new Dictionary<string, string> { ["vault:secret/db#user"] = "2" } }, ["file.app.env"] = Env }) },
+        { "a template turned into a file", Composed(new() { ["DATABASE_URL"] = new ComposedSource(null, "vault:secret/db", FileFormat.Dotenv, Url.Versions), ["file.app.env"] = Env }) },
+        { "a composed key renamed", Composed(new() { ["ADMIN_URL"] = Url, ["file.app.env"] = Env }) },
+        { "an added composed key", Composed(new() { ["DATABASE_URL"] = Url, ["file.app.env"] = Env, ["file.admin.env"] = Env with { From = "vault:secret/admin" } }) },
+        { "a removed composed key", Composed(new() { ["DATABASE_URL"] = Url }) },
+        { "the composed annotation removed", s => s.Metadata.Annotations.Remove(ComposedSources.Annotation) },
+        { "the composed annotation unreadable", s => s.Metadata.Annotations[ComposedSources.Annotation] = "not json" },
+    };
+
+    [Theory]
+    [MemberData(nameof(ComposedTampering))]
+    public void Changing_what_a_composed_key_is_made_of_breaks_it(string what, Action<V1Secret> tamper)
+    {
+        var secret = SignedWithComposedKeys();
+        Assert.Equal(SignatureCheck.Current, ManagedSecretSignature.Verify(SigningKeys.Single(Key), secret));
+
         tamper(secret);
 
         Assert.True(ManagedSecretSignature.Verify(SigningKeys.Single(Key), secret) == SignatureCheck.Invalid, what);

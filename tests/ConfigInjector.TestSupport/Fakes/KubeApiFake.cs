@@ -30,7 +30,7 @@ namespace ConfigInjector.TestSupport.Fakes;
 ///   status.authenticated false (https://kubernetes.io/docs/reference/kubernetes-api/authentication-resources/token-review-v1/);
 ///   audience-aware as the API server is: spec.audiences (empty means the API server's own, <see cref="ApiServerAudience"/>)
 ///   must meet the audiences the token was minted for, and status.audiences is that intersection
-/// Faults: <see cref="FailNext"/> (500s, 409s…), <see cref="DropWatches"/>, <see cref="Compact"/>.
+/// Faults: <see cref="FailNext"/> (500s, 409s…), <see cref="FailFrom"/> (one client's requests), <see cref="DropWatches"/>, <see cref="Compact"/>.
 /// </summary>
 public sealed partial class KubeApiFake : IAsyncDisposable
 {
@@ -56,7 +56,8 @@ public sealed partial class KubeApiFake : IAsyncDisposable
 
     private sealed record Change(long Version, string Type, Stored Item);
 
-    private sealed record Fault(Func<string, string, string, bool> Matches, int Status, string Reason)
+    /// <summary>A fault for requests it <see cref="Matches"/> (by, method, resource): the next <see cref="Remaining"/> of them, or all while <see cref="Lasting"/>.</summary>
+    private sealed record Fault(Func<string, string, string, bool> Matches, int Status, string Reason, bool Lasting = false)
     {
         public int Remaining;
     }
@@ -136,7 +137,29 @@ public sealed partial class KubeApiFake : IAsyncDisposable
     public void FailNext(string method, string resource, int status, int count = 1, string reason = "InternalError", string? by = null)
     {
         lock (_lock)
-            _faults.Add(new Fault((m, r, token) => m == method && r == resource && (by is null || token == by), status, reason) { Remaining = count });
+            _faults.Add(new Fault((b, m, r) => m == method && r == resource && (by is null || b == by), status, reason) { Remaining = count });
+    }
+
+    /// <summary>
+    /// Every <paramref name="method"/> on <paramref name="resource"/> from the client named <paramref name="by"/> (its bearer
+    /// token, as <see cref="RequestsBy"/> names it) fails with <paramref name="status"/> until the handle is disposed: one
+    /// replica cut off from the API server while the others still reach it.
+    /// </summary>
+    public IDisposable FailFrom(string by, string method, string resource, int status = 503, string reason = "ServiceUnavailable")
+    {
+        var fault = new Fault((b, m, r) => b == by && m == method && r == resource, status, reason, Lasting: true);
+        lock (_lock)
+            _faults.Add(fault);
+        return new Healed(() =>
+        {
+            lock (_lock)
+                _faults.Remove(fault);
+        });
+    }
+
+    private sealed class Healed(Action heal) : IDisposable
+    {
+        public void Dispose() => heal();
     }
 
     /// <summary>
@@ -183,7 +206,7 @@ public sealed partial class KubeApiFake : IAsyncDisposable
         get
         {
             lock (_lock)
-                return _faults.Sum(f => f.Remaining);
+                return _faults.Where(f => !f.Lasting).Sum(f => f.Remaining);
         }
     }
 
@@ -248,8 +271,8 @@ public sealed partial class KubeApiFake : IAsyncDisposable
         }
         var logged = $"{context.Request.Method} {route.Resource}{(route.Subresource is null ? "" : "/" + route.Subresource)} {route.Namespace}/{route.Name}{(context.Request.Query["watch"] == "true" ? " watch" : "")}";
         _requests.Enqueue(logged);
-        var bearer = context.Request.Headers.Authorization.ToString().Replace("Bearer ", "", StringComparison.Ordinal);
-        _requestsBy.Enqueue($"{bearer} {logged}");
+        var by = context.Request.Headers.Authorization.ToString().Replace("Bearer ", "", StringComparison.Ordinal);
+        _requestsBy.Enqueue($"{by} {logged}");
         Action? before = null;
         lock (_lock)
         {
@@ -263,10 +286,11 @@ public sealed partial class KubeApiFake : IAsyncDisposable
         before?.Invoke();
         lock (_lock)
         {
-            var fault = _faults.FirstOrDefault(f => f.Remaining > 0 && f.Matches(context.Request.Method, route.Resource, bearer));
+            var fault = _faults.FirstOrDefault(f => (f.Lasting || f.Remaining > 0) && f.Matches(by, context.Request.Method, route.Resource));
             if (fault is not null)
             {
-                fault.Remaining--;
+                if (!fault.Lasting)
+                    fault.Remaining--;
                 context.Items["fault"] = fault;
             }
         }

@@ -1,5 +1,6 @@
 using System.Reflection;
 using ConfigInjector.Core.References;
+using Mono.Cecil;
 using NetArchTest.Rules;
 
 namespace ConfigInjector.Tests.Architecture;
@@ -40,6 +41,8 @@ public class LayeringTests
         var level = Array.FindIndex(Levels, l => l.Contains(folder));
         var above = Levels.Skip(level + 1).SelectMany(l => l).Select(f => $"ConfigInjector.{f}").ToArray();
 
+        // A folder renamed or emptied would pass with nothing checked.
+        Assert.NotEmpty(Types.InAssembly(App).That().ResideInNamespace($"ConfigInjector.{folder}").GetTypes());
         var result = Types.InAssembly(App).That().ResideInNamespace($"ConfigInjector.{folder}").ShouldNot().HaveDependencyOnAny(above).GetResult();
 
         Assert.True(result.IsSuccessful, $"{folder} uses a folder above it ({string.Join(", ", above)}): {string.Join(", ", result.FailingTypeNames ?? [])}");
@@ -69,5 +72,43 @@ public class LayeringTests
             .GetResult();
 
         Assert.True(result.IsSuccessful, "I/O in the core: " + string.Join(", ", result.FailingTypeNames ?? []));
+    }
+
+    /// <summary>
+    /// Members that read the machine's clock. The core may hold a <see cref="DateTimeOffset"/> or call
+    /// <see cref="Environment"/> (every iterator does), so types cannot be forbidden whole, and NetArchTest matches a
+    /// name by whole segments ("System.DateTime" is not "System.DateTimeOffset"): the calls are read from the IL.
+    /// </summary>
+    private static readonly (string Type, string? Member)[] ClockMembers =
+    [
+        ("System.DateTime", "get_Now"), ("System.DateTime", "get_UtcNow"), ("System.DateTime", "get_Today"),
+        ("System.DateTimeOffset", "get_Now"), ("System.DateTimeOffset", "get_UtcNow"),
+        ("System.Environment", "get_TickCount"), ("System.Environment", "get_TickCount64"),
+        ("System.Diagnostics.Stopwatch", null), ("System.TimeProvider", null),
+        ("System.Threading.Tasks.Task", "Delay"), ("System.Threading.Thread", "Sleep"),
+    ];
+
+    [Fact]
+    public void The_core_reads_no_clock_not_even_through_types_it_may_hold()
+    {
+        // The reader finds a clock read where there is one (below), so an empty answer for the core means something.
+        Assert.Contains($"{typeof(LayeringTests).FullName}.{nameof(ReadsTheClock)} reads System.DateTimeOffset.get_UtcNow", ClockReads(typeof(LayeringTests).Assembly));
+
+        var reads = ClockReads(Core);
+
+        Assert.True(reads.Count == 0, "the core reads the clock (take the time as a parameter; the adapters have a TimeProvider): " + string.Join(", ", reads));
+    }
+
+    internal static long ReadsTheClock() => DateTimeOffset.UtcNow.Ticks;
+
+    /// <summary>Every method body of <paramref name="assembly"/> (lambdas, iterators and local functions included) that calls one of <see cref="ClockMembers"/>.</summary>
+    private static List<string> ClockReads(Assembly assembly)
+    {
+        using var module = ModuleDefinition.ReadModule(assembly.Location);
+        return [.. module.GetTypes().SelectMany(t => t.Methods).Where(m => m.HasBody)
+            .SelectMany(m => m.Body.Instructions.Select(i => i.Operand).OfType<MemberReference>()
+                .Where(called => called.DeclaringType is { } type && ClockMembers.Any(c => c.Type == type.FullName && (c.Member is null || c.Member == called.Name)))
+                .Select(called => $"{m.DeclaringType.FullName}.{m.Name} reads {called.DeclaringType.FullName}.{called.Name}"))
+            .Distinct()];
     }
 }

@@ -58,6 +58,19 @@ public sealed class ReportTokenTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_token_the_api_server_knows_but_outside_the_named_group_is_refused_again_from_the_kept_verdict()
+    {
+        _cluster.Api.AddTokenFor(ReportAccess.TokenAudience, "developer-token", "bob", "developers");
+
+        using var first = await GetAsync("developer-token");
+        using var again = await GetAsync("developer-token");
+
+        Assert.Equal((HttpStatusCode.Forbidden, HttpStatusCode.Forbidden), (first.StatusCode, again.StatusCode));
+        // The second answer came from the kept verdict (one review): what is kept is the refusal, not who bob is.
+        Assert.Equal(1, Reviews);
+    }
+
+    [Fact]
     public async Task When_every_review_slot_is_held_by_a_slow_api_server_the_next_token_gets_429_within_a_second_or_two()
     {
         _cluster.Api.TokenReviewDelay = TimeSpan.FromSeconds(20);

@@ -66,6 +66,36 @@ public sealed class TamperTests : IAsyncLifetime
         Assert.Equal(0, _cluster.Vault.Count("GET secret/data/shop/admin"));
     }
 
+    [Theory]
+    [InlineData("file.db.env", "from", "vault-prod:secret/shop/admin")]
+    [InlineData("file.db.env", "format", "json")]
+    [InlineData("DB_URL", "template", "${vault-prod:secret/shop/admin#token}")]
+    public async Task A_managed_secret_whose_composed_key_was_edited_is_not_rendered_again(string key, string field, string edited)
+    {
+        var server = await _cluster.StartReplicaAsync();
+        var pod = ClusterEnvironment.PodOf(_cluster.Api.AddDeployment("shop", "web"))
+            .WithAnnotation("configinjector.io/template.DB_URL", "pg://${vault-prod:secret/shop/db#user}:${vault-prod:secret/shop/db#password}@db")
+            .WithAnnotation("configinjector.io/file-from.db.env", "vault-prod:secret/shop/db")
+            .WithAnnotation("configinjector.io/file-format.db.env", "dotenv");
+        var name = await _cluster.AdmitAsync(server, pod, "web-1");
+        var admitted = _cluster.Api.Get("secrets", "shop", name)!["data"]!.ToJsonString();
+        _cluster.Vault.Put("secret/shop/admin", new Dictionary<string, string> { ["token"] = "cluster-only-admin-token" });
+
+        _cluster.Api.Update("secrets", "shop", name, s =>
+        {
+            var composed = JsonNode.Parse(s["metadata"]!["annotations"]!["configinjector.io/composed"]!.GetValue<string>())!;
+            composed[key]![field] = edited;
+            s["metadata"]!["annotations"]!["configinjector.io/composed"] = composed.ToJsonString();
+        });
+        // A new value the worker would render into the edited key, were the edit believed.
+        _cluster.Vault.Put("secret/shop/db", new Dictionary<string, string> { ["password"] = "cluster-only-password-v2", ["user"] = "shop" });
+
+        await Eventually.TrueAsync(() => _cluster.Api.Events("Unverified").Count + _cluster.Api.Events("Rotated").Count > 0, "the worker's verdict: Unverified, or Rotated were the edit believed");
+        Assert.Empty(_cluster.Api.Events("Rotated"));
+        Assert.Equal(admitted, _cluster.Api.Get("secrets", "shop", name)!["data"]!.ToJsonString());
+        Assert.Equal(0, _cluster.Vault.Count("GET secret/data/shop/admin"));
+    }
+
     [Fact]
     public async Task A_secret_planted_under_a_predictable_name_is_not_used_by_admission()
     {

@@ -34,26 +34,18 @@ public sealed class CallerCertificateTests : IAsyncLifetime
 
     public async Task DisposeAsync() => await _server.DisposeAsync();
 
-    private HttpClient Client(X509Certificate2 certificate)
-    {
-        var handler = new SocketsHttpHandler();
-        handler.SslOptions.RemoteCertificateValidationCallback = CustomCaTrust.Validator(CustomCaTrust.LoadBundle(Path.Combine(_server.WorkDir, "webhook-certs", "dev", "ca.crt")));
-        handler.SslOptions.ClientCertificates = [certificate];
-        return new HttpClient(handler) { BaseAddress = _server.Client.BaseAddress, Timeout = TimeSpan.FromSeconds(30) };
-    }
-
     private static StringContent Review() => new(AdmissionReviewBuilder.ForPod(PodBuilder.Injected().WithAnnotation("configinjector.io/secret.P", "dev:app/db#password")), Encoding.UTF8, "application/json");
 
     private async Task<(HttpStatusCode Status, string Body)> AdmitAsync(X509Certificate2 certificate)
     {
-        using var client = Client(certificate);
+        using var client = _server.ClientPresenting(certificate);
         using var response = await client.PostAsync("/mutate-pods", Review());
         return (response.StatusCode, await response.Content.ReadAsStringAsync());
     }
 
     private async Task<(HttpStatusCode Status, string Body)> ReportAsync(X509Certificate2 certificate)
     {
-        using var client = Client(certificate);
+        using var client = _server.ClientPresenting(certificate);
         using var response = await client.GetAsync("/report?ref=dev:app/db");
         return (response.StatusCode, await response.Content.ReadAsStringAsync());
     }

@@ -22,7 +22,7 @@ internal sealed class InjectorMetrics
         Restarts = factory.CreateCounter("configinjector_restarts_total", "Workload rollout restarts by result (started, completed, timed_out, not_possible).", "result");
         MissedInjections = factory.CreateCounter("configinjector_missed_injections_total", "Opted-in pods found running without injection.");
         MissedInjectionsNow = factory.CreateGauge("configinjector_missed_injections", "Opted-in pods without injection at the last scan.");
-        ManagedSecrets = factory.CreateGauge("configinjector_managed_secrets", "Managed Secrets the sync worker knows.");
+        ManagedSecrets = factory.CreateGauge("configinjector_managed_secrets", "Managed Secrets the sync worker knows while it leads (0 on the other replicas).");
         PodsOnStaleVersion = factory.CreateGauge("configinjector_pods_on_stale_version", "Running pods holding an older version of a ref than their managed Secret (env values wait for a restart), at the last scan.", "namespace");
         EventWritesDropped = factory.CreateCounter("configinjector_event_writes_dropped_total", "Admission Event writes refused because the write queue (or the namespace's share of it) was full.");
         Leader = factory.CreateGauge("configinjector_sync_leader", "1 while this replica holds the sync worker's lease.");
@@ -57,6 +57,8 @@ internal sealed class InjectorMetrics
     /// <summary>What only the leader measures: a replica that stops leading must not keep exporting its last values.</summary>
     public void ClearLeaderGauges()
     {
+        // A follower keeps no managed Secret: summed over replicas, the count is the leader's alone.
+        ManagedSecrets.Set(0);
         MissedInjectionsNow.Set(0);
         foreach (var labels in PodsOnStaleVersion.GetAllLabelValues().ToList())
             PodsOnStaleVersion.RemoveLabelled(labels);

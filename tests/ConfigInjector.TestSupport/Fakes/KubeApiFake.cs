@@ -345,6 +345,13 @@ public sealed partial class KubeApiFake : IAsyncDisposable
     {
         var review = (await JsonNode.ParseAsync(context.Request.Body))!.AsObject();
         var token = review["spec"]?["token"]?.GetValue<string>() ?? "";
+        // The API server refuses an empty token with 400 before any authenticator runs (kubernetes/kubernetes,
+        // pkg/registry/authentication/tokenreview/storage.go, TokenREST.Create), not with authenticated: false.
+        if (token.Length == 0)
+        {
+            await StatusAsync(context, 400, "BadRequest", "token is required for TokenReview in authentication");
+            return;
+        }
         var asked = review["spec"]?["audiences"]?.AsArray().Select(a => a!.GetValue<string>()).ToArray() is { Length: > 0 } given ? given : [ApiServerAudience];
         await Task.Delay(TokenReviewDelay, context.RequestAborted);
         if (!_tokens.TryGetValue(token, out var who))

@@ -1,11 +1,17 @@
+using System.Globalization;
+using System.Text.Json.Nodes;
 using ConfigInjector.Sync;
 using ConfigInjector.TestSupport;
+using ConfigInjector.TestSupport.Builders;
 using ConfigInjector.TestSupport.Fakes;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace ConfigInjector.Tests.Sync;
 
-/// <summary>Two replicas: one sync worker leads and writes; when it dies the other takes over within the lease duration.</summary>
+/// <summary>
+/// Two replicas: one sync worker leads and writes; when it dies the other takes over within the lease duration. A
+/// leader that cannot renew its Lease while it lives stops writing and stops exporting what only a leader measures.
+/// </summary>
 public sealed class LeaderElectionTests : IAsyncLifetime
 {
     private ClusterEnvironment _cluster = null!;
@@ -74,6 +80,47 @@ public sealed class LeaderElectionTests : IAsyncLifetime
         _cluster.Vault.Put("secret/shop/db", new Dictionary<string, string> { ["password"] = "cluster-only-password-v3", ["user"] = "shop" });
         await Eventually.TrueAsync(() => _cluster.Api.Events("Rotated").Any(e => e["reportingInstance"]!.GetValue<string>() == followerName), "a rotation by the new leader");
     }
+
+    [Fact]
+    public async Task A_leader_whose_lease_renewals_fail_while_it_lives_stops_writing_secrets_and_its_gauges_go_to_zero()
+    {
+        var a = await _cluster.StartReplicaAsync("replica-a");
+        var worker = a.Services.GetRequiredService<SyncWorker>();
+        await Eventually.TrueAsync(() => worker.IsLeader, "leadership");
+        // What only the leader measures, made non-zero: a pod on an older version than its Secret, and one that escaped injection.
+        var name = await _cluster.AdmitAsync(a, ClusterEnvironment.PodOf(_cluster.Api.AddDeployment("shop", "web")).WithAnnotation("configinjector.io/secret.DB_PASSWORD", "vault-prod:secret/shop/db#password"), "web-1");
+        _cluster.Api.Put("pods", JsonNode.Parse(PodBuilder.Injected("escaped").InNamespace("shop").ToJson())!.AsObject());
+        _cluster.Vault.Put("secret/shop/db", new Dictionary<string, string> { ["password"] = "cluster-only-password-v2", ["user"] = "shop" });
+        await Eventually.TrueAsync(() => Metric(a, "configinjector_pods_on_stale_version{namespace=\"shop\"}") == 1 && Metric(a, "configinjector_missed_injections") == 1
+            && Metric(a, "configinjector_managed_secrets") == 1 && Metric(a, "configinjector_sync_leader") == 1, "the leader's gauges");
+
+        using (_cluster.Api.FailFrom("replica-a", "PUT", "leases"))
+        {
+            await Eventually.TrueAsync(() => !worker.IsLeader, "replica-a to stop leading at its renew deadline", TimeSpan.FromSeconds(10));
+            var writes = SecretWritesBy("replica-a");
+            _cluster.Vault.Put("secret/shop/db", new Dictionary<string, string> { ["password"] = "cluster-only-password-v3", ["user"] = "shop" });
+            // A leader still at work would have read the new version and written it within a pass (1 s interval): three go by.
+            await Task.Delay(TimeSpan.FromSeconds(3));
+
+            Assert.Equal(writes, SecretWritesBy("replica-a"));
+            Assert.Equal("cluster-only-password-v2", ClusterEnvironment.SecretValue(_cluster.Api.Get("secrets", "shop", name), "DB_PASSWORD"));
+            Assert.Equal((0, 0, 0, null), (Metric(a, "configinjector_sync_leader"), Metric(a, "configinjector_missed_injections"),
+                Metric(a, "configinjector_managed_secrets"), Metric(a, "configinjector_pods_on_stale_version{namespace=\"shop\"}")));
+        }
+
+        // Renewals answered again: it leads and writes the new version, so only the lost Lease held the write back.
+        await Eventually.TrueAsync(() => ClusterEnvironment.SecretValue(_cluster.Api.Get("secrets", "shop", name), "DB_PASSWORD") == "cluster-only-password-v3", "replica-a to lead and rotate again");
+    }
+
+    /// <summary>One series as the replica's <c>GET /metrics</c> exports it now, or null when it is not exported.</summary>
+    private static double? Metric(WebhookServer server, string series) =>
+        server.Client.GetStringAsync("/metrics").Result.Split('\n').FirstOrDefault(l => l.StartsWith(series + " ", StringComparison.Ordinal)) is { } line
+            ? double.Parse(line[(series.Length + 1)..], CultureInfo.InvariantCulture)
+            : null;
+
+    /// <summary>Creates, updates and deletes of Secrets sent by <paramref name="replica"/>, whatever the answer.</summary>
+    private int SecretWritesBy(string replica) =>
+        _cluster.Api.RequestsBy.Count(r => r.Split(' ') is [var by, "POST" or "PUT" or "PATCH" or "DELETE", "secrets", ..] && by == replica);
 
     [Fact]
     public async Task A_leader_keeps_one_list_and_one_watch_over_managed_secrets_for_all_its_listeners()

@@ -112,7 +112,12 @@ internal static class ClusterScaleScenario
     {
         var environment = new Dictionary<string, string> { ["POD_NAMESPACE"] = Namespace, ["POD_NAME"] = name };
         foreach (var pair in (Environment.GetEnvironmentVariable("BENCH_SERVE_ENV") ?? "").Split(';', StringSplitOptions.RemoveEmptyEntries))
-            environment[pair[..pair.IndexOf('=', StringComparison.Ordinal)]] = pair[(pair.IndexOf('=', StringComparison.Ordinal) + 1)..];
+        {
+            var equals = pair.IndexOf('=', StringComparison.Ordinal);
+            if (equals <= 0)
+                throw new InvalidOperationException($"BENCH_SERVE_ENV: \"{pair}\" is not NAME=value");
+            environment[pair[..equals]] = pair[(equals + 1)..];
+        }
         return environment;
     }
 

@@ -51,7 +51,11 @@ internal sealed partial class AuditLog(ILoggerFactory logs, TimeProvider time)
         writer.Flush();
         LogAudit(_log, Encoding.UTF8.GetString(buffer.WrittenSpan));
         if (buffer.Capacity > 64 * 1024)
-            t_buffer = null; // a huge line (thousands of refs) is not kept for the life of the thread
+        {
+            // A huge line (thousands of refs) is not kept for the life of the thread, by the buffer or by its writer.
+            t_buffer = null;
+            t_writer = null;
+        }
     }
 
     private static void WriteList(Utf8JsonWriter writer, ReadOnlySpan<byte> name, SortedSet<string> items)

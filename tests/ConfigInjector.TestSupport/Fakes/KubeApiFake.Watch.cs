@@ -42,8 +42,11 @@ public sealed partial class KubeApiFake
         var watcher = $"{context.Request.Headers.Authorization.ToString().Replace("Bearer ", "", StringComparison.Ordinal)} {route.Resource}";
         List<Change> backlog;
         long sentUpTo;
+        CancellationToken dropped;
         lock (_lock)
         {
+            // Taken with the backlog, under the lock Compact holds: a compaction after this point ends this watch.
+            dropped = _dropWatches.Token;
             if (from != 0 && from < _compactedAt)
             {
                 backlog = [];
@@ -68,7 +71,7 @@ public sealed partial class KubeApiFake
             return;
         }
         _openWatches.AddOrUpdate(watcher, 1, (_, n) => n + 1);
-        using var stop = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, _dropWatches.Token);
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, dropped);
         try
         {
             foreach (var change in backlog)

@@ -179,9 +179,12 @@ public sealed partial class KubeApiFake : IAsyncDisposable
     /// <summary>Ends every open watch, as an API server restart or a load balancer timeout would.</summary>
     public void DropWatches()
     {
-        var old = _dropWatches;
-        _dropWatches = new CancellationTokenSource();
-        old.Cancel();
+        lock (_lock)
+        {
+            var old = _dropWatches;
+            _dropWatches = new CancellationTokenSource();
+            old.Cancel();
+        }
     }
 
     /// <summary>

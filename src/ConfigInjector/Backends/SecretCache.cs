@@ -15,10 +15,13 @@ namespace ConfigInjector.Backends;
 /// </summary>
 internal sealed class SecretCache(SecretReader reader, TimeProvider time, TimeSpan ttl, InjectorMetrics metrics, int capacity = 10_000)
 {
-    private sealed class Entry(SecretDocument document, DateTimeOffset fetchedAt)
+    private sealed class Entry(SecretDocument document, DateTimeOffset fetchedAt, long written)
     {
         public SecretDocument Document { get; } = document;
         public DateTimeOffset FetchedAt { get; } = fetchedAt;
+
+        /// <summary>When it was stored, on the cache's own counter: a clock can show two moments as one.</summary>
+        public long Written { get; } = written;
 
         /// <summary>The tenants that read it (guarded by the cache's accounting lock), at most <see cref="MaxUsersTracked"/>.</summary>
         public HashSet<string> Users { get; } = new(StringComparer.Ordinal);
@@ -46,6 +49,7 @@ internal sealed class SecretCache(SecretReader reader, TimeProvider time, TimeSp
     public const int ReadsPerAdmission = 16;
     private long _hits;
     private long _misses;
+    private long _writes;
 
     public long Hits => Interlocked.Read(ref _hits);
     public long Misses => Interlocked.Read(ref _misses);
@@ -131,7 +135,7 @@ internal sealed class SecretCache(SecretReader reader, TimeProvider time, TimeSp
     {
         if (read.Status != ReadStatus.Found)
             return;
-        var fresh = new Entry(read.Document!, time.GetUtcNow());
+        var fresh = new Entry(read.Document!, time.GetUtcNow(), Interlocked.Increment(ref _writes));
         _entries.AddOrUpdate(read.Location, fresh, (_, existing) =>
         {
             lock (_accounting)
@@ -144,11 +148,13 @@ internal sealed class SecretCache(SecretReader reader, TimeProvider time, TimeSp
 
     private async Task<SecretRead> FetchAsync(SecretLocation location, Fetch fetch, Lazy<Fetch> entry)
     {
+        // Taken before the yield, while the caller that started it still holds the fetch's lock: anything stored
+        // after this point is at least as fresh as what this read returns.
+        var started = Interlocked.Read(ref _writes);
         // The first waiter starts it under the fetch's lock: the work runs outside that lock.
         await Task.Yield();
         Interlocked.Increment(ref _misses);
         metrics.CacheMisses.Inc();
-        var started = time.GetUtcNow();
         try
         {
             var read = await reader.ReadAsync(location, (_, token) => fetch.SlotAsync(token), fetch.Abandoned);
@@ -157,8 +163,8 @@ internal sealed class SecretCache(SecretReader reader, TimeProvider time, TimeSp
                 case ReadStatus.Found:
                     // A fresher document may have arrived while this read was under way (the sync worker's Refresh
                     // after a rotation): an older read never puts the previous value back.
-                    var stored = _entries.AddOrUpdate(location, new Entry(read.Document!, time.GetUtcNow()),
-                        (_, existing) => existing.FetchedAt > started ? existing : new Entry(read.Document!, time.GetUtcNow()));
+                    var stored = _entries.AddOrUpdate(location, _ => Stored(read.Document!),
+                        (_, existing) => existing.Written > started ? existing : Stored(read.Document!));
                     _failures.TryRemove(location, out _);
                     EvictIfFull();
                     return SecretRead.Found(location, stored.Document);
@@ -286,6 +292,8 @@ internal sealed class SecretCache(SecretReader reader, TimeProvider time, TimeSp
             _stopAsking.Cancel();
         }
     }
+
+    private Entry Stored(SecretDocument document) => new(document, time.GetUtcNow(), Interlocked.Increment(ref _writes));
 
     private void Hold(SecretLocation location, SecretRead read)
     {

@@ -5,6 +5,7 @@ using ConfigInjector.Core.Annotations;
 using ConfigInjector.Core.Planning;
 using ConfigInjector.Core.Policies;
 using ConfigInjector.Kubernetes;
+using ConfigInjector.ManagedSecrets;
 using ConfigInjector.Sync;
 using ConfigInjector.TestSupport.Fakes;
 using k8s;
@@ -43,7 +44,8 @@ internal static class ScaleScenario
         var forms = new (string Name, Func<Informer<V1Secret>> Create)[]
         {
             ("kept whole (every replica before)", () => ManagedSecretInformer.Create(cluster, TimeProvider.System, NullLogger.Instance, retain: true)),
-            ("kept, strings shared (the leader now)", () => ManagedSecretInformer.Create(cluster, TimeProvider.System, NullLogger.Instance, retain: true, storeAs: new SharedStrings().Share)),
+            ("kept, strings shared (the leader before)", () => ManagedSecretInformer.Create(cluster, TimeProvider.System, NullLogger.Instance, retain: true, storeAs: new SharedStrings().Share)),
+            ("kept as digests (the leader now)", () => LeadersInformer(cluster, signingKey)),
             ("told only (a follower now)", () => ManagedSecretInformer.Create(cluster, TimeProvider.System, NullLogger.Instance, retain: false)),
         };
         var samples = forms.Select(_ => new List<(long Bytes, double Seconds)>()).ToArray();
@@ -66,6 +68,14 @@ internal static class ScaleScenario
             {rows}
 
             """);
+    }
+
+    /// <summary>The informer of a replica that leads, as the process builds it (it keeps a <see cref="KeptSecret"/> of each).</summary>
+    private static Informer<V1Secret> LeadersInformer(KubernetesSyncCluster cluster, byte[] signingKey)
+    {
+        var watch = new ManagedSecretWatch(cluster, new StaticSigningKey(signingKey), SyncSettings.Default, TimeProvider.System, NullLogger<ManagedSecretWatch>.Instance);
+        watch.Informer.StartRetaining();
+        return watch.Informer;
     }
 
     /// <summary>

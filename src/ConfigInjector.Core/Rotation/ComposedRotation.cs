@@ -36,6 +36,13 @@ public static class ComposedRotation
         IReadOnlyDictionary<string, string> current,
         IReadOnlyDictionary<string, ComposedSource> composed,
         IReadOnlyDictionary<SecretLocation, SecretRead> reads,
+        Func<SecretReference, string?>? refuse = null) =>
+        Plan(HeldValues.Of(current), composed, reads, refuse);
+
+    public static ComposedOutcome Plan(
+        HeldValues current,
+        IReadOnlyDictionary<string, ComposedSource> composed,
+        IReadOnlyDictionary<SecretLocation, SecretRead> reads,
         Func<SecretReference, string?>? refuse = null)
     {
         if (composed.Count == 0)
@@ -54,7 +61,7 @@ public static class ComposedRotation
                 continue;
             }
             var (value, versions) = rendered.Value;
-            if (!current.TryGetValue(key, out var old) || old != value)
+            if (!current.Holds(key, value))
                 changed.Add(key);
             else if (!versions.OrderBy(v => v.Key, StringComparer.Ordinal).SequenceEqual(source.Versions.OrderBy(v => v.Key, StringComparer.Ordinal)))
                 versionOnly.Add(key);

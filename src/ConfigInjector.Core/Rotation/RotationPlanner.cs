@@ -38,9 +38,20 @@ public static class RotationPlanner
         IReadOnlyDictionary<string, string> current,
         IReadOnlyDictionary<string, KeySource> sources,
         IReadOnlyDictionary<SecretLocation, SecretRead> reads,
+        Func<SecretReference, string?>? refuse = null) =>
+        Plan(HeldValues.Of(current), sources, reads, refuse);
+
+    /// <summary>
+    /// Against digests only, the outcome's <see cref="RotationOutcome.Data"/> holds just the keys read again: enough to
+    /// know whether the Secret needs a write, which is then planned against its values.
+    /// </summary>
+    public static RotationOutcome Plan(
+        HeldValues current,
+        IReadOnlyDictionary<string, KeySource> sources,
+        IReadOnlyDictionary<SecretLocation, SecretRead> reads,
         Func<SecretReference, string?>? refuse = null)
     {
-        var data = new SortedDictionary<string, string>(current.ToDictionary(), StringComparer.Ordinal);
+        var data = new SortedDictionary<string, string>(current.Known.ToDictionary(), StringComparer.Ordinal);
         var newSources = new SortedDictionary<string, KeySource>(sources.ToDictionary(), StringComparer.Ordinal);
         var changed = new List<string>();
         var versionOnly = new List<string>();
@@ -71,7 +82,7 @@ public static class RotationPlanner
                 failures.Add($"{source.Ref}: the key is no longer at that path");
                 continue;
             }
-            if (!current.TryGetValue(key, out var old) || old != value)
+            if (!current.Holds(key, value))
                 changed.Add(key);
             else if (source.Version != document.Version)
                 versionOnly.Add(key);

@@ -29,7 +29,8 @@ internal sealed partial class Informer<T>(
 
     private readonly TimeSpan _silenceLimit = silenceLimit ?? DefaultSilenceLimit;
 
-    private readonly ConcurrentDictionary<string, T> _store = new(StringComparer.Ordinal);
+    // Keyed by the object's own namespace and name strings: a key string of its own would cost as much as half a kept Secret.
+    private readonly ConcurrentDictionary<(string? Namespace, string Name), T> _store = new();
     private TaskCompletionSource _synced = new(TaskCreationOptions.RunContinuationsAsynchronously);
     // Whether the store keeps what is listed and watched. Listeners are told of every change either way; an informer
     // whose listeners need no store (every replica's cache invalidation) holds nothing per object until asked.
@@ -157,7 +158,7 @@ internal sealed partial class Informer<T>(
                 Notify(WatchEventType.Modified, item);
             return version;
         }
-        var fresh = listed.ToDictionary(i => Key(i.Metadata.NamespaceProperty, i.Metadata.Name), StringComparer.Ordinal);
+        var fresh = listed.ToDictionary(i => Key(i.Metadata.NamespaceProperty, i.Metadata.Name));
         foreach (var gone in _store.Keys.Where(k => !fresh.ContainsKey(k)).ToList())
         {
             if (_store.TryRemove(gone, out var removed))
@@ -166,7 +167,7 @@ internal sealed partial class Informer<T>(
         foreach (var (key, item) in fresh)
         {
             if (_retaining)
-                _store[key] = _storeAs(item);
+                Store(key, item);
             Notify(WatchEventType.Modified, item);
         }
         synced.TrySetResult();
@@ -192,7 +193,7 @@ internal sealed partial class Informer<T>(
         {
             case WatchEventType.Added or WatchEventType.Modified:
                 if (_retaining)
-                    _store[key] = _storeAs(item);
+                    Store(key, item);
                 Notify(type, item);
                 break;
             case WatchEventType.Deleted:
@@ -206,7 +207,14 @@ internal sealed partial class Informer<T>(
     private static TimeSpan Backoff(int failures) =>
         TimeSpan.FromMilliseconds(Math.Min(30_000, 200 * Math.Pow(2, Math.Min(failures, 8))) * (0.5 + Random.Shared.NextDouble()));
 
-    private static string Key(string? @namespace, string objectName) => $"{@namespace}/{objectName}";
+    private static (string? Namespace, string Name) Key(string? @namespace, string objectName) => (@namespace, objectName);
+
+    /// <summary>Stored under the kept object's own strings, so the key holds nothing of its own.</summary>
+    private void Store((string? Namespace, string Name) key, T item)
+    {
+        var stored = _storeAs(item);
+        _store[(stored.Metadata?.NamespaceProperty ?? key.Namespace, stored.Metadata?.Name ?? key.Name)] = stored;
+    }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "{Informer}: the watch was silent for {Seconds}s; watching again")]
     private static partial void LogSilent(ILogger logger, string informer, double seconds);

@@ -20,12 +20,13 @@ internal sealed partial class ManagedSecretCollector(ISyncCluster cluster, ISign
         var deleted = 0;
         var podsByNamespace = new Dictionary<string, IList<V1Pod>>(StringComparer.Ordinal);
         var keys = await signingKey.GetAsync(cancellationToken);
-        foreach (var cached in secrets.Where(s => ManagedSecretFactory.IsManaged(s) && !ManagedSecretFactory.HasManualLifecycle(s) && (s.Metadata.OwnerReferences?.Count ?? 0) == 0))
+        foreach (var cached in secrets.Where(s => ManagedSecretFactory.IsManaged(s) && !ManagedSecretFactory.HasManualLifecycle(s) && !Owned(s)))
         {
-            if (!ManagedSecretFactory.IsAuthentic(cached, keys))
+            // A kept Secret was verified when it arrived (and is checked again below, once read whole).
+            if (cached is not KeptSecret && !ManagedSecretFactory.IsAuthentic(cached, keys))
                 continue;
-            // A copy kept without its values (the keys were not loaded yet when it arrived) is read again: writing it
-            // back as it is would clear the Secret's data.
+            // A copy kept without its values (kept as digests, or the keys were not loaded yet when it arrived) is read
+            // again: writing it back as it is would clear the Secret's data.
             V1Secret secret;
             try
             {
@@ -66,6 +67,8 @@ internal sealed partial class ManagedSecretCollector(ISyncCluster cluster, ISign
         }
         return (adopted, deleted);
     }
+
+    private static bool Owned(V1Secret secret) => secret is KeptSecret kept ? kept.Owned : secret.Metadata.OwnerReferences is { Count: > 0 };
 
     [LoggerMessage(Level = LogLevel.Information, Message = "managed Secret {Namespace}/{Name} adopted by pod {Pod}")]
     private static partial void LogAdopted(ILogger logger, string @namespace, string name, string pod);

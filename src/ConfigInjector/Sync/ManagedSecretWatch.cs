@@ -18,6 +18,8 @@ internal sealed partial class ManagedSecretWatch : BackgroundService
     private readonly SyncSettings _settings;
     private readonly TimeProvider _time;
     private readonly ILogger<ManagedSecretWatch> _log;
+    private readonly SharedStrings _strings = new();
+    private readonly SharedMaps _maps;
     private SigningKeys? _keys;
 
     public ManagedSecretWatch(ISyncCluster cluster, ISigningKey signingKey, SyncSettings settings, TimeProvider time, ILogger<ManagedSecretWatch> log)
@@ -26,9 +28,10 @@ internal sealed partial class ManagedSecretWatch : BackgroundService
         _settings = settings;
         _time = time;
         _log = log;
+        _maps = new SharedMaps(_strings);
         // Only the leader needs the Secrets kept (it starts retaining when it leads): a follower's cache invalidation
         // acts on each change as it comes, so a follower holds nothing per managed Secret.
-        Informer = ManagedSecretInformer.Create(cluster, time, log, Keep, settings.WatchSilenceLimit, retain: false, storeAs: new SharedStrings().Share);
+        Informer = ManagedSecretInformer.Create(cluster, time, log, Keep, settings.WatchSilenceLimit, retain: false, storeAs: Store);
     }
 
     public Informer<V1Secret> Informer { get; }
@@ -49,6 +52,15 @@ internal sealed partial class ManagedSecretWatch : BackgroundService
             _keys = latest.Result;
         return _keys is null || ManagedSecretSignature.Verify(_keys, secret) == SignatureCheck.Invalid ? ManagedSecretInformer.WithoutData(secret) : secret;
     }
+
+    /// <summary>
+    /// What the leader keeps: of a Secret signed with the current key, a <see cref="KeptSecret"/> (digests, not values:
+    /// the leader's memory must not grow with every value of the cluster); any other as <see cref="Keep"/> left it.
+    /// </summary>
+    private V1Secret Store(V1Secret secret) =>
+        _keys is { } keys && !ManagedSecretInformer.IsStub(secret) && ManagedSecretSignature.Verify(keys, secret) == SignatureCheck.Current
+            ? KeptSecret.From(secret, keys.Current, _strings, _maps)
+            : _strings.Share(secret);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "the managed-Secret informer waits for the signing key: {Reason}")]
     private static partial void LogNoKey(ILogger logger, string reason);

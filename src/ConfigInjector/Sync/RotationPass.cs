@@ -46,7 +46,7 @@ internal sealed partial class RotationPass(
         var keys = await signingKey.GetAsync(cancellationToken);
         _decisions.Clear();
         _sources.Clear();
-        var (whole, unread) = await ReadStubsAgainAsync(due, cancellationToken);
+        var (whole, unread) = await ReadStubsAgainAsync(due, keys, cancellationToken);
         due = whole;
         // Secrets printed by `inject` are the user's to refresh: not rotation work, and not forgeries either.
         var all = due.Where(s => !ManagedSecretFactory.HasManualLifecycle(s)).ToList();
@@ -55,7 +55,8 @@ internal sealed partial class RotationPass(
             .Concat(unread)
             .ToList();
         // Every decision below reads signed data only: sources, service account, interval, mode, owners.
-        var checks = all.Select(s => (Secret: s, Check: ManagedSecretSignature.Verify(keys, s, Sources(s)))).ToList();
+        // A kept Secret was verified with the current key when it arrived (ReadStubsAgainAsync read the others again).
+        var checks = all.Select(s => (Secret: s, Check: s is KeptSecret ? SignatureCheck.Current : ManagedSecretSignature.Verify(keys, s, Sources(s)))).ToList();
         // A failed check may be a key rotated in by another replica: read the keys again and check only those once more.
         if (checks.Any(c => c.Check == SignatureCheck.Invalid))
         {
@@ -101,16 +102,17 @@ internal sealed partial class RotationPass(
 
     /// <summary>
     /// The informer keeps only the identity of a Secret it could not verify: such a Secret is read again, one at a time
-    /// (each may be as large as a Secret can be), and decided from what the API server holds now. One that is gone is
-    /// dropped; one that cannot be read is retried later, never taken for a forgery.
+    /// (each may be as large as a Secret can be), and decided from what the API server holds now; so is one kept as
+    /// verified with a key that is no longer the current one. One that is gone is dropped; one that cannot be read is
+    /// retried later, never taken for a forgery.
     /// </summary>
-    private async Task<(List<V1Secret> Whole, List<ReconcileResult> Unread)> ReadStubsAgainAsync(IReadOnlyList<V1Secret> due, CancellationToken cancellationToken)
+    private async Task<(List<V1Secret> Whole, List<ReconcileResult> Unread)> ReadStubsAgainAsync(IReadOnlyList<V1Secret> due, SigningKeys keys, CancellationToken cancellationToken)
     {
         var whole = new List<V1Secret>(due.Count);
         var unread = new List<ReconcileResult>();
         foreach (var secret in due)
         {
-            if (!ManagedSecretInformer.IsStub(secret))
+            if (secret is KeptSecret kept ? kept.VerifiedWith(keys.Current) : !ManagedSecretInformer.IsStub(secret))
             {
                 whole.Add(secret);
                 continue;
@@ -155,7 +157,7 @@ internal sealed partial class RotationPass(
         // A copy kept without its values (it did not verify when it arrived, e.g. before a key rotation reached this
         // replica) is read again: planning against no values would take every value for a change.
         var owned = false;
-        if (secret.Data is null)
+        if (secret.Data is null && secret is not KeptSecret)
         {
             owned = true;
             secret = await cluster.ReadSecretAsync(secret.Metadata.NamespaceProperty, secret.Metadata.Name, cancellationToken);
@@ -172,12 +174,25 @@ internal sealed partial class RotationPass(
             var sources = Sources(secret)!;
             var composed = Composed(secret);
             var rotation = ManagedSecretFactory.ReadRotation(secret) with { Interval = Interval(secret, sources, composed) };
-            var values = Strings(secret.Data);
+            var values = secret is KeptSecret kept ? kept.Held : HeldValues.Of(Strings(secret.Data));
             var outcome = RotationPlanner.Plan(values, sources, reads, r => Decide(current, r.ToString()).Refusal);
             // Keys composed from several refs (templates, formatted files) are rendered again when any of them changed.
             var composedOutcome = ComposedRotation.Plan(values, composed, reads, r => Decide(current, r.ToString()).Refusal);
             var failures = outcome.Failures.Concat(composedOutcome.Failures).ToList();
             var changed = outcome.Changed || composedOutcome.Changed;
+            if ((changed || signedWithPreviousKey) && secret is KeptSecret)
+            {
+                // Only digests were kept: the write is planned against the Secret as the API server holds it now.
+                cancellationToken.ThrowIfCancellationRequested();
+                secret = await cluster.ReadSecretAsync(ns, name, cancellationToken);
+                owned = true;
+                var check = ManagedSecretSignature.Verify(keys, secret);
+                if (check == SignatureCheck.Invalid)
+                    return await UnverifiedAsync(secret, cancellationToken);
+                signedWithPreviousKey = check is SignatureCheck.Previous or SignatureCheck.Legacy;
+                attempt--;
+                continue;
+            }
             var retry = rotation.Interval;
             var backoff = failures.Count > 0;
             if (backoff)

@@ -93,6 +93,13 @@ internal sealed class SyncHarness : IAsyncDisposable
         return Read(ns, name);
     }
 
+    /// <summary>What the leader's informer keeps of <paramref name="secret"/>, verified with <paramref name="key"/> (default: the test key).</summary>
+    public static V1Secret Kept(V1Secret secret, byte[]? key = null)
+    {
+        var strings = new SharedStrings();
+        return KeptSecret.From(secret, key ?? Key, strings, new SharedMaps(strings));
+    }
+
     public V1Secret Read(string ns, string name) => KubernetesJson.Deserialize<V1Secret>(Api.Get("secrets", ns, name)!.ToJsonString());
 
     /// <summary>Since when the Secret's signed restart record says a restart is due; null without a valid one.</summary>

@@ -77,7 +77,7 @@ internal sealed class AdmissionHandler(
         if (plan.Skipped.Count > 0 && !input.DryRun)
             events.Skipped(input, plan.Skipped);
         cancellationToken.ThrowIfCancellationRequested();
-        var patch = PatchSerializer.ToJsonBytes(PatchBuilder.Build(input.Pod, plan));
+        var patch = PatchWriter.Write(input.Pod, plan);
         audit.Write(input, prepared.Value.Subject, Requested(prepared.Value), plan.Decisions, "allowed", null);
         return AdmissionVerdict.Injected(patch, [.. plan.Warnings.Distinct()]);
     }

@@ -172,10 +172,21 @@ public static class InjectionCompleter
     private static RotationSettings Rotation(PreparedInjection prepared, IEnumerable<string> refs)
     {
         var sources = refs.ToHashSet(StringComparer.Ordinal);
-        var decisions = prepared.Decisions.Values.Where(d => sources.Contains(d.Ref.ToString())).Concat(prepared.PathDecisions.Values).ToList();
-        var interval = decisions.Count == 0 ? RotationSettings.Default.Interval : decisions.Min(d => d.Rotation.Interval);
-        var onChange = prepared.Request.Rotation ?? (decisions.Count == 0 ? RotationSettings.Default.OnChange : decisions.Min(d => d.Rotation.OnChange));
-        return new RotationSettings(interval, onChange);
+        TimeSpan? interval = null;
+        RotationMode? onChange = null;
+        void Include(PolicyDecision d)
+        {
+            interval = interval is { } i && i <= d.Rotation.Interval ? i : d.Rotation.Interval;
+            onChange = onChange is { } c && c <= d.Rotation.OnChange ? c : d.Rotation.OnChange;
+        }
+        foreach (var decision in prepared.Decisions.Values)
+        {
+            if (sources.Contains(decision.Ref.ToString()))
+                Include(decision);
+        }
+        foreach (var decision in prepared.PathDecisions.Values)
+            Include(decision);
+        return new RotationSettings(interval ?? RotationSettings.Default.Interval, prepared.Request.Rotation ?? onChange ?? RotationSettings.Default.OnChange);
     }
 
     private static V1OwnerReference? Owner(V1Pod pod) =>

@@ -175,6 +175,8 @@ public static class AnnotationParser
         /// <summary>Pairs each <c>file-from.</c> with its <c>file-format.</c>: one without the other is a mistake.</summary>
         private void AddFormattedFiles()
         {
+            if (FileFrom.Count == 0 && FileFormat.Count == 0)
+                return;
             foreach (var name in FileFrom.Keys.Union(FileFormat.Keys).Order(StringComparer.Ordinal))
             {
                 var fromKey = AnnotationKeys.FileFrom + name;

@@ -78,7 +78,8 @@ internal sealed class AdmissionHandler(
             events.Skipped(input, plan.Skipped);
         cancellationToken.ThrowIfCancellationRequested();
         var patch = PatchWriter.Write(input.Pod, plan);
-        audit.Write(input, prepared.Value.Subject, Requested(prepared.Value), plan.Decisions, "allowed", null);
+        // The plan's decisions are one per ref the pod asked for: they name every requested ref, each text made once.
+        audit.Write(input, prepared.Value.Subject, [], plan.Decisions, "allowed", null);
         return AdmissionVerdict.Injected(patch, [.. plan.Warnings.Distinct()]);
     }
 

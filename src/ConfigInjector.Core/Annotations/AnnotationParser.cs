@@ -61,14 +61,25 @@ public static class AnnotationParser
         {
             if (!key.StartsWith(AnnotationKeys.Prefix, StringComparison.Ordinal))
                 continue;
-            builder.Request = builder.Request with { HasAnyAnnotation = true };
-            var rule = Rules.FirstOrDefault(r => r.IsPrefix ? key.StartsWith(r.Key, StringComparison.Ordinal) && key.Length > r.Key.Length : key == r.Key);
+            if (!builder.Request.HasAnyAnnotation)
+                builder.Request = builder.Request with { HasAnyAnnotation = true };
+            var rule = RuleFor(key);
             if (rule is null)
                 builder.Warnings.Add($"unknown annotation {key}; did you mean {Suggest(key)}?");
             else
                 rule.Apply(builder, rule.IsPrefix ? key[rule.Key.Length..] : "", value ?? "");
         }
         return builder.Build();
+    }
+
+    private static Rule? RuleFor(string key)
+    {
+        foreach (var rule in Rules)
+        {
+            if (rule.IsPrefix ? key.StartsWith(rule.Key, StringComparison.Ordinal) && key.Length > rule.Key.Length : key == rule.Key)
+                return rule;
+        }
+        return null;
     }
 
     private static string Suggest(string key)
@@ -164,6 +175,8 @@ public static class AnnotationParser
         /// <summary>Pairs each <c>file-from.</c> with its <c>file-format.</c>: one without the other is a mistake.</summary>
         private void AddFormattedFiles()
         {
+            if (FileFrom.Count == 0 && FileFormat.Count == 0)
+                return;
             foreach (var name in FileFrom.Keys.Union(FileFormat.Keys).Order(StringComparer.Ordinal))
             {
                 var fromKey = AnnotationKeys.FileFrom + name;

@@ -113,7 +113,7 @@ public static class InjectionCompleter
                 keys.Add(want.Name, want.Ref!, value);
         }
         var inlineKeys = inline.Select(i => keys.Add(i.Inline.Name, i.Inline.Ref, i.Value)).ToList();
-        var inlineNamesByContainer = prepared.Inline.ToLookup(i => i.Container, i => i.Name);
+        var inlineNamesByContainer = prepared.Inline.Count == 0 ? null : prepared.Inline.ToLookup(i => i.Container, i => i.Name);
         foreach (var (file, value) in files)
             keys.Add(ManagedSecretSpec.FileKeyPrefix + file.Name, file.Ref, value);
         var composedFileKeys = composedFiles.Select(f => keys.AddComposed(ManagedSecretSpec.FileKeyPrefix + f.File.Name, f.Source, f.Text)).ToList();
@@ -125,7 +125,7 @@ public static class InjectionCompleter
             changes.Add(new EnvChange(inline[i].Inline.Container, SecretEnv(inline[i].Inline.Name, secretName!, inlineKeys[i]), inline[i].Inline.EnvIndex));
 
         foreach (var target in prepared.Targets)
-            changes.AddRange(EnvChangesFor(target, annotationEnv, inlineNamesByContainer[target].ToHashSet(StringComparer.Ordinal), prepared, secretName, state.Warnings));
+            changes.AddRange(EnvChangesFor(target, annotationEnv, inlineNamesByContainer?[target].ToHashSet(StringComparer.Ordinal), prepared, secretName, state.Warnings));
 
         var secretRefs = keys.Sources.Values.Concat(keys.Composed.Values.SelectMany(c => c.Versions.Keys));
         var secret = secretName is null ? null : new ManagedSecretSpec(secretName, prepared.Subject.Namespace, data, keys.Versions, Rotation(prepared, secretRefs), Owner(pod), prepared.Subject.ServiceAccount)
@@ -149,14 +149,14 @@ public static class InjectionCompleter
     }
 
     private static IEnumerable<EnvChange> EnvChangesFor(
-        TargetContainer target, List<(Wanted Want, Resolved Value)> env, HashSet<string> inlineNames, PreparedInjection prepared, string? secretName, List<string> warnings)
+        TargetContainer target, List<(Wanted Want, Resolved Value)> env, HashSet<string>? inlineNames, PreparedInjection prepared, string? secretName, List<string> warnings)
     {
         var existing = FirstIndexByName(target.Container.Env);
         var kept = new List<string>();
         foreach (var (want, value) in env)
         {
             var index = existing.GetValueOrDefault(want.Name, -1);
-            if (inlineNames.Contains(want.Name) || (index >= 0 && !prepared.Request.Override))
+            if (inlineNames?.Contains(want.Name) == true || (index >= 0 && !prepared.Request.Override))
             {
                 kept.Add(want.Name);
                 continue;
@@ -172,10 +172,21 @@ public static class InjectionCompleter
     private static RotationSettings Rotation(PreparedInjection prepared, IEnumerable<string> refs)
     {
         var sources = refs.ToHashSet(StringComparer.Ordinal);
-        var decisions = prepared.Decisions.Values.Where(d => sources.Contains(d.Ref.ToString())).Concat(prepared.PathDecisions.Values).ToList();
-        var interval = decisions.Count == 0 ? RotationSettings.Default.Interval : decisions.Min(d => d.Rotation.Interval);
-        var onChange = prepared.Request.Rotation ?? (decisions.Count == 0 ? RotationSettings.Default.OnChange : decisions.Min(d => d.Rotation.OnChange));
-        return new RotationSettings(interval, onChange);
+        TimeSpan? interval = null;
+        RotationMode? onChange = null;
+        void Include(PolicyDecision d)
+        {
+            interval = interval is { } i && i <= d.Rotation.Interval ? i : d.Rotation.Interval;
+            onChange = onChange is { } c && c <= d.Rotation.OnChange ? c : d.Rotation.OnChange;
+        }
+        foreach (var decision in prepared.Decisions.Values)
+        {
+            if (sources.Contains(decision.Ref.ToString()))
+                Include(decision);
+        }
+        foreach (var decision in prepared.PathDecisions.Values)
+            Include(decision);
+        return new RotationSettings(interval ?? RotationSettings.Default.Interval, prepared.Request.Rotation ?? onChange ?? RotationSettings.Default.OnChange);
     }
 
     private static V1OwnerReference? Owner(V1Pod pod) =>

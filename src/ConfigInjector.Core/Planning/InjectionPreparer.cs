@@ -42,7 +42,8 @@ public static class InjectionPreparer
         var inline = FindInlineRefs(pod, errors);
         CheckFilesMount(pod, request, targets, errors);
         var (profileEnv, profileRequests) = ApplyProfiles(pod, podNamespace, request, profiles ?? [], errors, warnings);
-        request = request with { Env = [.. request.Env, .. profileRequests] };
+        if (profileRequests.Count > 0)
+            request = request with { Env = [.. request.Env, .. profileRequests] };
 
         // A template's refs are checked one by one, like secret. refs: composing them grants nothing more.
         var explicitRefs = request.Env.Select(e => e.Ref)
@@ -59,7 +60,7 @@ public static class InjectionPreparer
             return new StepOutcome<PreparedInjection>(null, errors, warnings) { Requested = [.. explicitRefs.Take(MaxRefs).Select(r => r.ToString())] };
         }
 
-        var overPinned = explicitRefs.Concat(pathRefs).Where(r => r.Version is not null)
+        var overPinned = !explicitRefs.Concat(pathRefs).Any(r => r.Version is not null) ? null : explicitRefs.Concat(pathRefs).Where(r => r.Version is not null)
             .GroupBy(r => (r.Backend, r.Path)).FirstOrDefault(g => g.Select(r => r.Version).Distinct().Count() > MaxPinnedVersionsPerPath);
         if (overPinned is not null)
         {
@@ -139,24 +140,20 @@ public static class InjectionPreparer
     private static (List<ProfileEnv> Env, List<EnvRequest> Secrets) ApplyProfiles(
         V1Pod pod, string podNamespace, InjectionRequest request, IReadOnlyList<ConfigProfile> profiles, List<string> errors, List<string> warnings)
     {
-        var known = profiles.Select(p => p.Name).ToHashSet(StringComparer.Ordinal);
-        // A denial names only the profiles this pod could use: any pod may name one without a selector, and one with a
-        // selector is meant for the namespaces it names. The others' names are not the pod's business.
-        var visible = profiles.Where(p => p.Selector is null || p.Selector.Namespaces.Any(n => Glob.MatchName(n, podNamespace))).Select(p => p.Name);
-        string? knownText = null;
-        foreach (var missing in request.Profiles.Distinct(StringComparer.Ordinal).Where(n => !known.Contains(n)).Take(MaxErrors))
-            errors.Add($"{AnnotationKeys.Profiles}: ConfigProfile \"{Quote.Short(missing)}\" not found (known: {knownText ??= Quote.Short(string.Join(", ", visible.Order(StringComparer.Ordinal)))})");
+        var env = new List<ProfileEnv>();
+        var secrets = new List<EnvRequest>();
+        if (request.Profiles.Count > 0)
+            CheckNamedProfiles(podNamespace, request, profiles, errors);
         var labels = pod.Metadata?.Labels?.AsReadOnly();
-        var named = request.Profiles.ToHashSet(StringComparer.Ordinal);
-        var applied = profiles
-            .Where(p => named.Contains(p.Name) || p.Selector?.Matches(podNamespace, labels) == true)
-            .OrderBy(p => p.Name, StringComparer.Ordinal);
+        var named = request.Profiles.Count == 0 ? null : request.Profiles.ToHashSet(StringComparer.Ordinal);
+        var applying = profiles.Where(p => named?.Contains(p.Name) == true || p.Selector?.Matches(podNamespace, labels) == true).ToList();
+        if (applying.Count == 0)
+            return (env, secrets);
+        var applied = applying.OrderBy(p => p.Name, StringComparer.Ordinal);
 
         var taken = request.Env.Select(e => (e.Name, e.Annotation))
             .Concat(request.Composed.Where(c => c.Kind == ComposedKind.Env).Select(c => (c.Name, c.Annotation)))
             .ToDictionary(e => e.Name, e => e.Annotation, StringComparer.Ordinal);
-        var env = new List<ProfileEnv>();
-        var secrets = new List<EnvRequest>();
         foreach (var profile in applied)
         {
             var source = $"ConfigProfile {profile.Name}";
@@ -172,6 +169,17 @@ public static class InjectionPreparer
             }
         }
         return (env, secrets);
+    }
+
+    private static void CheckNamedProfiles(string podNamespace, InjectionRequest request, IReadOnlyList<ConfigProfile> profiles, List<string> errors)
+    {
+        var known = profiles.Select(p => p.Name).ToHashSet(StringComparer.Ordinal);
+        // A denial names only the profiles this pod could use: any pod may name one without a selector, and one with a
+        // selector is meant for the namespaces it names. The others' names are not the pod's business.
+        var visible = profiles.Where(p => p.Selector is null || p.Selector.Namespaces.Any(n => Glob.MatchName(n, podNamespace))).Select(p => p.Name);
+        string? knownText = null;
+        foreach (var missing in request.Profiles.Distinct(StringComparer.Ordinal).Where(n => !known.Contains(n)).Take(MaxErrors))
+            errors.Add($"{AnnotationKeys.Profiles}: ConfigProfile \"{Quote.Short(missing)}\" not found (known: {knownText ??= Quote.Short(string.Join(", ", visible.Order(StringComparer.Ordinal)))})");
     }
 
     private static bool Take(Dictionary<string, string> taken, string name, string source, List<string> warnings)

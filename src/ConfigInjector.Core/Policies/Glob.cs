@@ -7,21 +7,31 @@ public static class Glob
     public static bool MatchName(string pattern, string value) => MatchSegment(pattern.AsSpan(), value.AsSpan());
 
     /// <summary>Matches a '/'-separated path: <c>**</c> is zero or more whole segments, <c>*</c> stays inside one.</summary>
-    public static bool MatchPath(string pattern, string path) => MatchSegments(pattern.Split('/'), path.Split('/'));
+    public static bool MatchPath(string pattern, string path)
+    {
+        // Segments as ranges, on the stack for the paths policies and refs have: every admission matches each ref.
+        var patternCount = pattern.AsSpan().Count('/') + 1;
+        var pathCount = path.AsSpan().Count('/') + 1;
+        var patternSegments = patternCount <= 32 ? stackalloc Range[patternCount] : new Range[patternCount];
+        var pathSegments = pathCount <= 32 ? stackalloc Range[pathCount] : new Range[pathCount];
+        pattern.AsSpan().Split(patternSegments, '/');
+        path.AsSpan().Split(pathSegments, '/');
+        return MatchSegments(pattern, patternSegments, path, pathSegments);
+    }
 
     // The wildcard algorithm with one backtrack point, over segments: O(pattern × path) segment matches however
     // many "**" a pattern holds (a recursive search is exponential in them).
-    private static bool MatchSegments(string[] pattern, string[] path)
+    private static bool MatchSegments(ReadOnlySpan<char> patternText, ReadOnlySpan<Range> pattern, ReadOnlySpan<char> pathText, ReadOnlySpan<Range> path)
     {
         int p = 0, s = 0, star = -1, mark = 0;
         while (s < path.Length)
         {
-            if (p < pattern.Length && pattern[p] == "**")
+            if (p < pattern.Length && patternText[pattern[p]] is "**")
             {
                 star = p++;
                 mark = s;
             }
-            else if (p < pattern.Length && MatchSegment(pattern[p], path[s]))
+            else if (p < pattern.Length && MatchSegment(patternText[pattern[p]], pathText[path[s]]))
             {
                 p++;
                 s++;
@@ -36,7 +46,7 @@ public static class Glob
                 return false;
             }
         }
-        while (p < pattern.Length && pattern[p] == "**")
+        while (p < pattern.Length && patternText[pattern[p]] is "**")
             p++;
         return p == pattern.Length;
     }

@@ -1,3 +1,4 @@
+using ConfigInjector.Core.Annotations;
 using ConfigInjector.Core.References;
 
 namespace ConfigInjector.Core.Policies;
@@ -24,46 +25,76 @@ public static class PolicyEvaluator
     /// <param name="pathOnly">Ignore the rules' keys: used before a <c>secrets-from</c> path is read, whose keys are checked one by one afterwards.</param>
     public static PolicyDecision Evaluate(IReadOnlyList<SecretPolicy> policies, Subject subject, SecretReference reference, bool pathOnly = false)
     {
-        var allowing = new List<(SecretPolicy Policy, int Rule)>();
-        foreach (var policy in policies)
+        // Several policies may allow the same ref; the strictest settings win so that adding a policy never loosens another.
+        // The decision names the first allowing policy by name (the earliest listed among equal names).
+        SecretPolicy? first = null;
+        var firstRule = 0;
+        var onError = BackendErrorMode.Deny;
+        var interval = TimeSpan.Zero;
+        var onChange = RotationMode.Restart;
+        for (var p = 0; p < policies.Count; p++)
         {
-            if (!AppliesTo(policy.Subjects, subject))
+            var policy = policies[p];
+            if (!AppliesTo(policy.Subjects, subject) || FirstMatchingRule(policy.Rules, reference, pathOnly) is not { } rule)
                 continue;
-            for (var i = 0; i < policy.Rules.Count; i++)
-            {
-                if (Matches(policy.Rules[i], reference, pathOnly))
-                {
-                    allowing.Add((policy, i));
-                    break;
-                }
-            }
+            var isFirst = first is null;
+            onError = isFirst || policy.OnBackendError < onError ? policy.OnBackendError : onError;
+            interval = isFirst || policy.Rotation.Interval < interval ? policy.Rotation.Interval : interval;
+            onChange = isFirst || policy.Rotation.OnChange < onChange ? policy.Rotation.OnChange : onChange;
+            if (isFirst || string.CompareOrdinal(policy.Name, first!.Name) < 0)
+                (first, firstRule) = (policy, rule);
         }
 
-        if (allowing.Count == 0)
+        if (first is null)
         {
             return new PolicyDecision(reference, false, null, null, BackendErrorMode.Deny, RotationSettings.Default,
                 $"{subject}: no SecretPolicy allows {reference}");
         }
-
-        // Several policies may allow the same ref; the strictest settings win so that adding a policy never loosens another.
-        var first = allowing.OrderBy(a => a.Policy.Name, StringComparer.Ordinal).First();
-        var onError = allowing.Select(a => a.Policy.OnBackendError).Min();
-        var interval = allowing.Select(a => a.Policy.Rotation.Interval).Min();
-        var onChange = allowing.Select(a => a.Policy.Rotation.OnChange).Min();
-        return new PolicyDecision(reference, true, first.Policy.Name, first.Rule, onError, new RotationSettings(interval, onChange),
-            $"allowed by SecretPolicy {first.Policy.Name} rule {first.Rule}");
+        return new PolicyDecision(reference, true, first.Name, firstRule, onError, new RotationSettings(interval, onChange),
+            $"allowed by SecretPolicy {first.Name} rule {firstRule}");
     }
 
     public static bool AppliesTo(PolicySubjects subjects, Subject subject) =>
-        subjects.Namespaces.Any(n => Glob.MatchName(n, subject.Namespace)) &&
-        (subjects.ServiceAccounts is null || subjects.ServiceAccounts.Any(s => Glob.MatchName(s, subject.ServiceAccount)));
+        AnyNameMatches(subjects.Namespaces, subject.Namespace) &&
+        (subjects.ServiceAccounts is null || AnyNameMatches(subjects.ServiceAccounts, subject.ServiceAccount));
+
+    private static int? FirstMatchingRule(IReadOnlyList<PolicyRule> rules, SecretReference reference, bool pathOnly)
+    {
+        for (var i = 0; i < rules.Count; i++)
+        {
+            if (Matches(rules[i], reference, pathOnly))
+                return i;
+        }
+        return null;
+    }
 
     private static bool Matches(PolicyRule rule, SecretReference reference, bool pathOnly) =>
         rule.Backend == reference.Backend &&
-        rule.Paths.Any(p => Glob.MatchPath(p, reference.Path)) &&
+        AnyPathMatches(rule.Paths, reference.Path) &&
         (pathOnly || KeyMatches(rule.Keys, reference.Key));
+
+    // Loops, not Any(): a lambda over the subject or ref would be allocated for every policy and rule of every admission.
+    private static bool AnyNameMatches(IReadOnlyList<string> patterns, string value)
+    {
+        for (var i = 0; i < patterns.Count; i++)
+        {
+            if (Glob.MatchName(patterns[i], value))
+                return true;
+        }
+        return false;
+    }
+
+    private static bool AnyPathMatches(IReadOnlyList<string> patterns, string path)
+    {
+        for (var i = 0; i < patterns.Count; i++)
+        {
+            if (Glob.MatchPath(patterns[i], path))
+                return true;
+        }
+        return false;
+    }
 
     // A ref without key (a single-valued secret) passes only rules that allow any key.
     private static bool KeyMatches(IReadOnlyList<string>? keys, string? key) =>
-        keys is null || (key is null ? keys.Contains("*") : keys.Any(k => Glob.MatchName(k, key)));
+        keys is null || (key is null ? keys.Contains("*") : AnyNameMatches(keys, key));
 }

@@ -9,12 +9,18 @@ public sealed record SecretReference(string Backend, string Path, string? Key, s
     /// <summary>What is read from a backend: the key is picked afterwards, so refs that differ only by key share one read.</summary>
     public SecretLocation Location => new(Backend, Path, Version);
 
-    public override string ToString() =>
-        $"{Backend}:{Path}{(Key is null ? "" : "#" + Key)}{(Version is null ? "" : "@" + Version)}";
+    // One string per call, no "#key" or "@version" piece built first: planning and the audit line call it for every ref.
+    public override string ToString() => (Key, Version) switch
+    {
+        (null, null) => $"{Backend}:{Path}",
+        (null, _) => $"{Backend}:{Path}@{Version}",
+        (_, null) => $"{Backend}:{Path}#{Key}",
+        _ => $"{Backend}:{Path}#{Key}@{Version}",
+    };
 }
 
 /// <summary>One document in one backend, at one version (null = latest).</summary>
 public sealed record SecretLocation(string Backend, string Path, string? Version)
 {
-    public override string ToString() => $"{Backend}:{Path}{(Version is null ? "" : "@" + Version)}";
+    public override string ToString() => Version is null ? $"{Backend}:{Path}" : $"{Backend}:{Path}@{Version}";
 }

@@ -3,7 +3,6 @@ using System.Diagnostics;
 using System.Text.Json;
 using ConfigInjector.Core.Planning;
 using ConfigInjector.Observability;
-using k8s;
 using k8s.Models;
 using Microsoft.AspNetCore.Http.Features;
 
@@ -92,19 +91,27 @@ internal sealed partial class AdmissionEndpoint(AdmissionHandler handler, IAdmis
     private async Task<(AdmissionReview Review, AdmissionInput? Input)> BindAsync(HttpContext context, CancellationToken cancellationToken)
     {
         var (body, length) = await ReadBodyAsync(context, cancellationToken);
+        try
+        {
+            return Bind(body.AsSpan(0, length));
+        }
+        finally
+        {
+            // Nothing bound keeps the buffer: the review and the pod hold copies of what they read.
+            ReturnBody(body);
+        }
+    }
+
+    private static (AdmissionReview Review, AdmissionInput? Input) Bind(ReadOnlySpan<byte> body)
+    {
         AdmissionReview? review;
         try
         {
-            review = JsonSerializer.Deserialize(body.AsSpan(0, length), AdmissionJson.Default.AdmissionReview);
+            review = JsonSerializer.Deserialize(body, AdmissionJson.Default.AdmissionReview);
         }
         catch (JsonException e)
         {
             throw new BadRequest(400, $"the body is not a valid AdmissionReview JSON document: {e.Message}");
-        }
-        finally
-        {
-            // The review keeps nothing of the buffer: request.object is a copy.
-            ReturnBody(body);
         }
         if (review is null)
             throw new BadRequest(400, "the body is JSON null, not an AdmissionReview");
@@ -117,13 +124,13 @@ internal sealed partial class AdmissionEndpoint(AdmissionHandler handler, IAdmis
             throw new BadRequest(400, $"request.kind is {request.Kind?.ToString() ?? "missing"}; this webhook mutates only v1 Pod");
         if (request.Operation != "CREATE" || !string.IsNullOrEmpty(request.SubResource))
             return (review, null);
-        if (request.Object is not { ValueKind: JsonValueKind.Object } podJson)
+        if (request.Object is not { Token: JsonTokenType.StartObject } podJson)
             throw new BadRequest(400, "request.object is missing or not a JSON object");
 
         V1Pod pod;
         try
         {
-            pod = KubernetesJson.Deserialize<V1Pod>(podJson);
+            pod = PodJson.Deserialize(body.Slice(podJson.Start, podJson.Length));
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
@@ -193,21 +200,8 @@ internal sealed partial class AdmissionEndpoint(AdmissionHandler handler, IAdmis
 
     private static async Task WriteReviewAsync(HttpContext context, AdmissionReview request, AdmissionVerdict verdict)
     {
-        var response = new AdmissionResponse
-        {
-            Uid = request.Request!.Uid!,
-            Allowed = verdict.Allowed,
-            Warnings = verdict.Warnings.Count > 0 ? verdict.Warnings : null,
-            Status = verdict.Code is { } code ? new AdmissionStatus { Code = code, Message = verdict.Message } : null,
-        };
-        if (verdict.Patch is not null)
-        {
-            response.PatchType = "JSONPatch";
-            response.Patch = Convert.ToBase64String(verdict.Patch);
-        }
-        var review = new AdmissionReview { ApiVersion = request.ApiVersion, Kind = request.Kind, Response = response };
-        context.Response.ContentType = "application/json";
-        await JsonSerializer.SerializeAsync(context.Response.Body, review, AdmissionJson.Default.AdmissionReview, context.RequestAborted);
+        ReviewAnswer.WriteTo(context.Response, request.Request!.Uid!, verdict);
+        await context.Response.BodyWriter.FlushAsync(context.RequestAborted);
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "rejected an admission request with HTTP {Status}: {Reason}")]

@@ -77,8 +77,9 @@ internal sealed class AdmissionHandler(
         if (plan.Skipped.Count > 0 && !input.DryRun)
             events.Skipped(input, plan.Skipped);
         cancellationToken.ThrowIfCancellationRequested();
-        var patch = PatchSerializer.ToJsonBytes(PatchBuilder.Build(input.Pod, plan));
-        audit.Write(input, prepared.Value.Subject, Requested(prepared.Value), plan.Decisions, "allowed", null);
+        var patch = PatchWriter.Write(input.Pod, plan);
+        // The plan's decisions are one per ref the pod asked for: they name every requested ref, each text made once.
+        audit.Write(input, prepared.Value.Subject, [], plan.Decisions, "allowed", null);
         return AdmissionVerdict.Injected(patch, [.. plan.Warnings.Distinct()]);
     }
 

@@ -24,8 +24,32 @@ internal sealed class AdmissionRequest
     public string? Namespace { get; set; }
     public string? Operation { get; set; }
     public UserInfo? UserInfo { get; set; }
-    public JsonElement? Object { get; set; }
+
+    /// <summary>Where <c>request.object</c> lies in the body: the pod is bound from those bytes, not from a copy.</summary>
+    [JsonConverter(typeof(JsonSliceConverter))]
+    public JsonSlice? Object { get; set; }
     public bool? DryRun { get; set; }
+}
+
+/// <summary>A value's place in the document being read, and what kind of value it is.</summary>
+internal sealed record JsonSlice(int Start, int Length, JsonTokenType Token);
+
+/// <summary>
+/// Records where a value starts and ends instead of copying it. Valid only for a document deserialized from one span
+/// (token positions are then offsets into it); the value is still read through, so its depth and syntax are checked.
+/// </summary>
+internal sealed class JsonSliceConverter : JsonConverter<JsonSlice>
+{
+    public override JsonSlice Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options)
+    {
+        var start = (int)reader.TokenStartIndex;
+        var token = reader.TokenType;
+        reader.Skip();
+        return new JsonSlice(start, (int)reader.BytesConsumed - start, token);
+    }
+
+    public override void Write(Utf8JsonWriter writer, JsonSlice value, JsonSerializerOptions options) =>
+        throw new NotSupportedException("a review's request is read, never written");
 }
 
 internal sealed class GroupVersionKind

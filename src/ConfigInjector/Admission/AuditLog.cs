@@ -24,11 +24,16 @@ internal sealed partial class AuditLog(ILoggerFactory logs, TimeProvider time)
             return;
         var refs = new SortedSet<string>(requested, StringComparer.Ordinal);
         var rules = new SortedSet<string>(StringComparer.Ordinal);
+        (string? Policy, int? Rule) previous = default;
         foreach (var d in decisions)
         {
             refs.Add(d.Ref.ToString());
-            if (d.Allowed)
+            // Most refs of a pod are allowed by the same rule: its text is made once per run of them.
+            if (d.Allowed && (d.Policy, d.RuleIndex) != previous)
+            {
                 rules.Add($"{d.Policy}/rules[{d.RuleIndex}]");
+                previous = (d.Policy, d.RuleIndex);
+            }
         }
 
         var buffer = t_buffer ??= new ArrayBufferWriter<byte>(512);

@@ -193,6 +193,7 @@ public class AdmissionBehaviourTests(WebhookFixture fixture) : IClassFixture<Web
         using var allowedAudit = JsonDocument.Parse(allowed);
         Assert.Equal("allowed", allowedAudit.RootElement.GetProperty("decision").GetString());
         Assert.Equal(["dev-apps/rules[0]"], allowedAudit.RootElement.GetProperty("rules").EnumerateArray().Select(r => r.GetString()));
+        Assert.Equal(["dev:app/db#password"], allowedAudit.RootElement.GetProperty("refs").EnumerateArray().Select(r => r.GetString()));
         var auditLines = fixture.Server.Logs.Collector.GetSnapshot().Where(r => r.Category == "ConfigInjector.Audit").Select(r => r.Message).ToList();
         foreach (var value in DevSecrets.Values())
             Assert.DoesNotContain(auditLines, l => l.Contains(value, StringComparison.Ordinal) || l.Contains(Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes(value)), StringComparison.Ordinal));

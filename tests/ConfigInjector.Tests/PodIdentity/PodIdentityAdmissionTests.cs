@@ -134,4 +134,45 @@ public sealed class PodIdentityAdmissionTests : IAsyncLifetime
         Assert.Equal(1, _cluster.Vault.Count("GET secret/data/shop/db"));
         Assert.Equal(1, _cluster.Vault.Count("GET secret/data/shop/api"));
     }
+
+    [Fact]
+    public async Task The_sync_worker_rotates_as_the_service_account_the_managed_secret_records()
+    {
+        // The webhook holds no Vault credential at all: a rotated value can only have been read as the pod's service account.
+        var server = await StartAsync(cacheTtl: "1s");
+        var rs = _cluster.Api.AddDeployment("shop", "checkout");
+        var pod = ClusterEnvironment.PodOf(rs).WithServiceAccount("checkout").WithAnnotation("configinjector.io/secret.DB_PASSWORD", Ref);
+        var name = await _cluster.AdmitAsync(server, pod, "checkout-1");
+
+        _cluster.Vault.Put("secret/shop/db", new Dictionary<string, string> { ["password"] = "cluster-only-password-v2", ["user"] = "shop" });
+
+        await Eventually.TrueAsync(() => ClusterEnvironment.SecretValue(_cluster.Api.Get("secrets", "shop", name), "DB_PASSWORD") == "cluster-only-password-v2", "the Secret to be rotated");
+        Assert.All(_cluster.Vault.ReadsByRole, r => Assert.Equal("shop-checkout secret/data/shop/db", r));
+        Assert.True(_cluster.Vault.ReadsByRole.Count >= 2, "admission's read and the rotation's");
+    }
+
+    [Fact]
+    public async Task A_service_account_vault_will_not_log_in_is_refused_at_login_naming_the_role()
+    {
+        _cluster.Api.AddServiceAccount("shop", "stranger");
+        var server = await StartAsync("skip");
+
+        var review = await server.ReviewPodAsync(Pod("stranger"), "shop");
+
+        review.AssertDenied("service account shop/stranger (Vault role shop-stranger)");
+        Assert.Contains("invalid role name", review.Message);
+    }
+
+    [Fact]
+    public async Task The_vault_role_annotation_of_the_service_account_names_the_role_it_logs_in_as()
+    {
+        _cluster.Vault.AddKubernetesRole("kubernetes", "shared-reader", ["batch"], ["shop"], "vault", TimeSpan.FromHours(1), ["secret/data/shop/"]);
+        _cluster.Api.AddServiceAccount("shop", "batch", new Dictionary<string, string> { ["configinjector.io/vault-role"] = "shared-reader" });
+        var server = await StartAsync();
+
+        var review = await server.ReviewPodAsync(Pod("batch"), "shop");
+
+        Assert.True(review.Allowed, review.Message);
+        Assert.Equal(["shared-reader secret/data/shop/db"], _cluster.Vault.ReadsByRole);
+    }
 }

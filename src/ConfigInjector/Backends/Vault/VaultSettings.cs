@@ -72,10 +72,9 @@ internal sealed record VaultSettings(
 
     private static PodKubernetesAuthSettings ReadPodAuth(ConfigNode auth)
     {
-        var node = auth.Mapping("kubernetes");
+        var node = auth.Mapping("kubernetes")
+            ?? throw auth.ErrorAt("kubernetes", "identity: pod logs in with Kubernetes auth as the pod's service account: set auth.kubernetes { mount, audience, roleTemplate }");
         auth.RejectUnknown();
-        if (node is null)
-            throw auth.ErrorAt("kubernetes", "identity: pod logs in with Kubernetes auth as the pod's service account: set auth.kubernetes { mount, audience, roleTemplate }");
         var role = node.String("role");
         var template = node.String("roleTemplate");
         if (role is null && template is null)

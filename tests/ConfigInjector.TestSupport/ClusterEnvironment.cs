@@ -34,8 +34,9 @@ public sealed class ClusterEnvironment : IAsyncDisposable
 
     /// <param name="policiesFromCluster">Read SecretPolicies and ConfigProfiles as custom resources from the fake API instead of the folder.</param>
     /// <param name="settings">Further serve settings (e.g. --report-access).</param>
+    /// <param name="vaultAuth">The Vault backend's auth (and identity) lines, e.g. <see cref="PodIdentityAuth"/>.</param>
     public async Task<WebhookServer> StartReplicaAsync(string identity = "replica-a", int maxConcurrentRestarts = 5, string onBackendError = "deny", bool policiesFromCluster = false, string cacheTtl = "1s",
-        string policyNamespaces = "[shop]", Func<ServeSettings, ServeSettings>? settings = null)
+        string policyNamespaces = "[shop]", Func<ServeSettings, ServeSettings>? settings = null, string vaultAuth = "auth: { token: { file: token } }")
     {
         var server = await WebhookServer.StartAsync(workDir =>
         {
@@ -48,7 +49,7 @@ public sealed class ClusterEnvironment : IAsyncDisposable
                     address: {{Vault.Address}}
                     caFile: {{Vault.CaFile}}
                     retry: { attempts: 1 }
-                    auth: { token: { file: token } }
+                    {{vaultAuth}}
                 cache: { ttl: {{cacheTtl}} }
                 sync:
                   tick: 100ms
@@ -126,12 +127,21 @@ public sealed class ClusterEnvironment : IAsyncDisposable
         return admitted["metadata"]!["annotations"]!["configinjector.io/managed-secret"]!.GetValue<string>();
     }
 
+    /// <summary><c>identity: pod</c>: each pod's reads are made as its service account, logged in with role <c>&lt;namespace&gt;-&lt;serviceAccount&gt;</c>.</summary>
+    public const string PodIdentityAuth = "identity: pod\n    auth: { kubernetes: { mount: kubernetes, audience: vault, roleTemplate: \"{namespace}-{serviceAccount}\" } }";
+
     public async ValueTask DisposeAsync()
     {
-        // Every cluster and sync test ends with each replica's log and every Event scanned for the Vault's values.
+        // Every cluster and sync test ends with each replica's log and every Event scanned for the Vault's values,
+        // and for every service-account token and Vault token the fakes handed out.
+        var tokens = Api.IssuedTokens.Concat(Vault.IssuedTokens).ToList();
         foreach (var replica in _replicas)
+        {
             replica.AssertNoValueInLogs("cluster-only-");
-        Xunit.Assert.DoesNotContain(Api.All("events"), e => e.ToJsonString().Contains("cluster-only-", StringComparison.Ordinal));
+            foreach (var token in tokens)
+                replica.AssertNoValueInLogs(token);
+        }
+        Xunit.Assert.DoesNotContain(Api.All("events"), e => e.ToJsonString().Contains("cluster-only-", StringComparison.Ordinal) || tokens.Any(t => e.ToJsonString().Contains(t, StringComparison.Ordinal)));
         foreach (var replica in _replicas)
             await replica.DisposeAsync();
         await Api.DisposeAsync();

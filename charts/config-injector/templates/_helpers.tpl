@@ -66,3 +66,10 @@ kubectl -n {{ .Release.Namespace }} create secret tls {{ include "config-injecto
 {{- dict "crt" ($cert.Cert | b64enc) "key" ($cert.Key | b64enc) "ca" ($ca.Cert | b64enc) | toJson -}}
 {{- end -}}
 {{- end -}}
+
+{{/* Non-empty when a backend of `config` reads as the pod's service account (identity: pod). */}}
+{{- define "config-injector.podIdentity" -}}
+{{- range (fromYaml .Values.config).backends -}}
+{{- if eq (toString .identity) "pod" -}}true{{- end -}}
+{{- end -}}
+{{- end -}}

@@ -410,6 +410,9 @@ public static class InjectionCompleter
                 case ReadStatus.NotFound:
                     Errors.Add($"{reference}: not found: {read.Reason}");
                     return null;
+                case ReadStatus.Refused:
+                    Errors.Add($"{reference}: {read.Reason}");
+                    return null;
             }
 
             var mode = decidedBy.OnBackendError;

@@ -72,7 +72,7 @@ public static class RotationPlanner
             }
             if (!reads.TryGetValue(reference.Location, out var read) || read.Status != ReadStatus.Found)
             {
-                failures.Add($"{source.Ref}: {(read?.Status == ReadStatus.NotFound ? "not found" : "backend error")}: {read?.Reason ?? "not read"}");
+                failures.Add($"{source.Ref}: {(read?.Status switch { ReadStatus.NotFound => "not found: ", ReadStatus.Refused => "", _ => "backend error: " })}{read?.Reason ?? "not read"}");
                 continue;
             }
             var document = read.Document!;

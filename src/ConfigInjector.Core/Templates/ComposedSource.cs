@@ -44,7 +44,7 @@ public sealed record ComposedSource(string? Template, string? From, FileFormat? 
                 return null;
             if (!reads.TryGetValue(reference.Location, out var read) || read.Status != ReadStatus.Found)
             {
-                error = $"{reference}: {(read?.Status == ReadStatus.NotFound ? "not found" : "backend error")}: {read?.Reason ?? "not read"}";
+                error = $"{reference}: {(read?.Status switch { ReadStatus.NotFound => "not found: ", ReadStatus.Refused => "", _ => "backend error: " })}{read?.Reason ?? "not read"}";
                 return null;
             }
             versions[reference.ToString()] = read.Document!.Version;

@@ -74,6 +74,7 @@ public static class TemplateChecker
     {
         null => "not read",
         { Status: ReadStatus.NotFound } => $"not found: {read.Reason}",
+        { Status: ReadStatus.Refused } => read.Reason!,
         _ => $"backend error: {read.Reason}",
     };
 }

@@ -52,7 +52,8 @@ internal sealed class AdmissionHandler(
             return Deny(input, prepared.Requested, prepared.Errors, prepared.Warnings, prepared.PolicyDenied, null);
 
         cancellationToken.ThrowIfCancellationRequested();
-        var reads = await secrets.ReadAllAsync(input.Namespace, prepared.Value.Locations, cancellationToken);
+        // Read as the pod's service account where a backend has identity: pod (the subject the policies judged).
+        var reads = await secrets.ReadAllAsync(prepared.Value.Subject, prepared.Value.Locations, cancellationToken);
         cancellationToken.ThrowIfCancellationRequested();
         var completed = InjectionCompleter.Complete(input.Pod, prepared.Value, reads, cancellationToken);
         if (completed.Value is null)

@@ -1,10 +1,15 @@
+using ConfigInjector.Backends.PodIdentity;
 using ConfigInjector.Configuration;
 using ConfigInjector.Core.Text;
 
 namespace ConfigInjector.Backends;
 
 /// <summary>What a backend factory may use besides its own settings: <paramref name="Versions"/> for backends that keep no versions.</summary>
-internal sealed record BackendContext(TimeProvider Time, ILoggerFactory Logs, IVersionKey Versions);
+internal sealed record BackendContext(TimeProvider Time, ILoggerFactory Logs, IVersionKey Versions)
+{
+    /// <summary>Where <c>identity: pod</c> backends get a pod's service-account token: the API server, when there is one.</summary>
+    public IServiceAccounts ServiceAccounts { get; init; } = NoServiceAccounts.Instance;
+}
 
 /// <summary>Creates backends of one <c>type</c>; it reads and validates its own fields of the settings node.</summary>
 internal interface IBackendFactory
@@ -42,6 +47,8 @@ internal sealed class BackendRegistry
                     $"unknown backend type \"{settings.Type}\" (did you mean {ClosestMatch.Find(settings.Type, _factories.Keys)}? known: {string.Join(", ", _factories.Keys.Order())})");
             }
             var backend = factory.Create(settings, context);
+            if (settings.Identity == BackendIdentity.Pod && backend is not IReadsAsServiceAccount)
+                throw settings.Node.ErrorAt("identity", $"a {settings.Type} backend cannot read as the pod's service account; identity: pod is for vault and azure-keyvault");
             settings.Node.RejectUnknown();
             backends.Add(settings.Name, backend);
         }

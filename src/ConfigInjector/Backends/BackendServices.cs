@@ -22,7 +22,10 @@ internal static class BackendServices
     {
         services.AddBackendTypes();
         services.AddSingleton(sp => new BackendRegistry(sp.GetServices<IBackendFactory>()));
-        services.AddSingleton(sp => new BackendContext(sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILoggerFactory>(), sp.GetRequiredService<IVersionKey>()));
+        services.AddSingleton(sp => new BackendContext(sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILoggerFactory>(), sp.GetRequiredService<IVersionKey>())
+        {
+            ServiceAccounts = sp.GetService<PodIdentity.IServiceAccounts>() ?? PodIdentity.NoServiceAccounts.Instance,
+        });
         services.AddSingleton(sp => sp.GetRequiredService<BackendRegistry>().CreateAll(config, sp.GetRequiredService<BackendContext>()));
         services.AddSingleton(sp => new SecretReader(sp.GetRequiredService<IReadOnlyDictionary<string, ISecretBackend>>(), sp.GetRequiredService<InjectorMetrics>(), config.BackendReadTimeout));
         services.AddSingleton(sp => new SecretCache(sp.GetRequiredService<SecretReader>(), sp.GetRequiredService<TimeProvider>(), config.CacheTtl, sp.GetRequiredService<InjectorMetrics>()));

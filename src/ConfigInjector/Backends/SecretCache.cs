@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using ConfigInjector.Core.Policies;
 using ConfigInjector.Core.References;
 using ConfigInjector.Core.Secrets;
 using ConfigInjector.Observability;
@@ -11,7 +12,9 @@ namespace ConfigInjector.Backends;
 /// handed back when a read fails. Shared by tenants (namespaces) without letting one hurt another: a read waits for a
 /// backend slot in the queue of every tenant that waits for it, is abandoned when all of them gave up, and past
 /// <c>capacity</c> entries the cache evicts from the tenant that uses the most, so one tenant's flood of locations
-/// never pushes out another's last-known-good values.
+/// never pushes out another's last-known-good values. Every map is keyed by <see cref="ReadKey"/>: under
+/// <c>identity: pod</c> the same location read as two service accounts is two entries, two fetches and two
+/// last-known-good values, so no value crosses identities.
 /// </summary>
 internal sealed class SecretCache(SecretReader reader, TimeProvider time, TimeSpan ttl, InjectorMetrics metrics, int capacity = 10_000)
 {
@@ -39,9 +42,9 @@ internal sealed class SecretCache(SecretReader reader, TimeProvider time, TimeSp
     /// <summary>How long a failed read is answered from memory: during an outage admissions fail fast (or go stale) instead of each waiting for the timeout.</summary>
     public static readonly TimeSpan FailureHold = TimeSpan.FromSeconds(5);
 
-    private readonly ConcurrentDictionary<SecretLocation, Entry> _entries = new();
-    private readonly ConcurrentDictionary<SecretLocation, Lazy<Fetch>> _inFlight = new();
-    private readonly ConcurrentDictionary<SecretLocation, (SecretRead Read, DateTimeOffset At)> _failures = new();
+    private readonly ConcurrentDictionary<ReadKey, Entry> _entries = new();
+    private readonly ConcurrentDictionary<ReadKey, Lazy<Fetch>> _inFlight = new();
+    private readonly ConcurrentDictionary<ReadKey, (SecretRead Read, DateTimeOffset At)> _failures = new();
     private readonly object _accounting = new();
     private readonly Dictionary<string, int> _entriesUsed = new(StringComparer.Ordinal);
 
@@ -62,7 +65,14 @@ internal sealed class SecretCache(SecretReader reader, TimeProvider time, TimeSp
     /// refs on a slow backend gets its answers (timed out, with any last-known-good) while the webhook can still answer,
     /// so <c>onBackendError: allow-stale | skip</c> apply instead of the API server giving up on the webhook.
     /// </summary>
-    public async Task<IReadOnlyDictionary<SecretLocation, SecretRead>> ReadAllAsync(string tenant, IReadOnlyList<SecretLocation> locations, CancellationToken cancellationToken)
+    public Task<IReadOnlyDictionary<SecretLocation, SecretRead>> ReadAllAsync(string tenant, IReadOnlyList<SecretLocation> locations, CancellationToken cancellationToken) =>
+        ReadAllAsync(tenant, locations, l => new ReadKey(l, null), cancellationToken);
+
+    /// <summary>Every location a pod needs, read as <paramref name="pod"/>'s service account where a backend has <c>identity: pod</c>.</summary>
+    public Task<IReadOnlyDictionary<SecretLocation, SecretRead>> ReadAllAsync(Subject pod, IReadOnlyList<SecretLocation> locations, CancellationToken cancellationToken) =>
+        ReadAllAsync(pod.Namespace, locations, l => reader.KeyFor(l, pod), cancellationToken);
+
+    private async Task<IReadOnlyDictionary<SecretLocation, SecretRead>> ReadAllAsync(string tenant, IReadOnlyList<SecretLocation> locations, Func<SecretLocation, ReadKey> key, CancellationToken cancellationToken)
     {
         using var slots = new SemaphoreSlim(ReadsPerAdmission);
         using var budget = new CancellationTokenSource(reader.Timeout);
@@ -75,7 +85,7 @@ internal sealed class SecretCache(SecretReader reader, TimeProvider time, TimeSp
                 try
                 {
                     linked.Token.ThrowIfCancellationRequested();
-                    return await ReadAsync(l, tenant, linked.Token);
+                    return await ReadAsync(key(l), tenant, linked.Token);
                 }
                 finally
                 {
@@ -84,7 +94,7 @@ internal sealed class SecretCache(SecretReader reader, TimeProvider time, TimeSp
             }
             catch (OperationCanceledException) when (budget.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
             {
-                return WithLastKnownGood(SecretRead.Failed(l, $"timed out after {reader.Timeout.TotalSeconds:0.#}s"));
+                return WithLastKnownGood(key(l), SecretRead.Failed(l, $"timed out after {reader.Timeout.TotalSeconds:0.#}s"));
             }
         }));
         return reads.ToDictionary(r => r.Location);
@@ -93,9 +103,17 @@ internal sealed class SecretCache(SecretReader reader, TimeProvider time, TimeSp
     public Task<SecretRead> ReadAsync(SecretLocation location, CancellationToken cancellationToken) =>
         ReadAsync(location, SecretReader.System, cancellationToken);
 
-    public async Task<SecretRead> ReadAsync(SecretLocation location, string tenant, CancellationToken cancellationToken)
+    public Task<SecretRead> ReadAsync(SecretLocation location, string tenant, CancellationToken cancellationToken) =>
+        ReadAsync(new ReadKey(location, null), tenant, cancellationToken);
+
+    /// <summary>One location read as <paramref name="pod"/>'s service account where its backend has <c>identity: pod</c>.</summary>
+    public Task<SecretRead> ReadAsync(SecretLocation location, Subject pod, CancellationToken cancellationToken) =>
+        ReadAsync(reader.KeyFor(location, pod), pod.Namespace, cancellationToken);
+
+    private async Task<SecretRead> ReadAsync(ReadKey key, string tenant, CancellationToken cancellationToken)
     {
-        if (_entries.TryGetValue(location, out var entry) && !entry.Stale && time.GetUtcNow() - entry.FetchedAt < ttl)
+        var location = key.Location;
+        if (_entries.TryGetValue(key, out var entry) && !entry.Stale && time.GetUtcNow() - entry.FetchedAt < ttl)
         {
             Interlocked.Increment(ref _hits);
             metrics.CacheHits.Inc();
@@ -104,22 +122,22 @@ internal sealed class SecretCache(SecretReader reader, TimeProvider time, TimeSp
         }
         // Failures and not-found answers are held briefly too: a pod stuck in a crash loop on a missing ref, or an
         // outage, costs the backend one call per few seconds, not one per admission.
-        if (_failures.TryGetValue(location, out var failure) && time.GetUtcNow() - failure.At < FailureHold)
-            return failure.Read.Status == ReadStatus.NotFound ? failure.Read : WithLastKnownGood(failure.Read);
+        if (_failures.TryGetValue(key, out var failure) && time.GetUtcNow() - failure.At < FailureHold)
+            return failure.Read.Status is ReadStatus.NotFound or ReadStatus.Refused ? failure.Read : WithLastKnownGood(key, failure.Read);
         while (true)
         {
             // Callers share one fetch; each may stop waiting on its own token, and the last one to go abandons it.
-            var lazy = _inFlight.GetOrAdd(location, l => new Lazy<Fetch>(() => new Fetch(l, this)));
+            var lazy = _inFlight.GetOrAdd(key, k => new Lazy<Fetch>(() => new Fetch(k, this)));
             var fetch = lazy.Value;
             if (!fetch.TryJoin(tenant))
             {
-                _inFlight.TryRemove(KeyValuePair.Create(location, lazy));
+                _inFlight.TryRemove(KeyValuePair.Create(key, lazy));
                 continue;
             }
             try
             {
                 var read = await fetch.Start(lazy).WaitAsync(cancellationToken);
-                if (read.Status == ReadStatus.Found && _entries.TryGetValue(location, out var stored))
+                if (read.Status == ReadStatus.Found && _entries.TryGetValue(key, out var stored))
                     Use(stored, tenant);
                 return read;
             }
@@ -131,23 +149,26 @@ internal sealed class SecretCache(SecretReader reader, TimeProvider time, TimeSp
     }
 
     /// <summary>Takes in a fresh read made elsewhere (the sync worker's pass), so admissions in this replica see rotated values at once.</summary>
-    public void Refresh(SecretRead read)
+    /// <param name="readAs">Whose service account the sync worker read it as (it matters only for <c>identity: pod</c> backends).</param>
+    public void Refresh(SecretRead read, Subject? readAs = null)
     {
         if (read.Status != ReadStatus.Found)
             return;
+        var key = reader.KeyFor(read.Location, readAs);
         var fresh = new Entry(read.Document!, time.GetUtcNow(), Interlocked.Increment(ref _writes));
-        _entries.AddOrUpdate(read.Location, fresh, (_, existing) =>
+        _entries.AddOrUpdate(key, fresh, (_, existing) =>
         {
             lock (_accounting)
                 fresh.Users.UnionWith(existing.Users);
             return fresh;
         });
-        _failures.TryRemove(read.Location, out _);
+        _failures.TryRemove(key, out _);
         EvictIfFull();
     }
 
-    private async Task<SecretRead> FetchAsync(SecretLocation location, Fetch fetch, Lazy<Fetch> entry)
+    private async Task<SecretRead> FetchAsync(ReadKey key, Fetch fetch, Lazy<Fetch> entry)
     {
+        var location = key.Location;
         // Taken before the yield, while the caller that started it still holds the fetch's lock: anything stored
         // after this point is at least as fresh as what this read returns.
         var started = Interlocked.Read(ref _writes);
@@ -157,25 +178,27 @@ internal sealed class SecretCache(SecretReader reader, TimeProvider time, TimeSp
         metrics.CacheMisses.Inc();
         try
         {
-            var read = await reader.ReadAsync(location, (_, token) => fetch.SlotAsync(token), fetch.Abandoned);
+            var read = await reader.ReadAsync(key, (_, token) => fetch.SlotAsync(token), fetch.Abandoned);
             switch (read.Status)
             {
                 case ReadStatus.Found:
                     // A fresher document may have arrived while this read was under way (the sync worker's Refresh
                     // after a rotation): an older read never puts the previous value back.
-                    var stored = _entries.AddOrUpdate(location, _ => Stored(read.Document!),
+                    var stored = _entries.AddOrUpdate(key, _ => Stored(read.Document!),
                         (_, existing) => existing.Written > started ? existing : Stored(read.Document!));
-                    _failures.TryRemove(location, out _);
+                    _failures.TryRemove(key, out _);
                     EvictIfFull();
                     return SecretRead.Found(location, stored.Document);
                 case ReadStatus.NotFound:
-                    if (_entries.TryRemove(location, out var gone))
+                case ReadStatus.Refused:
+                    // The vault's answer: whatever this identity read before is no last-known-good any more.
+                    if (_entries.TryRemove(key, out var gone))
                         Forget(gone);
-                    Hold(location, read);
+                    Hold(key, read);
                     return read;
                 default:
-                    Hold(location, read);
-                    return WithLastKnownGood(read);
+                    Hold(key, read);
+                    return WithLastKnownGood(key, read);
             }
         }
         catch (OperationCanceledException) when (fetch.Abandoned.IsCancellationRequested)
@@ -186,7 +209,7 @@ internal sealed class SecretCache(SecretReader reader, TimeProvider time, TimeSp
         finally
         {
             fetch.Close();
-            _inFlight.TryRemove(KeyValuePair.Create(location, entry));
+            _inFlight.TryRemove(KeyValuePair.Create(key, entry));
         }
     }
 
@@ -200,7 +223,7 @@ internal sealed class SecretCache(SecretReader reader, TimeProvider time, TimeSp
 #pragma warning restore CA1001
     {
         private readonly SecretCache _cache;
-        private readonly SecretLocation _location;
+        private readonly ReadKey _key;
         private readonly CancellationTokenSource _abandon = new();
         private readonly CancellationTokenSource _stopAsking = new();
         private readonly TaskCompletionSource<IDisposable> _slot = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -210,17 +233,17 @@ internal sealed class SecretCache(SecretReader reader, TimeProvider time, TimeSp
 
         private Task<SecretRead>? _result;
 
-        public Fetch(SecretLocation location, SecretCache cache)
+        public Fetch(ReadKey key, SecretCache cache)
         {
             _cache = cache;
-            _location = location;
+            _key = key;
         }
 
         /// <summary>Starts the read once (it is in the cache's in-flight map by then, so it can take itself out).</summary>
         public Task<SecretRead> Start(Lazy<Fetch> entry)
         {
             lock (this)
-                return _result ??= _cache.FetchAsync(_location, this, entry);
+                return _result ??= _cache.FetchAsync(_key, this, entry);
         }
 
         public CancellationToken Abandoned => _abandon.Token;
@@ -232,7 +255,7 @@ internal sealed class SecretCache(SecretReader reader, TimeProvider time, TimeSp
                 if (_abandon.IsCancellationRequested)
                     return false;
                 _waiters++;
-                if (!_closed && _tenants.Add(tenant) && _cache.Reader.SlotsFor(_location.Backend) is { } slots)
+                if (!_closed && _tenants.Add(tenant) && _cache.Reader.SlotsFor(_key.Location.Backend) is { } slots)
                     _ = AskAsync(slots, tenant);
                 return true;
             }
@@ -295,27 +318,27 @@ internal sealed class SecretCache(SecretReader reader, TimeProvider time, TimeSp
 
     private Entry Stored(SecretDocument document) => new(document, time.GetUtcNow(), Interlocked.Increment(ref _writes));
 
-    private void Hold(SecretLocation location, SecretRead read)
+    private void Hold(ReadKey key, SecretRead read)
     {
         if (_failures.Count >= capacity)
             _failures.Clear();
-        _failures[location] = (read, time.GetUtcNow());
+        _failures[key] = (read, time.GetUtcNow());
     }
 
     /// <summary>
     /// Makes a cached location whose version is not <paramref name="version"/> due for a read; true when it was. The
     /// document is kept: whoever claims a newer version can cost one backend read, never anyone's last-known-good.
     /// </summary>
-    public bool MarkStaleIfNot(SecretLocation location, string version)
+    public bool MarkStaleIfNot(SecretLocation location, string version, Subject? readAs = null)
     {
-        if (!_entries.TryGetValue(location, out var entry) || entry.Stale || entry.Document.Version == version)
+        if (!_entries.TryGetValue(reader.KeyFor(location, readAs), out var entry) || entry.Stale || entry.Document.Version == version)
             return false;
         entry.Stale = true;
         return true;
     }
 
-    private SecretRead WithLastKnownGood(SecretRead failure) =>
-        _entries.TryGetValue(failure.Location, out var lastKnownGood)
+    private SecretRead WithLastKnownGood(ReadKey key, SecretRead failure) =>
+        _entries.TryGetValue(key, out var lastKnownGood)
             ? SecretRead.Failed(failure.Location, failure.Reason!, lastKnownGood.Document, time.GetUtcNow() - lastKnownGood.FetchedAt)
             : failure;
 

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using ConfigInjector.Core.Policies;
 using ConfigInjector.Core.References;
 using ConfigInjector.Core.Secrets;
 using ConfigInjector.Observability;
@@ -25,12 +26,23 @@ internal sealed class SecretReader(IReadOnlyDictionary<string, ISecretBackend> b
 
     public FairSlots? SlotsFor(string backend) => _slots.GetValueOrDefault(backend);
 
+    /// <summary>Whether reads of <paramref name="backend"/> are made as the pod's service account (<c>identity: pod</c>).</summary>
+    public bool ReadsAsPod(string backend) => backends.GetValueOrDefault(backend) is IReadsAsServiceAccount;
+
+    /// <summary>The key a read of <paramref name="location"/> for <paramref name="pod"/> is cached and coalesced under.</summary>
+    public ReadKey KeyFor(SecretLocation location, Subject? pod) => new(location, pod is not null && ReadsAsPod(location.Backend) ? pod : null);
+
     public Task<SecretRead> ReadAsync(SecretLocation location, CancellationToken cancellationToken, string tenant = System) =>
-        ReadAsync(location, (slots, token) => slots.AcquireAsync(tenant, token), cancellationToken);
+        ReadAsync(new ReadKey(location, null), (slots, token) => slots.AcquireAsync(tenant, token), cancellationToken);
+
+    /// <summary>A read as <see cref="ReadKey.As"/> when its backend has <c>identity: pod</c>, in that namespace's queue.</summary>
+    public Task<SecretRead> ReadAsync(ReadKey key, CancellationToken cancellationToken) =>
+        ReadAsync(key, (slots, token) => slots.AcquireAsync(key.As?.Namespace ?? System, token), cancellationToken);
 
     /// <param name="acquire">Takes one of the backend's slots; the time it waits counts against the read's timeout.</param>
-    public async Task<SecretRead> ReadAsync(SecretLocation location, Func<FairSlots, CancellationToken, Task<IDisposable>> acquire, CancellationToken cancellationToken)
+    public async Task<SecretRead> ReadAsync(ReadKey key, Func<FairSlots, CancellationToken, Task<IDisposable>> acquire, CancellationToken cancellationToken)
     {
+        var location = key.Location;
         if (!backends.TryGetValue(location.Backend, out var backend))
             return SecretRead.Failed(location, $"backend \"{location.Backend}\" is not configured");
 
@@ -42,7 +54,9 @@ internal sealed class SecretReader(IReadOnlyDictionary<string, ISecretBackend> b
         try
         {
             using (await acquire(slots, linked.Token))
-                read = await backend.ReadAsync(location, linked.Token);
+                read = key.As is { } pod && backend is IReadsAsServiceAccount asPod
+                    ? await asPod.ReadAsAsync(location, pod, linked.Token)
+                    : await backend.ReadAsync(location, linked.Token);
         }
         catch (OperationCanceledException) when (timer.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
         {
@@ -57,6 +71,7 @@ internal sealed class SecretReader(IReadOnlyDictionary<string, ISecretBackend> b
         {
             ReadStatus.Found => "found",
             ReadStatus.NotFound => "not_found",
+            ReadStatus.Refused => "refused",
             _ => "error",
         }).Inc();
         return read;

@@ -57,7 +57,13 @@ internal static class ConfigFileReader
                 throw entry.ErrorAt("name", $"the backend name \"{name}\" is used twice");
             var type = entry.String("type", required: true)!;
             var sensitive = entry.Bool("sensitive", true);
-            backends.Add(new BackendSettings(name, type, sensitive, entry, baseDirectory));
+            var identity = entry.String("identity") switch
+            {
+                null or "webhook" => BackendIdentity.Webhook,
+                "pod" => BackendIdentity.Pod,
+                var other => throw entry.ErrorAt("identity", $"\"{other}\" is not webhook or pod"),
+            };
+            backends.Add(new BackendSettings(name, type, sensitive, entry, baseDirectory) { Identity = identity });
         }
         if (backends.Count == 0)
             throw root.ErrorAt("backends", "at least one backend is required");

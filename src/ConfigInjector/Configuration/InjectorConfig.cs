@@ -1,8 +1,14 @@
 namespace ConfigInjector.Configuration;
 
+/// <summary>Whose identity a backend reads with (DESIGN.md §3): its own credential, or the pod's service account.</summary>
+internal enum BackendIdentity { Webhook, Pod }
+
 /// <summary>One entry of <c>backends:</c>; the type-specific fields stay in <see cref="Node"/> for the backend's factory.</summary>
 internal sealed record BackendSettings(string Name, string Type, bool Sensitive, ConfigNode Node, string BaseDirectory)
 {
+    /// <summary><c>identity: webhook | pod</c>; the backend's factory decides whether it can read as a pod.</summary>
+    public BackendIdentity Identity { get; init; } = BackendIdentity.Webhook;
+
     /// <summary>A path from the config file, resolved against the config file's folder as kubeconfig does.</summary>
     public string ResolvePath(string path) => System.IO.Path.GetFullPath(path, BaseDirectory);
 }

@@ -20,6 +20,7 @@ internal static class KubernetesServices
         services.TryAddSingleton(KubernetesTimings.Default);
         services.AddSingleton<IManagedSecretStore, KubernetesManagedSecretStore>();
         services.AddSingleton<INamespaceOptIn, NamespaceLabelOptIn>();
+        services.AddSingleton<Backends.PodIdentity.IServiceAccounts>(new KubernetesServiceAccounts(client));
         services.AddSingleton(sp => new EventRecorder(client, sp.GetRequiredService<TimeProvider>(), identity, sp.GetRequiredService<ILogger<EventRecorder>>()));
         services.AddSingleton<ISyncCluster, KubernetesSyncCluster>();
         services.AddSingleton<AdmissionEventWriter>();

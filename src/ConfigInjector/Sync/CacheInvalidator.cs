@@ -35,7 +35,7 @@ internal sealed partial class CacheInvalidator(ManagedSecretWatch watch, SecretC
             foreach (var source in sources.Values)
             {
                 var parsed = ReferenceParser.Parse(source.Ref);
-                if (parsed.IsOk && cache.MarkStaleIfNot(parsed.Value!.Location, source.Version))
+                if (parsed.IsOk && cache.MarkStaleIfNot(parsed.Value!.Location, source.Version, ReadIdentity.Of(secret)))
                     LogMarkedStale(log, parsed.Value.Location.ToString(), source.Version);
             }
         };

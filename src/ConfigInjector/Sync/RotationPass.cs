@@ -65,16 +65,15 @@ internal sealed partial class RotationPass(
         }
         var work = checks.Where(c => c.Check != SignatureCheck.Invalid).ToList();
         // Only refs the policies still allow for the Secret's namespace and service account are read at all.
-        var locations = work.SelectMany(w => RotationPlanner.Locations(Sources(w.Secret)!.Where(s => Decide(w.Secret, s.Value.Ref).Refusal is null).ToDictionary())
-                .Concat(Composed(w.Secret) is { Count: > 0 } composed
-                    ? ComposedRotation.Locations(composed.Where(c => c.Value.Refs().All(r => Decide(w.Secret, r.ToString(), pathOnly: c.Value.From is not null).Refusal is null)).ToDictionary())
-                    : []))
-            .Distinct().ToList();
-        var reads = (await Task.WhenAll(locations.Select(l => limiter.RunAsync(l.Backend, () => reader.ReadAsync(l, cancellationToken), cancellationToken))))
-            .ToDictionary(r => r.Location);
+        // Each read is keyed by who reads it: a backend with identity: pod reads as the Secret's signed service account.
+        var wanted = new Dictionary<V1Secret, List<ReadKey>>();
+        foreach (var (secret, _) in work)
+            wanted.TryAdd(secret, ReadKeys(secret));
+        var reads = (await Task.WhenAll(wanted.Values.SelectMany(k => k).Distinct().Select(async k => (Key: k, Read: await limiter.RunAsync(k.Location.Backend, () => reader.ReadAsync(k, cancellationToken), cancellationToken)))))
+            .ToDictionary(r => r.Key, r => r.Read);
         // This replica's admissions should not fill new Secrets with values older than the ones just rotated in.
-        foreach (var read in reads.Values)
-            cache.Refresh(read);
+        foreach (var (key, read) in reads)
+            cache.Refresh(read, key.As);
         // What is written is decided with the policies as they are now: one revoked while the reads were in flight holds.
         _decisions.Clear();
 
@@ -85,7 +84,7 @@ internal sealed partial class RotationPass(
             ReconcileResult result;
             try
             {
-                result = await ReconcileAsync(item.Secret, item.Check is SignatureCheck.Previous or SignatureCheck.Legacy, keys, reads, token);
+                result = await ReconcileAsync(item.Secret, item.Check is SignatureCheck.Previous or SignatureCheck.Legacy, keys, wanted[item.Secret].ToDictionary(k => k.Location, k => reads[k]), token);
             }
             catch (ClusterApiException e)
             {
@@ -283,6 +282,14 @@ internal sealed partial class RotationPass(
             return new ReconcileResult(ns, name, ReconcileStatus.Updated, null, retry, backoff);
         }
     }
+
+    /// <summary>What to read for a Secret: the locations of the refs the policies still allow, as whom it is read.</summary>
+    private List<ReadKey> ReadKeys(V1Secret secret) =>
+        [.. RotationPlanner.Locations(Sources(secret)!.Where(s => Decide(secret, s.Value.Ref).Refusal is null).ToDictionary())
+            .Concat(Composed(secret) is { Count: > 0 } composed
+                ? ComposedRotation.Locations(composed.Where(c => c.Value.Refs().All(r => Decide(secret, r.ToString(), pathOnly: c.Value.From is not null).Refusal is null)).ToDictionary())
+                : [])
+            .Distinct().Select(l => reader.KeyFor(l, ReadIdentity.Of(secret)))];
 
     /// <summary>
     /// Why a ref of this Secret must not be refreshed any more (null when it may), and the policy's interval for it:

@@ -47,6 +47,7 @@ public sealed partial class KubeApiFake : IAsyncDisposable
         ["jobs"] = "Job",
         ["cronjobs"] = "CronJob",
         ["tokenreviews"] = "TokenReview",
+        ["serviceaccounts"] = "ServiceAccount",
         ["leases"] = "Lease",
         ["secretpolicies"] = "SecretPolicy",
         ["configprofiles"] = "ConfigProfile",
@@ -303,6 +304,11 @@ public sealed partial class KubeApiFake : IAsyncDisposable
             return;
         }
 
+        if (context.Request.Method == "POST" && route is { Resource: "serviceaccounts", Subresource: "token", Name: not null })
+        {
+            await TokenRequestAsync(context, route);
+            return;
+        }
         if (route.Subresource is not null && !HasSubresource(route))
         {
             await StatusAsync(context, 404, "NotFound", "the server could not find the requested resource");
@@ -357,7 +363,9 @@ public sealed partial class KubeApiFake : IAsyncDisposable
         }
         var asked = review["spec"]?["audiences"]?.AsArray().Select(a => a!.GetValue<string>()).ToArray() is { Length: > 0 } given ? given : [ApiServerAudience];
         await Task.Delay(TokenReviewDelay, context.RequestAborted);
-        if (!_tokens.TryGetValue(token, out var who))
+        if (ReviewIssued(token, asked) is { } issued)
+            review["status"] = issued;
+        else if (!_tokens.TryGetValue(token, out var who))
             review["status"] = new JsonObject { ["authenticated"] = false, ["error"] = "[invalid bearer token, token not recognised]" };
         else if (who.Audiences.Intersect(asked).ToArray() is not { Length: > 0 } shared)
             review["status"] = new JsonObject { ["authenticated"] = false, ["error"] = $"[invalid bearer token, token audiences {Json(who.Audiences)} is invalid for the target audiences {Json(asked)}]" };

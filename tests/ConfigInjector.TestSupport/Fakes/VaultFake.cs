@@ -25,7 +25,7 @@ namespace ConfigInjector.TestSupport.Fakes;
 ///   (https://developer.hashicorp.com/vault/api-docs/system/internal-ui-mounts).
 /// - A standby's 307 to another address (https://developer.hashicorp.com/vault/docs/concepts/ha) and oversized answers.
 /// </summary>
-public sealed class VaultFake : IAsyncDisposable
+public sealed partial class VaultFake : IAsyncDisposable
 {
     private sealed record KvVersion(Dictionary<string, string> Data, DateTimeOffset Created)
     {
@@ -33,7 +33,8 @@ public sealed class VaultFake : IAsyncDisposable
         public bool Destroyed { get; set; }
     }
 
-    private sealed record Token(DateTimeOffset? ExpiresAt, bool Renewable, TimeSpan Ttl);
+    /// <param name="Readable">The API paths its policy lets it read below; null for a token with no ACL of its own here.</param>
+    private sealed record Token(DateTimeOffset? ExpiresAt, bool Renewable, TimeSpan Ttl, string[]? Readable = null, string? Role = null);
 
     /// <param name="RoleField">The body field that names the role: <c>role</c> (Kubernetes) or <c>role_id</c> (AppRole).</param>
     /// <param name="CredentialField">The body field that proves it: <c>jwt</c> or <c>secret_id</c>.</param>
@@ -204,6 +205,11 @@ public sealed class VaultFake : IAsyncDisposable
             await Error(context, 403, "permission denied");
             return;
         }
+        if (context.Request.Method == "GET" && Acl(lease, path) is { } denied)
+        {
+            await Error(context, 403, denied);
+            return;
+        }
         switch (context.Request.Method, path)
         {
             case ("POST", "auth/token/renew-self"):
@@ -236,6 +242,8 @@ public sealed class VaultFake : IAsyncDisposable
 
     private async Task LoginAsync(HttpContext context, string mount)
     {
+        if (await KubernetesLoginAsync(context, mount))
+            return;
         var body = await context.Request.ReadFromJsonAsync<JsonObject>();
         if (!_logins.TryGetValue(mount, out var login))
         {

@@ -26,6 +26,7 @@ public sealed class RbacTests : IAsyncLifetime
         ["jobs"] = "batch",
         ["cronjobs"] = "batch",
         ["tokenreviews"] = "authentication.k8s.io",
+        ["serviceaccounts"] = "",
         ["secretpolicies"] = "configinjector.io",
         ["configprofiles"] = "configinjector.io",
     };
@@ -109,6 +110,41 @@ public sealed class RbacTests : IAsyncLifetime
             .Where(g => !Allowed(off, new Request(g.Group, g.Resource, g.Verb, "", "")))
             .Where(g => !reportCalls.Any(c => c.Group == g.Group && c.Resource == g.Resource && c.Verb == g.Verb))
             .Select(g => $"{g.Group}/{g.Resource} {g.Verb}")
+            .ToList();
+        Assert.Empty(added);
+    }
+
+    [Fact]
+    public async Task Service_account_tokens_are_granted_only_when_a_backend_reads_as_the_pod()
+    {
+        _cluster.Vault.ConfigureKubernetesAuth("kubernetes", _cluster.Api.Address);
+        _cluster.Vault.AddKubernetesRole("kubernetes", "shop-checkout", ["checkout"], ["shop"], "vault", TimeSpan.FromHours(1), ["secret/data/shop/"]);
+        _cluster.Api.AddServiceAccount("shop", "checkout");
+        var server = await _cluster.StartReplicaAsync(vaultAuth: ClusterEnvironment.PodIdentityAuth);
+        var before = _cluster.Api.Requests.Count;
+        var review = await server.ReviewPodAsync(TestSupport.Builders.PodBuilder.Injected("checkout").InNamespace("shop").WithServiceAccount("checkout")
+            .WithAnnotation("configinjector.io/secret.DB", "vault-prod:secret/shop/db#password"), "shop");
+        Assert.True(review.Allowed, review.Message);
+
+        var values = Path.Combine(ScratchDirectory.Create(), "values.yaml");
+        await File.WriteAllTextAsync(values, """
+            config: |
+              backends:
+                - name: vault-prod
+                  type: vault
+                  address: https://vault.vault:8200
+                  identity: pod
+                  auth: { kubernetes: { audience: vault, roleTemplate: "{namespace}-{serviceAccount}" } }
+            """);
+        var off = Rules((await Helm.TemplateAsync()).Single("ClusterRole"));
+        var on = Rules((await Helm.TemplateAsync("-f", values)).Single("ClusterRole"));
+        var calls = _cluster.Api.Requests.Skip(before).Select(Call).Where(c => c.Resource.StartsWith("serviceaccounts", StringComparison.Ordinal)).Distinct().ToList();
+
+        Assert.Equal(["get /serviceaccounts shop/checkout", "create /serviceaccounts/token shop/checkout"], calls.Select(c => c.ToString()));
+        Assert.All(calls, c => Assert.True(Allowed(on, c), $"not granted: {c}"));
+        Assert.All(calls, c => Assert.False(Allowed(off, c), $"granted without identity: pod: {c}"));
+        var added = on.SelectMany(r => r.Resources.SelectMany(res => r.Verbs.Select(v => (r.Group, Resource: res, Verb: v))))
+            .Where(g => !Allowed(off, new Request(g.Group, g.Resource, g.Verb, "", "")) && !calls.Any(c => c.Resource == g.Resource && c.Verb == g.Verb))
             .ToList();
         Assert.Empty(added);
     }

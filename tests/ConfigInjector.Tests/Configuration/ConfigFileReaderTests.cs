@@ -83,6 +83,27 @@ public class ConfigFileReaderTests
         Assert.StartsWith("injector.yaml:4:11: backends[0].path: ", Error("backends:\n  - name: a\n    type: file\n    path: nowhere.yaml\n"), StringComparison.Ordinal);
     }
 
+    private const string Vault = "backends:\n  - name: v\n    type: vault\n    address: https://vault.vault:8200\n";
+
+    [Theory]
+    [InlineData("backends:\n  - name: a\n    type: file\n    path: x\n    identity: self\n", "injector.yaml:5:15: backends[0].identity: \"self\" is not webhook or pod")]
+    [InlineData(Vault + "    identity: pod\n    auth: { token: { file: t } }\n", "injector.yaml:6:11: backends[0].auth.kubernetes: identity: pod logs in with Kubernetes auth")]
+    [InlineData(Vault + "    identity: pod\n    auth: { kubernetes: { audience: vault } }\n", "injector.yaml:6:25: backends[0].auth.kubernetes.roleTemplate: identity: pod needs roleTemplate")]
+    [InlineData(Vault + "    identity: pod\n    auth: { kubernetes: { roleTemplate: \"{pod}-reader\" } }\n", "injector.yaml:6:41: backends[0].auth.kubernetes.roleTemplate: \"{pod}-reader\" may use only {namespace} and {serviceAccount}")]
+    [InlineData(Vault + "    identity: pod\n    auth: { kubernetes: { roleTemplate: r, tokenFile: t } }\n", "injector.yaml:6:44: backends[0].auth.kubernetes.tokenFile: unknown field")]
+    public void Identity_pod_mistakes_fail_at_start(string yaml, string error)
+    {
+        Assert.StartsWith(error, Error(yaml), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_file_backend_cannot_read_as_the_pod()
+    {
+        var yaml = $"backends:\n  - name: a\n    type: file\n    identity: pod\n    path: {Path.Combine(ConfigInjector.TestSupport.RepoPaths.Examples, "dev-secrets.yaml")}\n";
+
+        Assert.Equal("injector.yaml:4:15: backends[0].identity: a file backend cannot read as the pod's service account; identity: pod is for vault and azure-keyvault", Error(yaml));
+    }
+
     [Fact]
     public void The_embedded_default_is_the_dev_file_backend()
     {

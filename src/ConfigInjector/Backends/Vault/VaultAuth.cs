@@ -38,7 +38,12 @@ internal sealed record TokenLease(string Token, bool Renewable, DateTimeOffset R
 }
 
 /// <summary>Kubernetes and AppRole auth: log in at <c>auth/&lt;mount&gt;/login</c>, renew with <c>renew-self</c>, log in again when renewal fails or the lease ends.</summary>
-internal sealed class LoginAuth(string method, string mount, Func<JsonObject> loginBody, VaultTransport transport, TimeProvider time) : IVaultAuth, IDisposable
+/// <param name="refused">
+/// What a login Vault answers with 400 or 403 throws, when that is the vault's verdict on who logs in rather than an
+/// outage (<c>identity: pod</c>); otherwise a <see cref="VaultUnavailableException"/>.
+/// </param>
+internal sealed class LoginAuth(string method, string mount, Func<CancellationToken, ValueTask<JsonObject>> loginBody, VaultTransport transport, TimeProvider time,
+    Func<VaultResponse, Exception>? refused = null) : IVaultAuth, IDisposable
 {
     private readonly SemaphoreSlim _refresh = new(1, 1);
 
@@ -49,6 +54,9 @@ internal sealed class LoginAuth(string method, string mount, Func<JsonObject> lo
     public int Logins { get; private set; }
 
     public int Renewals { get; private set; }
+
+    /// <summary>Whether it holds a token that has not expired (an idle one may be dropped).</summary>
+    public bool Holds => _lease is { } lease && time.GetUtcNow() < lease.ExpiresAt;
 
     public async ValueTask<string> TokenAsync(CancellationToken cancellationToken)
     {
@@ -100,9 +108,13 @@ internal sealed class LoginAuth(string method, string mount, Func<JsonObject> lo
 
     private async Task<TokenLease> LoginAsync(CancellationToken cancellationToken)
     {
-        var response = await transport.SendAsync(HttpMethod.Post, $"auth/{mount}/login", null, loginBody(), cancellationToken);
+        var response = await transport.SendAsync(HttpMethod.Post, $"auth/{mount}/login", null, await loginBody(cancellationToken), cancellationToken);
         if (!response.Ok)
-            throw new VaultUnavailableException($"{method} login at auth/{mount} failed: {response.Summary}");
+        {
+            throw refused is not null && response.Status is System.Net.HttpStatusCode.BadRequest or System.Net.HttpStatusCode.Forbidden
+                ? refused(response)
+                : new VaultUnavailableException($"{method} login at auth/{mount} failed: {response.Summary}");
+        }
         Logins++;
         return TokenLease.FromAuth(response.Body, time.GetUtcNow())
             ?? throw new VaultUnavailableException($"{method} login at auth/{mount} returned no client_token");
@@ -182,17 +194,17 @@ internal static class VaultAuthFactory
     public static IVaultAuth Create(VaultAuthSettings settings, VaultTransport transport, TimeProvider time) => settings switch
     {
         TokenAuthSettings token => new TokenFileAuth(token.File, transport, time),
-        KubernetesAuthSettings k8s => new LoginAuth("kubernetes", k8s.Mount, () => new JsonObject
+        KubernetesAuthSettings k8s => new LoginAuth("kubernetes", k8s.Mount, _ => ValueTask.FromResult(new JsonObject
         {
             ["role"] = k8s.Role,
             // Re-read every login: the kubelet rotates projected service-account tokens.
             ["jwt"] = ReadFile(k8s.TokenFile, "service-account token"),
-        }, transport, time),
-        AppRoleAuthSettings approle => new LoginAuth("approle", approle.Mount, () => new JsonObject
+        }), transport, time),
+        AppRoleAuthSettings approle => new LoginAuth("approle", approle.Mount, _ => ValueTask.FromResult(new JsonObject
         {
             ["role_id"] = approle.RoleId,
             ["secret_id"] = ReadFile(approle.SecretIdFile, "AppRole secret id"),
-        }, transport, time),
+        }), transport, time),
         _ => throw new ArgumentOutOfRangeException(nameof(settings), settings.GetType().Name, "unknown Vault auth settings"),
     };
 

@@ -11,33 +11,41 @@ namespace ConfigInjector.Backends.Vault;
 /// HashiCorp Vault and OpenBao KV v1/v2 over the documented HTTP API
 /// (https://developer.hashicorp.com/vault/api-docs/secret/kv/kv-v2 and .../kv-v1).
 /// </summary>
+internal sealed class VaultBackend(string name, VaultReads reads, IVaultAuth auth) : ISecretBackend
+{
+    public string Name => name;
+
+    public async ValueTask<SecretRead> ReadAsync(SecretLocation location, CancellationToken cancellationToken) =>
+        (await reads.ReadAsync(location, auth, cancellationToken)).Read;
+}
+
+/// <summary>Reads of KV secrets with whatever token an <see cref="IVaultAuth"/> gives: the webhook's own, or a service account's.</summary>
 /// <remarks>
 /// KV v1 keeps no versions: a keyed HMAC of the content stands in (<see cref="ContentVersion"/> with the install's
 /// <paramref name="versions"/> key), so a change is visible, every process agrees on it, and it reveals nothing.
 /// </remarks>
-internal sealed class VaultBackend(string name, VaultSettings settings, VaultTransport transport, IVaultAuth auth, IVersionKey versions) : ISecretBackend
+internal sealed class VaultReads(VaultSettings settings, VaultTransport transport, IVersionKey versions)
 {
     private readonly VaultMounts _mounts = new(settings, transport);
 
-    public string Name => name;
-
-    public async ValueTask<SecretRead> ReadAsync(SecretLocation location, CancellationToken cancellationToken)
+    /// <returns>The read, and the last HTTP status Vault answered it with (a 403 is a refusal of that token).</returns>
+    public async Task<(HttpStatusCode Status, SecretRead Read)> ReadAsync(SecretLocation location, IVaultAuth auth, CancellationToken cancellationToken)
     {
         try
         {
             var response = await ReadWithTokenAsync(location, await auth.TokenAsync(cancellationToken), cancellationToken);
             if (response.Status == HttpStatusCode.Forbidden && auth.Invalidate())
                 response = await ReadWithTokenAsync(location, await auth.TokenAsync(cancellationToken), cancellationToken);
-            return response.Read;
+            return response;
         }
         catch (VaultUnavailableException e)
         {
-            return SecretRead.Failed(location, e.Message);
+            return (default, SecretRead.Failed(location, e.Message));
         }
         catch (VaultRefusedException e)
         {
             // Not an outage: the ref names something that is not a KV secret, so no onBackendError mode may admit it.
-            return SecretRead.NotFound(location, e.Message);
+            return (HttpStatusCode.NotFound, SecretRead.NotFound(location, e.Message));
         }
     }
 

@@ -29,6 +29,9 @@ internal sealed class VaultBackendFactory : IBackendFactory
             }
         }
         var transport = new VaultTransport(new HttpClient(handler) { Timeout = Timeout.InfiniteTimeSpan }, vault, context.Time);
-        return new VaultBackend(settings.Name, vault, transport, VaultAuthFactory.Create(vault.Auth, transport, context.Time), context.Versions);
+        var reads = new VaultReads(vault, transport, context.Versions);
+        return vault.Auth is PodKubernetesAuthSettings pod
+            ? new VaultPodBackend(settings.Name, reads, new ServiceAccountLogins(pod, context.ServiceAccounts, transport, context.Time))
+            : new VaultBackend(settings.Name, reads, VaultAuthFactory.Create(vault.Auth, transport, context.Time));
     }
 }

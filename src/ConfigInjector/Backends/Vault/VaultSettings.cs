@@ -12,6 +12,23 @@ internal sealed record TokenAuthSettings(string File) : VaultAuthSettings;
 /// <summary>Kubernetes auth: the pod's service-account token exchanged at <c>auth/&lt;mount&gt;/login</c>.</summary>
 internal sealed record KubernetesAuthSettings(string Role, string Mount, string TokenFile) : VaultAuthSettings;
 
+/// <summary>
+/// <c>identity: pod</c>: Kubernetes auth at <c>auth/&lt;mount&gt;/login</c> with a token of the pod's own service account
+/// (asked for <paramref name="Audience"/>), as the role the service account's <c>configinjector.io/vault-role</c>
+/// annotation names, else <paramref name="Role"/>, else <paramref name="RoleTemplate"/> filled in.
+/// </summary>
+internal sealed record PodKubernetesAuthSettings(string Mount, string Audience, string? Role, string? RoleTemplate) : VaultAuthSettings
+{
+    public const string DefaultAudience = "vault";
+
+    /// <summary>The service-account annotation that names the Vault role to log in as, over the backend's role or template.</summary>
+    public const string RoleAnnotation = "configinjector.io/vault-role";
+
+    public string RoleFor(Core.Policies.Subject serviceAccount, IReadOnlyDictionary<string, string> annotations) =>
+        annotations.TryGetValue(RoleAnnotation, out var named) && !string.IsNullOrWhiteSpace(named) ? named.Trim()
+        : Role ?? RoleTemplate!.Replace("{namespace}", serviceAccount.Namespace, StringComparison.Ordinal).Replace("{serviceAccount}", serviceAccount.ServiceAccount, StringComparison.Ordinal);
+}
+
 /// <summary>AppRole auth: role id and a secret id read from a file.</summary>
 internal sealed record AppRoleAuthSettings(string RoleId, string SecretIdFile, string Mount) : VaultAuthSettings;
 
@@ -48,8 +65,25 @@ internal sealed record VaultSettings(
         };
         var vaultNamespace = node.String("namespace");
         var transport = TransportSettings.Read(settings);
-        var auth = ReadAuth(node.Mapping("auth") ?? throw node.ErrorAt("auth", "required: one of kubernetes, token or approle"), settings);
+        var authNode = node.Mapping("auth") ?? throw node.ErrorAt("auth", "required: one of kubernetes, token or approle");
+        var auth = settings.Identity == BackendIdentity.Pod ? ReadPodAuth(authNode) : ReadAuth(authNode, settings);
         return new VaultSettings(address, kvVersion, string.IsNullOrEmpty(vaultNamespace) ? null : vaultNamespace, transport.CaFile, transport.Timeout, transport.Attempts, transport.BaseDelay, auth);
+    }
+
+    private static PodKubernetesAuthSettings ReadPodAuth(ConfigNode auth)
+    {
+        var node = auth.Mapping("kubernetes")
+            ?? throw auth.ErrorAt("kubernetes", "identity: pod logs in with Kubernetes auth as the pod's service account: set auth.kubernetes { mount, audience, roleTemplate }");
+        auth.RejectUnknown();
+        var role = node.String("role");
+        var template = node.String("roleTemplate");
+        if (role is null && template is null)
+            throw node.ErrorAt("roleTemplate", "identity: pod needs roleTemplate (e.g. \"{namespace}-{serviceAccount}\") or one role for every service account");
+        if (template is not null && System.Text.RegularExpressions.Regex.Replace(template, "{namespace}|{serviceAccount}", "") is var rest && (rest.Contains('{') || rest.Contains('}')))
+            throw node.ErrorAt("roleTemplate", $"\"{template}\" may use only {{namespace}} and {{serviceAccount}}");
+        var result = new PodKubernetesAuthSettings(node.String("mount") ?? "kubernetes", node.String("audience") ?? PodKubernetesAuthSettings.DefaultAudience, role, template);
+        node.RejectUnknown();
+        return result;
     }
 
     private static VaultAuthSettings ReadAuth(ConfigNode auth, BackendSettings settings)

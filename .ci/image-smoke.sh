@@ -35,6 +35,19 @@ if [ -e artifacts/publish/configinjector.dll ] || ! file artifacts/publish/confi
   echo "image-smoke: artifacts/publish is not a native AOT publish" >&2; exit 1
 fi
 echo "image-smoke: native AOT binary $(( $(stat -c %s artifacts/publish/configinjector) / 1024 / 1024 )) MiB"
+# `configinjector version` of the binary itself: the version and commit the image's labels and SBOM carry.
+version=$(artifacts/publish/configinjector version | awk '$1 == "version" {print $2}')
+revision=$(git rev-parse HEAD 2>/dev/null || echo unknown)
+built=$(artifacts/publish/configinjector version | awk '$1 == "commit" {c = $2} $1 == "compilation" {$1 = ""; a = substr($0, 2)} END {print c " " a}')
+if [ "$built" = "$revision Native AOT" ]; then
+  echo "image-smoke: configinjector version $version, commit $revision, Native AOT"
+else
+  problem "configinjector version says '$built', expected '$revision Native AOT'"
+fi
+# The CycloneDX SBOM of what is compiled into the binary, next to it in the image (the restore above made the assets file).
+dotnet tool restore -v quiet >/dev/null
+dotnet tool run dotnet-CycloneDX src/ConfigInjector/ConfigInjector.csproj -dpr -ed -tfm net10.0 -F Json -sn configinjector -sv "$version" \
+  -o artifacts/publish -fn configinjector.cdx.json >/dev/null
 # The image gets the binary alone: symbols (configinjector.dbg, *.pdb) and XML docs stay in the build output.
 extras=$(find artifacts/publish -type f \( -name '*.dbg' -o -name '*.pdb' -o -name '*.xml' \) -printf ' %f')
 if [ -n "$extras" ]; then
@@ -63,7 +76,15 @@ tar -C "$rootfs" -cf "$work/base.tar" .
 podman import -q "$work/base.tar" "$base" >/dev/null
 
 echo "image-smoke: building $tag"
-podman build -q --build-arg PUBLISH_STAGE=host-publish --build-arg RUNTIME_BASE="$base" -t "$tag" . >/dev/null
+podman build -q --build-arg PUBLISH_STAGE=host-publish --build-arg RUNTIME_BASE="$base" \
+  --build-arg VERSION="$version" --build-arg REVISION="$revision" -t "$tag" . >/dev/null
+
+labels=$(podman image inspect "$tag" --format '{{range $k, $v := .Config.Labels}}{{$k}}={{$v}}{{"\n"}}{{end}}')
+for label in "org.opencontainers.image.version=$version" "org.opencontainers.image.revision=$revision" \
+    org.opencontainers.image.source= org.opencontainers.image.licenses=; do
+  echo "$labels" | grep -q "^$label" || problem "the image has no label $label…"
+done
+echo "image-smoke: OCI labels: $(echo "$labels" | grep '^org.opencontainers' | tr '\n' ' ')"
 
 image_user=$(podman image inspect "$tag" --format '{{.Config.User}}')
 if [ "$image_user" = "65532:65532" ]; then
@@ -91,6 +112,16 @@ if [ -z "$ready" ]; then
   podman logs "$container" >&2 || true
   exit 1
 fi
+podman cp "$container:/app/configinjector.cdx.json" "$work/sbom.json"
+python3 - "$work/sbom.json" "$version" <<'SBOM' || problem "the image's SBOM is not a CycloneDX BOM of configinjector $version with its packages"
+import json, sys
+bom = json.load(open(sys.argv[1]))
+assert bom["bomFormat"] == "CycloneDX", bom.get("bomFormat")
+assert bom["metadata"]["component"]["name"] == "configinjector" and bom["metadata"]["component"]["version"] == sys.argv[2], bom["metadata"]
+names = {c["name"] for c in bom["components"]}
+assert {"KubernetesClient.Aot", "YamlDotNet", "prometheus-net"} <= names, names
+print(f"image-smoke: SBOM /app/configinjector.cdx.json: CycloneDX {bom['specVersion']}, {len(names)} components")
+SBOM
 user=$(podman top "$container" user | tail -1 | tr -d ' ')
 if [ "$user" = "65532" ] || [ "$user" = "nonroot" ]; then
   echo "image-smoke: the container runs as 65532 ($user)"

@@ -19,6 +19,7 @@ internal static class CliApp
             TemplateCommand.Create(common),
             ReportCommand.Create(common),
             CertsCommand.Create(common),
+            VersionCommand.Create(),
         };
         return root.Parse(args);
     }

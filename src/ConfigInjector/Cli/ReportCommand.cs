@@ -25,14 +25,16 @@ internal static class ReportCommand
         var wait = new Option<string?>("--wait") { Description = "poll until no pod holds an older version, at most this long (e.g. 10m)" };
         var restart = new Option<bool>("--restart") { Description = "roll every Deployment/StatefulSet/DaemonSet with a pod still on an older version (paced by --max-concurrent-restarts)" };
         var maxRestarts = new Option<int>("--max-concurrent-restarts") { Description = "rollouts in flight at once with --restart", DefaultValueFactory = _ => SyncSettings.Default.MaxConcurrentRestarts };
-        var kubeconfig = new Option<string?>("--kubeconfig") { Description = "kubeconfig file (default: KUBECONFIG, then the in-cluster service account)" };
+        var kubeconfig = new Option<string?>("--kubeconfig") { Description = "kubeconfig file (default: KUBECONFIG, then ~/.kube/config, then the in-cluster service account)" };
+        // kubectl hands a plugin its arguments as they were typed: `kubectl configinjector report --context c -n ns` lands here.
+        var context = new Option<string?>("--context") { Description = "the kubeconfig context to use (default: its current-context)" };
         var injectorNamespace = new Option<string>("--injector-namespace")
         {
             Description = "the namespace the injector runs in (its signing-key Secret verifies managed Secrets and makes KV v1 and file versions)",
             DefaultValueFactory = _ => Environment.GetEnvironmentVariable("POD_NAMESPACE") is { Length: > 0 } podNamespace ? podNamespace : "config-injector",
         };
         var release = new Option<string>("--release") { Description = $"the install's release name (serve's --release): its signing-key Secret holds the version seed (default {Hosting.ReleaseNames.DefaultRelease})", DefaultValueFactory = _ => Hosting.ReleaseNames.DefaultRelease };
-        var command = new Command("report", "Who reads a ref, which version each pod holds, and who still runs an older one.") { reference, ns, output, wait, restart, maxRestarts, kubeconfig, injectorNamespace, release };
+        var command = new Command("report", "Who reads a ref, which version each pod holds, and who still runs an older one.") { reference, ns, output, wait, restart, maxRestarts, kubeconfig, context, injectorNamespace, release };
         common.AddTo(command);
         command.SetAction(async (parse, cancellationToken) =>
         {
@@ -49,9 +51,9 @@ internal static class ReportCommand
                 waitFor = DurationParser.TryParse(waitText, out var span) && span > TimeSpan.Zero ? span : throw new ConfigException($"--wait \"{waitText}\": expected a duration such as 30s or 10m");
             if (parse.GetValue(maxRestarts) is < 1 or > 1000)
                 throw new ConfigException("--max-concurrent-restarts: expected 1 to 1000");
-            var (client, description) = KubernetesConnection.Create(parse.GetValue(kubeconfig));
+            var (client, description) = KubernetesConnection.Create(parse.GetValue(kubeconfig), parse.GetValue(context), userKubeconfig: true);
             if (client is null)
-                throw new ConfigException("no cluster: give --kubeconfig, set KUBECONFIG, or run inside a cluster");
+                throw new ConfigException("no cluster: give --kubeconfig, set KUBECONFIG, write ~/.kube/config, or run inside a cluster");
 
             var config = ConfigFileReader.Load(parse.GetValue(common.Config), Directory.GetCurrentDirectory());
             var time = TimeProvider.System;

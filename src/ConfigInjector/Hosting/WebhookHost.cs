@@ -106,9 +106,11 @@ internal static partial class WebhookHost
         // Resolve the backends and policies now, so a bad config fails the start instead of the first admission.
         app.Services.GetRequiredService<IReadOnlyDictionary<string, ISecretBackend>>();
         app.Services.GetRequiredService<IPolicySource>();
-        app.Services.GetRequiredService<CertificateSource>();
+        var serving = app.Services.GetRequiredService<CertificateSource>();
 
-        var registry = app.Services.GetRequiredService<InjectorMetrics>().Registry;
+        var metrics = app.Services.GetRequiredService<InjectorMetrics>();
+        metrics.WatchCertificate(() => serving.Current is { } current ? new DateTimeOffset(current.NotAfter) : null);
+        var registry = metrics.Registry;
         MetricsListener.Serve(app, registry);
         app.UseRouting();
         app.MapPost(AdmissionEndpoint.Path, (HttpContext context, AdmissionEndpoint endpoint) =>

@@ -26,6 +26,7 @@ internal sealed class InjectorMetrics
         PodsOnStaleVersion = factory.CreateGauge("configinjector_pods_on_stale_version", "Running pods holding an older version of a ref than their managed Secret (env values wait for a restart), at the last scan.", "namespace");
         EventWritesDropped = factory.CreateCounter("configinjector_event_writes_dropped_total", "Admission Event writes refused because the write queue (or the namespace's share of it) was full.");
         Leader = factory.CreateGauge("configinjector_sync_leader", "1 while this replica holds the sync worker's lease.");
+        CertificateExpiry = factory.CreateGauge("configinjector_certificate_expiry_timestamp_seconds", "Unix time at which the serving certificate expires (0 while none is loaded).");
     }
 
     // The results are a handful of words: each labelled child is looked up once, not on every admission.
@@ -48,9 +49,14 @@ internal sealed class InjectorMetrics
     /// <summary>By namespace: pods holding an older version of a ref than their managed Secret.</summary>
     public Gauge PodsOnStaleVersion { get; }
     public Gauge Leader { get; }
+    public Gauge CertificateExpiry { get; }
 
     /// <summary>A refused count update is tried again at the next count write while the Event is remembered.</summary>
     public Counter EventWritesDropped { get; }
+
+    /// <summary>Reads the certificate's expiry at each scrape, so a certificate re-read from its files shows at once.</summary>
+    public void WatchCertificate(Func<DateTimeOffset?> notAfter) =>
+        Registry.AddBeforeCollectCallback(() => CertificateExpiry.Set(notAfter()?.ToUnixTimeSeconds() ?? 0));
 
     public void CountAdmission(string result) => _admissionResults.GetOrAdd(result, r => AdmissionRequests.WithLabels(r)).Inc();
 

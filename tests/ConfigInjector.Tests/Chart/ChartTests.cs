@@ -11,7 +11,7 @@ namespace ConfigInjector.Tests.Chart;
 /// </summary>
 public class ChartTests
 {
-    private static readonly string[] OtherProjectsKinds = ["cert-manager.io/v1 Certificate", "cert-manager.io/v1 Issuer", "monitoring.coreos.com/v1 ServiceMonitor", "configinjector.io/v1alpha1 SecretPolicy"];
+    private static readonly string[] OtherProjectsKinds = ["cert-manager.io/v1 Certificate", "cert-manager.io/v1 Issuer", "monitoring.coreos.com/v1 ServiceMonitor", "monitoring.coreos.com/v1 PrometheusRule", "configinjector.io/v1alpha1 SecretPolicy"];
 
     public static TheoryData<string, string[]> Modes => new()
     {
@@ -20,7 +20,7 @@ public class ChartTests
         { "cert-manager with an issuer", ["--set", "tls.mode=cert-manager", "--set-json", "tls.certManager.issuerRef={\"name\":\"corp-ca\",\"kind\":\"ClusterIssuer\",\"group\":\"cert-manager.io\"}"] },
         { "secret", ["--set", "tls.mode=secret", "--set", "tls.secret.name=my-webhook-tls", "--set", "tls.secret.caBundle=Y2E="] },
         { "secret with a service monitor over https", ["--set", "tls.mode=secret", "--set", "tls.secret.name=my-webhook-tls", "--set", "tls.secret.caBundle=Y2E=", "--set", "metrics.serviceMonitor.enabled=true", "--set", "metrics.scheme=https"] },
-        { "everything on", ["--set", "networkPolicy.enabled=true", "--set", "metrics.serviceMonitor.enabled=true", "--set-json", "policies=[{\"kind\":\"SecretPolicy\",\"name\":\"payments\",\"spec\":{\"subjects\":{\"namespaces\":[\"payments\"]},\"rules\":[{\"backend\":\"vault-prod\",\"paths\":[\"secret/payments/**\"]}]}}]"] },
+        { "everything on", ["--set", "networkPolicy.enabled=true", "--set", "metrics.serviceMonitor.enabled=true", "--set", "metrics.prometheusRule.enabled=true", "--set", "metrics.dashboard.enabled=true", "--set-json", "policies=[{\"kind\":\"SecretPolicy\",\"name\":\"payments\",\"spec\":{\"subjects\":{\"namespaces\":[\"payments\"]},\"rules\":[{\"backend\":\"vault-prod\",\"paths\":[\"secret/payments/**\"]}]}}]"] },
     };
 
     [Theory]

@@ -8,7 +8,7 @@ namespace ConfigInjector.Tests.Chart;
 /// The image the chart runs: built with Debian's podman and runc (no registry here: the base is assembled from the
 /// host's libraries, the binary published on the host), its publish free of symbols and XML docs, run read-only with
 /// no <c>--user</c> so that the image's own USER 65532 is what runs, answering /healthz and an AdmissionReview over
-/// TLS. Without podman this fails with the reason; it never skips.
+/// TLS, labelled with its version and commit, its CycloneDX SBOM inside. Without podman this fails with the reason; it never skips.
 /// </summary>
 public class ImageTests(ITestOutputHelper output)
 {
@@ -28,6 +28,9 @@ public class ImageTests(ITestOutputHelper output)
         Assert.Contains("image-smoke: the image's user is 65532:65532", text, StringComparison.Ordinal);
         Assert.Contains("image-smoke: the container runs as 65532", text, StringComparison.Ordinal);
         Assert.Contains("image-smoke: admission answered with", text, StringComparison.Ordinal);
+        Assert.Contains("image-smoke: configinjector version ", text, StringComparison.Ordinal);
+        Assert.Contains("image-smoke: OCI labels: ", text, StringComparison.Ordinal);
+        Assert.Contains("image-smoke: SBOM /app/configinjector.cdx.json: CycloneDX", text, StringComparison.Ordinal);
         Assert.Matches(@"image size: \d+ MiB", text);
     }
 }

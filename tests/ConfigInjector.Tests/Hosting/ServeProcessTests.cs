@@ -1,7 +1,6 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Net;
-using System.Net.Sockets;
 using System.Text;
 using System.Text.Json;
 using ConfigInjector.TestSupport;
@@ -20,7 +19,7 @@ public class ServeProcessTests
     public async Task Json_logs_are_one_object_per_line_with_the_pod_and_no_value_and_sigterm_exits_cleanly()
     {
         var work = ScratchDirectory.CreateWithExamples();
-        var port = FreePort();
+        var port = LoopbackPort.Free();
         var lines = new ConcurrentQueue<string>();
         var start = new ProcessStartInfo("dotnet", [Path.Combine(AppContext.BaseDirectory, "configinjector.dll"), "serve", "--urls", $"https://127.0.0.1:{port}", "--log-format", "json", "--shutdown-delay", "1s"])
         {
@@ -75,12 +74,5 @@ public class ServeProcessTests
         {
             return false;
         }
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }

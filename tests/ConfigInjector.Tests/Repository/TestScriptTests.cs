@@ -31,7 +31,7 @@ public class TestScriptTests
         var (code, _, stderr) = await RunAsync(bin);
 
         Assert.Equal(2, code);
-        Assert.Equal(["test.sh: missing chromium zlib1g-dev, and installing needs root: sudo apt-get install chromium zlib1g-dev"], Lines(stderr));
+        Assert.Equal(["test.sh: missing chromium prometheus zlib1g-dev, and installing needs root: sudo apt-get install chromium prometheus zlib1g-dev"], Lines(stderr));
     }
 
     [Fact]
@@ -39,7 +39,7 @@ public class TestScriptTests
     {
         var bin = StandIns(("dirname", Real("dirname")), ("mktemp", Real("mktemp")), ("rm", Real("rm")), ("dotnet", "echo 10.0.100"),
             ("podman", "true"), ("runc", "true"), ("chromium", "true"), ("clang", "true"), ("file", "true"), ("unzip", "true"),
-            ("dpkg", "true"), ("npm", "echo 'npm error 404' >&2; exit 1"));
+            ("promtool", "true"), ("dpkg", "true"), ("npm", "echo 'npm error 404' >&2; exit 1"));
 
         var (code, _, stderr) = await RunAsync(bin);
 

@@ -66,7 +66,7 @@ internal sealed partial class RotationPass(
         var work = checks.Where(c => c.Check != SignatureCheck.Invalid).ToList();
         // Only refs the policies still allow for the Secret's namespace and service account are read at all.
         // Each read is keyed by who reads it: a backend with identity: pod reads as the Secret's signed service account.
-        var wanted = new Dictionary<V1Secret, List<ReadKey>>();
+        var wanted = new Dictionary<V1Secret, List<ReadKey>>(ReferenceEqualityComparer.Instance);
         foreach (var (secret, _) in work)
             wanted.TryAdd(secret, ReadKeys(secret));
         var reads = (await Task.WhenAll(wanted.Values.SelectMany(k => k).Distinct().Select(async k => (Key: k, Read: await limiter.RunAsync(k.Location.Backend, () => reader.ReadAsync(k, cancellationToken), cancellationToken)))))

@@ -104,20 +104,12 @@ internal static class ClusterScaleScenario
         }
     }
 
-    /// <summary>
-    /// The replica's identity, and <c>BENCH_SERVE_ENV</c> ("NAME=value;…", e.g. <c>DOTNET_GCHeapHardLimit=0xC000000</c>,
-    /// the heap limit the runtime derives from the chart's 256Mi) for the serve processes only.
-    /// </summary>
+    /// <summary>The replica's identity, and <see cref="ProcessScenario.BenchServeEnvironment"/>.</summary>
     private static Dictionary<string, string> ServeEnvironment(string name)
     {
-        var environment = new Dictionary<string, string> { ["POD_NAMESPACE"] = Namespace, ["POD_NAME"] = name };
-        foreach (var pair in (Environment.GetEnvironmentVariable("BENCH_SERVE_ENV") ?? "").Split(';', StringSplitOptions.RemoveEmptyEntries))
-        {
-            var equals = pair.IndexOf('=', StringComparison.Ordinal);
-            if (equals <= 0)
-                throw new InvalidOperationException($"BENCH_SERVE_ENV: \"{pair}\" is not NAME=value");
-            environment[pair[..equals]] = pair[(equals + 1)..];
-        }
+        var environment = ProcessScenario.BenchServeEnvironment();
+        environment["POD_NAMESPACE"] = Namespace;
+        environment["POD_NAME"] = name;
         return environment;
     }
 

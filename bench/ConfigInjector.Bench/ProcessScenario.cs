@@ -33,7 +33,7 @@ internal static class ProcessScenario
         for (var round = 0; round < options.Rounds; round++)
         {
             noop.Add(await MeasureAsync(port => Start(self, $"--serve-noop https://127.0.0.1:{port} {certs}/tls.crt {certs}/tls.key", workDir), review, options));
-            mutate.Add(await MeasureAsync(port => Start(product, $"serve --urls https://127.0.0.1:{port}", workDir), review, options));
+            mutate.Add(await MeasureAsync(port => Start(product, $"serve --urls https://127.0.0.1:{port}", workDir, BenchServeEnvironment()), review, options));
         }
         Directory.Delete(workDir, true);
 
@@ -68,6 +68,23 @@ internal static class ProcessScenario
         foreach (var (name, value) in environment ?? new Dictionary<string, string>())
             info.Environment[name] = value;
         return Process.Start(info)!;
+    }
+
+    /// <summary>
+    /// <c>BENCH_SERVE_ENV</c> ("NAME=value;…", e.g. <c>DOTNET_GCHeapHardLimit=0xC000000</c>, the heap limit the runtime
+    /// derives from the chart's 256Mi) for the product's serve processes only, never the no-op or the bench.
+    /// </summary>
+    internal static Dictionary<string, string> BenchServeEnvironment()
+    {
+        var environment = new Dictionary<string, string>();
+        foreach (var pair in (Environment.GetEnvironmentVariable("BENCH_SERVE_ENV") ?? "").Split(';', StringSplitOptions.RemoveEmptyEntries))
+        {
+            var equals = pair.IndexOf('=', StringComparison.Ordinal);
+            if (equals <= 0)
+                throw new InvalidOperationException($"BENCH_SERVE_ENV: \"{pair}\" is not NAME=value");
+            environment[pair[..equals]] = pair[(equals + 1)..];
+        }
+        return environment;
     }
 
     private static async Task<Sample> MeasureAsync(Func<int, Process> start, string review, BenchOptions options)

@@ -73,6 +73,8 @@ internal static partial class WebhookHost
             builder.Services.AddSingleton(sp => ActivatorUtilities.CreateInstance<Report.ReportEndpoint>(sp, reportAccess));
         builder.Services.AddAdmission(config);
         builder.Services.AddHostedService(sp => sp.GetRequiredService<AdmissionWarmup>());
+        if (Environment.GetEnvironmentVariable("CONFIGINJECTOR_IDLE_TRIM") != "off")
+            builder.Services.AddHostedService(sp => ActivatorUtilities.CreateInstance<IdleMemoryTrim>(sp));
 
         builder.WebHost.ConfigureKestrel((context, kestrel) =>
         {

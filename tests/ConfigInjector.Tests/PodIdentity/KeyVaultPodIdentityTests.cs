@@ -69,17 +69,7 @@ public sealed class KeyVaultPodIdentityTests : IAsyncLifetime
                     {{extra}}
                 cache: { ttl: {{cacheTtl}} }
                 """);
-            File.WriteAllText(Path.Combine(workDir, "examples", "policies", "shop.yaml"), $$"""
-                apiVersion: configinjector.io/v1alpha1
-                kind: SecretPolicy
-                metadata: { name: shop }
-                spec:
-                  subjects: { namespaces: [shop] }
-                  rules:
-                    - backend: kv-prod
-                      paths: ["db-*"]
-                  onBackendError: {{onBackendError}}
-                """);
+            File.WriteAllText(Path.Combine(workDir, "examples", "policies", "shop.yaml"), PodIdentityChecks.ShopPolicy("kv-prod", "db-*", onBackendError));
         }, settings: s => s with
         {
             Kubeconfig = _api.WriteKubeconfig(s.WorkingDirectory),

@@ -18,13 +18,7 @@ public sealed class PodIdentityAdmissionTests : IAsyncLifetime
     public async Task InitializeAsync()
     {
         _cluster = await ClusterEnvironment.StartAsync();
-        var vault = _cluster.Vault;
-        vault.ConfigureKubernetesAuth("kubernetes", _cluster.Api.Address);
-        // checkout may read the shop's secrets; intruder's role only another team's (same mount, so the mount lookup passes).
-        vault.AddKubernetesRole("kubernetes", "shop-checkout", ["checkout"], ["shop"], "vault", TimeSpan.FromHours(1), ["secret/data/shop/"]);
-        vault.AddKubernetesRole("kubernetes", "shop-intruder", ["intruder"], ["shop"], "vault", TimeSpan.FromHours(1), ["secret/data/other/"]);
-        _cluster.Api.AddServiceAccount("shop", "checkout");
-        _cluster.Api.AddServiceAccount("shop", "intruder");
+        PodIdentityChecks.AddCheckoutAndIntruder(_cluster);
     }
 
     public async Task DisposeAsync() => await _cluster.DisposeAsync();

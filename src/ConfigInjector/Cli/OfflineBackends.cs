@@ -1,4 +1,5 @@
 using ConfigInjector.Backends;
+using ConfigInjector.Backends.PodIdentity;
 using ConfigInjector.Configuration;
 using ConfigInjector.Observability;
 using Prometheus;
@@ -9,8 +10,10 @@ namespace ConfigInjector.Cli;
 internal static class OfflineBackends
 {
     /// <param name="versions">The install's version key when the verb reaches its cluster; else the key file of the working directory.</param>
-    public static ServiceProvider Build(InjectorConfig config, IVersionKey? versions = null) => new ServiceCollection()
+    /// <param name="accounts">Where <c>identity: pod</c> backends get a service account's token; none outside a cluster.</param>
+    public static ServiceProvider Build(InjectorConfig config, IVersionKey? versions = null, IServiceAccounts? accounts = null) => new ServiceCollection()
         .AddLogging()
+        .AddSingleton(accounts ?? NoServiceAccounts.Instance)
         .AddSingleton(versions ?? new ManagedSecrets.LocalVersionKey(Directory.GetCurrentDirectory()))
         .AddSingleton(TimeProvider.System)
         .AddSingleton(new InjectorMetrics(Metrics.NewCustomRegistry()))

@@ -59,7 +59,8 @@ internal static class ReportCommand
             var time = TimeProvider.System;
             // The install's own keys, read and never written: KV v1 and file versions as its replicas compute them.
             using var installKeys = new KubernetesSigningKey(client, parse.GetValue(injectorNamespace)!, Hosting.ReleaseNames.For(parse.GetValue(release)!).SigningKey, KubernetesTimings.Default, time, readOnly: true);
-            using var services = OfflineBackends.Build(config, installKeys);
+            // identity: pod backends are read as the service account each signed managed Secret records.
+            using var services = OfflineBackends.Build(config, installKeys, new KubernetesServiceAccounts(client));
             // The POLICY column: the folder given with --policies, else the cluster's SecretPolicies.
             (IReadOnlyList<Core.Policies.SecretPolicy> Current, string? Problem) policies;
             if (parse.GetValue(common.Policies) is { } folder)

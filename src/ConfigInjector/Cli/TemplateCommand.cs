@@ -24,8 +24,10 @@ internal static class TemplateCommand
         var file = new Option<string>("--filename", "-f") { Description = "manifest file (YAML or JSON, multi-document), or - for standard input", Required = true };
         var ns = new Option<string>("--namespace", "-n") { Description = "the pods' namespace (for the policies)", Required = true };
         var sa = new Option<string?>("--service-account") { Description = "the pods' service account (default: each pod template's own, else default)" };
+        var cluster = new ClusterServiceAccounts();
         var check = new Command("check", "Show each template's refs, whether the policies allow them, and what it renders (values masked).") { file, ns, sa };
         common.AddTo(check);
+        cluster.AddTo(check);
         check.SetAction(async (parse, cancellationToken) =>
         {
             var output = parse.InvocationConfiguration.Output;
@@ -35,7 +37,8 @@ internal static class TemplateCommand
             using var policies = new FolderPolicySource(PolicyFolder.Resolve(parse.GetValue(common.Policies)), TimeProvider.System, NullLogger<FolderPolicySource>.Instance, watch: false);
             foreach (var ignored in policies.LastErrors)
                 await error.WriteLineAsync($"warning: ignored: {ignored}");
-            using var services = OfflineBackends.Build(config);
+            // identity: pod backends are read as each pod template's service account, as the webhook would.
+            using var services = OfflineBackends.Build(config, accounts: cluster.For(parse));
             var reader = services.GetRequiredService<SecretReader>();
             var configured = config.Backends.Select(b => b.Name).ToHashSet(StringComparer.Ordinal);
 
@@ -67,7 +70,7 @@ internal static class TemplateCommand
                     foreach (var location in TemplateChecker.Locations(request, policies.Current, subject).Distinct())
                     {
                         reads[location] = configured.Contains(location.Backend)
-                            ? await reader.ReadAsync(location, cancellationToken)
+                            ? await reader.ReadAsync(reader.KeyFor(location, subject), cancellationToken)
                             : SecretRead.Failed(location, $"backend \"{location.Backend}\" is not configured (configured: {string.Join(", ", configured.Order())})");
                     }
                     var result = TemplateChecker.Check(request, policies.Current, subject, reads);

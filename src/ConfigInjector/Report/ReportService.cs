@@ -13,7 +13,8 @@ namespace ConfigInjector.Report;
 /// latest version each backend holds. A backend this process cannot read is said so in the notes, and its refs are
 /// compared with the version their managed Secret holds instead. A managed Secret's versions count only where the
 /// injector's signature covers them (anyone who may edit the Secret could write others); a pod's own annotation is
-/// the pod's claim and is shown as such (its owner can edit it).
+/// the pod's claim and is shown as such (its owner can edit it). A backend with <c>identity: pod</c> is read as the
+/// service account a signed managed Secret holding the ref records, as the sync worker reads it.
 /// </summary>
 internal sealed class ReportService(IReportCluster cluster, SecretReader reader, IReadOnlySet<string> configuredBackends, ISigningKey signingKey)
 {
@@ -34,6 +35,7 @@ internal sealed class ReportService(IReportCluster cluster, SecretReader reader,
             signed = [];
             notes.Add($"the install's signing key could not be read ({e.Message}): no managed Secret's versions are used");
         }
+        var readAs = ReadersOf(signed);
         var latest = new Dictionary<SecretLocation, string>();
         using var parallel = new SemaphoreSlim(8);
         var locations = BlastRadius.Locations(pattern, objects.Pods);
@@ -44,7 +46,7 @@ internal sealed class ReportService(IReportCluster cluster, SecretReader reader,
             await parallel.WaitAsync(cancellationToken);
             try
             {
-                return (location, await reader.ReadAsync(location, cancellationToken));
+                return (location, await reader.ReadAsync(reader.KeyFor(location, readAs.GetValueOrDefault(location)), cancellationToken));
             }
             finally
             {
@@ -65,5 +67,20 @@ internal sealed class ReportService(IReportCluster cluster, SecretReader reader,
             Terminating = objects.Pods.Where(p => p.Metadata?.DeletionTimestamp is not null).Select(p => (p.Metadata.NamespaceProperty, p.Metadata.Name)).ToHashSet(),
         };
         return BlastRadius.Build(pattern, snapshot) with { Notes = notes };
+    }
+
+    /// <summary>For each location, a service account that reads it: the one the first signed managed Secret holding it records.</summary>
+    private static Dictionary<SecretLocation, Subject> ReadersOf(IEnumerable<k8s.Models.V1Secret> signed)
+    {
+        var readers = new Dictionary<SecretLocation, Subject>();
+        foreach (var secret in signed)
+        {
+            foreach (var source in ManagedSecretFactory.ReadSources(secret)?.Values ?? [])
+            {
+                if (ReferenceParser.Parse(source.Ref) is { IsOk: true } parsed)
+                    readers.TryAdd(parsed.Value!.Location, Sync.ReadIdentity.Of(secret));
+            }
+        }
+        return readers;
     }
 }

@@ -17,7 +17,7 @@ namespace ConfigInjector.TestSupport.Fakes;
 /// - POST /{tenant}/oauth2/v2.0/token (client credentials) —
 ///   https://learn.microsoft.com/entra/identity-platform/v2-oauth2-client-creds-grant-flow
 /// </summary>
-public sealed class KeyVaultFake : IAsyncDisposable
+public sealed partial class KeyVaultFake : IAsyncDisposable
 {
     public const string TenantId = "7a9e4c2d-1b3f-4e5a-8c6d-9f0e1a2b3c4d";
     public const string ClientId = "0f1e2d3c-4b5a-4697-8877-665544332211";
@@ -91,6 +91,11 @@ public sealed class KeyVaultFake : IAsyncDisposable
     {
         _requests.Enqueue($"POST token {tenant}");
         var form = await context.Request.ReadFormAsync();
+        if (_federated.TryGetValue(form["client_id"].ToString(), out var federated))
+        {
+            await FederatedTokenAsync(context, tenant, form, federated);
+            return;
+        }
         var secretOk = form["client_secret"] == ClientSecret;
         var assertionOk = form["client_assertion_type"] == "urn:ietf:params:oauth:client-assertion-type:jwt-bearer" && form["client_assertion"] == FederatedToken;
         if (tenant != TenantId || form["client_id"] != ClientId || !(secretOk || assertionOk) || form["grant_type"] != "client_credentials")
@@ -109,7 +114,16 @@ public sealed class KeyVaultFake : IAsyncDisposable
 
     private async Task GetSecretAsync(HttpContext context, string name, string? version)
     {
-        if (context.Request.Headers.Authorization != "Bearer " + _accessToken)
+        var client = FederatedClient(context);
+        if (client is not null && !_readers.ContainsKey(client))
+        {
+            _requests.Enqueue($"GET forbidden {name} as {client}");
+            await Error(context, 403, "Forbidden", $"Caller is not authorized to perform action on resource. Caller: appid={client}. Action: 'Microsoft.KeyVault/vaults/secrets/getSecret/action'", "ForbiddenByRbac");
+            return;
+        }
+        if (client is not null)
+            _readsByClient.Enqueue($"{client} {name}");
+        else if (context.Request.Headers.Authorization != "Bearer " + _accessToken)
         {
             _requests.Enqueue($"GET challenge {name}");
             var origin = Address.GetLeftPart(UriPartial.Authority);

@@ -18,13 +18,7 @@ public sealed class PodIdentityAdmissionTests : IAsyncLifetime
     public async Task InitializeAsync()
     {
         _cluster = await ClusterEnvironment.StartAsync();
-        var vault = _cluster.Vault;
-        vault.ConfigureKubernetesAuth("kubernetes", _cluster.Api.Address);
-        // checkout may read the shop's secrets; intruder's role only another team's (same mount, so the mount lookup passes).
-        vault.AddKubernetesRole("kubernetes", "shop-checkout", ["checkout"], ["shop"], "vault", TimeSpan.FromHours(1), ["secret/data/shop/"]);
-        vault.AddKubernetesRole("kubernetes", "shop-intruder", ["intruder"], ["shop"], "vault", TimeSpan.FromHours(1), ["secret/data/other/"]);
-        _cluster.Api.AddServiceAccount("shop", "checkout");
-        _cluster.Api.AddServiceAccount("shop", "intruder");
+        PodIdentityChecks.AddCheckoutAndIntruder(_cluster);
     }
 
     public async Task DisposeAsync() => await _cluster.DisposeAsync();
@@ -45,16 +39,11 @@ public sealed class PodIdentityAdmissionTests : IAsyncLifetime
         Assert.True(review.Allowed, review.Message);
         Assert.Equal(["shop-checkout secret/data/shop/db"], _cluster.Vault.ReadsByRole);
         // One TokenRequest: the vault's audience, ten minutes, the pod's namespace and service account in its claims.
-        var claims = KubeApiFake.VerifiedClaims(Assert.Single(_cluster.Api.IssuedTokens))!;
-        Assert.Equal("vault", Assert.Single(claims["aud"]!.AsArray())!.GetValue<string>());
-        Assert.Equal(600, claims["exp"]!.GetValue<long>() - claims["iat"]!.GetValue<long>());
-        Assert.Equal("system:serviceaccount:shop:checkout", claims["sub"]!.GetValue<string>());
+        PodIdentityChecks.AssertOneTokenFor(_cluster.Api, "vault", "system:serviceaccount:shop:checkout");
     }
 
     [Theory]
-    [InlineData("deny")]
-    [InlineData("allow-stale")]
-    [InlineData("skip")]
+    [MemberData(nameof(PodIdentityChecks.OnBackendErrorModes), MemberType = typeof(PodIdentityChecks))]
     public async Task The_vault_refusing_the_service_account_denies_the_pod_in_every_mode_naming_the_service_account_the_role_and_the_ref(string onBackendError)
     {
         var server = await StartAsync(onBackendError);

@@ -11,8 +11,10 @@ namespace ConfigInjector.Backends.AzureKeyVault;
 /// Azure Key Vault secrets through <see cref="SecretClient"/> (Get Secret:
 /// https://learn.microsoft.com/rest/api/keyvault/secrets/get-secret/get-secret). A secret holds one value, so the
 /// document has the single key <c>value</c>; the ref path is the secret name and <c>@version</c> its version id.
+/// With <paramref name="readsAs"/> (<c>identity: pod</c>: the service account whose client it is), Key Vault's 403 and
+/// Entra refusing the exchange are the vault's answer to that identity: <see cref="ReadStatus.Refused"/>, naming it.
 /// </summary>
-internal sealed class KeyVaultBackend(string name, SecretClient client, KeyVaultSettings settings, TimeProvider time) : ISecretBackend
+internal sealed class KeyVaultBackend(string name, SecretClient client, KeyVaultSettings settings, TimeProvider time, string? readsAs = null) : ISecretBackend
 {
     public string Name => name;
 
@@ -39,7 +41,9 @@ internal sealed class KeyVaultBackend(string name, SecretClient client, KeyVault
         }
         catch (AuthenticationFailedException e)
         {
-            return SecretRead.Failed(location, $"Key Vault authentication failed: {FirstLine(e.Message)}");
+            return readsAs is null
+                ? SecretRead.Failed(location, $"Key Vault authentication failed: {FirstLine(e.Message)}")
+                : EntraAnswer.Of(location, readsAs, e);
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
@@ -68,6 +72,7 @@ internal sealed class KeyVaultBackend(string name, SecretClient client, KeyVault
             (404, _) => SecretRead.NotFound(location, location.Version is null ? $"no secret named {location.Path}" : $"no version {location.Version} of {location.Path}"),
             (403, "SecretDisabled") => SecretRead.NotFound(location, $"secret {location.Path} is disabled"),
             (403, "SecretExpired") => SecretRead.NotFound(location, $"secret {location.Path} has expired"),
+            (403, _) when readsAs is not null => SecretRead.Refused(location, $"Key Vault {settings.VaultUri.Host} refused {readsAs}: HTTP 403 {inner ?? e.ErrorCode}"),
             (403, _) => SecretRead.Failed(location, $"Key Vault HTTP 403 {e.ErrorCode}: the identity may not read secrets of {settings.VaultUri.Host} (grant it 'Key Vault Secrets User')"),
             (0, _) => SecretRead.Failed(location, $"cannot reach Key Vault {settings.VaultUri.Host}: {FirstLine(e.Message)}"),
             _ => SecretRead.Failed(location, $"Key Vault HTTP {e.Status} {e.ErrorCode}".TrimEnd()),
@@ -93,5 +98,5 @@ internal sealed class KeyVaultBackend(string name, SecretClient client, KeyVault
         }
     }
 
-    private static string FirstLine(string text) => text.Split('\n')[0].Trim();
+    internal static string FirstLine(string text) => text.Split('\n')[0].Trim();
 }

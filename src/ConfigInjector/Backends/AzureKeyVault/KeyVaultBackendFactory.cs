@@ -18,8 +18,27 @@ internal sealed class KeyVaultBackendFactory : IBackendFactory
         var transport = Transport(kv, settings);
         var options = new SecretClientOptions { DisableChallengeResourceVerification = kv.DisableChallengeResourceVerification };
         Configure(options, kv, transport);
+        if (settings.Identity == BackendIdentity.Pod)
+        {
+            // One credential and client per service account, all over the one transport.
+            KeyVaultBackend ClientFor(string tenantId, string clientId, string who, Func<CancellationToken, Task<string>> assertion) =>
+                new(settings.Name, new SecretClient(kv.VaultUri, new ClientAssertionCredential(tenantId, clientId, assertion, With(new ClientAssertionCredentialOptions
+                {
+                    DisableInstanceDiscovery = kv.AuthorityHost is not null,
+                }, kv, transport)), options), kv, context.Time, who);
+            return new KeyVaultPodBackend(settings.Name, new ServiceAccountClients(kv, context.ServiceAccounts, ClientFor));
+        }
         var client = new SecretClient(kv.VaultUri, Credential(kv, transport, settings), options);
         return new KeyVaultBackend(settings.Name, client, kv, context.Time);
+    }
+
+    /// <summary>Retries, timeouts and transport as for Key Vault, and the authority (public cloud unless <c>authorityHost</c> names another).</summary>
+    private static T With<T>(T options, KeyVaultSettings kv, HttpPipelineTransport? transport) where T : TokenCredentialOptions
+    {
+        Configure(options, kv, transport);
+        if (kv.AuthorityHost is not null)
+            options.AuthorityHost = kv.AuthorityHost;
+        return options;
     }
 
     private static void Configure(ClientOptions options, KeyVaultSettings kv, HttpPipelineTransport? transport)
@@ -51,13 +70,7 @@ internal sealed class KeyVaultBackendFactory : IBackendFactory
 
     private static TokenCredential Credential(KeyVaultSettings kv, HttpPipelineTransport? transport, BackendSettings settings)
     {
-        T With<T>(T options) where T : TokenCredentialOptions
-        {
-            Configure(options, kv, transport);
-            if (kv.AuthorityHost is not null)
-                options.AuthorityHost = kv.AuthorityHost;
-            return options;
-        }
+        T With<T>(T options) where T : TokenCredentialOptions => KeyVaultBackendFactory.With(options, kv, transport);
 
         switch (kv.Credential)
         {

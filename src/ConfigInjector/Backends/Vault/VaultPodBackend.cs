@@ -19,7 +19,7 @@ internal sealed class VaultPodBackend(string name, VaultReads reads, ServiceAcco
     public ServiceAccountLogins Logins => logins;
 
     public ValueTask<SecretRead> ReadAsync(SecretLocation location, CancellationToken cancellationToken) =>
-        ValueTask.FromResult(SecretRead.Failed(location, $"{name} reads as the pod's service account (identity: pod); the CLI cannot read as a service account yet"));
+        ValueTask.FromResult(SecretRead.Failed(location, $"{name} reads as the pod's service account (identity: pod) and no service account was named (the CLI reads as one with --as NAMESPACE/SERVICEACCOUNT)"));
 
     public async ValueTask<SecretRead> ReadAsAsync(SecretLocation location, Subject serviceAccount, CancellationToken cancellationToken)
     {

@@ -1,0 +1,33 @@
+using Azure.Identity;
+using ConfigInjector.Backends.PodIdentity;
+using ConfigInjector.Core.References;
+using ConfigInjector.Core.Secrets;
+using Microsoft.Identity.Client;
+
+namespace ConfigInjector.Backends.AzureKeyVault;
+
+/// <summary>
+/// What a failed token exchange for a service account means. Azure.Identity wraps whatever failed (the TokenRequest in
+/// the assertion callback, or Entra's answer) in one <see cref="AuthenticationFailedException"/>: Entra refusing the
+/// assertion (no federated credential for that issuer, subject or audience) and a service account that does not exist
+/// are answers about that identity; an API server or Entra out of reach is an outage.
+/// </summary>
+internal static class EntraAnswer
+{
+    public static SecretRead Of(SecretLocation location, string who, AuthenticationFailedException failure)
+    {
+        for (Exception? e = failure; e is not null; e = e.InnerException)
+        {
+            switch (e)
+            {
+                case ServiceAccountMissingException missing:
+                    return SecretRead.Refused(location, $"{missing.Message} ({location.Backend} reads as the pod's service account)");
+                case ServiceAccountUnavailableException unavailable:
+                    return SecretRead.Failed(location, $"no token of {who}: {unavailable.Message}");
+                case MsalServiceException { StatusCode: 400 or 401 } refused:
+                    return SecretRead.Refused(location, $"Entra refused {who}: {KeyVaultBackend.FirstLine(refused.Message)}");
+            }
+        }
+        return SecretRead.Failed(location, $"no Entra token for {who}: {KeyVaultBackend.FirstLine(failure.Message)}");
+    }
+}

@@ -1,8 +1,6 @@
 using System.CommandLine;
 using ConfigInjector.Configuration;
 using ConfigInjector.Core.Report;
-using ConfigInjector.Kubernetes;
-using k8s;
 
 namespace ConfigInjector.Cli;
 
@@ -32,13 +30,9 @@ internal sealed class ClusterOptions
         command.Options.Add(Release);
     }
 
-    public IKubernetes Connect(ParseResult parse) =>
-        KubernetesConnection.Create(parse.GetValue(Kubeconfig), parse.GetValue(Context), userKubeconfig: true).Client
-            ?? throw new ConfigException("no cluster: give --kubeconfig, set KUBECONFIG, write ~/.kube/config, or run inside a cluster");
-
-    /// <summary>The install's own keys, read and never written: managed Secrets verified, KV v1 and file versions as its replicas compute them.</summary>
-    public KubernetesSigningKey InstallKeys(ParseResult parse, IKubernetes client, TimeProvider time) =>
-        new(client, parse.GetValue(InjectorNamespace)!, Hosting.ReleaseNames.For(parse.GetValue(Release)!).SigningKey, KubernetesTimings.Default, time, readOnly: true);
+    /// <summary>The install's signing-key Secret: its namespace and name.</summary>
+    public (string Namespace, string Name) SigningKey(ParseResult parse) =>
+        (parse.GetValue(InjectorNamespace)!, Hosting.ReleaseNames.For(parse.GetValue(Release)!).SigningKey);
 
     /// <summary>The value of <c>--ref</c>: a ref, a path, a prefix ending in '/', or a glob.</summary>
     public static RefPattern Pattern(ParseResult parse, Option<string> reference) =>

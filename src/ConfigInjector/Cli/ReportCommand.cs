@@ -39,11 +39,12 @@ internal static class ReportCommand
             var waitFor = ClusterOptions.Wait(parse, wait);
             if (parse.GetValue(maxRestarts) is < 1 or > 1000)
                 throw new ConfigException("--max-concurrent-restarts: expected 1 to 1000");
-            var client = cluster.Connect(parse);
+            var client = CliCluster.Connect(parse.GetValue(cluster.Kubeconfig), parse.GetValue(cluster.Context));
 
             var config = ConfigFileReader.Load(parse.GetValue(common.Config), Directory.GetCurrentDirectory());
             var time = TimeProvider.System;
-            using var installKeys = cluster.InstallKeys(parse, client, time);
+            var (keyNamespace, keySecret) = cluster.SigningKey(parse);
+            using var installKeys = CliCluster.InstallKeys(client, keyNamespace, keySecret, time);
             using var services = OfflineBackends.Build(config, installKeys);
             // The POLICY column: the folder given with --policies, else the cluster's SecretPolicies.
             (IReadOnlyList<Core.Policies.SecretPolicy> Current, string? Problem) policies;

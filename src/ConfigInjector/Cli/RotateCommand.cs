@@ -30,10 +30,11 @@ internal static class RotateCommand
             var stderr = parse.InvocationConfiguration.Error;
             var pattern = ClusterOptions.Pattern(parse, reference);
             var waitFor = ClusterOptions.Wait(parse, wait);
-            var client = cluster.Connect(parse);
+            var client = CliCluster.Connect(parse.GetValue(cluster.Kubeconfig), parse.GetValue(cluster.Context));
             var config = ConfigFileReader.Load(parse.GetValue(common.Config), Directory.GetCurrentDirectory());
             var time = TimeProvider.System;
-            using var installKeys = cluster.InstallKeys(parse, client, time);
+            var (keyNamespace, keySecret) = cluster.SigningKey(parse);
+            using var installKeys = CliCluster.InstallKeys(client, keyNamespace, keySecret, time);
             using var services = OfflineBackends.Build(config, installKeys);
             var deadline = time.GetUtcNow() + waitFor;
 

@@ -18,7 +18,7 @@ public sealed class RotateCommandTests : IAsyncLifetime
     public async Task InitializeAsync()
     {
         _cluster = await ClusterEnvironment.StartAsync();
-        _server = await _cluster.StartReplicaAsync(rotation: "{ interval: 1h, onChange: restart }");
+        _server = await Sync.RefreshAnnotationTests.LeaderAsync(_cluster);
         _tls = await _cluster.AdmitAsync(_server, ClusterEnvironment.PodOf(_cluster.Api.AddDeployment("shop", "proxy"))
             .WithAnnotation("configinjector.io/file.ca.crt", "vault-prod:secret/shop/tls#ca"), "proxy-1");
         await _cluster.AdmitAsync(_server, ClusterEnvironment.PodOf(_cluster.Api.AddDeployment("shop", "checkout"))

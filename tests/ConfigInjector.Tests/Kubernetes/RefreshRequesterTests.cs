@@ -25,8 +25,7 @@ public sealed class RefreshRequesterTests : IAsyncLifetime
     [Fact]
     public async Task A_follower_annotates_the_signed_secrets_that_use_the_ref_and_the_leader_refreshes_them()
     {
-        var leader = await _cluster.StartReplicaAsync("replica-a", rotation: "{ interval: 1h, onChange: restart }");
-        await Eventually.TrueAsync(() => leader.Services.GetRequiredService<SyncWorker>().IsLeader, "replica-a to lead");
+        var leader = await Sync.RefreshAnnotationTests.LeaderAsync(_cluster);
         var follower = await _cluster.StartReplicaAsync("replica-b", rotation: "{ interval: 1h, onChange: restart }");
         var db = await _cluster.AdmitAsync(leader, ClusterEnvironment.PodOf(_cluster.Api.AddDeployment("shop", "checkout"))
             .WithAnnotation("configinjector.io/secret.DB_PASSWORD", "vault-prod:secret/shop/db#password"), "checkout-1");
@@ -55,7 +54,7 @@ public sealed class RefreshRequesterTests : IAsyncLifetime
     [Fact]
     public async Task A_prefix_and_a_glob_reach_every_secret_they_match_each_with_a_new_value()
     {
-        var server = await _cluster.StartReplicaAsync(rotation: "{ interval: 1h, onChange: restart }");
+        var server = await Sync.RefreshAnnotationTests.LeaderAsync(_cluster);
         var db = await _cluster.AdmitAsync(server, ClusterEnvironment.PodOf(_cluster.Api.AddDeployment("shop", "checkout"))
             .WithAnnotation("configinjector.io/secret.DB_PASSWORD", "vault-prod:secret/shop/db#password"), "checkout-1");
         var tls = await _cluster.AdmitAsync(server, ClusterEnvironment.PodOf(_cluster.Api.AddDeployment("shop", "proxy"))

@@ -78,10 +78,15 @@ public sealed class RefreshAnnotationTests : IAsyncLifetime, IDisposable
         Assert.Equal(1, _cluster.Vault.Count(DbRead) - reads);
     }
 
-    /// <summary>A replica that leads, its informer synced, so Secrets admitted from now on are due after their interval only.</summary>
-    private async Task<WebhookServer> LeaderAsync()
+    private Task<WebhookServer> LeaderAsync() => LeaderAsync(_cluster);
+
+    /// <summary>
+    /// A replica that leads with an hour-long interval, its informer synced: Secrets admitted from now on are due after
+    /// their interval only, so what refreshes them sooner is what a test does.
+    /// </summary>
+    internal static async Task<WebhookServer> LeaderAsync(ClusterEnvironment cluster, string identity = "replica-a")
     {
-        var server = await _cluster.StartReplicaAsync(rotation: HourLong);
+        var server = await cluster.StartReplicaAsync(identity, rotation: HourLong);
         await Eventually.TrueAsync(() => server.Services.GetRequiredService<SyncWorker>().IsLeader, "the replica to lead");
         await server.Services.GetRequiredService<ManagedSecretWatch>().Informer.WaitForSyncAsync(CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(10));
         return server;

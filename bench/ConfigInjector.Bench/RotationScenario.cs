@@ -52,7 +52,7 @@ internal static class RotationScenario
         var events = new EventRecorder(client, TimeProvider.System, "bench", NullLogger<EventRecorder>.Instance);
         var cluster = new KubernetesSyncCluster(client, events);
         var restarter = new WorkloadRestarter(cluster, SyncSettings.Default, new FakeTimeProvider(), metrics, NullLogger<WorkloadRestarter>.Instance);
-        var restarts = new RestartRecords(cluster, new StaticSigningKey(signingKey), restarter, metrics, NullLogger<RestartRecords>.Instance);
+        var restarts = new RestartRecords(cluster, new StaticSigningKey(signingKey), restarter, TimeProvider.System, metrics, NullLogger<RestartRecords>.Instance);
         using var limiter = new BackendLimiter(100_000);
         var reader = new SecretReader(backends, metrics, TimeSpan.FromSeconds(30));
         var policies = new StaticPolicySource(new SecretPolicy("bench", new PolicySubjects(["team-*"], null), [new PolicyRule("vault-bench", ["secret/rot/*"], null)], RotationSettings.Default, BackendErrorMode.Deny));

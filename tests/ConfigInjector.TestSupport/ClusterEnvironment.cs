@@ -34,9 +34,11 @@ public sealed class ClusterEnvironment : IAsyncDisposable
 
     /// <param name="policiesFromCluster">Read SecretPolicies and ConfigProfiles as custom resources from the fake API instead of the folder.</param>
     /// <param name="settings">Further serve settings (e.g. --report-access).</param>
+    /// <param name="rotation">The shop policy's rotation (a long interval shows what else than the interval makes a Secret due).</param>
     /// <param name="vaultAuth">The Vault backend's auth (and identity) lines, e.g. <see cref="PodIdentityAuth"/>.</param>
     public async Task<WebhookServer> StartReplicaAsync(string identity = "replica-a", int maxConcurrentRestarts = 5, string onBackendError = "deny", bool policiesFromCluster = false, string cacheTtl = "1s",
-        string policyNamespaces = "[shop]", Func<ServeSettings, ServeSettings>? settings = null, string vaultAuth = "auth: { token: { file: token } }")
+        string policyNamespaces = "[shop]", Func<ServeSettings, ServeSettings>? settings = null, string vaultAuth = "auth: { token: { file: token } }",
+        string rotation = "{ interval: 1s, onChange: restart, debounce: 1s }")
     {
         var server = await WebhookServer.StartAsync(workDir =>
         {
@@ -70,7 +72,7 @@ public sealed class ClusterEnvironment : IAsyncDisposable
                   rules:
                     - backend: vault-prod
                       paths: ["secret/shop/**"]
-                  rotation: { interval: 1s, onChange: restart }
+                  rotation: {{rotation}}
                   onBackendError: {{onBackendError}}
                 """);
         }, settings: s => (settings ?? (x => x))(s with

@@ -59,6 +59,12 @@ public static class AnnotationKeys
     /// <summary>Written by the webhook: the name of the managed Secret that holds the pod's secret values.</summary>
     public const string ManagedSecret = Prefix + "managed-secret";
 
+    /// <summary>
+    /// On a managed Secret, set by anyone to a new value (<c>kubectl annotate --overwrite</c>, the <c>rotate</c> verb,
+    /// <c>POST /refresh</c>): re-read its refs now instead of on the interval. A request, not signed data: it changes timing only.
+    /// </summary>
+    public const string Refresh = Prefix + "refresh";
+
     /// <summary>Namespace label that opts every pod of the namespace in (value <c>enabled</c>).</summary>
     public const string NamespaceInjectionLabel = Prefix + "injection";
 

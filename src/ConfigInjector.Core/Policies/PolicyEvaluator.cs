@@ -32,6 +32,7 @@ public static class PolicyEvaluator
         var onError = BackendErrorMode.Deny;
         var interval = TimeSpan.Zero;
         var onChange = RotationMode.Restart;
+        var debounce = TimeSpan.Zero;
         for (var p = 0; p < policies.Count; p++)
         {
             var policy = policies[p];
@@ -41,6 +42,8 @@ public static class PolicyEvaluator
             onError = isFirst || policy.OnBackendError < onError ? policy.OnBackendError : onError;
             interval = isFirst || policy.Rotation.Interval < interval ? policy.Rotation.Interval : interval;
             onChange = isFirst || policy.Rotation.OnChange < onChange ? policy.Rotation.OnChange : onChange;
+            // The shortest wait, as for the interval: a rotated credential is in use no later than any policy asks.
+            debounce = isFirst || policy.Rotation.Debounce < debounce ? policy.Rotation.Debounce : debounce;
             if (isFirst || string.CompareOrdinal(policy.Name, first!.Name) < 0)
                 (first, firstRule) = (policy, rule);
         }
@@ -50,7 +53,7 @@ public static class PolicyEvaluator
             return new PolicyDecision(reference, false, null, null, BackendErrorMode.Deny, RotationSettings.Default,
                 $"{subject}: no SecretPolicy allows {reference}");
         }
-        return new PolicyDecision(reference, true, first.Name, firstRule, onError, new RotationSettings(interval, onChange),
+        return new PolicyDecision(reference, true, first.Name, firstRule, onError, new RotationSettings(interval, onChange) { Debounce = debounce },
             $"allowed by SecretPolicy {first.Name} rule {firstRule}");
     }
 

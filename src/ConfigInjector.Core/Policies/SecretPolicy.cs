@@ -24,6 +24,11 @@ public sealed record PolicyRule(string Backend, IReadOnlyList<string> Paths, IRe
 public sealed record RotationSettings(TimeSpan Interval, RotationMode OnChange)
 {
     public static readonly RotationSettings Default = new(TimeSpan.FromMinutes(5), RotationMode.Restart);
+
+    public static readonly TimeSpan DefaultDebounce = TimeSpan.FromSeconds(10);
+
+    /// <summary>Changes to a workload's refs within this of the first one give one restart, not one each (DESIGN.md §5).</summary>
+    public TimeSpan Debounce { get; init; } = DefaultDebounce;
 }
 
 /// <summary>A SecretPolicy (configinjector.io/v1alpha1) as the security team wrote it, validated.</summary>

@@ -18,6 +18,7 @@ internal static class CliApp
             PolicyCommand.Create(common),
             TemplateCommand.Create(common),
             ReportCommand.Create(common),
+            RotateCommand.Create(common),
             CertsCommand.Create(common),
             VersionCommand.Create(),
         };

@@ -50,12 +50,13 @@ internal sealed class ConfigNode(string file, string path, YamlMappingNode node)
         return value;
     }
 
-    public TimeSpan Duration(string key, TimeSpan fallback)
+    /// <param name="zeroAllowed">Whether <c>0s</c> means something (e.g. "no wait") rather than a mistake.</param>
+    public TimeSpan Duration(string key, TimeSpan fallback, bool zeroAllowed = false)
     {
         var text = String(key);
         if (text is null)
             return fallback;
-        return DurationParser.TryParse(text, out var value) && value > TimeSpan.Zero
+        return DurationParser.TryParse(text, out var value) && (value > TimeSpan.Zero || (zeroAllowed && value == TimeSpan.Zero))
             ? value
             : throw Error(Get(key)!, key, $"\"{text}\" is not a duration such as 30s, 5m or 1h30m");
     }

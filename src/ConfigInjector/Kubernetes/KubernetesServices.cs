@@ -23,6 +23,9 @@ internal static class KubernetesServices
         services.AddSingleton<Backends.PodIdentity.IServiceAccounts>(new KubernetesServiceAccounts(client));
         services.AddSingleton(sp => new EventRecorder(client, sp.GetRequiredService<TimeProvider>(), identity, sp.GetRequiredService<ILogger<EventRecorder>>()));
         services.AddSingleton<ISyncCluster, KubernetesSyncCluster>();
+        // Refresh now by annotating (DESIGN.md §5): any replica can ask, the leader acts.
+        services.AddSingleton<KubernetesRefreshRequester>();
+        services.AddSingleton<IRefreshRequester>(sp => sp.GetRequiredService<KubernetesRefreshRequester>());
         services.AddSingleton<AdmissionEventWriter>();
         services.AddHostedService(sp => sp.GetRequiredService<AdmissionEventWriter>());
         services.AddSingleton<LoggedAdmissionEvents>();

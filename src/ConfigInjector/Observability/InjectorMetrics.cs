@@ -19,7 +19,7 @@ internal sealed class InjectorMetrics
         CacheHits = factory.CreateCounter("configinjector_cache_hits_total", "Secret reads answered from the cache.");
         CacheMisses = factory.CreateCounter("configinjector_cache_misses_total", "Secret reads that went to a backend (coalesced callers count once).");
         Rotations = factory.CreateCounter("configinjector_rotations_total", "Managed Secret re-resolutions by result (updated, unchanged, error).", "result");
-        Restarts = factory.CreateCounter("configinjector_restarts_total", "Workload rollout restarts by result (started, completed, timed_out, not_possible).", "result");
+        Restarts = factory.CreateCounter("configinjector_restarts_total", "Workload rollout restarts by namespace, kind and result (started, finished, failed, timed_out, not_possible).", "namespace", "kind", "result");
         MissedInjections = factory.CreateCounter("configinjector_missed_injections_total", "Opted-in pods found running without injection.");
         MissedInjectionsNow = factory.CreateGauge("configinjector_missed_injections", "Opted-in pods without injection at the last scan.");
         ManagedSecrets = factory.CreateGauge("configinjector_managed_secrets", "Managed Secrets the sync worker knows while it leads (0 on the other replicas).");

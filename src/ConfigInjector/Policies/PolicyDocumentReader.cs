@@ -170,8 +170,9 @@ internal static class PolicyDocumentReader
                 "none" => RotationMode.None,
                 var other => throw rotationNode.ErrorAt("onChange", $"\"{other}\" is not restart or none"),
             };
+            var debounce = rotationNode.Duration("debounce", RotationSettings.DefaultDebounce, zeroAllowed: true);
             rotationNode.RejectUnknown();
-            rotation = new RotationSettings(interval, onChange);
+            rotation = new RotationSettings(interval, onChange) { Debounce = debounce };
         }
 
         var onBackendError = spec.String("onBackendError") switch

@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using System.Text;
+using ConfigInjector.Core.Annotations;
 using ConfigInjector.Core.Planning;
 using ConfigInjector.Core.Rotation;
 using k8s.Models;
@@ -9,8 +10,8 @@ namespace ConfigInjector.Sync;
 /// <summary>
 /// What the leader keeps of a managed Secret it verified with the current signing key: who it is, its labels and
 /// annotations (shared with the Secrets that have the same), whether it has owners, and a digest of each value — never
-/// the values, nor the signature, the signed owners and the owner references (unique to each Secret, and read again
-/// whenever the Secret is acted on). A rotation pass decides from it whether anything changed and reads the Secret whole only then; like a
+/// the values, nor the signature, the signed owners, the owner references and the refresh request (unique to each
+/// Secret, and read again whenever the Secret is acted on). A rotation pass decides from it whether anything changed and reads the Secret whole only then; like a
 /// stub, it is never written back (its <see cref="V1Secret.Data"/> is null).
 /// </summary>
 internal sealed record KeptSecret : V1Secret
@@ -36,7 +37,7 @@ internal sealed record KeptSecret : V1Secret
     public static KeptSecret From(V1Secret verified, byte[] key, SharedStrings strings, SharedMaps maps)
     {
         var metadata = verified.Metadata;
-        var annotations = metadata.Annotations?.Where(a => a.Key is not (ManagedSecretFactory.SignatureAnnotation or ManagedSecretFactory.OwnersAnnotation));
+        var annotations = metadata.Annotations?.Where(a => a.Key is not (ManagedSecretFactory.SignatureAnnotation or ManagedSecretFactory.OwnersAnnotation or AnnotationKeys.Refresh));
         return new KeptSecret(HeldValues.Digested(Strings(verified.Data), k => strings.Share(k)!), Fingerprint(key), metadata.OwnerReferences is { Count: > 0 })
         {
             ApiVersion = strings.Share(verified.ApiVersion),

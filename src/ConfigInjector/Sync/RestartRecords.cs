@@ -7,12 +7,12 @@ namespace ConfigInjector.Sync;
 
 /// <summary>
 /// The leader's view of the restart records on managed Secrets (<see cref="RestartRecord"/>): each one seen is read
-/// again, verified, turned into its Secret's workloads (through a ReplicaSet to its Deployment) and queued on the
+/// again once its debounce window has passed, verified, turned into its Secret's workloads (through a ReplicaSet to its Deployment) and queued on the
 /// restarter, which checks each right before restarting it (<see cref="RestartDue"/>). Once every workload of a
 /// record is handled, the record is removed from the Secret. Nothing here outlives the leader's term: the next leader
 /// starts again from the records.
 /// </summary>
-internal sealed partial class RestartRecords(ISyncCluster cluster, ISigningKey signingKey, WorkloadRestarter restarter, InjectorMetrics metrics, ILogger<RestartRecords> log)
+internal sealed partial class RestartRecords(ISyncCluster cluster, ISigningKey signingKey, WorkloadRestarter restarter, TimeProvider time, InjectorMetrics metrics, ILogger<RestartRecords> log)
 {
     private readonly ISyncCluster _cluster = cluster;
     private readonly Lock _lock = new();
@@ -31,13 +31,13 @@ internal sealed partial class RestartRecords(ISyncCluster cluster, ISigningKey s
     /// <summary>Notes a managed Secret that carries a restart record (others are ignored); it is verified when it is worked on.</summary>
     public void Track(V1Secret secret)
     {
-        if (RestartRecord.Claimed(secret) is not { } since)
+        if (RestartRecord.Claimed(secret) is not { } claimed)
             return;
         var key = (secret.Metadata.NamespaceProperty, secret.Metadata.Name);
         lock (_lock)
         {
-            if (!_records.TryGetValue(key, out var known) || known.Since != since)
-                _records[key] = new Record(this, key, since);
+            if (!_records.TryGetValue(key, out var known) || known.Since != claimed.Since)
+                _records[key] = new Record(this, key, claimed.Since) { NotBefore = claimed.NotBefore };
         }
     }
 
@@ -53,8 +53,9 @@ internal sealed partial class RestartRecords(ISyncCluster cluster, ISigningKey s
     public async Task ResolveAsync(CancellationToken cancellationToken)
     {
         List<Record> fresh;
+        var now = time.GetUtcNow();
         lock (_lock)
-            fresh = [.. _records.Values.Where(r => r.Waiting is null)];
+            fresh = [.. _records.Values.Where(r => r.Waiting is null && r.NotBefore <= now)];
         if (fresh.Count == 0)
             return;
         var keys = await signingKey.GetAsync(cancellationToken);
@@ -73,25 +74,30 @@ internal sealed partial class RestartRecords(ISyncCluster cluster, ISigningKey s
             }
             // Only a record the injector signed, on a Secret it signed, decides a restart: a forged one is dropped here
             // (and seen again only when the Secret changes); one replaced by a newer rotation is tracked as that.
-            var verified = RestartRecord.Read(keys, secret);
+            var verified = RestartRecord.ReadDue(keys, secret);
             if (verified is null || ManagedSecretSignature.Verify(keys, secret) == SignatureCheck.Invalid)
             {
                 Remove(record);
                 continue;
             }
-            if (verified != record.Since)
+            if (verified.Since != record.Since)
             {
                 Remove(record);
                 Track(secret);
                 continue;
             }
+            // Still inside its debounce window (the claim read first said otherwise): a later change may join it.
+            record.NotBefore = verified.NotBefore;
+            record.Changes = verified.Changes;
+            if (verified.NotBefore > now)
+                continue;
             var workloads = new HashSet<Workload>();
             foreach (var owner in secret.Metadata.OwnerReferences ?? [])
             {
                 if (await WorkloadOfAsync(ns, owner, cancellationToken) is { } workload)
                     workloads.Add(workload);
                 else
-                    metrics.Restarts.WithLabels("not_possible").Inc();
+                    metrics.Restarts.WithLabels(ns, owner.Kind ?? "", "not_possible").Inc();
             }
             lock (_lock)
             {
@@ -185,6 +191,14 @@ internal sealed partial class RestartRecords(ISyncCluster cluster, ISigningKey s
         public (string Namespace, string Name) Key { get; } = key;
         public DateTimeOffset Since { get; } = since;
         public HashSet<Workload>? Waiting { get; set; }
+        public DateTimeOffset NotBefore { get; set; }
+
+        /// <summary>The refs and versions whose change the restart is for, as the signed record names them.</summary>
+        public string Changes { get; set; } = "";
+
+        public string Reason => Changes.Length > 0
+            ? $"restarted because secrets it reads as env vars were rotated: {Changes}"
+            : WorkloadRestarter.DefaultReason;
 
         public Task<RestartVerdict> CheckAsync(Workload workload, CancellationToken cancellationToken) =>
             RestartDue.CheckAsync(records._cluster, workload, Key.Name, Since, cancellationToken);

@@ -35,7 +35,7 @@ internal sealed partial class RotationPass(
     private const int UpdateAttempts = 4;
     private const int ReportedCapacity = 10_000;
 
-    private readonly System.Collections.Concurrent.ConcurrentDictionary<(Subject Subject, string Reference, bool PathOnly), (string? Refusal, TimeSpan Interval)> _decisions = new();
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<(Subject Subject, string Reference, bool PathOnly), (string? Refusal, RotationSettings Rotation)> _decisions = new();
     // Sources parsed once per pass by annotation text: thousands of Secrets are checked, planned and signed from them.
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, IReadOnlyDictionary<string, KeySource>?> _sources = new(StringComparer.Ordinal);
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, string> _failing = new(StringComparer.Ordinal);
@@ -238,8 +238,11 @@ internal sealed partial class RotationPass(
             // The restart that is due is recorded in the same write as the values that make it due: a leader that
             // ends right after the write leaves it to the next one, never lost between the two.
             var restartDue = (outcome.EnvChanged || composedOutcome.EnvChanged) && rotation.OnChange == RotationMode.Restart;
+            var changedRefs = outcome.ChangedKeys.Concat(outcome.NewVersionOnlyKeys).Select(k => $"{outcome.Sources[k].Ref}@{outcome.Sources[k].Version}")
+                .Concat(composedOutcome.ChangedKeys.Concat(composedOutcome.NewVersionOnlyKeys).SelectMany(k => composedOutcome.Composed[k].Versions.Select(v => $"{v.Key}@{v.Value}")))
+                .Distinct(StringComparer.Ordinal).ToList();
             if (restartDue)
-                RestartRecord.Set(secret, time.GetUtcNow(), keys.Current);
+                RestartRecord.Set(secret, time.GetUtcNow(), Debounce(secret, sources, composed), changedRefs, keys);
             // A Secret still signed with the previous key (or in the first release's format) gets the current one,
             // so the old key can be retired.
             ManagedSecretSignature.Upgrade(keys.Current, secret);
@@ -296,7 +299,7 @@ internal sealed partial class RotationPass(
     /// policies are checked on every pass, not only at admission.
     /// </summary>
     /// <param name="pathOnly">For the path of a formatted file: whether some rule allows the path (its keys are decided once read).</param>
-    private (string? Refusal, TimeSpan Interval) Decide(V1Secret secret, string reference, bool pathOnly = false)
+    private (string? Refusal, RotationSettings Rotation) Decide(V1Secret secret, string reference, bool pathOnly = false)
     {
         var subject = new Subject(secret.Metadata.NamespaceProperty, ManagedSecretFactory.ServiceAccount(secret) ?? "default");
         // Thousands of Secrets share a few subjects and refs: decide each combination once per pass.
@@ -304,20 +307,24 @@ internal sealed partial class RotationPass(
         {
             var parsed = ReferenceParser.Parse(key.Reference);
             if (!parsed.IsOk)
-                return (parsed.Error, RotationSettings.Default.Interval);
+                return (parsed.Error, RotationSettings.Default);
             var decision = PolicyEvaluator.Evaluate(policies.Current, key.Subject, parsed.Value!, key.PathOnly);
-            return decision.Allowed ? (null, decision.Rotation.Interval) : ($"{decision.Reason} any more; the last value is kept but not refreshed", decision.Rotation.Interval);
+            return decision.Allowed ? (null, decision.Rotation) : ($"{decision.Reason} any more; the last value is kept but not refreshed", decision.Rotation);
         });
     }
 
     /// <summary>The interval the policies give the Secret's refs now (the strictest), else the one signed at admission.</summary>
-    private TimeSpan Interval(V1Secret secret, IReadOnlyDictionary<string, KeySource> sources, IReadOnlyDictionary<string, ComposedSource> composed)
-    {
-        var allowed = sources.Values.Select(s => Decide(secret, s.Ref))
+    private TimeSpan Interval(V1Secret secret, IReadOnlyDictionary<string, KeySource> sources, IReadOnlyDictionary<string, ComposedSource> composed) =>
+        Allowed(secret, sources, composed).Select(d => d.Rotation.Interval).DefaultIfEmpty(ManagedSecretFactory.ReadRotation(secret).Interval).Min();
+
+    /// <summary>The debounce the policies give the Secret's refs now (the shortest), else the default.</summary>
+    private TimeSpan Debounce(V1Secret secret, IReadOnlyDictionary<string, KeySource> sources, IReadOnlyDictionary<string, ComposedSource> composed) =>
+        Allowed(secret, sources, composed).Select(d => d.Rotation.Debounce).DefaultIfEmpty(RotationSettings.DefaultDebounce).Min();
+
+    private IEnumerable<(string? Refusal, RotationSettings Rotation)> Allowed(V1Secret secret, IReadOnlyDictionary<string, KeySource> sources, IReadOnlyDictionary<string, ComposedSource> composed) =>
+        sources.Values.Select(s => Decide(secret, s.Ref))
             .Concat(composed.Values.SelectMany(c => c.Refs().Select(r => Decide(secret, r.ToString(), pathOnly: c.From is not null))))
-            .Where(d => d.Refusal is null).Select(d => d.Interval).ToList();
-        return allowed.Count > 0 ? allowed.Min() : ManagedSecretFactory.ReadRotation(secret).Interval;
-    }
+            .Where(d => d.Refusal is null);
 
     private IReadOnlyDictionary<string, KeySource>? Sources(V1Secret secret) =>
         secret.Metadata?.Annotations?.TryGetValue(ManagedSecretFactory.SourcesAnnotation, out var json) == true && json is not null

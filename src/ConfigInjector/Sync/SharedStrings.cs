@@ -57,5 +57,5 @@ internal sealed class SharedStrings(long budgetChars = SharedStrings.DefaultBudg
     }
 
     private static bool Unique(string annotation) =>
-        annotation is ManagedSecretFactory.SignatureAnnotation or ManagedSecretFactory.OwnersAnnotation;
+        annotation is ManagedSecretFactory.SignatureAnnotation or ManagedSecretFactory.OwnersAnnotation or Core.Annotations.AnnotationKeys.Refresh;
 }

@@ -25,6 +25,9 @@ internal sealed record SyncSettings(
     /// <summary>At most this many Secrets are reconciled per tick (the longest waiting first), so a tick stays short and a lost lease is noticed soon.</summary>
     public int MaxSecretsPerTick { get; init; } = 1000;
 
+    /// <summary>Refresh requests (the refresh annotation) that arrive within this of the first are served by one pass: one read per ref.</summary>
+    public TimeSpan RefreshBatchWindow { get; init; } = TimeSpan.FromSeconds(2);
+
     /// <summary>A Secret the injector did not sign is looked at again only this rarely: nobody may steer how often.</summary>
     public TimeSpan UnverifiedRequeue { get; init; } = TimeSpan.FromHours(1);
 

@@ -86,6 +86,7 @@ internal sealed partial class SyncWorker(
         // A new leader starts with every Secret due (a pass cut short by the last leader's end is finished); a
         // Secret that appears later is due after its interval (admission has just filled it).
         var due = new WorkSchedule<(string Namespace, string Name)>(time);
+        var refreshes = new RefreshRequests(time, settings.RefreshBatchWindow);
         var synced = false;
         void OnChanged(WatchEventType type, V1Secret secret)
         {
@@ -93,10 +94,17 @@ internal sealed partial class SyncWorker(
             if (type == WatchEventType.Deleted)
             {
                 due.Forget(key);
+                refreshes.Forget(secret);
                 return;
             }
             restarts.Track(secret);
-            due.AddIfAbsent(key, Volatile.Read(ref synced) ? ManagedSecretFactory.ReadRotation(secret).Interval : TimeSpan.Zero);
+            var known = Volatile.Read(ref synced);
+            due.AddIfAbsent(key, known ? ManagedSecretFactory.ReadRotation(secret).Interval : TimeSpan.Zero);
+            if (refreshes.Requested(secret, known && type == WatchEventType.Modified) is { } at)
+            {
+                LogRefreshRequested(log, key.NamespaceProperty, key.Name);
+                due.Expedite(key, at);
+            }
         }
         informer.Changed += OnChanged;
         informer.StartRetaining();
@@ -222,6 +230,9 @@ internal sealed partial class SyncWorker(
 
     [LoggerMessage(Level = LogLevel.Error, Message = "the leader's {Task} stopped until the next term: {Reason}")]
     private static partial void LogTaskFailed(ILogger logger, string task, string reason);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "managed Secret {Namespace}/{Name}: refresh requested")]
+    private static partial void LogRefreshRequested(ILogger logger, string @namespace, string name);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "sync pass failed, retrying on the next tick: {Reason}")]
     private static partial void LogPassFailed(ILogger logger, string reason);

@@ -12,6 +12,9 @@ internal sealed class WorkSchedule<TKey>(TimeProvider time)
     private readonly Lock _lock = new();
     private readonly Dictionary<TKey, DateTimeOffset> _due = [];
     private readonly Dictionary<TKey, int> _failures = [];
+    // Keys asked for sooner (a refresh request) since they were last handed out: the pass that is working on one may
+    // have read its refs before the request, so its outcome must not push the request back to the interval.
+    private readonly Dictionary<TKey, DateTimeOffset> _expedited = [];
 
     public int Count
     {
@@ -29,12 +32,25 @@ internal sealed class WorkSchedule<TKey>(TimeProvider time)
             _due.TryAdd(key, time.GetUtcNow() + delay);
     }
 
+    /// <summary>
+    /// Due at <paramref name="at"/> at the latest, whether it is queued, being worked on or unknown: what the work
+    /// in flight reports when it ends does not put the key off past that.
+    /// </summary>
+    public void Expedite(TKey key, DateTimeOffset at)
+    {
+        lock (_lock)
+        {
+            _due[key] = _due.TryGetValue(key, out var due) && due < at ? due : at;
+            _expedited[key] = _expedited.TryGetValue(key, out var asked) && asked < at ? asked : at;
+        }
+    }
+
     /// <summary>The work succeeded: due after <paramref name="delay"/>, whatever was queued for the key before, and its backoff reset.</summary>
     public void Schedule(TKey key, TimeSpan delay)
     {
         lock (_lock)
         {
-            _due[key] = time.GetUtcNow() + delay;
+            _due[key] = Sooner(key, time.GetUtcNow() + delay);
             _failures.Remove(key);
         }
     }
@@ -51,7 +67,7 @@ internal sealed class WorkSchedule<TKey>(TimeProvider time)
             var delay = firstDelay * Math.Pow(2, Math.Min(failures - 1, 20));
             if (delay > maxDelay)
                 delay = maxDelay;
-            _due[key] = time.GetUtcNow() + delay;
+            _due[key] = Sooner(key, time.GetUtcNow() + delay);
             return delay;
         }
     }
@@ -62,6 +78,7 @@ internal sealed class WorkSchedule<TKey>(TimeProvider time)
         {
             _due.Remove(key);
             _failures.Remove(key);
+            _expedited.Remove(key);
         }
     }
 
@@ -76,8 +93,13 @@ internal sealed class WorkSchedule<TKey>(TimeProvider time)
         {
             var ready = _due.Where(d => d.Value <= now).OrderBy(d => d.Value).Take(limit).Select(d => d.Key).ToList();
             foreach (var key in ready)
+            {
                 _due[key] = now + hold;
+                _expedited.Remove(key);
+            }
             return ready;
         }
     }
+
+    private DateTimeOffset Sooner(TKey key, DateTimeOffset due) => _expedited.TryGetValue(key, out var asked) && asked < due ? asked : due;
 }

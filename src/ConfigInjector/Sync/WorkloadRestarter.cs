@@ -1,4 +1,5 @@
 using ConfigInjector.Observability;
+using k8s.Models;
 
 namespace ConfigInjector.Sync;
 
@@ -12,6 +13,9 @@ internal sealed record Workload(string Kind, string Namespace, string Name)
 internal interface IRestartCause
 {
     Task<RestartVerdict> CheckAsync(Workload workload, CancellationToken cancellationToken);
+
+    /// <summary>Why, for the workload's Event: the refs and versions that changed (never a value).</summary>
+    string Reason { get; }
 
     /// <summary>The workload was restarted, or found not to need it.</summary>
     Task DoneAsync(Workload workload, CancellationToken cancellationToken);
@@ -35,11 +39,16 @@ internal sealed partial class WorkloadRestarter(ISyncCluster cluster, SyncSettin
 {
     public const string RestartedAtAnnotation = "kubectl.kubernetes.io/restartedAt";
 
+    public const string DefaultReason = "restarted because a secret it reads as an env var was rotated";
+
     private sealed record Queued(Workload Workload, IRestartCause? Cause);
+
+    /// <summary>A rollout holding a slot: since when, and the workload as the restart found it (null for one an earlier leader started).</summary>
+    private sealed record Rollout(DateTimeOffset Started, V1ObjectMeta? Metadata);
 
     private readonly Lock _lock = new();
     private readonly List<Queued> _pending = [];
-    private readonly Dictionary<Workload, DateTimeOffset> _running = [];
+    private readonly Dictionary<Workload, Rollout> _running = [];
     private readonly HashSet<Workload> _again = [];
 
     public int Pending
@@ -111,12 +120,12 @@ internal sealed partial class WorkloadRestarter(ISyncCluster cluster, SyncSettin
             if (verdict == RestartVerdict.AlreadyRolling)
             {
                 lock (_lock)
-                    _running.TryAdd(next.Workload, time.GetUtcNow());
+                    _running.TryAdd(next.Workload, new Rollout(time.GetUtcNow(), null));
             }
             if (verdict == RestartVerdict.Due)
             {
                 lock (_lock)
-                    _running[next.Workload] = time.GetUtcNow();
+                    _running[next.Workload] = new Rollout(time.GetUtcNow(), null);
                 if (!await RestartAsync(next, cancellationToken))
                     continue;
             }
@@ -127,18 +136,20 @@ internal sealed partial class WorkloadRestarter(ISyncCluster cluster, SyncSettin
 
     private async Task FreeFinishedAsync(CancellationToken cancellationToken)
     {
-        List<(Workload Workload, DateTimeOffset Started)> running;
+        List<(Workload Workload, Rollout Rollout)> running;
         lock (_lock)
             running = [.. _running.Select(r => (r.Key, r.Value))];
-        foreach (var (workload, started) in running)
+        foreach (var (workload, rollout) in running)
         {
             var finished = await cluster.IsRolledOutAsync(workload, cancellationToken);
-            var timedOut = !finished && time.GetUtcNow() - started > settings.RestartTimeout;
+            var timedOut = !finished && time.GetUtcNow() - rollout.Started > settings.RestartTimeout;
             if (!finished && !timedOut)
                 continue;
-            metrics.Restarts.WithLabels(finished ? "completed" : "timed_out").Inc();
+            metrics.Restarts.WithLabels(workload.Namespace, workload.Kind, finished ? "finished" : "timed_out").Inc();
             if (timedOut)
                 LogTimedOut(log, workload.ToString());
+            await cluster.RecordEventAsync(Reference(workload, rollout.Metadata), finished ? "Normal" : "Warning", finished ? "RolloutFinished" : "RolloutTimedOut",
+                finished ? "the rollout restart has finished" : $"the rollout restart did not finish within {settings.RestartTimeout}; its slot is freed", cancellationToken);
             lock (_lock)
             {
                 _running.Remove(workload);
@@ -156,16 +167,23 @@ internal sealed partial class WorkloadRestarter(ISyncCluster cluster, SyncSettin
         try
         {
             var metadata = await cluster.RestartAsync(workload, time.GetUtcNow(), cancellationToken);
-            metrics.Restarts.WithLabels("started").Inc();
+            lock (_lock)
+            {
+                if (_running.TryGetValue(workload, out var rollout))
+                    _running[workload] = rollout with { Metadata = metadata };
+            }
+            metrics.Restarts.WithLabels(workload.Namespace, workload.Kind, "started").Inc();
             LogRestarted(log, workload.ToString());
-            await cluster.RecordEventAsync(ObjectReferences.Of("apps/v1", workload.Kind, metadata), "Normal", "RolloutRestart",
-                "restarted because a secret it reads as an env var was rotated", cancellationToken);
+            await cluster.RecordEventAsync(Reference(workload, metadata), "Normal", "RolloutRestart",
+                queued.Cause?.Reason ?? DefaultReason, cancellationToken);
             return true;
         }
         catch (ClusterApiException e)
         {
-            metrics.Restarts.WithLabels("failed").Inc();
+            metrics.Restarts.WithLabels(workload.Namespace, workload.Kind, "failed").Inc();
             LogRestartFailed(log, workload.ToString(), e.Message);
+            await cluster.RecordEventAsync(Reference(workload, null), "Warning", "RestartFailed",
+                $"the rollout restart failed{(e.MayPass ? ", trying again" : "")}: {e.Message.Split('\n')[0]}", cancellationToken);
             lock (_lock)
             {
                 _running.Remove(workload);
@@ -177,6 +195,12 @@ internal sealed partial class WorkloadRestarter(ISyncCluster cluster, SyncSettin
             return !e.MayPass;
         }
     }
+
+    /// <summary>The workload an Event is about: as the restart found it, else by kind, namespace and name.</summary>
+    private static V1ObjectReference Reference(Workload workload, V1ObjectMeta? metadata) =>
+        metadata is not null
+            ? ObjectReferences.Of("apps/v1", workload.Kind, metadata)
+            : new V1ObjectReference { ApiVersion = "apps/v1", Kind = workload.Kind, NamespaceProperty = workload.Namespace, Name = workload.Name };
 
     [LoggerMessage(Level = LogLevel.Information, Message = "rollout restart of {Workload}")]
     private static partial void LogRestarted(ILogger logger, string workload);

@@ -69,7 +69,7 @@ public sealed partial class PrometheusScrapeTests
         var metrics = webhook.Services.GetRequiredService<InjectorMetrics>();
         foreach (var result in new[] { "updated", "error", "rejected" })
             metrics.Rotations.WithLabels(result).Inc();
-        metrics.Restarts.WithLabels("started").Inc();
+        metrics.Restarts.WithLabels("shop", "Deployment", "started").Inc();
         metrics.PodsOnStaleVersion.WithLabels("shop").Set(2);
     }
 

@@ -1,6 +1,7 @@
 using System.Text.Json.Nodes;
 using ConfigInjector.TestSupport;
 using ConfigInjector.TestSupport.Fakes;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace ConfigInjector.Tests.Chart;
 
@@ -42,7 +43,7 @@ public sealed class RbacTests : IAsyncLifetime
     {
         _cluster.Api.Put("secretpolicies", (JsonObject)JsonNode.Parse("""
             {"apiVersion":"configinjector.io/v1alpha1","kind":"SecretPolicy","metadata":{"name":"shop"},
-             "spec":{"subjects":{"namespaces":["shop"]},"rules":[{"backend":"vault-prod","paths":["secret/shop/**"]}],"rotation":{"interval":"1s","onChange":"restart"}}}
+             "spec":{"subjects":{"namespaces":["shop"]},"rules":[{"backend":"vault-prod","paths":["secret/shop/**"]}],"rotation":{"interval":"1s","onChange":"restart","debounce":"1s"}}}
             """)!);
         _cluster.Api.Put("configprofiles", (JsonObject)JsonNode.Parse("""
             {"apiVersion":"configinjector.io/v1alpha1","kind":"ConfigProfile","metadata":{"name":"tracing"},"spec":{"env":{"OTEL_SERVICE_NAME":"shop"}}}
@@ -70,6 +71,10 @@ public sealed class RbacTests : IAsyncLifetime
         await Eventually.TrueAsync(() => _cluster.Api.RestartedAt("shop", "checkout") is not null, "the rollout restart");
         await Eventually.TrueAsync(() => _cluster.Api.Count("DELETE secrets") > 0, "the unused Secret to be collected", TimeSpan.FromSeconds(20));
         await Eventually.TrueAsync(() => _cluster.Api.Get("configprofiles", null, "tracing")?["status"] is not null && _cluster.Api.Get("secretpolicies", null, "shop")?["status"] is not null, "the policies' status");
+        // A refresh request (POST /refresh, Vault events) annotates the Secrets that use the ref.
+        var refreshed = await server.Services.GetRequiredService<ConfigInjector.Sync.IRefreshRequester>()
+            .RequestAsync([ConfigInjector.Core.Report.RefPattern.Parse("vault-prod:secret/shop/").Value!], "test", CancellationToken.None);
+        Assert.True(refreshed.SecretsMadeDue > 0);
 
         var rendered = await Helm.TemplateAsync();
         var clusterRules = Rules(rendered.Single("ClusterRole"));

@@ -1,5 +1,3 @@
-using System.Globalization;
-using System.Text.Json.Nodes;
 using ConfigInjector.Core.Annotations;
 using ConfigInjector.TestSupport.Fakes;
 using k8s.Models;
@@ -85,26 +83,6 @@ public sealed class RestartDueTests : IAsyncLifetime
         await _sync.Restarter.PumpAsync(CancellationToken.None);
     }
 
-    private void AddPod(string name, (string Name, string Uid) replicaSet, Dictionary<string, string> labels, DateTimeOffset created)
-    {
-        var labelsJson = new JsonObject();
-        foreach (var (key, value) in labels)
-            labelsJson[key] = value;
-        _sync.Api.Put("pods", new JsonObject
-        {
-            ["apiVersion"] = "v1",
-            ["kind"] = "Pod",
-            ["metadata"] = new JsonObject
-            {
-                ["name"] = name,
-                ["namespace"] = "shop",
-                ["creationTimestamp"] = created.UtcDateTime.ToString("yyyy-MM-ddTHH:mm:ssZ", CultureInfo.InvariantCulture),
-                ["labels"] = labelsJson,
-                ["annotations"] = new JsonObject { [AnnotationKeys.ManagedSecret] = SecretName },
-                ["ownerReferences"] = new JsonArray(new JsonObject { ["apiVersion"] = "apps/v1", ["kind"] = "ReplicaSet", ["name"] = replicaSet.Name, ["uid"] = replicaSet.Uid, ["controller"] = true }),
-            },
-            ["spec"] = new JsonObject { ["containers"] = new JsonArray(new JsonObject { ["name"] = "app", ["image"] = "registry.example/app:1" }) },
-            ["status"] = new JsonObject { ["phase"] = "Running" },
-        });
-    }
+    private void AddPod(string name, (string Name, string Uid) replicaSet, Dictionary<string, string> labels, DateTimeOffset created) =>
+        _sync.AddPod(name, replicaSet, labels, created, SecretName);
 }

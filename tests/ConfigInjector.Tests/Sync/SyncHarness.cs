@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text;
 using System.Text.Json.Nodes;
 using ConfigInjector.Backends;
@@ -49,6 +50,9 @@ internal sealed class SyncHarness : IAsyncDisposable
     /// <summary>The restarter of the last <see cref="Pass"/>: what it queued is what the worker would roll.</summary>
     public WorkloadRestarter Restarter { get; private set; } = null!;
 
+    /// <summary>The metrics of the last <see cref="Pass"/> and its restarter.</summary>
+    public InjectorMetrics PassMetrics { get; private set; } = null!;
+
     /// <summary>The restart records of the last <see cref="Pass"/>, worked through by <see cref="Restarter"/>.</summary>
     public RestartRecords Restarts { get; private set; } = null!;
 
@@ -65,13 +69,13 @@ internal sealed class SyncHarness : IAsyncDisposable
     /// <param name="versions">The version key of the process the pass runs in (default: the test install's).</param>
     public RotationPass Pass(IVersionKey? versions = null)
     {
-        var metrics = new InjectorMetrics(Metrics.NewCustomRegistry());
+        var metrics = PassMetrics = new InjectorMetrics(Metrics.NewCustomRegistry());
         var tokenFile = Path.Combine(TestSupport.ScratchDirectory.Create(), "token");
         File.WriteAllText(tokenFile, VaultFake.RootToken);
         var config = ConfigFileReader.Parse(TestSupport.VaultWebhook.BackendConfig(Vault, tokenFile, "vault-prod", "retry: { attempts: 1 }"), "injector.yaml", "/");
         var backends = BackendRegistry.Default.CreateAll(config, new BackendContext(Time, NullLoggerFactory.Instance, versions ?? Backends.TestVersionKeys.Install));
         Restarter = new WorkloadRestarter(Cluster, SyncSettings.Default, Time, metrics, NullLogger<WorkloadRestarter>.Instance);
-        Restarts = new RestartRecords(Cluster, Keys, Restarter, metrics, NullLogger<RestartRecords>.Instance);
+        Restarts = new RestartRecords(Cluster, Keys, Restarter, Time, metrics, NullLogger<RestartRecords>.Instance);
         var reader = new SecretReader(backends, metrics, TimeSpan.FromSeconds(10));
         return new RotationPass(Cluster, reader, new SecretCache(reader, Time, TimeSpan.FromMinutes(5), metrics), Keys, Policies,
             new BackendLimiter(1000), Restarts, SyncSettings.Default, Time, metrics, NullLogger<RotationPass>.Instance);
@@ -81,16 +85,44 @@ internal sealed class SyncHarness : IAsyncDisposable
         new(Cluster, Keys, SyncSettings.Default with { AdoptionGracePeriod = TimeSpan.FromMinutes(10) }, Time, NullLogger<ManagedSecretCollector>.Instance);
 
     /// <summary>A managed Secret as admission writes it, signed with <paramref name="key"/>, stored in the fake API.</summary>
-    public V1Secret AddManaged(string ns, string name, string serviceAccount, string env, string reference, string value, byte[]? key = null, V1OwnerReference? owner = null, RotationMode onChange = RotationMode.None)
+    public V1Secret AddManaged(string ns, string name, string serviceAccount, string env, string reference, string value, byte[]? key = null, V1OwnerReference? owner = null, RotationMode onChange = RotationMode.None) =>
+        AddManaged(ns, name, serviceAccount, new Dictionary<string, (string, string)> { [env] = (reference, value) }, key, owner, onChange);
+
+    /// <summary>A managed Secret with several env keys, each from its ref at version 1.</summary>
+    public V1Secret AddManaged(string ns, string name, string serviceAccount, IReadOnlyDictionary<string, (string Reference, string Value)> envs, byte[]? key = null, V1OwnerReference? owner = null, RotationMode onChange = RotationMode.None)
     {
         var secret = ManagedSecretFactory.Create(new ManagedSecretSpec(
-            name, ns, new Dictionary<string, string> { [env] = value },
-            new Dictionary<string, KeySource> { [env] = new(reference, "1") },
+            name, ns, envs.ToDictionary(e => e.Key, e => e.Value.Value),
+            envs.ToDictionary(e => e.Key, e => new KeySource(e.Value.Reference, "1")),
             new RotationSettings(TimeSpan.FromMinutes(5), onChange), owner, serviceAccount), key ?? Key);
         var json = JsonNode.Parse(KubernetesJson.Serialize(secret))!.AsObject();
         json["metadata"]!["creationTimestamp"] = "2020-01-01T00:00:00Z";
         Api.Put("secrets", json);
         return Read(ns, name);
+    }
+
+    /// <summary>A running pod of the ReplicaSet (its labels as given) that reads <paramref name="secretName"/>, created at <paramref name="created"/>.</summary>
+    public void AddPod(string name, (string Name, string Uid) replicaSet, IReadOnlyDictionary<string, string> labels, DateTimeOffset created, string secretName)
+    {
+        var labelsJson = new JsonObject();
+        foreach (var (key, value) in labels)
+            labelsJson[key] = value;
+        Api.Put("pods", new JsonObject
+        {
+            ["apiVersion"] = "v1",
+            ["kind"] = "Pod",
+            ["metadata"] = new JsonObject
+            {
+                ["name"] = name,
+                ["namespace"] = "shop",
+                ["creationTimestamp"] = created.UtcDateTime.ToString("yyyy-MM-ddTHH:mm:ssZ", CultureInfo.InvariantCulture),
+                ["labels"] = labelsJson,
+                ["annotations"] = new JsonObject { [AnnotationKeys.ManagedSecret] = secretName },
+                ["ownerReferences"] = new JsonArray(new JsonObject { ["apiVersion"] = "apps/v1", ["kind"] = "ReplicaSet", ["name"] = replicaSet.Name, ["uid"] = replicaSet.Uid, ["controller"] = true }),
+            },
+            ["spec"] = new JsonObject { ["containers"] = new JsonArray(new JsonObject { ["name"] = "app", ["image"] = "registry.example/app:1" }) },
+            ["status"] = new JsonObject { ["phase"] = "Running" },
+        });
     }
 
     /// <summary>What the leader's informer keeps of <paramref name="secret"/>, verified with <paramref name="key"/> (default: the test key).</summary>
@@ -124,10 +156,11 @@ internal sealed class FixedPolicies : IPolicySource
 
     public bool Ready => true;
 
-    public FixedPolicies Allow(string name, string ns, string? serviceAccount, string paths, TimeSpan? interval = null)
+    /// <param name="debounce">The policy's rotation.debounce: 1s unless a test is about it, so a restart follows its change within a tick or two.</param>
+    public FixedPolicies Allow(string name, string ns, string? serviceAccount, string paths, TimeSpan? interval = null, TimeSpan? debounce = null)
     {
         Policies.Add(new SecretPolicy(name, new PolicySubjects([ns], serviceAccount is null ? null : [serviceAccount]),
-            [new PolicyRule("vault-prod", [paths], null)], new RotationSettings(interval ?? TimeSpan.FromMinutes(5), RotationMode.None), BackendErrorMode.Deny));
+            [new PolicyRule("vault-prod", [paths], null)], new RotationSettings(interval ?? TimeSpan.FromMinutes(5), RotationMode.None) { Debounce = debounce ?? TimeSpan.FromSeconds(1) }, BackendErrorMode.Deny));
         return this;
     }
 }

@@ -1,0 +1,100 @@
+using System.Diagnostics;
+using System.Text.Json.Nodes;
+using ConfigInjector.Sync;
+using ConfigInjector.TestSupport;
+using ConfigInjector.TestSupport.Fakes;
+using k8s;
+using k8s.Models;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace ConfigInjector.Tests.Sync;
+
+/// <summary>
+/// <c>kubectl annotate secret … configinjector.io/refresh=&lt;new&gt; --overwrite</c> against the fake API server: the
+/// leader re-reads the Secret's refs within seconds, not on its (hour-long) interval; the same value asks nothing
+/// again; and a flood of annotations is served by one read per ref.
+/// </summary>
+public sealed class RefreshAnnotationTests : IAsyncLifetime, IDisposable
+{
+    private const string HourLong = "{ interval: 1h, onChange: restart }";
+    private const string DbRead = "GET secret/data/shop/db";
+
+    private ClusterEnvironment _cluster = null!;
+    private k8s.Kubernetes _kubectl = null!;
+
+    public async Task InitializeAsync()
+    {
+        _cluster = await ClusterEnvironment.StartAsync();
+        _kubectl = new k8s.Kubernetes(new KubernetesClientConfiguration { Host = _cluster.Api.Address.ToString() });
+    }
+
+    public async Task DisposeAsync() => await _cluster.DisposeAsync();
+
+    public void Dispose() => _kubectl.Dispose();
+
+    [Fact]
+    public async Task A_new_refresh_value_makes_the_secret_due_now_and_the_same_value_does_not_again()
+    {
+        var server = await LeaderAsync();
+        var name = await _cluster.AdmitAsync(server, ClusterEnvironment.PodOf(_cluster.Api.AddDeployment("shop", "checkout"))
+            .WithAnnotation("configinjector.io/secret.DB_PASSWORD", "vault-prod:secret/shop/db#password"), "checkout-1");
+        _cluster.Vault.Put("secret/shop/db", new Dictionary<string, string> { ["password"] = "cluster-only-password-v2", ["user"] = "shop" });
+
+        await AnnotateAsync(name, "configinjector.io/refresh", "first");
+
+        await Eventually.TrueAsync(() => Value(name) == "cluster-only-password-v2", "the annotated Secret to be refreshed", TimeSpan.FromSeconds(10));
+        var reads = _cluster.Vault.Count(DbRead);
+        _cluster.Vault.Put("secret/shop/db", new Dictionary<string, string> { ["password"] = "cluster-only-password-v3", ["user"] = "shop" });
+        // Another change of the Secret that keeps the refresh value (its own rotation wrote it too): no new request.
+        await AnnotateAsync(name, "example.com/touched", "yes");
+        await Task.Delay(SyncSettings.Default.RefreshBatchWindow * 2 + TimeSpan.FromSeconds(1));
+        Assert.Equal("cluster-only-password-v2", Value(name));
+        Assert.Equal(reads, _cluster.Vault.Count(DbRead));
+        Assert.Equal("first", _cluster.Api.Get("secrets", "shop", name)!["metadata"]!["annotations"]!["configinjector.io/refresh"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task A_flood_of_a_thousand_refresh_annotations_reads_each_ref_once()
+    {
+        var server = await LeaderAsync();
+        var names = new List<string>();
+        for (var i = 0; i < 10; i++)
+        {
+            names.Add(await _cluster.AdmitAsync(server, ClusterEnvironment.PodOf(_cluster.Api.AddDeployment("shop", $"svc-{i}"))
+                .WithAnnotation("configinjector.io/secret.DB_PASSWORD", "vault-prod:secret/shop/db#password")
+                .WithAnnotation("configinjector.io/secret.DB_USER", "vault-prod:secret/shop/db#user"), $"svc-{i}-1"));
+        }
+        var reads = _cluster.Vault.Count(DbRead);
+        _cluster.Vault.Put("secret/shop/db", new Dictionary<string, string> { ["password"] = "cluster-only-password-v2", ["user"] = "shop" });
+
+        var flood = Stopwatch.StartNew();
+        await Parallel.ForEachAsync(Enumerable.Range(0, 1000), new ParallelOptions { MaxDegreeOfParallelism = 16 },
+            async (i, ct) => await AnnotateAsync(names[i % names.Count], "configinjector.io/refresh", $"flood-{i}"));
+        flood.Stop();
+
+        await Eventually.TrueAsync(() => names.All(n => Value(n) == "cluster-only-password-v2"), "every annotated Secret to be refreshed", TimeSpan.FromSeconds(15));
+        await Task.Delay(SyncSettings.Default.RefreshBatchWindow * 2 + TimeSpan.FromSeconds(1));
+        Assert.True(flood.Elapsed < SyncSettings.Default.RefreshBatchWindow, $"the flood took {flood.Elapsed}, longer than one batch window: the test proves nothing");
+        Assert.Equal(1, _cluster.Vault.Count(DbRead) - reads);
+    }
+
+    private Task<WebhookServer> LeaderAsync() => LeaderAsync(_cluster);
+
+    /// <summary>
+    /// A replica that leads with an hour-long interval, its informer synced: Secrets admitted from now on are due after
+    /// their interval only, so what refreshes them sooner is what a test does.
+    /// </summary>
+    internal static async Task<WebhookServer> LeaderAsync(ClusterEnvironment cluster, string identity = "replica-a")
+    {
+        var server = await cluster.StartReplicaAsync(identity, rotation: HourLong);
+        await Eventually.TrueAsync(() => server.Services.GetRequiredService<SyncWorker>().IsLeader, "the replica to lead");
+        await server.Services.GetRequiredService<ManagedSecretWatch>().Informer.WaitForSyncAsync(CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(10));
+        return server;
+    }
+
+    /// <summary>As <c>kubectl annotate --overwrite</c> sends it: a merge patch of that one annotation.</summary>
+    private Task<V1Secret> AnnotateAsync(string name, string key, string value) =>
+        _kubectl.CoreV1.PatchNamespacedSecretAsync(new V1Patch(new JsonObject { ["metadata"] = new JsonObject { ["annotations"] = new JsonObject { [key] = value } } }.ToJsonString(), V1Patch.PatchType.MergePatch), name, "shop");
+
+    private string Value(string name) => ClusterEnvironment.SecretValue(_cluster.Api.Get("secrets", "shop", name), "DB_PASSWORD");
+}

@@ -35,8 +35,10 @@ public sealed class ClusterEnvironment : IAsyncDisposable
     /// <param name="policiesFromCluster">Read SecretPolicies and ConfigProfiles as custom resources from the fake API instead of the folder.</param>
     /// <param name="settings">Further serve settings (e.g. --report-access).</param>
     /// <param name="vaultAuth">The Vault backend's auth (and identity) lines, e.g. <see cref="PodIdentityAuth"/>.</param>
+    /// <param name="services">Replaces the host's registrations (e.g. <see cref="RecordingRefreshRequester.Register"/>).</param>
     public async Task<WebhookServer> StartReplicaAsync(string identity = "replica-a", int maxConcurrentRestarts = 5, string onBackendError = "deny", bool policiesFromCluster = false, string cacheTtl = "1s",
-        string policyNamespaces = "[shop]", Func<ServeSettings, ServeSettings>? settings = null, string vaultAuth = "auth: { token: { file: token } }")
+        string policyNamespaces = "[shop]", Func<ServeSettings, ServeSettings>? settings = null, string vaultAuth = "auth: { token: { file: token } }",
+        Action<Microsoft.Extensions.DependencyInjection.IServiceCollection>? services = null)
     {
         var server = await WebhookServer.StartAsync(workDir =>
         {
@@ -78,7 +80,7 @@ public sealed class ClusterEnvironment : IAsyncDisposable
             Kubeconfig = Api.WriteKubeconfig(s.WorkingDirectory, token: identity),
             LeaseIdentity = new LeaseIdentity("config-injector", identity),
             PoliciesFolder = policiesFromCluster ? null : Path.Combine(s.WorkingDirectory, "examples", "policies"),
-        }));
+        }), services: services);
         _replicas.Add(server);
         return server;
     }

@@ -36,9 +36,10 @@ public sealed class ClusterEnvironment : IAsyncDisposable
     /// <param name="settings">Further serve settings (e.g. --report-access).</param>
     /// <param name="rotation">The shop policy's rotation (a long interval shows what else than the interval makes a Secret due).</param>
     /// <param name="vaultAuth">The Vault backend's auth (and identity) lines, e.g. <see cref="PodIdentityAuth"/>.</param>
+    /// <param name="services">Replaces the host's registrations (e.g. <see cref="RecordingRefreshRequester.Register"/>).</param>
     public async Task<WebhookServer> StartReplicaAsync(string identity = "replica-a", int maxConcurrentRestarts = 5, string onBackendError = "deny", bool policiesFromCluster = false, string cacheTtl = "1s",
         string policyNamespaces = "[shop]", Func<ServeSettings, ServeSettings>? settings = null, string vaultAuth = "auth: { token: { file: token } }",
-        string rotation = "{ interval: 1s, onChange: restart, debounce: 1s }")
+        string rotation = "{ interval: 1s, onChange: restart, debounce: 1s }", Action<Microsoft.Extensions.DependencyInjection.IServiceCollection>? services = null)
     {
         var server = await WebhookServer.StartAsync(workDir =>
         {
@@ -80,7 +81,7 @@ public sealed class ClusterEnvironment : IAsyncDisposable
             Kubeconfig = Api.WriteKubeconfig(s.WorkingDirectory, token: identity),
             LeaseIdentity = new LeaseIdentity("config-injector", identity),
             PoliciesFolder = policiesFromCluster ? null : Path.Combine(s.WorkingDirectory, "examples", "policies"),
-        }));
+        }), services: services);
         _replicas.Add(server);
         return server;
     }

@@ -42,7 +42,9 @@ public sealed class WebhookServer : IAsyncDisposable
     public Task StopAsync() => _app.StopAsync();
 
     /// <param name="prepare">Edits the scratch directory (config, secrets, policies) before the host starts.</param>
-    public static async Task<WebhookServer> StartAsync(Action<string>? prepare = null, Func<ServeSettings, ServeSettings>? settings = null, Action<WebApplication>? mapExtra = null)
+    /// <param name="services">Replaces registrations after the host made them (e.g. <see cref="RecordingRefreshRequester.Register"/>).</param>
+    public static async Task<WebhookServer> StartAsync(Action<string>? prepare = null, Func<ServeSettings, ServeSettings>? settings = null, Action<WebApplication>? mapExtra = null,
+        Action<IServiceCollection>? services = null)
     {
         var workDir = ScratchDirectory.CreateWithExamples();
         prepare?.Invoke(workDir);
@@ -54,7 +56,7 @@ public sealed class WebhookServer : IAsyncDisposable
             builder.Logging.ClearProviders();
             builder.Logging.AddProvider(logs);
             builder.Logging.SetMinimumLevel(LogLevel.Debug);
-        }, mapExtra);
+        }, mapExtra, services);
         await app.StartAsync();
 
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();

@@ -21,8 +21,9 @@ internal static class ServeCommand
         logFormat.AcceptOnlyFromAmong("simple", "json");
         var shutdownDelay = new Option<string>("--shutdown-delay") { Description = "after SIGTERM, keep serving this long with /readyz failing so endpoints move first (e.g. 5s)", DefaultValueFactory = _ => "0s" };
         var reportAccess = new Option<string?>("--report-access") { Description = "serve GET /report to these clients only: subject:<cert subject or CN> (needs --client-ca), user:<name>, group:<name> (bearer tokens, by TokenReview); comma-separated. Off when not given" };
+        var refreshAccess = new Option<string?>("--refresh-access") { Description = "serve POST /refresh (refs, Event Grid and CloudEvents deliveries) to these clients only: the forms of --report-access, plus secret-file:<path> (a shared secret sent as Authorization: Bearer); comma-separated. Off when not given" };
         var release = new Option<string>("--release") { Description = $"the install's name (the chart passes its fullname): its Lease is <release>-sync and its signing key the Secret <release>-signing-key in POD_NAMESPACE, so two installs never share them (default {ReleaseNames.DefaultRelease})", DefaultValueFactory = _ => ReleaseNames.DefaultRelease };
-        var command = new Command("serve", "Run the mutating admission webhook over HTTPS, and in a cluster the sync worker.") { urls, metricsUrls, cert, key, kubeconfig, clientCa, clientSubject, reportClientCa, admissionTimeout, logFormat, shutdownDelay, reportAccess, release };
+        var command = new Command("serve", "Run the mutating admission webhook over HTTPS, and in a cluster the sync worker.") { urls, metricsUrls, cert, key, kubeconfig, clientCa, clientSubject, reportClientCa, admissionTimeout, logFormat, shutdownDelay, reportAccess, refreshAccess, release };
         common.AddTo(command);
         command.SetAction(async (parse, cancellationToken) =>
         {
@@ -40,6 +41,7 @@ internal static class ServeCommand
                 ReportClientCaFile = parse.GetValue(reportClientCa),
                 AdmissionTimeout = parse.GetValue(admissionTimeout) is { } deadline ? PositiveDuration("--admission-timeout", deadline) : null,
                 ReportAccess = parse.GetValue(reportAccess),
+                RefreshAccess = parse.GetValue(refreshAccess),
                 Release = ReleaseNames.For(parse.GetValue(release)!).Release,
                 LogFormat = parse.GetValue(logFormat)!,
                 ShutdownDelay = Configuration.DurationParser.TryParse(parse.GetValue(shutdownDelay)!, out var delay) && delay >= TimeSpan.Zero

@@ -31,6 +31,9 @@ public sealed record ServeSettings
     /// <summary><c>--report-access</c>: who may open <c>/report</c> (subject:, user:, group: entries); null serves no report.</summary>
     public string? ReportAccess { get; init; }
 
+    /// <summary><c>--refresh-access</c>: who may <c>POST /refresh</c> (the forms of <see cref="ReportAccess"/> plus secret-file:PATH); null serves no /refresh.</summary>
+    public string? RefreshAccess { get; init; }
+
     /// <summary><c>json</c>: one JSON object per log line (scopes as fields); <c>simple</c>: one text line.</summary>
     public string LogFormat { get; init; } = "simple";
 

@@ -20,7 +20,9 @@ internal static partial class WebhookHost
     private sealed record ClusterDescription(string Text);
 
     /// <param name="customize">Lets tests and the benchmark add logging providers or extra endpoints before the host is built.</param>
-    public static WebApplication Build(ServeSettings settings, Action<WebApplicationBuilder>? customize = null, Action<WebApplication>? mapExtra = null)
+    /// <param name="replaceServices">Runs after every registration, so tests and the benchmark can put their own in place of one (e.g. a recording IRefreshRequester).</param>
+    public static WebApplication Build(ServeSettings settings, Action<WebApplicationBuilder>? customize = null, Action<WebApplication>? mapExtra = null,
+        Action<IServiceCollection>? replaceServices = null)
     {
         var addresses = ListenAddress.ParseAll(settings.Urls);
         var metricsAddresses = ListenAddress.ParseMetrics(settings.MetricsUrls);
@@ -36,6 +38,9 @@ internal static partial class WebhookHost
         var reportAccess = settings.ReportAccess is null ? null : Report.ReportAccess.Parse(settings.ReportAccess);
         if (reportAccess is { Subjects.Count: > 0 } && !clientCertificates.HasReportAuthority)
             throw new ConfigException("--report-access subject:… needs --report-client-ca (the CA bundle that signs the readers' certificates)");
+        var refreshAccess = settings.RefreshAccess is null ? null : Report.RefreshAccess.Parse(settings.RefreshAccess, settings.WorkingDirectory);
+        if (refreshAccess is { People.Subjects.Count: > 0 } && !clientCertificates.HasReportAuthority)
+            throw new ConfigException("--refresh-access subject:… needs --report-client-ca (the CA bundle that signs the callers' certificates)");
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions
         {
             EnvironmentName = Environments.Production,
@@ -74,6 +79,9 @@ internal static partial class WebhookHost
         AddClusterOrInProcess(builder.Services, settings, sync, config);
         if (reportAccess is not null)
             builder.Services.AddSingleton(sp => ActivatorUtilities.CreateInstance<Report.ReportEndpoint>(sp, reportAccess));
+        builder.Services.AddSingleton(sp => new RefreshMetrics(sp.GetRequiredService<InjectorMetrics>().Registry));
+        if (refreshAccess is not null)
+            builder.Services.AddSingleton(sp => ActivatorUtilities.CreateInstance<Report.RefreshEndpoint>(sp, refreshAccess));
         builder.Services.AddAdmission(config);
         builder.Services.AddHostedService(sp => sp.GetRequiredService<AdmissionWarmup>());
         if (Environment.GetEnvironmentVariable("CONFIGINJECTOR_IDLE_TRIM") != "off")
@@ -104,6 +112,7 @@ internal static partial class WebhookHost
             }
         });
 
+        replaceServices?.Invoke(builder.Services);
         var app = builder.Build();
         if (clientCertificates.GuardsAdmission && settings.ClientSubjects.Count == 0)
             LogAnyClientOfTheCa(app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("ConfigInjector"));
@@ -133,6 +142,12 @@ internal static partial class WebhookHost
         // Off unless --report-access names who may see it.
         if (reportAccess is not null)
             app.MapGet(Report.ReportEndpoint.Path, (HttpContext context, Report.ReportEndpoint endpoint) => endpoint.HandleAsync(context));
+        // Off unless --refresh-access names who may call it.
+        if (refreshAccess is not null)
+        {
+            app.MapPost(Report.RefreshEndpoint.Path, (HttpContext context, Report.RefreshEndpoint endpoint) => endpoint.PostAsync(context));
+            app.MapMethods(Report.RefreshEndpoint.Path, ["OPTIONS"], (HttpContext context, Report.RefreshEndpoint endpoint) => endpoint.OptionsAsync(context));
+        }
         mapExtra?.Invoke(app);
         return app;
     }

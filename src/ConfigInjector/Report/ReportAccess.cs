@@ -11,7 +11,8 @@ namespace ConfigInjector.Report;
 /// </summary>
 internal sealed record ReportAccess(IReadOnlySet<string> Subjects, IReadOnlySet<string> Users, IReadOnlySet<string> Groups)
 {
-    public static ReportAccess Parse(string text)
+    /// <param name="flag">The flag the entries came from, for the error messages (<c>--refresh-access</c> takes the same forms).</param>
+    public static ReportAccess Parse(string text, string flag = "--report-access")
     {
         var subjects = new HashSet<string>(StringComparer.Ordinal);
         var users = new HashSet<string>(StringComparer.Ordinal);
@@ -22,14 +23,14 @@ internal sealed record ReportAccess(IReadOnlySet<string> Subjects, IReadOnlySet<
             var (kind, name) = colon > 0 ? (entry[..colon], entry[(colon + 1)..]) : ("", "");
             var set = kind switch { "subject" => subjects, "user" => users, "group" => groups, _ => null };
             if (set is null || name.Length == 0)
-                throw new ConfigException($"--report-access \"{Core.Text.Quote.Short(entry)}\": expected subject:<certificate subject or CN>, user:<name> or group:<name>");
+                throw new ConfigException($"{flag} \"{Core.Text.Quote.Short(entry)}\": expected subject:<certificate subject or CN>, user:<name> or group:<name>");
             set.Add(name);
         }
         // Groups every workload, node or user is in would open the report to all of them.
         if (groups.FirstOrDefault(IsEveryone) is { } broad)
-            throw new ConfigException($"--report-access group:{broad}: every pod's service account, every node (or everyone) is in that group; name the security team's group or users");
+            throw new ConfigException($"{flag} group:{broad}: every pod's service account, every node (or everyone) is in that group; name the security team's group or users");
         if (subjects.Count + users.Count + groups.Count == 0)
-            throw new ConfigException("--report-access names nobody; expected subject:<name>, user:<name> or group:<name>");
+            throw new ConfigException($"{flag} names nobody; expected subject:<name>, user:<name> or group:<name>");
         return new ReportAccess(subjects, users, groups);
     }
 

@@ -1,6 +1,5 @@
 using ConfigInjector.Core.Report;
 using ConfigInjector.Policies;
-using ConfigInjector.Sync;
 
 namespace ConfigInjector.Report;
 
@@ -13,24 +12,14 @@ internal sealed partial class ReportEndpoint(ReportAccess access, Tls.ClientCert
 {
     public const string Path = "/report";
 
-    private readonly TokenReviewGate? _tokens = access.UsesTokens && services.GetService<ITokenReviewer>() is { } reviewer ? new TokenReviewGate(reviewer, time) : null;
+    private readonly CallerGate _callers = new(access, certificates,
+        access.UsesTokens && services.GetService<ITokenReviewer>() is { } reviewer ? new TokenReviewGate(reviewer, time, ReportAccess.TokenAudience) : null,
+        secret: null, Path, log);
 
     public async Task HandleAsync(HttpContext context)
     {
-        var (who, retryAfter) = await WhoAsync(context);
-        if (retryAfter is { } wait)
-        {
-            var seconds = Math.Max(1, (int)Math.Ceiling(wait.TotalSeconds));
-            context.Response.Headers.RetryAfter = seconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
-            await TextAsync(context, 429, $"too many new bearer tokens to check; try again in {seconds}s");
+        if (await _callers.AdmitAsync(context, "the report is only for the clients --report-access names (a client certificate subject, or a bearer token's user or group)") is not { } who)
             return;
-        }
-        if (who is null)
-        {
-            await TextAsync(context, context.Request.Headers.Authorization.Count == 0 && context.Connection.ClientCertificate is null ? 401 : 403,
-                "the report is only for the clients --report-access names (a client certificate subject, or a bearer token's user or group)");
-            return;
-        }
         var pattern = RefPattern.Parse(context.Request.Query["ref"]);
         if (!pattern.IsOk)
         {
@@ -78,48 +67,18 @@ internal sealed partial class ReportEndpoint(ReportAccess access, Tls.ClientCert
         await context.Response.WriteAsync(ReportPage.Render(report, time.GetUtcNow()));
     }
 
-    /// <summary>The allowed caller's name (null: refused), or how long to wait before sending a new token.</summary>
-    private async Task<TokenReviewGate.Verdict> WhoAsync(HttpContext context)
-    {
-        if (context.Connection.ClientCertificate is { } certificate && certificates.IsFromReportAuthority(certificate) && access.AllowsCertificate(certificate))
-            return new(certificate.Subject, null);
-        var authorization = context.Request.Headers.Authorization.ToString();
-        if (_tokens is null || !authorization.StartsWith("Bearer ", StringComparison.Ordinal))
-            return new(null, null);
-        try
-        {
-            return await _tokens.CheckAsync(authorization["Bearer ".Length..].Trim(), context.Connection.RemoteIpAddress, access.AllowsUser, context.RequestAborted);
-        }
-        catch (Exception e) when (IsClusterTrouble(e, context))
-        {
-            LogReviewFailed(log, e.Message.Split('\n')[0]);
-            return new(null, null);
-        }
-    }
-
     public void Dispose()
     {
         _building.Dispose();
-        _tokens?.Dispose();
+        _callers.Dispose();
     }
 
     private readonly SemaphoreSlim _building = new(1);
 
-    /// <summary>The API server unreachable, slow, or answering with an error: a 502 with the reason, never a 500.</summary>
-    private static bool IsClusterTrouble(Exception e, HttpContext context) =>
-        e is ClusterApiException or HttpRequestException or IOException or System.Text.Json.JsonException
-        || (e is TaskCanceledException && !context.RequestAborted.IsCancellationRequested);
+    private static bool IsClusterTrouble(Exception e, HttpContext context) => CallerGate.IsClusterTrouble(e, context);
 
-    private static Task TextAsync(HttpContext context, int status, string message)
-    {
-        context.Response.StatusCode = status;
-        context.Response.ContentType = "text/plain; charset=utf-8";
-        return context.Response.WriteAsync(message + "\n");
-    }
+    private static Task TextAsync(HttpContext context, int status, string message) => CallerGate.TextAsync(context, status, message);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "report for {Caller}: {Pattern}, {Pods} pods, {Stale} on an older version")]
     private static partial void LogServed(ILogger logger, string caller, string pattern, int pods, int stale);
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "TokenReview for /report failed: {Reason}")]
-    private static partial void LogReviewFailed(ILogger logger, string reason);
 }

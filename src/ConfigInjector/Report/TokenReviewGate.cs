@@ -6,13 +6,13 @@ using System.Text;
 namespace ConfigInjector.Report;
 
 /// <summary>
-/// Bearer tokens for <c>/report</c>, checked by the API server's TokenReview without letting whoever reaches the port
+/// Bearer tokens for <c>/report</c> and <c>/refresh</c> (each with its own gate and token audience), checked by the API server's TokenReview without letting whoever reaches the port
 /// spend its time: a verdict, allowed or not, is kept 30 s by the token's hash (the token itself is kept nowhere), so
 /// a repeated token costs no review; new tokens are reviewed at most 5 at once then one per 2 s per client address, and
 /// 20 at once then 5 per second in all; at most 4 reviews run at once and a request waits 1 s for one. Past any of
 /// these the caller gets a Retry-After instead of a queue.
 /// </summary>
-internal sealed class TokenReviewGate(ITokenReviewer reviewer, TimeProvider time) : IDisposable
+internal sealed class TokenReviewGate(ITokenReviewer reviewer, TimeProvider time, string audience = ReportAccess.TokenAudience) : IDisposable
 {
     public static readonly TimeSpan VerdictKept = TimeSpan.FromSeconds(30);
     public const int PerClientBurst = 5;
@@ -22,13 +22,12 @@ internal sealed class TokenReviewGate(ITokenReviewer reviewer, TimeProvider time
     private static readonly TimeSpan GlobalEvery = TimeSpan.FromMilliseconds(200);
     private static readonly TimeSpan SlotWait = TimeSpan.FromSeconds(1);
     private const int KeptVerdicts = 1000;
-    private const int TrackedClients = 4096;
 
     /// <summary>Who the token is (null: refused), or how long to wait before trying a new token.</summary>
     public readonly record struct Verdict(string? User, TimeSpan? RetryAfter);
 
     private readonly ConcurrentDictionary<string, (string? User, DateTimeOffset At)> _verdicts = new(StringComparer.Ordinal);
-    private readonly ConcurrentDictionary<string, RateBucket> _clients = new(StringComparer.Ordinal);
+    private readonly ClientBuckets _clients = new(PerClientBurst, PerClientEvery, time);
     private readonly RateBucket _everyone = new(GlobalBurst, GlobalEvery, time);
     private readonly SemaphoreSlim _slots = new(Concurrent);
 
@@ -38,13 +37,13 @@ internal sealed class TokenReviewGate(ITokenReviewer reviewer, TimeProvider time
         var hash = Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(token)));
         if (_verdicts.TryGetValue(hash, out var kept) && time.GetUtcNow() - kept.At < VerdictKept)
             return new Verdict(kept.User, null);
-        if (!ClientBucket(client).TryTake(out var wait) || !_everyone.TryTake(out wait))
+        if (!_clients.For(client).TryTake(out var wait) || !_everyone.TryTake(out wait))
             return new Verdict(null, wait);
         if (!await _slots.WaitAsync(SlotWait, cancellationToken))
             return new Verdict(null, SlotWait);
         try
         {
-            var user = await reviewer.ReviewAsync(token, cancellationToken);
+            var user = await reviewer.ReviewAsync(token, audience, cancellationToken);
             var allowed = user is { } u && allows(u.User, u.Groups) ? u.User : null;
             Keep(hash, allowed);
             return new Verdict(allowed, null);
@@ -56,14 +55,6 @@ internal sealed class TokenReviewGate(ITokenReviewer reviewer, TimeProvider time
     }
 
     public void Dispose() => _slots.Dispose();
-
-    private RateBucket ClientBucket(IPAddress? client)
-    {
-        var key = (client is { IsIPv4MappedToIPv6: true } ? client.MapToIPv4() : client)?.ToString() ?? "";
-        if (_clients.Count >= TrackedClients && !_clients.ContainsKey(key))
-            _clients.Clear();
-        return _clients.GetOrAdd(key, _ => new RateBucket(PerClientBurst, PerClientEvery, time));
-    }
 
     private void Keep(string hash, string? user)
     {

@@ -16,6 +16,7 @@ internal static class SyncServices
         services.AddSingleton<MissedInjectionScanner>();
         services.AddSingleton<ManagedSecretWatch>();
         services.AddHostedService(sp => sp.GetRequiredService<ManagedSecretWatch>());
+        services.AddSingleton<ILeaderTask, ChangeFeedFollower>();
         services.AddSingleton<SyncWorker>();
         services.AddHostedService(sp => sp.GetRequiredService<SyncWorker>());
         services.AddHostedService<CacheInvalidator>();

@@ -77,7 +77,7 @@ public sealed partial class VaultFake : IAsyncDisposable
     public static async Task<VaultFake> StartAsync(TimeProvider? time = null)
     {
         var fake = new VaultFake(time ?? TimeProvider.System);
-        fake._server = await LoopbackHttpsServer.StartAsync(app => app.Map("/v1/{**path}", fake.HandleAsync));
+        fake._server = await LoopbackHttpsServer.StartAsync(app => fake.MapRoutes(app));
         return fake;
     }
 
@@ -91,7 +91,13 @@ public sealed partial class VaultFake : IAsyncDisposable
     public async Task RestartAsync()
     {
         var port = _server!.Address.Port;
-        _server = await LoopbackHttpsServer.StartAsync(app => app.Map("/v1/{**path}", HandleAsync), port, _server.Folder);
+        _server = await LoopbackHttpsServer.StartAsync(MapRoutes, port, _server.Folder);
+    }
+
+    private void MapRoutes(WebApplication app)
+    {
+        app.UseWebSockets();
+        app.Map("/v1/{**path}", HandleAsync);
     }
 
     public void EnableKv(string mount, int version) => _mounts[mount] = version;
@@ -117,10 +123,12 @@ public sealed partial class VaultFake : IAsyncDisposable
         var versions = _secrets.GetOrAdd(path, _ => []);
         lock (versions)
         {
-            var (mount, _) = FindMount(path) ?? throw new InvalidOperationException($"no mount for {path}");
+            var (mount, rest) = FindMount(path) ?? throw new InvalidOperationException($"no mount for {path}");
             if (_mounts[mount] == 1)
                 versions.Clear();
             versions.Add(new KvVersion(new Dictionary<string, string>(data), _time.GetUtcNow()));
+            if (_mounts[mount] == 2)
+                PublishWrite(mount, rest, versions.Count);
             return versions.Count;
         }
     }
@@ -208,6 +216,11 @@ public sealed partial class VaultFake : IAsyncDisposable
         if (context.Request.Method == "GET" && Acl(lease, path) is { } denied)
         {
             await Error(context, 403, denied);
+            return;
+        }
+        if (context.Request.Method == "GET" && path.StartsWith(SubscribePrefix, StringComparison.Ordinal))
+        {
+            await SubscribeAsync(context, path);
             return;
         }
         switch (context.Request.Method, path)

@@ -17,7 +17,7 @@ public class TokenReviewGateTests
     {
         public int Reviews;
 
-        public Task<(string User, IReadOnlyList<string> Groups)?> ReviewAsync(string token, CancellationToken cancellationToken)
+        public Task<(string User, IReadOnlyList<string> Groups)?> ReviewAsync(string token, string audience, CancellationToken cancellationToken)
         {
             Interlocked.Increment(ref Reviews);
             return Task.FromResult<(string, IReadOnlyList<string>)?>(("alice", ["security"]));

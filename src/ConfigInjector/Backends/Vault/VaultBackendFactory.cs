@@ -30,8 +30,10 @@ internal sealed class VaultBackendFactory : IBackendFactory
         }
         var transport = new VaultTransport(new HttpClient(handler) { Timeout = Timeout.InfiniteTimeSpan }, vault, context.Time);
         var reads = new VaultReads(vault, transport, context.Versions);
-        return vault.Auth is PodKubernetesAuthSettings pod
-            ? new VaultPodBackend(settings.Name, reads, new ServiceAccountLogins(pod, context.ServiceAccounts, transport, context.Time))
-            : new VaultBackend(settings.Name, reads, VaultAuthFactory.Create(vault.Auth, transport, context.Time));
+        if (vault.Auth is PodKubernetesAuthSettings pod)
+            return new VaultPodBackend(settings.Name, reads, new ServiceAccountLogins(pod, context.ServiceAccounts, transport, context.Time));
+        var auth = VaultAuthFactory.Create(vault.Auth, transport, context.Time);
+        var backend = new VaultBackend(settings.Name, reads, auth);
+        return vault.Events ? new VaultEventsBackend(backend, vault, auth) : backend;
     }
 }

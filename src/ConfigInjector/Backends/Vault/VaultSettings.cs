@@ -45,6 +45,9 @@ internal sealed record VaultSettings(
 {
     public const string ServiceAccountTokenFile = "/var/run/secrets/kubernetes.io/serviceaccount/token";
 
+    /// <summary><c>events: true</c>: follow Vault's event notifications (Enterprise) to refresh refs within seconds of a write.</summary>
+    public bool Events { get; init; }
+
     public static VaultSettings Read(BackendSettings settings)
     {
         var node = settings.Node;
@@ -67,7 +70,10 @@ internal sealed record VaultSettings(
         var transport = TransportSettings.Read(settings);
         var authNode = node.Mapping("auth") ?? throw node.ErrorAt("auth", "required: one of kubernetes, token or approle");
         var auth = settings.Identity == BackendIdentity.Pod ? ReadPodAuth(authNode) : ReadAuth(authNode, settings);
-        return new VaultSettings(address, kvVersion, string.IsNullOrEmpty(vaultNamespace) ? null : vaultNamespace, transport.CaFile, transport.Timeout, transport.Attempts, transport.BaseDelay, auth);
+        var events = node.Bool("events", false);
+        if (events && settings.Identity == BackendIdentity.Pod)
+            throw node.ErrorAt("events", "events: true subscribes with the backend's own token; identity: pod has none (use a second backend on the same Vault with identity: webhook)");
+        return new VaultSettings(address, kvVersion, string.IsNullOrEmpty(vaultNamespace) ? null : vaultNamespace, transport.CaFile, transport.Timeout, transport.Attempts, transport.BaseDelay, auth) { Events = events };
     }
 
     private static PodKubernetesAuthSettings ReadPodAuth(ConfigNode auth)

@@ -28,8 +28,9 @@ internal sealed class SyncHarness : IAsyncDisposable
 {
     public static readonly byte[] Key = [.. Enumerable.Range(1, 32).Select(i => (byte)i)];
 
-    private SyncHarness(KubeApiFake api, VaultFake vault, IKubernetes client, FixedPolicies policies)
+    private SyncHarness(KubeApiFake api, VaultFake vault, IKubernetes client, FixedPolicies policies, FakeTimeProvider time)
     {
+        Time = time;
         Api = api;
         Vault = vault;
         Client = client;
@@ -44,8 +45,10 @@ internal sealed class SyncHarness : IAsyncDisposable
     /// <summary>The sync worker's gateway over <see cref="Client"/>, as the composition root builds it.</summary>
     public ISyncCluster Cluster { get; }
     public FixedPolicies Policies { get; }
-    public FakeTimeProvider Time { get; } = new(DateTimeOffset.UtcNow);
+    public FakeTimeProvider Time { get; }
     public ISigningKey Keys { get; set; } = new StaticSigningKey(Key);
+
+    private IReadOnlyDictionary<string, ISecretBackend>? _backends;
 
     /// <summary>The restarter of the last <see cref="Pass"/>: what it queued is what the worker would roll.</summary>
     public WorkloadRestarter Restarter { get; private set; } = null!;
@@ -56,24 +59,57 @@ internal sealed class SyncHarness : IAsyncDisposable
     /// <summary>The restart records of the last <see cref="Pass"/>, worked through by <see cref="Restarter"/>.</summary>
     public RestartRecords Restarts { get; private set; } = null!;
 
-    public static async Task<SyncHarness> StartAsync()
+    /// <param name="sharedClock">Gives <see cref="Time"/> to the Vault fake and the API fake too (token lifetimes on the fake clock).</param>
+    public static async Task<SyncHarness> StartAsync(bool sharedClock = false)
     {
+        var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
         var api = await KubeApiFake.StartAsync();
-        var vault = await VaultFake.StartAsync();
+        if (sharedClock)
+            api.Time = time;
+        var vault = await VaultFake.StartAsync(sharedClock ? time : null);
         vault.EnableKv("secret", 2);
         vault.EnableKv("kv", 1);
         var client = new k8s.Kubernetes(new KubernetesClientConfiguration { Host = api.Address.ToString() });
-        return new SyncHarness(api, vault, client, new FixedPolicies());
+        return new SyncHarness(api, vault, client, new FixedPolicies(), time);
     }
 
     /// <param name="versions">The version key of the process the pass runs in (default: the test install's).</param>
     public RotationPass Pass(IVersionKey? versions = null)
     {
-        var metrics = PassMetrics = new InjectorMetrics(Metrics.NewCustomRegistry());
         var tokenFile = Path.Combine(TestSupport.ScratchDirectory.Create(), "token");
         File.WriteAllText(tokenFile, VaultFake.RootToken);
-        var config = ConfigFileReader.Parse(TestSupport.VaultWebhook.BackendConfig(Vault, tokenFile, "vault-prod", "retry: { attempts: 1 }"), "injector.yaml", "/");
-        var backends = BackendRegistry.Default.CreateAll(config, new BackendContext(Time, NullLoggerFactory.Instance, versions ?? Backends.TestVersionKeys.Install));
+        return PassOver(TestSupport.VaultWebhook.BackendConfig(Vault, tokenFile, "vault-prod", "retry: { attempts: 1 }"),
+            new BackendContext(Time, NullLoggerFactory.Instance, versions ?? Backends.TestVersionKeys.Install));
+    }
+
+    /// <summary>
+    /// A pass whose <c>vault-prod</c> has <c>identity: pod</c>: Kubernetes auth at mount <c>kubernetes</c>, audience
+    /// <c>vault</c>, role <c>{namespace}-{serviceAccount}</c>, tokens asked of the API fake. Its logins are <see cref="PodLogins"/>.
+    /// </summary>
+    public RotationPass PodPass()
+    {
+        var yaml = $$"""
+            backends:
+              - name: vault-prod
+                type: vault
+                address: {{Vault.Address}}
+                caFile: {{Vault.CaFile}}
+                kvVersion: "2"
+                retry: { attempts: 1 }
+                identity: pod
+                auth: { kubernetes: { mount: kubernetes, audience: vault, roleTemplate: "{namespace}-{serviceAccount}" } }
+            """;
+        return PassOver(yaml, new BackendContext(Time, NullLoggerFactory.Instance, Backends.TestVersionKeys.Install) { ServiceAccounts = new KubernetesServiceAccounts(Client) });
+    }
+
+    /// <summary>The Vault logins made so far by the backend of the last <see cref="PodPass"/>, over every service account.</summary>
+    public int PodLogins => ((ConfigInjector.Backends.Vault.VaultPodBackend)_backends!["vault-prod"]).Logins.Logins;
+
+    private RotationPass PassOver(string backendConfig, BackendContext context)
+    {
+        var metrics = PassMetrics = new InjectorMetrics(Metrics.NewCustomRegistry());
+        var config = ConfigFileReader.Parse(backendConfig, "injector.yaml", "/");
+        var backends = _backends = BackendRegistry.Default.CreateAll(config, context);
         Restarter = new WorkloadRestarter(Cluster, SyncSettings.Default, Time, metrics, NullLogger<WorkloadRestarter>.Instance);
         Restarts = new RestartRecords(Cluster, Keys, Restarter, Time, metrics, NullLogger<RestartRecords>.Instance);
         var reader = new SecretReader(backends, metrics, TimeSpan.FromSeconds(10));

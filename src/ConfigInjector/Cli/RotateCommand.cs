@@ -35,7 +35,8 @@ internal static class RotateCommand
             var time = TimeProvider.System;
             var (keyNamespace, keySecret) = cluster.SigningKey(parse);
             using var installKeys = CliCluster.InstallKeys(client, keyNamespace, keySecret, time);
-            using var services = OfflineBackends.Build(config, installKeys);
+            // identity: pod backends are read as the service account each signed managed Secret records, as report does.
+            using var services = OfflineBackends.Build(config, installKeys, new KubernetesServiceAccounts(client));
             var deadline = time.GetUtcNow() + waitFor;
 
             var requester = new KubernetesRefreshRequester(client, installKeys, time, services.GetRequiredService<ILogger<KubernetesRefreshRequester>>());

@@ -89,6 +89,48 @@ public sealed class VaultAuthTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Reads_in_flight_when_their_token_is_revoked_log_in_once_and_all_succeed()
+    {
+        var jwtFile = Path.Combine(ScratchDirectory.Create(), "sa-token");
+        await File.WriteAllTextAsync(jwtFile, "eyJ.sa");
+        _vault.AddKubernetesLogin("kubernetes", "r", "eyJ.sa", TimeSpan.FromHours(1));
+        var backend = VaultTestBackends.Create(_vault, $$"""
+            kvVersion: "2"
+            auth: { kubernetes: { role: r, tokenFile: {{jwtFile}} } }
+            """, _time);
+        Assert.Equal(ReadStatus.Found, (await Read(backend)).Status);
+        _time.Advance(TimeSpan.FromMinutes(5));
+
+        // Two reads carry the old token when Vault drops it; the second one's 403 arrives after the first has logged in again.
+        _vault.RevokeAll();
+        var first = new TaskCompletionSource();
+        var second = new TaskCompletionSource();
+        var bothArrived = new TaskCompletionSource();
+        var held = 0;
+        _vault.Hold = path => path != "secret/data/app/db" ? Task.CompletedTask : Interlocked.Increment(ref held) switch
+        {
+            1 => first.Task,
+            2 => Arrived(second.Task),
+            _ => Task.CompletedTask,
+        };
+        Task Arrived(Task gate)
+        {
+            bothArrived.SetResult();
+            return gate;
+        }
+        var readA = Read(backend);
+        var readB = Read(backend);
+        await bothArrived.Task.WaitAsync(TimeSpan.FromSeconds(10));
+        first.SetResult();
+        Assert.Equal(ReadStatus.Found, (await readA.WaitAsync(TimeSpan.FromSeconds(10))).Status);
+        second.SetResult();
+
+        var late = await readB.WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.True(late.Status == ReadStatus.Found, late.Reason);
+        Assert.Equal(2, _vault.Count("POST auth/kubernetes/login"));
+    }
+
+    [Fact]
     public async Task AppRole_logs_in_with_role_id_and_secret_id_file()
     {
         var secretIdFile = Path.Combine(ScratchDirectory.Create(), "secret-id");

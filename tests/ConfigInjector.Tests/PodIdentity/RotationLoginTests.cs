@@ -14,6 +14,7 @@ public sealed class RotationLoginTests : IAsyncLifetime
     private const int ServiceAccounts = 5;
     private const int SecretsEach = 4;
     private const int Reads = ServiceAccounts * SecretsEach;
+    private static readonly int InFlight = new ConfigInjector.Backends.FairSlots(ConfigInjector.Backends.SecretReader.ConcurrentReadsPerBackend).PerTenantLimit;
     private SyncHarness _sync = null!;
 
     public async Task InitializeAsync()
@@ -55,4 +56,42 @@ public sealed class RotationLoginTests : IAsyncLifetime
             _sync.Vault.ReadsByRole.Order());
     }
 
+    [Fact]
+    public async Task A_token_that_ends_while_the_pass_reads_is_replaced_once_per_service_account_and_every_read_is_answered()
+    {
+        var pass = _sync.PodPass();
+        await RunAsync(pass);
+        _sync.Time.Advance(TimeSpan.FromMinutes(5)); // the tokens are no longer fresh, and still far from their refresh
+
+        // Vault drops every token while the next pass's reads are on their way with them: as many as one namespace may
+        // have in flight to one backend (the rest wait for a slot), four of each of four service accounts. The first
+        // refusal is answered alone, and its service account logs in again before the other refusals arrive.
+        _sync.Vault.RevokeAll();
+        var firstGate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var othersGate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        string? firstPath = null;
+        var arrived = 0;
+        _sync.Vault.Hold = path =>
+        {
+            if (!path.Contains("/shop/app-", StringComparison.Ordinal) || Volatile.Read(ref arrived) >= InFlight)
+                return Task.CompletedTask;
+            var order = Interlocked.Increment(ref arrived);
+            if (order == 1)
+                firstPath = path;
+            if (order == InFlight)
+                firstGate.SetResult();
+            return order == 1 ? firstGate.Task : othersGate.Task;
+        };
+        var passing = RunAsync(pass);
+        await firstGate.Task.WaitAsync(TimeSpan.FromSeconds(10));
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        // Its read in the first pass, the refused one, and the retry with the new token.
+        while (_sync.Vault.Count("GET " + firstPath) < 3 && DateTime.UtcNow < deadline)
+            await Task.Delay(5);
+        othersGate.SetResult();
+        var results = await passing;
+
+        Assert.All(results, r => Assert.True(r.Status == ReconcileStatus.Unchanged, $"{r.Status}: {r.Reason}"));
+        Assert.Equal(2 * ServiceAccounts, _sync.Vault.Count("POST auth/kubernetes/login"));
+    }
 }

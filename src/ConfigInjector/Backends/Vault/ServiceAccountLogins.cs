@@ -61,7 +61,7 @@ internal sealed class ServiceAccountLogin : IVaultAuth
 
     public ValueTask<string> TokenAsync(CancellationToken cancellationToken) => _login.TokenAsync(cancellationToken);
 
-    public bool Invalidate() => _login.Invalidate();
+    public bool Invalidate(string token) => _login.Invalidate(token);
 
     // The annotation is read at every login, so a changed role applies from the next token on.
     private async ValueTask<JsonObject> BodyAsync(CancellationToken cancellationToken)

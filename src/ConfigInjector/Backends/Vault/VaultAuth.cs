@@ -8,8 +8,12 @@ internal interface IVaultAuth
 {
     ValueTask<string> TokenAsync(CancellationToken cancellationToken);
 
-    /// <summary>The token was refused (403): drop it so the next call logs in again. False when that cannot help.</summary>
-    bool Invalidate();
+    /// <summary>
+    /// Vault refused <paramref name="token"/> (403): drop it so the next call logs in again. True when a retry with
+    /// the next <see cref="TokenAsync"/> may help, also when another caller has already replaced that token; false when
+    /// it cannot.
+    /// </summary>
+    bool Invalidate(string token);
 }
 
 /// <summary>
@@ -89,11 +93,19 @@ internal sealed class LoginAuth(string method, string mount, Func<CancellationTo
     /// A 403 with a token obtained a minute ago is the Vault policy saying no, not an expired token: logging in
     /// again would only load Vault (and its TokenReview calls) on every read.
     /// </summary>
-    public bool Invalidate()
+    /// <remarks>
+    /// A token that ends while many reads are in flight is refused to each of them: the first drops it and the next
+    /// <see cref="TokenAsync"/> logs in; the others find it replaced already and retry with the new one, so it is
+    /// replaced once, not once per read (and a fresh replacement is never dropped for its predecessor's 403).
+    /// </remarks>
+    public bool Invalidate(string token)
     {
+        var current = _lease;
+        if (current is null || current.Token != token)
+            return true;
         if (time.GetUtcNow() - _obtainedAt < TimeSpan.FromMinutes(1))
             return false;
-        _lease = null;
+        Interlocked.CompareExchange(ref _lease, null, current);
         return true;
     }
 
@@ -160,7 +172,7 @@ internal sealed class TokenFileAuth(string file, VaultTransport transport, TimeP
     }
 
     /// <summary>A refused file token cannot be fixed by us; re-reading the file is all that can help.</summary>
-    public bool Invalidate()
+    public bool Invalidate(string token)
     {
         _fileStamp = default;
         return false;

@@ -33,8 +33,9 @@ internal sealed class VaultReads(VaultSettings settings, VaultTransport transpor
     {
         try
         {
-            var response = await ReadWithTokenAsync(location, await auth.TokenAsync(cancellationToken), cancellationToken);
-            if (response.Status == HttpStatusCode.Forbidden && auth.Invalidate())
+            var token = await auth.TokenAsync(cancellationToken);
+            var response = await ReadWithTokenAsync(location, token, cancellationToken);
+            if (response.Status == HttpStatusCode.Forbidden && auth.Invalidate(token))
                 response = await ReadWithTokenAsync(location, await auth.TokenAsync(cancellationToken), cancellationToken);
             return response;
         }

@@ -29,7 +29,8 @@ internal sealed class VaultEventsBackend(VaultBackend reads, VaultSettings setti
     public async IAsyncEnumerable<string> ChangedPathsAsync([EnumeratorCancellation] CancellationToken cancellationToken)
     {
         using var socket = new ClientWebSocket();
-        socket.Options.SetRequestHeader("X-Vault-Token", await auth.TokenAsync(cancellationToken));
+        var token = await auth.TokenAsync(cancellationToken);
+        socket.Options.SetRequestHeader("X-Vault-Token", token);
         if (settings.Namespace is { } ns)
             socket.Options.SetRequestHeader("X-Vault-Namespace", ns);
         if (settings.CaFile is { } ca)
@@ -42,7 +43,7 @@ internal sealed class VaultEventsBackend(VaultBackend reads, VaultSettings setti
         catch (WebSocketException) when (socket.HttpStatusCode == System.Net.HttpStatusCode.Forbidden)
         {
             // A token Vault no longer takes: the next subscription logs in again.
-            auth.Invalidate();
+            auth.Invalidate(token);
             throw new InvalidOperationException($"Vault {settings.Address.Authority} refused the event subscription (403): the token's policy must allow read on sys/events/subscribe/{EventTypes}");
         }
         var buffer = new byte[16 * 1024];

@@ -8,7 +8,6 @@ using ConfigInjector.TestSupport.Builders;
 using ConfigInjector.TestSupport.Fakes;
 using k8s;
 using k8s.Models;
-using Microsoft.Extensions.DependencyInjection;
 
 namespace ConfigInjector.Bench;
 
@@ -55,8 +54,7 @@ internal sealed class RefreshBenchCluster : IAsyncDisposable
             RefreshAccess = "secret-file:config/refresh-secret",
         });
         var cluster = new RefreshBenchCluster(api, vault, keyVault, server);
-        await UntilAsync(() => server.Services.GetRequiredService<SyncWorker>().IsLeader, "the serve host to lead", TimeSpan.FromSeconds(30));
-        await server.Services.GetRequiredService<ManagedSecretWatch>().Informer.WaitForSyncAsync(CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(30));
+        await server.UntilLeadingAndSyncedAsync(TimeSpan.FromSeconds(30));
         await UntilAsync(() => vault.EventSubscriptions > 0, "the leader to subscribe to Vault's events", TimeSpan.FromSeconds(30));
         return cluster;
     }

@@ -3,7 +3,8 @@ using ConfigInjector.Bench;
 
 // Benchmarks with a baseline in the same run; report medians over rounds and ratios (these machines are noisy).
 //   --secrets N: managed Secrets of the rotation and cluster-scale scenarios (10,000)
-//   --scenario admission | process | vault-cache | hostile (with costly) | costly | rotation | scale | cluster-scale | report | rotation-identity | all   (default all)
+//   --scenario admission | process | vault-cache | hostile (with costly) | costly | rotation | scale | cluster-scale | refresh-triggers | report | rotation-identity | all   (default all)
+//   refresh-triggers (not in all): --interval S, the rotation interval polling is measured on (30); --rounds writes per trigger
 //   process: --binary PATH (default the Release build of src/ConfigInjector), --rate N, --seconds N
 if (args is ["--serve-noop", var url, var cert, var key])
 {
@@ -74,6 +75,13 @@ if (options.Scenario is "rotation-identity")
     Console.Write(part);
     report += part;
 }
+// Not in "all": each trigger waits out random offsets within the rotation interval, minutes of mostly idle time.
+if (options.Scenario is "refresh-triggers")
+{
+    var part = await RefreshTriggersScenario.RunAsync(options);
+    Console.Write(part);
+    report += part;
+}
 if (options.Scenario is "all" or "report")
 {
     var part = await ReportScenario.RunAsync(options);
@@ -88,7 +96,7 @@ if (options.Out is { } outFile)
 
 namespace ConfigInjector.Bench
 {
-    internal sealed record BenchOptions(string Scenario, int Requests, int Rounds, int Concurrency, int Warmup, string? Out, string? Binary = null, int Rate = 1000, int Seconds = 5, int WarmupSeconds = 10, int Secrets = 10_000)
+    internal sealed record BenchOptions(string Scenario, int Requests, int Rounds, int Concurrency, int Warmup, string? Out, string? Binary = null, int Rate = 1000, int Seconds = 5, int WarmupSeconds = 10, int Secrets = 10_000, int Interval = 30)
     {
         public static BenchOptions Parse(string[] args)
         {
@@ -99,7 +107,7 @@ namespace ConfigInjector.Bench
             }
             int Number(string name, int fallback) => Text(name) is { } text ? int.Parse(text, CultureInfo.InvariantCulture) : fallback;
             return new BenchOptions(Text("--scenario") ?? "all", Number("--requests", 2000), Number("--rounds", 5), Number("--concurrency", 8), Number("--warmup", 1000), Text("--out"),
-                Text("--binary"), Number("--rate", 1000), Number("--seconds", 5), Number("--warmup-seconds", 10), Number("--secrets", 10_000));
+                Text("--binary"), Number("--rate", 1000), Number("--seconds", 5), Number("--warmup-seconds", 10), Number("--secrets", 10_000), Number("--interval", 30));
         }
     }
 }

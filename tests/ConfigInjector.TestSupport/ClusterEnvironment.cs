@@ -119,16 +119,7 @@ public sealed class ClusterEnvironment : IAsyncDisposable
     }
 
     /// <summary>Stores a pod already admitted (<paramref name="review"/> holds the webhook's answer) as the API server would keep it; returns the managed Secret's name.</summary>
-    public string StoreAdmitted(PodBuilder pod, ReviewResult review, string name, string ns = "shop")
-    {
-        var admitted = System.Text.Json.Nodes.JsonNode.Parse(PatchOracle.Apply(pod.ToJson(), review.Patch!).ToString())!.AsObject();
-        admitted["metadata"]!["name"] = name;
-        admitted["metadata"]!["namespace"] = ns;
-        admitted["metadata"]!["creationTimestamp"] = DateTime.UtcNow.ToString("yyyy-MM-ddTHH:mm:ssZ", System.Globalization.CultureInfo.InvariantCulture);
-        admitted["status"] = new System.Text.Json.Nodes.JsonObject { ["phase"] = "Running" };
-        Api.Put("pods", admitted);
-        return admitted["metadata"]!["annotations"]!["configinjector.io/managed-secret"]!.GetValue<string>();
-    }
+    public string StoreAdmitted(PodBuilder pod, ReviewResult review, string name, string ns = "shop") => Api.StoreAdmitted(pod, review, name, ns);
 
     /// <summary><c>identity: pod</c>: each pod's reads are made as its service account, logged in with role <c>&lt;namespace&gt;-&lt;serviceAccount&gt;</c>.</summary>
     public const string PodIdentityAuth = "identity: pod\n    auth: { kubernetes: { mount: kubernetes, audience: vault, roleTemplate: \"{namespace}-{serviceAccount}\" } }";

@@ -86,6 +86,21 @@ public static class KubeApiFakeExtensions
         d["status"] = new JsonObject { ["observedGeneration"] = generation, ["replicas"] = 1, ["updatedReplicas"] = 1, ["availableReplicas"] = 1 };
     });
 
+    /// <summary>
+    /// Stores a pod already admitted (<paramref name="review"/> holds the webhook's answer) as the API server would keep
+    /// it (named, created now, running); returns the managed Secret's name.
+    /// </summary>
+    public static string StoreAdmitted(this KubeApiFake api, Builders.PodBuilder pod, ReviewResult review, string name, string ns)
+    {
+        var admitted = JsonNode.Parse(PatchOracle.Apply(pod.ToJson(), review.Patch!).ToString())!.AsObject();
+        admitted["metadata"]!["name"] = name;
+        admitted["metadata"]!["namespace"] = ns;
+        admitted["metadata"]!["creationTimestamp"] = DateTime.UtcNow.ToString("yyyy-MM-ddTHH:mm:ssZ", System.Globalization.CultureInfo.InvariantCulture);
+        admitted["status"] = new JsonObject { ["phase"] = "Running" };
+        api.Put("pods", admitted);
+        return admitted["metadata"]!["annotations"]!["configinjector.io/managed-secret"]!.GetValue<string>();
+    }
+
     public static string? RestartedAt(this KubeApiFake api, string ns, string name) =>
         api.Get("deployments", ns, name)?["spec"]?["template"]?["metadata"]?["annotations"]?["kubectl.kubernetes.io/restartedAt"]?.GetValue<string>();
 

@@ -5,7 +5,6 @@ using ConfigInjector.TestSupport;
 using ConfigInjector.TestSupport.Fakes;
 using k8s;
 using k8s.Models;
-using Microsoft.Extensions.DependencyInjection;
 
 namespace ConfigInjector.Tests.Sync;
 
@@ -87,8 +86,7 @@ public sealed class RefreshAnnotationTests : IAsyncLifetime, IDisposable
     internal static async Task<WebhookServer> LeaderAsync(ClusterEnvironment cluster, string identity = "replica-a")
     {
         var server = await cluster.StartReplicaAsync(identity, rotation: HourLong);
-        await Eventually.TrueAsync(() => server.Services.GetRequiredService<SyncWorker>().IsLeader, "the replica to lead");
-        await server.Services.GetRequiredService<ManagedSecretWatch>().Informer.WaitForSyncAsync(CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(10));
+        await server.UntilLeadingAndSyncedAsync();
         return server;
     }
 

@@ -1,38 +1,27 @@
-using System.Diagnostics;
 using ConfigInjector.Core.Annotations;
 using ConfigInjector.Observability;
 using ConfigInjector.Tests.Sync;
-using ConfigInjector.TestSupport;
 using ConfigInjector.TestSupport.Fakes;
 using k8s.Models;
-using OpenTelemetry;
-using OpenTelemetry.Trace;
 
 namespace ConfigInjector.Tests.Observability;
 
 /// <summary>A rotation pass as spans: the pass, each Secret reconciled under it with the versions it brought in, and the restart that follows.</summary>
 public sealed class RotationTraceTests : IAsyncLifetime, IDisposable
 {
-    private static readonly ActivitySource Test = new("ConfigInjector.Tests.RotationTrace");
-    private readonly SpanRecorder _spans = new();
-    private TracerProvider _tracing = null!;
+    private readonly TraceCapture _traces = new();
     private SyncHarness _sync = null!;
 
     public async Task InitializeAsync()
     {
-        _tracing = Sdk.CreateTracerProviderBuilder().AddSource(Tracing.SourceName, Test.Name).AddProcessor(_spans).Build()!;
         _sync = await SyncHarness.StartAsync();
         _sync.Vault.Put("secret/shop/db", new Dictionary<string, string> { ["password"] = "cluster-only-password-v2" });
         _sync.Policies.Allow("shop", "shop", null, "secret/shop/**");
     }
 
-    public void Dispose() => _spans.Dispose();
+    public void Dispose() => _traces.Dispose();
 
-    public async Task DisposeAsync()
-    {
-        await _sync.DisposeAsync();
-        _tracing.Dispose();
-    }
+    public async Task DisposeAsync() => await _sync.DisposeAsync();
 
     [Fact]
     public async Task A_pass_has_a_span_per_secret_with_its_new_versions_and_the_restart_has_its_own()
@@ -43,18 +32,15 @@ public sealed class RotationTraceTests : IAsyncLifetime, IDisposable
         var unchanged = _sync.AddManaged("shop", "configinjector-payments-2", "default", "DB_PASSWORD", "vault-prod:secret/shop/db#password", "cluster-only-password-v2");
         _sync.AddPod("payments-0", replicaSet, KubeApiFakeExtensions.PodLabels(replicaSet), _sync.Time.GetUtcNow() - TimeSpan.FromHours(1), "configinjector-payments-1");
 
-        ActivityTraceId trace;
-        using (var root = Test.StartActivity("test"))
+        var spans = await _traces.RunAsync(async () =>
         {
-            trace = root!.TraceId;
             await _sync.Pass().RunAsync([changed, unchanged], CancellationToken.None);
             _sync.Time.Advance(TimeSpan.FromMinutes(2));
             await _sync.Restarts.ResolveAsync(CancellationToken.None);
             await _sync.Restarter.PumpAsync(CancellationToken.None);
-        }
+        });
 
         Assert.NotNull(_sync.Api.RestartedAt("shop", "payments"));
-        var spans = _spans.InTrace(trace);
         var pass = spans.Single(s => s.OperationName == Tracing.RotationPass);
         Assert.Equal((2, 1), ((int)pass.GetTagItem(Tracing.Count)!, (int)pass.GetTagItem("configinjector.updated")!));
         var secrets = spans.Where(s => s.OperationName == Tracing.RotationSecret).ToDictionary(s => (string)s.GetTagItem(Tracing.SecretName)!);

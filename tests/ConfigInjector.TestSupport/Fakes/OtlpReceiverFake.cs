@@ -6,6 +6,7 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
@@ -15,10 +16,13 @@ namespace ConfigInjector.TestSupport.Fakes;
 public sealed record ExportedSpan(string TraceId, string SpanId, string ParentSpanId, string Name);
 
 /// <summary>
-/// An OpenTelemetry collector's OTLP/HTTP trace receiver on plain HTTP at 127.0.0.1, as strict as the protocol
-/// (https://opentelemetry.io/docs/specs/otlp/#otlphttp): only <c>POST /v1/traces</c>; a body in binary protobuf
+/// An OpenTelemetry collector's OTLP trace receiver on plain HTTP at 127.0.0.1, as strict as the protocol
+/// (https://opentelemetry.io/docs/specs/otlp/). OTLP/HTTP: only <c>POST /v1/traces</c>; a body in binary protobuf
 /// (<c>application/x-protobuf</c>), optionally gzip-compressed, else 415; an undecodable body is 400; success is 200
-/// with an empty <c>ExportTraceServiceResponse</c> in the request's encoding. It decodes the spans' ids and names from
+/// with an empty <c>ExportTraceServiceResponse</c> in the request's encoding. OTLP/gRPC (started with <c>grpc: true</c>, HTTP/2
+/// with prior knowledge, as a collector's plaintext port): only <c>TraceService/Export</c> with <c>application/grpc</c>
+/// and uncompressed length-prefixed messages (https://github.com/grpc/grpc/blob/master/doc/PROTOCOL-HTTP2.md),
+/// answered with an empty message and <c>grpc-status: 0</c>. It decodes the spans' ids and names from
 /// the protobuf wire format by hand (https://protobuf.dev/programming-guides/encoding/), against the field numbers of
 /// opentelemetry/proto/trace/v1/trace.proto.
 /// </summary>
@@ -38,14 +42,16 @@ public sealed class OtlpReceiverFake : IAsyncDisposable
     /// <summary>Export requests accepted so far.</summary>
     public int Requests => Volatile.Read(ref _requests);
 
-    public static async Task<OtlpReceiverFake> StartAsync(int port = 0)
+    public const string GrpcPath = "/opentelemetry.proto.collector.trace.v1.TraceService/Export";
+
+    public static async Task<OtlpReceiverFake> StartAsync(int port = 0, bool grpc = false)
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
-        builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, port));
+        builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, port, l => l.Protocols = grpc ? HttpProtocols.Http2 : HttpProtocols.Http1));
         var app = builder.Build();
         var fake = new OtlpReceiverFake(app);
-        app.Run(fake.HandleAsync);
+        app.Run(grpc ? fake.HandleGrpcAsync : fake.HandleAsync);
         await app.StartAsync();
         fake.Address = new Uri(app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First());
         return fake;
@@ -102,6 +108,54 @@ public sealed class OtlpReceiverFake : IAsyncDisposable
         Interlocked.Increment(ref _requests);
         context.Response.StatusCode = 200;
         context.Response.ContentType = "application/x-protobuf";
+    }
+
+    private async Task HandleGrpcAsync(HttpContext context)
+    {
+        if (context.Request.Path != GrpcPath || !HttpMethods.IsPost(context.Request.Method))
+        {
+            context.Response.StatusCode = 404;
+            return;
+        }
+        if (context.Request.ContentType?.Split(';')[0].Trim() is not ("application/grpc" or "application/grpc+proto"))
+        {
+            context.Response.StatusCode = 415;
+            return;
+        }
+        var body = new MemoryStream();
+        await context.Request.Body.CopyToAsync(body);
+        var frames = body.ToArray();
+        var spans = new List<ExportedSpan>();
+        var status = "0";
+        for (var at = 0; at < frames.Length && status == "0";)
+        {
+            // A message: a compressed flag (0: none, as no grpc-encoding was agreed), a 4-byte big-endian length, the bytes.
+            var length = at + 5 <= frames.Length ? (int)System.Buffers.Binary.BinaryPrimitives.ReadUInt32BigEndian(frames.AsSpan(at + 1, 4)) : -1;
+            if (length < 0 || frames[at] != 0 || at + 5 + length > frames.Length)
+            {
+                status = "13"; // INTERNAL: a malformed frame
+                break;
+            }
+            try
+            {
+                spans.AddRange(ReadRequest(frames[(at + 5)..(at + 5 + length)]));
+            }
+            catch (FormatException)
+            {
+                status = "3"; // INVALID_ARGUMENT
+            }
+            at += 5 + length;
+        }
+        context.Response.StatusCode = 200;
+        context.Response.ContentType = "application/grpc";
+        if (status == "0")
+        {
+            foreach (var span in spans)
+                _spans.Enqueue(span);
+            Interlocked.Increment(ref _requests);
+            await context.Response.Body.WriteAsync(new byte[5]);
+        }
+        context.Response.AppendTrailer("grpc-status", status);
     }
 
     // ExportTraceServiceRequest { repeated ResourceSpans resource_spans = 1; }

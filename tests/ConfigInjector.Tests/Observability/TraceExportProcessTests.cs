@@ -16,14 +16,16 @@ namespace ConfigInjector.Tests.Observability;
 /// </summary>
 public class TraceExportProcessTests
 {
-    [Fact]
-    public async Task With_an_endpoint_spans_reach_the_collector_in_the_callers_trace_and_log_lines_carry_its_id()
+    [Theory]
+    [InlineData("http/protobuf")]
+    [InlineData("grpc")]
+    public async Task With_an_endpoint_spans_reach_the_collector_in_the_callers_trace_and_log_lines_carry_its_id(string protocol)
     {
-        await using var collector = await OtlpReceiverFake.StartAsync();
+        await using var collector = await OtlpReceiverFake.StartAsync(grpc: protocol == "grpc");
         await using var serve = await ServeProcess.StartAsync(["--log-format", "json"], new Dictionary<string, string>
         {
             ["OTEL_EXPORTER_OTLP_ENDPOINT"] = collector.Address.ToString(),
-            ["OTEL_EXPORTER_OTLP_PROTOCOL"] = "http/protobuf",
+            ["OTEL_EXPORTER_OTLP_PROTOCOL"] = protocol,
             ["OTEL_BSP_SCHEDULE_DELAY"] = "200",
         });
         var traceId = ActivityTraceId.CreateRandom().ToHexString();

@@ -43,8 +43,9 @@ public sealed class WebhookServer : IAsyncDisposable
 
     /// <param name="prepare">Edits the scratch directory (config, secrets, policies) before the host starts.</param>
     /// <param name="services">Replaces registrations after the host made them (e.g. <see cref="RecordingRefreshRequester.Register"/>).</param>
+    /// <param name="configure">Sets configuration before the host reads it (e.g. the <c>OTEL_*</c> keys the environment would give).</param>
     public static async Task<WebhookServer> StartAsync(Action<string>? prepare = null, Func<ServeSettings, ServeSettings>? settings = null, Action<WebApplication>? mapExtra = null,
-        Action<IServiceCollection>? services = null)
+        Action<IServiceCollection>? services = null, Action<WebApplicationBuilder>? configure = null)
     {
         var workDir = ScratchDirectory.CreateWithExamples();
         prepare?.Invoke(workDir);
@@ -56,6 +57,7 @@ public sealed class WebhookServer : IAsyncDisposable
             builder.Logging.ClearProviders();
             builder.Logging.AddProvider(logs);
             builder.Logging.SetMinimumLevel(LogLevel.Debug);
+            configure?.Invoke(builder);
         }, mapExtra, services);
         await app.StartAsync();
 

@@ -69,21 +69,22 @@ internal sealed partial class AdmissionEndpoint(AdmissionHandler handler, IAdmis
     {
         // Every line logged while deciding (handler, backends, store, audit) carries the pod it is about.
         using var scope = log.BeginScope(new AdmissionLogScope(input.Namespace, input.Pod.Metadata?.Name ?? input.Pod.Metadata?.GenerateName, input.Uid));
+        using var span = AdmissionTracing.Start(input);
         try
         {
-            return await handler.HandleAsync(input, cancellationToken);
+            return AdmissionTracing.End(span, await handler.HandleAsync(input, cancellationToken));
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested && !callerAborted.IsCancellationRequested)
         {
             LogDeadline(log, admissionTimeout.TotalSeconds, input.Namespace, input.Uid);
-            return AdmissionVerdict.Failure($"configinjector: the admission did not finish within {admissionTimeout.TotalSeconds:0.#}s");
+            return AdmissionTracing.End(span, AdmissionVerdict.Failure($"configinjector: the admission did not finish within {admissionTimeout.TotalSeconds:0.#}s"));
         }
         catch (Exception e) when (!cancellationToken.IsCancellationRequested)
         {
             // A bug must not become a 500 the API server cannot explain: deny this pod and say where to look.
             var id = Guid.NewGuid().ToString("N")[..8];
             LogUnexpected(log, e, id, input.Namespace, input.Uid);
-            return AdmissionVerdict.Failure($"configinjector: internal error {id}; see the webhook log");
+            return AdmissionTracing.End(span, AdmissionVerdict.Failure($"configinjector: internal error {id}; see the webhook log"));
         }
     }
 

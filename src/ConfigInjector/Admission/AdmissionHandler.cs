@@ -64,7 +64,7 @@ internal sealed class AdmissionHandler(
         {
             try
             {
-                await store.ApplyAsync(signedSecrets.GetOrCreate(plan.Secret, (await signingKey.GetAsync(cancellationToken)).Current), cancellationToken);
+                await store.ApplyTracedAsync(signedSecrets.GetOrCreate(plan.Secret, (await signingKey.GetAsync(cancellationToken)).Current), cancellationToken);
             }
             catch (ManagedSecretException e)
             {

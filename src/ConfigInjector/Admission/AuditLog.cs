@@ -20,7 +20,8 @@ internal sealed partial class AuditLog(ILoggerFactory logs, TimeProvider time)
     /// <param name="requested">Every ref the pod asked for, also those never evaluated because an earlier check failed.</param>
     public void Write(AdmissionInput input, Subject subject, IEnumerable<string> requested, IEnumerable<PolicyDecision> decisions, string decision, string? reason)
     {
-        if (!_log.IsEnabled(LogLevel.Information))
+        var span = AdmissionTracing.Current;
+        if (!_log.IsEnabled(LogLevel.Information) && span is null)
             return;
         var refs = new SortedSet<string>(requested, StringComparer.Ordinal);
         var rules = new SortedSet<string>(StringComparer.Ordinal);
@@ -35,6 +36,10 @@ internal sealed partial class AuditLog(ILoggerFactory logs, TimeProvider time)
                 previous = (d.Policy, d.RuleIndex);
             }
         }
+        if (span is not null)
+            AdmissionTracing.Decided(span, subject, refs, rules, decision);
+        if (!_log.IsEnabled(LogLevel.Information))
+            return;
 
         var buffer = t_buffer ??= new ArrayBufferWriter<byte>(512);
         buffer.ResetWrittenCount();

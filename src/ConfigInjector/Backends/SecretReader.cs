@@ -46,6 +46,7 @@ internal sealed class SecretReader(IReadOnlyDictionary<string, ISecretBackend> b
         if (!backends.TryGetValue(location.Backend, out var backend))
             return SecretRead.Failed(location, $"backend \"{location.Backend}\" is not configured");
 
+        using var span = BackendTracing.StartRead(key);
         using var timer = new CancellationTokenSource(timeout);
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timer.Token);
         var started = Stopwatch.GetTimestamp();
@@ -66,6 +67,7 @@ internal sealed class SecretReader(IReadOnlyDictionary<string, ISecretBackend> b
         {
             read = SecretRead.Failed(location, OneLine(e));
         }
+        BackendTracing.EndRead(span, read);
         metrics.BackendDuration.WithLabels(location.Backend).Observe(Stopwatch.GetElapsedTime(started).TotalSeconds);
         metrics.BackendRequests.WithLabels(location.Backend, read.Status switch
         {

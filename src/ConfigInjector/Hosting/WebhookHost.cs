@@ -7,6 +7,7 @@ using ConfigInjector.Observability;
 using ConfigInjector.Policies;
 using ConfigInjector.Sync;
 using ConfigInjector.Tls;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Prometheus;
 
 namespace ConfigInjector.Hosting;
@@ -58,6 +59,9 @@ internal static partial class WebhookHost
                 o.UseUtcTimestamp = true;
                 o.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ";
             });
+            // The built-in JSON fields plus trace_id and span_id (JsonLogFormatter), with the options set above.
+            builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<Microsoft.Extensions.Logging.Console.ConsoleFormatter, JsonLogFormatter>());
+            builder.Services.Configure<Microsoft.Extensions.Logging.Console.ConsoleLoggerOptions>(o => o.FormatterName = JsonLogFormatter.FormatterName);
         }
         else
         {
@@ -65,6 +69,7 @@ internal static partial class WebhookHost
         }
         builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
         customize?.Invoke(builder);
+        TracingSetup.AddTracing(builder);
 
         builder.Services.AddSingleton(settings.Time);
         builder.Services.AddSingleton(new GracefulShutdown(settings.ShutdownDelay, settings.Time));

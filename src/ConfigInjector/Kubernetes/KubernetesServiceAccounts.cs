@@ -28,8 +28,20 @@ internal sealed class KubernetesServiceAccounts(IKubernetes client) : IServiceAc
             Kind = "TokenRequest",
             Spec = new V1TokenRequestSpec { Audiences = [audience], ExpirationSeconds = (long)ServiceAccountToken.Lifetime.TotalSeconds },
         };
-        var answer = await CallAsync(serviceAccount, "create", "serviceaccounts/token",
-            () => client.CoreV1.CreateNamespacedServiceAccountTokenAsync(request, serviceAccount.ServiceAccount, serviceAccount.Namespace, cancellationToken: cancellationToken));
+        // The span names whose token was asked for; the token itself is never on it.
+        using var span = Observability.Tracing.Source.StartActivity(Observability.Tracing.TokenRequest);
+        span?.SetTag(Observability.Tracing.Namespace, serviceAccount.Namespace);
+        span?.SetTag(Observability.Tracing.ServiceAccount, serviceAccount.ServiceAccount);
+        Authenticationv1TokenRequest answer;
+        try
+        {
+            answer = await CallAsync(serviceAccount, "create", "serviceaccounts/token",
+                () => client.CoreV1.CreateNamespacedServiceAccountTokenAsync(request, serviceAccount.ServiceAccount, serviceAccount.Namespace, cancellationToken: cancellationToken));
+        }
+        catch (Exception e) when (e is ServiceAccountMissingException or ServiceAccountUnavailableException && Observability.Tracing.Fail(span, e.Message))
+        {
+            throw; // never reached: Fail records the reason and lets the exception go on to the caller
+        }
         // The API server may shorten the lifetime (--service-account-max-token-expiration): its answer counts.
         return answer.Status?.Token is { Length: > 0 } token
             ? new ServiceAccountToken(token, answer.Status.ExpirationTimestamp is { } expires ? new DateTimeOffset(DateTime.SpecifyKind(expires, DateTimeKind.Utc)) : DateTimeOffset.MaxValue)

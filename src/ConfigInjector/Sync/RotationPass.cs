@@ -43,6 +43,7 @@ internal sealed partial class RotationPass(
 
     public async Task<IReadOnlyList<ReconcileResult>> RunAsync(IReadOnlyList<V1Secret> due, CancellationToken cancellationToken)
     {
+        using var pass = SyncTracing.StartPass(due.Count);
         var keys = await signingKey.GetAsync(cancellationToken);
         _decisions.Clear();
         _sources.Clear();
@@ -82,6 +83,7 @@ internal sealed partial class RotationPass(
         await Parallel.ForEachAsync(work, new ParallelOptions { MaxDegreeOfParallelism = 8, CancellationToken = cancellationToken }, async (item, token) =>
         {
             ReconcileResult result;
+            using var span = SyncTracing.StartSecret(item.Secret);
             try
             {
                 result = await ReconcileAsync(item.Secret, item.Check is SignatureCheck.Previous or SignatureCheck.Legacy, keys, wanted[item.Secret].ToDictionary(k => k.Location, k => reads[k]), token);
@@ -94,8 +96,9 @@ internal sealed partial class RotationPass(
                 result = new ReconcileResult(item.Secret.Metadata.NamespaceProperty, item.Secret.Metadata.Name, ReconcileStatus.Failed, e.Message, settings.RetryAfterFailure, Backoff: true);
             }
             lock (results)
-                results.Add(result);
+                results.Add(SyncTracing.EndSecret(span, result));
         });
+        SyncTracing.EndPass(pass, results);
         return results;
     }
 
@@ -241,6 +244,7 @@ internal sealed partial class RotationPass(
             var changedRefs = outcome.ChangedKeys.Concat(outcome.NewVersionOnlyKeys).Select(k => $"{outcome.Sources[k].Ref}@{outcome.Sources[k].Version}")
                 .Concat(composedOutcome.ChangedKeys.Concat(composedOutcome.NewVersionOnlyKeys).SelectMany(k => composedOutcome.Composed[k].Versions.Select(v => $"{v.Key}@{v.Value}")))
                 .Distinct(StringComparer.Ordinal).ToList();
+            SyncTracing.Changed(changedRefs);
             if (restartDue)
                 RestartRecord.Set(secret, time.GetUtcNow(), Debounce(secret, sources, composed), changedRefs, keys);
             // A Secret still signed with the previous key (or in the first release's format) gets the current one,

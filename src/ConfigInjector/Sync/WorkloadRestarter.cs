@@ -164,9 +164,11 @@ internal sealed partial class WorkloadRestarter(ISyncCluster cluster, SyncSettin
     {
         var workload = queued.Workload;
         cancellationToken.ThrowIfCancellationRequested();
+        using var span = SyncTracing.StartRestart(workload, queued.Cause?.Reason ?? DefaultReason);
         try
         {
             var metadata = await cluster.RestartAsync(workload, time.GetUtcNow(), cancellationToken);
+            span?.SetTag(Tracing.Result, "started");
             lock (_lock)
             {
                 if (_running.TryGetValue(workload, out var rollout))
@@ -180,6 +182,7 @@ internal sealed partial class WorkloadRestarter(ISyncCluster cluster, SyncSettin
         }
         catch (ClusterApiException e)
         {
+            Tracing.Fail(span, e.Message);
             metrics.Restarts.WithLabels(workload.Namespace, workload.Kind, "failed").Inc();
             LogRestartFailed(log, workload.ToString(), e.Message);
             await cluster.RecordEventAsync(Reference(workload, null), "Warning", "RestartFailed",

@@ -120,9 +120,12 @@ internal sealed class LoginAuth(string method, string mount, Func<CancellationTo
 
     private async Task<TokenLease> LoginAsync(CancellationToken cancellationToken)
     {
+        using var span = BackendTracing.StartLogin(method, mount);
         var response = await transport.SendAsync(HttpMethod.Post, $"auth/{mount}/login", null, await loginBody(cancellationToken), cancellationToken);
+        span?.SetTag(Observability.Tracing.Result, (int)response.Status);
         if (!response.Ok)
         {
+            Observability.Tracing.Fail(span, response.Summary);
             throw refused is not null && response.Status is System.Net.HttpStatusCode.BadRequest or System.Net.HttpStatusCode.Forbidden
                 ? refused(response)
                 : new VaultUnavailableException($"{method} login at auth/{mount} failed: {response.Summary}");

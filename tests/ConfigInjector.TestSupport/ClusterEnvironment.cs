@@ -36,10 +36,12 @@ public sealed class ClusterEnvironment : IAsyncDisposable
     /// <param name="settings">Further serve settings (e.g. --report-access).</param>
     /// <param name="rotation">The shop policy's rotation (a long interval shows what else than the interval makes a Secret due).</param>
     /// <param name="vaultAuth">The Vault backend's auth (and identity) lines, e.g. <see cref="PodIdentityAuth"/>.</param>
+    /// <param name="refreshBatchWindow">How long the leader gathers refresh requests into one pass.</param>
     /// <param name="services">Replaces the host's registrations (e.g. <see cref="RecordingRefreshRequester.Register"/>).</param>
     public async Task<WebhookServer> StartReplicaAsync(string identity = "replica-a", int maxConcurrentRestarts = 5, string onBackendError = "deny", bool policiesFromCluster = false, string cacheTtl = "1s",
         string policyNamespaces = "[shop]", Func<ServeSettings, ServeSettings>? settings = null, string vaultAuth = "auth: { token: { file: token } }",
-        string rotation = "{ interval: 1s, onChange: restart, debounce: 1s }", Action<Microsoft.Extensions.DependencyInjection.IServiceCollection>? services = null)
+        string rotation = "{ interval: 1s, onChange: restart, debounce: 1s }", Action<Microsoft.Extensions.DependencyInjection.IServiceCollection>? services = null,
+        string refreshBatchWindow = "2s")
     {
         var server = await WebhookServer.StartAsync(workDir =>
         {
@@ -63,6 +65,7 @@ public sealed class ClusterEnvironment : IAsyncDisposable
                   leaseDuration: 3s
                   renewDeadline: 2s
                   retryPeriod: 500ms
+                  refreshBatchWindow: {{refreshBatchWindow}}
                 """);
             File.WriteAllText(Path.Combine(workDir, "examples", "policies", "shop.yaml"), $$"""
                 apiVersion: configinjector.io/v1alpha1

@@ -17,7 +17,7 @@ internal sealed record SyncSettings(
     public static readonly SyncSettings Default = new(5, 50, TimeSpan.FromSeconds(1), TimeSpan.FromMinutes(5), TimeSpan.FromMinutes(10),
         TimeSpan.FromMinutes(10), TimeSpan.FromSeconds(15), TimeSpan.FromSeconds(10), TimeSpan.FromSeconds(2));
 
-    // Not in the config file (the defaults fit every cluster), but named here so tests and the bench can shorten them.
+    // Below, not in the config file unless said (the defaults fit every cluster), but named here so tests and the bench can shorten them.
 
     /// <summary>A Secret whose refresh failed is tried again after this, doubling up to its interval.</summary>
     public TimeSpan RetryAfterFailure { get; init; } = TimeSpan.FromSeconds(30);
@@ -25,7 +25,7 @@ internal sealed record SyncSettings(
     /// <summary>At most this many Secrets are reconciled per tick (the longest waiting first), so a tick stays short and a lost lease is noticed soon.</summary>
     public int MaxSecretsPerTick { get; init; } = 1000;
 
-    /// <summary>Refresh requests (the refresh annotation) that arrive within this of the first are served by one pass: one read per ref.</summary>
+    /// <summary>Refresh requests (the refresh annotation) that arrive within this of the first are served by one pass: one read per ref. <c>sync.refreshBatchWindow</c>.</summary>
     public TimeSpan RefreshBatchWindow { get; init; } = TimeSpan.FromSeconds(2);
 
     /// <summary>A Secret the injector did not sign is looked at again only this rarely: nobody may steer how often.</summary>
@@ -56,7 +56,12 @@ internal sealed record SyncSettings(
             node.Duration("restartTimeout", Default.RestartTimeout),
             node.Duration("leaseDuration", Default.LeaseDuration),
             node.Duration("renewDeadline", Default.RenewDeadline),
-            node.Duration("retryPeriod", Default.RetryPeriod));
+            node.Duration("retryPeriod", Default.RetryPeriod))
+        {
+            RefreshBatchWindow = node.Duration("refreshBatchWindow", Default.RefreshBatchWindow),
+        };
+        if (settings.RefreshBatchWindow < TimeSpan.FromSeconds(1) || settings.RefreshBatchWindow > TimeSpan.FromMinutes(5))
+            throw node.ErrorAt("refreshBatchWindow", "must be between 1s and 5m: refresh requests within it of the first are served by one read per ref");
         if (settings.RenewDeadline >= settings.LeaseDuration || settings.RetryPeriod >= settings.RenewDeadline)
             throw node.ErrorAt("renewDeadline", "leader election needs retryPeriod < renewDeadline < leaseDuration");
         node.RejectUnknown();

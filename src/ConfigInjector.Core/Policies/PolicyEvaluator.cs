@@ -17,7 +17,11 @@ public sealed record PolicyDecision(
     int? RuleIndex,
     BackendErrorMode OnBackendError,
     RotationSettings Rotation,
-    string Reason);
+    string Reason)
+{
+    /// <summary>The allowing rule says <c>dynamic: true</c>: the ref's path issues credentials with a lease.</summary>
+    public bool Dynamic { get; init; }
+}
 
 /// <summary>Default deny: a reference is allowed only when some policy whose subjects match has a rule that matches it.</summary>
 public static class PolicyEvaluator
@@ -29,6 +33,8 @@ public static class PolicyEvaluator
         // The decision names the first allowing policy by name (the earliest listed among equal names).
         SecretPolicy? first = null;
         var firstRule = 0;
+        // Dynamic only when every allowing rule says so: a KV rule beside a dynamic one must not turn a KV read into an issue.
+        var dynamic = true;
         var onError = BackendErrorMode.Deny;
         var interval = TimeSpan.Zero;
         var onChange = RotationMode.Restart;
@@ -39,6 +45,7 @@ public static class PolicyEvaluator
             if (!AppliesTo(policy.Subjects, subject) || FirstMatchingRule(policy.Rules, reference, pathOnly) is not { } rule)
                 continue;
             var isFirst = first is null;
+            dynamic &= policy.Rules[rule].Dynamic;
             onError = isFirst || policy.OnBackendError < onError ? policy.OnBackendError : onError;
             interval = isFirst || policy.Rotation.Interval < interval ? policy.Rotation.Interval : interval;
             onChange = isFirst || policy.Rotation.OnChange < onChange ? policy.Rotation.OnChange : onChange;
@@ -54,7 +61,8 @@ public static class PolicyEvaluator
                 $"{subject}: no SecretPolicy allows {reference}");
         }
         return new PolicyDecision(reference, true, first.Name, firstRule, onError, new RotationSettings(interval, onChange) { Debounce = debounce },
-            $"allowed by SecretPolicy {first.Name} rule {firstRule}");
+            $"allowed by SecretPolicy {first.Name} rule {firstRule}{(dynamic ? " (dynamic)" : "")}")
+        { Dynamic = dynamic };
     }
 
     public static bool AppliesTo(PolicySubjects subjects, Subject subject) =>

@@ -19,7 +19,14 @@ public static class BackendErrorModes
 public sealed record PolicySubjects(IReadOnlyList<string> Namespaces, IReadOnlyList<string>? ServiceAccounts);
 
 /// <summary>One allow rule: a backend, path globs (<c>*</c> one segment, <c>**</c> any depth) and key globs (null = any).</summary>
-public sealed record PolicyRule(string Backend, IReadOnlyList<string> Paths, IReadOnlyList<string>? Keys);
+public sealed record PolicyRule(string Backend, IReadOnlyList<string> Paths, IReadOnlyList<string>? Keys)
+{
+    /// <summary>
+    /// The paths are in a lease-issuing engine (Vault's database, AWS, …): read once per managed Secret, renewed and
+    /// revoked by the worker (DESIGN.md §3 "Dynamic secrets"). Without it a path outside a KV engine is refused.
+    /// </summary>
+    public bool Dynamic { get; init; }
+}
 
 public sealed record RotationSettings(TimeSpan Interval, RotationMode OnChange)
 {

@@ -24,7 +24,8 @@ internal sealed class AdmissionHandler(
     InjectorMetrics metrics,
     IAdmissionEvents events,
     ISigningKey signingKey,
-    SignedSecretMemo signedSecrets)
+    SignedSecretMemo signedSecrets,
+    DynamicCredentials? dynamicCredentials = null)
 {
     public async Task<AdmissionVerdict> HandleAsync(AdmissionInput input, CancellationToken cancellationToken)
     {
@@ -52,12 +53,40 @@ internal sealed class AdmissionHandler(
             return Deny(input, prepared.Requested, prepared.Errors, prepared.Warnings, prepared.PolicyDenied, null);
 
         cancellationToken.ThrowIfCancellationRequested();
+        var dynamic = DynamicCredentials.Locations(prepared.Value);
+        if (dynamic.Count > 0 && (dynamicCredentials is null ? "dynamic credentials are not issued here" : DynamicCredentials.Unsupported(prepared.Value, dynamic)) is { } unsupported)
+            return Deny(input, Requested(prepared.Value), [unsupported], prepared.Value.Warnings, false, prepared.Value);
         // Read as the pod's service account where a backend has identity: pod (the subject the policies judged).
-        var reads = await secrets.ReadAllAsync(prepared.Value.Subject, prepared.Value.Locations, cancellationToken);
+        // Dynamic paths are never read through the cache: they stand in empty until the managed Secret is named.
+        var reads = await secrets.ReadAllAsync(prepared.Value.Subject, [.. prepared.Value.Locations.Where(l => !dynamic.Contains(l))], cancellationToken);
+        if (dynamic.Count > 0)
+            reads = new Dictionary<Core.References.SecretLocation, Core.Secrets.SecretRead>(reads.Concat(DynamicCredentials.Pending(prepared.Value, dynamic)));
         cancellationToken.ThrowIfCancellationRequested();
         var completed = InjectionCompleter.Complete(input.Pod, prepared.Value, reads, cancellationToken);
         if (completed.Value is null)
             return Deny(input, Requested(prepared.Value), completed.Errors, completed.Warnings, completed.PolicyDenied, prepared.Value);
+        if (dynamic.Count > 0 && completed.Value.Secret is { } named)
+        {
+            if (input.DryRun)
+            {
+                // A dry run issues nothing: the plan keeps the stand-ins, and says what a real admission would do.
+                completed = completed with
+                {
+                    Value = completed.Value with
+                    {
+                        Warnings = [.. completed.Value.Warnings, .. dynamic.Select(l =>
+                    $"{l} is dynamic: nothing issued in a dry run; an admission issues one lease for managed Secret {named.Name}, or reuses the live one it holds")]
+                    }
+                };
+            }
+            else
+            {
+                var issued = await dynamicCredentials!.ObtainAsync(prepared.Value.Subject, named, dynamic, cancellationToken);
+                completed = InjectionCompleter.Complete(input.Pod, prepared.Value, new Dictionary<Core.References.SecretLocation, Core.Secrets.SecretRead>(reads.Where(r => !dynamic.Contains(r.Key)).Concat(issued)), cancellationToken);
+                if (completed.Value is null)
+                    return Deny(input, Requested(prepared.Value), completed.Errors, completed.Warnings, completed.PolicyDenied, prepared.Value);
+            }
+        }
 
         var plan = completed.Value;
         if (plan.Secret is not null && !input.DryRun)

@@ -13,6 +13,7 @@ internal static class AdmissionServices
         services.AddSingleton<AuditLog>();
         services.AddSingleton<AdmissionWarmup>();
         services.AddSingleton<SignedSecretMemo>();
+        services.AddSingleton<DynamicCredentials>();
         services.AddSingleton<AdmissionHandler>();
         services.AddSingleton(sp => new AdmissionEndpoint(
             sp.GetRequiredService<AdmissionHandler>(), sp.GetRequiredService<IAdmissionEvents>(), sp.GetRequiredService<Observability.InjectorMetrics>(), config.MaxRequestBytes, config.AdmissionTimeout, sp.GetRequiredService<ILogger<AdmissionEndpoint>>()));

@@ -28,6 +28,7 @@ internal static class BackendServices
         });
         services.AddSingleton(sp => sp.GetRequiredService<BackendRegistry>().CreateAll(config, sp.GetRequiredService<BackendContext>()));
         services.AddSingleton(sp => new SecretReader(sp.GetRequiredService<IReadOnlyDictionary<string, ISecretBackend>>(), sp.GetRequiredService<InjectorMetrics>(), config.BackendReadTimeout));
+        services.AddSingleton(sp => new LeaseIssuers(sp.GetRequiredService<IReadOnlyDictionary<string, ISecretBackend>>(), config.BackendReadTimeout));
         services.AddSingleton(sp => new SecretCache(sp.GetRequiredService<SecretReader>(), sp.GetRequiredService<TimeProvider>(), config.CacheTtl, sp.GetRequiredService<InjectorMetrics>()));
         services.AddSingleton<IReadOnlyDictionary<string, BackendInfo>>(config.Backends.ToDictionary(b => b.Name, b => new BackendInfo(b.Name, b.Sensitive)));
         return services;

@@ -16,6 +16,7 @@ internal static class OfflineServices
         services.AddSingleton<IVersionKey>(new LocalVersionKey(workingDirectory));
         services.AddSingleton<InProcessManagedSecretStore>();
         services.AddSingleton<IManagedSecretStore>(sp => sp.GetRequiredService<InProcessManagedSecretStore>());
+        services.AddSingleton<ILeaseRecords, InProcessLeaseRecords>();
         services.AddSingleton<INamespaceOptIn, NoNamespaceOptIn>();
         services.AddSingleton<LoggedAdmissionEvents>();
         services.AddSingleton<IAdmissionEvents>(sp => sp.GetRequiredService<LoggedAdmissionEvents>());

@@ -19,6 +19,7 @@ internal static class KubernetesServices
         services.AddSingleton(client);
         services.TryAddSingleton(KubernetesTimings.Default);
         services.AddSingleton<IManagedSecretStore, KubernetesManagedSecretStore>();
+        services.AddSingleton<ILeaseRecords>(new KubernetesLeaseRecords(client, injectorNamespace));
         services.AddSingleton<INamespaceOptIn, NamespaceLabelOptIn>();
         services.AddSingleton<Backends.PodIdentity.IServiceAccounts>(new KubernetesServiceAccounts(client));
         services.AddSingleton(sp => new EventRecorder(client, sp.GetRequiredService<TimeProvider>(), identity, sp.GetRequiredService<ILogger<EventRecorder>>()));

@@ -154,7 +154,7 @@ internal static class PolicyDocumentReader
             var keys = ruleNode.Strings("keys");
             if (keys is { Count: 0 })
                 throw ruleNode.ErrorAt("keys", "an empty list allows nothing; omit it to allow any key");
-            rules.Add(new PolicyRule(backend, paths, keys));
+            rules.Add(new PolicyRule(backend, paths, keys) { Dynamic = ruleNode.Bool("dynamic", false) });
             ruleNode.RejectUnknown();
         }
         if (rules.Count == 0)

@@ -173,7 +173,9 @@ internal sealed partial class RotationPass(
         for (var attempt = 1; ; attempt++)
         {
             var current = secret;
-            var sources = Sources(secret)!;
+            // Keys of dynamic refs are the lease keeper's (LeaseKeeper): never re-read here, kept as they are when others change.
+            var allSources = Sources(secret)!;
+            var sources = WithoutDynamic(current, allSources);
             var composed = Composed(secret);
             var rotation = ManagedSecretFactory.ReadRotation(secret) with { Interval = Interval(secret, sources, composed) };
             var values = secret is KeptSecret kept ? kept.Held : HeldValues.Of(Strings(secret.Data));
@@ -232,10 +234,14 @@ internal sealed partial class RotationPass(
                 secret = Copy(secret);
                 owned = true;
             }
+            var previousData = secret.Data;
             secret.Data = outcome.Data.ToDictionary(d => d.Key, d => Encoding.UTF8.GetBytes(d.Value));
+            foreach (var key in allSources.Keys.Where(k => !sources.ContainsKey(k) && previousData?.ContainsKey(k) == true))
+                secret.Data[key] = previousData![key];
             foreach (var (key, value) in composedOutcome.Data)
                 secret.Data[key] = Encoding.UTF8.GetBytes(value);
-            secret.Metadata.Annotations[ManagedSecretFactory.SourcesAnnotation] = ManagedSecretFactory.SerializeSources(outcome.Sources);
+            secret.Metadata.Annotations[ManagedSecretFactory.SourcesAnnotation] = ManagedSecretFactory.SerializeSources(allSources.Count == sources.Count ? outcome.Sources
+                : outcome.Sources.Concat(allSources.Where(s => !sources.ContainsKey(s.Key))).ToDictionary());
             if (composed.Count > 0)
                 secret.Metadata.Annotations[ComposedSources.Annotation] = ComposedSources.Serialize(composedOutcome.Composed);
             // The restart that is due is recorded in the same write as the values that make it due: a leader that
@@ -290,9 +296,17 @@ internal sealed partial class RotationPass(
         }
     }
 
+    /// <summary>The sources whose refs the policies allow as dynamic left out (the same object when there are none).</summary>
+    private IReadOnlyDictionary<string, KeySource> WithoutDynamic(V1Secret secret, IReadOnlyDictionary<string, KeySource> sources) =>
+        sources.Values.Any(s => IsDynamic(secret, s.Ref)) ? sources.Where(s => !IsDynamic(secret, s.Value.Ref)).ToDictionary() : sources;
+
+    private bool IsDynamic(V1Secret secret, string reference) =>
+        ReferenceParser.Parse(reference) is { IsOk: true } parsed
+        && PolicyEvaluator.Evaluate(policies.Current, ReadIdentity.Of(secret), parsed.Value!).Dynamic;
+
     /// <summary>What to read for a Secret: the locations of the refs the policies still allow, as whom it is read.</summary>
     private List<ReadKey> ReadKeys(V1Secret secret) =>
-        [.. RotationPlanner.Locations(Sources(secret)!.Where(s => Decide(secret, s.Value.Ref).Refusal is null).ToDictionary())
+        [.. RotationPlanner.Locations(WithoutDynamic(secret, Sources(secret)!).Where(s => Decide(secret, s.Value.Ref).Refusal is null).ToDictionary())
             .Concat(Composed(secret) is { Count: > 0 } composed
                 ? ComposedRotation.Locations(composed.Where(c => c.Value.Refs().All(r => Decide(secret, r.ToString(), pathOnly: c.Value.From is not null).Refusal is null)).ToDictionary())
                 : [])

@@ -17,6 +17,8 @@ internal static class SyncServices
         services.AddSingleton<ManagedSecretWatch>();
         services.AddHostedService(sp => sp.GetRequiredService<ManagedSecretWatch>());
         services.AddSingleton<ILeaderTask, ChangeFeedFollower>();
+        services.AddSingleton<LeaseKeeper>();
+        services.AddSingleton<ILeaderTask>(sp => sp.GetRequiredService<LeaseKeeper>());
         services.AddSingleton<SyncWorker>();
         services.AddHostedService(sp => sp.GetRequiredService<SyncWorker>());
         services.AddHostedService<CacheInvalidator>();

@@ -84,7 +84,8 @@ public sealed partial class VaultFake
             return null;
         if (path.StartsWith("sys/internal/ui/mounts/", StringComparison.Ordinal))
         {
-            var mount = FindMount(path["sys/internal/ui/mounts/".Length..])?.Mount;
+            var looked = path["sys/internal/ui/mounts/".Length..];
+            var mount = FindMount(looked)?.Mount ?? _engines.Keys.FirstOrDefault(e => looked.StartsWith(e + "/", StringComparison.Ordinal));
             return mount is not null && lease.Readable.Any(r => r.StartsWith(mount + "/", StringComparison.Ordinal))
                 ? null
                 : $"preflight capability check returned 403, please ensure client's policies grant access to path \"{mount ?? path}/\"";

@@ -235,6 +235,12 @@ public sealed partial class VaultFake : IAsyncDisposable
             case ("GET", _) when path.StartsWith("sys/internal/ui/mounts/", StringComparison.Ordinal):
                 await MountInfoAsync(context, path["sys/internal/ui/mounts/".Length..]);
                 return;
+            case ("GET", _) when IsDatabaseCreds(path):
+                await CredsAsync(context, path);
+                return;
+            case ("PUT" or "POST", "sys/leases/renew" or "sys/leases/revoke"):
+                await LeaseCallAsync(context, path, lease);
+                return;
             case ("GET", _) when _engines.Keys.FirstOrDefault(m => path.StartsWith(m + "/", StringComparison.Ordinal)) is not null:
                 await Json(context, 200, new JsonObject { ["data"] = new JsonObject { ["username"] = "v-minted-" + Guid.NewGuid().ToString("N")[..8], ["password"] = "minted-password" }, ["lease_duration"] = 3600 });
                 return;

@@ -69,7 +69,7 @@ public sealed class VaultHardeningTests : IAsyncLifetime
         var read = await Read(Backend(kvVersion), "database/creds/app");
 
         Assert.Equal(ReadStatus.NotFound, read.Status);
-        Assert.Equal("database is a database secrets engine, not KV; only KV secrets are read", read.Reason);
+        Assert.Equal("database is a database secrets engine, not KV; reading it needs a SecretPolicy rule with dynamic: true for database/creds/app", read.Reason);
         Assert.Equal(0, _vault.Count("GET database/creds"));
     }
 

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using ConfigInjector.Core.Policies;
 using ConfigInjector.Core.References;
 using ConfigInjector.Core.Secrets;
 using ConfigInjector.ManagedSecrets;
@@ -11,9 +12,18 @@ namespace ConfigInjector.Backends.Vault;
 /// HashiCorp Vault and OpenBao KV v1/v2 over the documented HTTP API
 /// (https://developer.hashicorp.com/vault/api-docs/secret/kv/kv-v2 and .../kv-v1).
 /// </summary>
-internal sealed class VaultBackend(string name, VaultReads reads, IVaultAuth auth) : ISecretBackend
+internal sealed class VaultBackend(string name, VaultReads reads, IVaultAuth auth) : ISecretBackend, IIssuesLeases
 {
     public string Name => name;
+
+    public async ValueTask<IssuedSecret> IssueAsync(SecretLocation location, Subject? serviceAccount, CancellationToken cancellationToken) =>
+        (await reads.Leases.IssueAsync(location, auth, cancellationToken)).Issued;
+
+    public async ValueTask<LeaseAnswer> RenewAsync(Lease lease, Subject? serviceAccount, CancellationToken cancellationToken) =>
+        await reads.Leases.RenewAsync(lease, auth, cancellationToken);
+
+    public async ValueTask<LeaseAnswer> RevokeAsync(Lease lease, Subject? serviceAccount, CancellationToken cancellationToken) =>
+        await reads.Leases.RevokeAsync(lease, auth, cancellationToken);
 
     public async ValueTask<SecretRead> ReadAsync(SecretLocation location, CancellationToken cancellationToken) =>
         (await reads.ReadAsync(location, auth, cancellationToken)).Read;
@@ -27,6 +37,9 @@ internal sealed class VaultBackend(string name, VaultReads reads, IVaultAuth aut
 internal sealed class VaultReads(VaultSettings settings, VaultTransport transport, IVersionKey versions)
 {
     private readonly VaultMounts _mounts = new(settings, transport);
+
+    /// <summary>Dynamic credentials of the same Vault, for paths a SecretPolicy rule marks <c>dynamic: true</c>.</summary>
+    public VaultLeases Leases { get; } = new(settings, transport, transport.Time);
 
     /// <returns>The read, and the last HTTP status Vault answered it with (a 403 is a refusal of that token).</returns>
     public async Task<(HttpStatusCode Status, SecretRead Read)> ReadAsync(SecretLocation location, IVaultAuth auth, CancellationToken cancellationToken)

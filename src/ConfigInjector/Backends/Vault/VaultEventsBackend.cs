@@ -15,7 +15,7 @@ namespace ConfigInjector.Backends.Vault;
 /// API path written (<c>secret/data/shop/db</c>); without the KV v2 <c>data/</c> segment after the mount
 /// (<c>data.plugin_info.mount_path</c>) it is the ref's path (<c>secret/shop/db</c>).
 /// </summary>
-internal sealed class VaultEventsBackend(VaultBackend reads, VaultSettings settings, IVaultAuth auth) : ISecretBackend, IChangeFeed
+internal sealed class VaultEventsBackend(VaultBackend reads, VaultSettings settings, IVaultAuth auth) : ISecretBackend, IChangeFeed, IIssuesLeases
 {
     public const string EventTypes = "kv-v2/data-*";
     private const int MaxMessageBytes = 1024 * 1024;
@@ -25,6 +25,12 @@ internal sealed class VaultEventsBackend(VaultBackend reads, VaultSettings setti
     public string Trigger => "vault-events";
 
     public ValueTask<SecretRead> ReadAsync(SecretLocation location, CancellationToken cancellationToken) => reads.ReadAsync(location, cancellationToken);
+
+    public ValueTask<IssuedSecret> IssueAsync(SecretLocation location, Core.Policies.Subject? serviceAccount, CancellationToken cancellationToken) => reads.IssueAsync(location, serviceAccount, cancellationToken);
+
+    public ValueTask<LeaseAnswer> RenewAsync(Core.Secrets.Lease lease, Core.Policies.Subject? serviceAccount, CancellationToken cancellationToken) => reads.RenewAsync(lease, serviceAccount, cancellationToken);
+
+    public ValueTask<LeaseAnswer> RevokeAsync(Core.Secrets.Lease lease, Core.Policies.Subject? serviceAccount, CancellationToken cancellationToken) => reads.RevokeAsync(lease, serviceAccount, cancellationToken);
 
     public async IAsyncEnumerable<string> ChangedPathsAsync([EnumeratorCancellation] CancellationToken cancellationToken)
     {

@@ -50,21 +50,41 @@ internal sealed class VaultMounts(VaultSettings settings, VaultTransport transpo
 
     private async Task<KvMount> LookUpAsync(string path, string token, CancellationToken cancellationToken)
     {
+        var (mountPath, type, data) = await AskAsync(path, token, "KV mount", cancellationToken);
+        if (type is not ("kv" or "generic"))
+            throw new VaultRefusedException($"{mountPath} is a {type ?? "non-KV"} secrets engine, not KV; reading it needs a SecretPolicy rule with dynamic: true for {path}");
+        var version = Text(data?["options"]?["version"]) == "2" ? KvVersion.V2 : KvVersion.V1;
+        return new KvMount(mountPath, version);
+    }
+
+    /// <summary>
+    /// The mount of a path a SecretPolicy rule marks <c>dynamic: true</c>: it must be a lease-issuing engine, never
+    /// Vault's own mounts and never KV (whose secrets are read, not issued). Not cached: each issue asks Vault again.
+    /// </summary>
+    public async Task<string> ResolveEngineAsync(string path, string token, CancellationToken cancellationToken)
+    {
+        var first = path.Split('/', 2)[0];
+        if (ReservedMounts.Contains(first, StringComparer.OrdinalIgnoreCase))
+            throw new VaultRefusedException($"{first}/ is Vault's own {first} mount; it never issues credentials to pods");
+        var (mountPath, type, _) = await AskAsync(path, token, "mount", cancellationToken);
+        if (type is "kv" or "generic" or "cubbyhole" or "identity" or "system" or "token")
+            throw new VaultRefusedException($"{mountPath} is a {type} mount, not a lease-issuing secrets engine; drop dynamic: true to read KV secrets");
+        return mountPath;
+    }
+
+    private async Task<(string Path, string? Type, System.Text.Json.Nodes.JsonNode? Data)> AskAsync(string path, string token, string what, CancellationToken cancellationToken)
+    {
         var response = await transport.SendAsync(HttpMethod.Get, "sys/internal/ui/mounts/" + path, token, null, cancellationToken);
         // Vault answers 403 both for "no such mount" and "no access" (so mounts cannot be probed): nothing is read.
         if (response.Status == System.Net.HttpStatusCode.Forbidden)
             throw new VaultForbiddenException($"{response.Summary} (the Vault policy of this role does not allow reading {path})");
         if (!response.Ok)
-            throw new VaultUnavailableException($"cannot detect the KV mount of {path}: {response.Summary}");
+            throw new VaultUnavailableException($"cannot detect the {what} of {path}: {response.Summary}");
         var data = response.Body?["data"];
         var mountPath = Text(data?["path"])?.TrimEnd('/');
-        var type = Text(data?["type"]);
-        if (type is not ("kv" or "generic"))
-            throw new VaultRefusedException($"{mountPath ?? path} is a {type ?? "non-KV"} secrets engine, not KV; only KV secrets are read");
         if (string.IsNullOrEmpty(mountPath) || !path.StartsWith(mountPath + "/", StringComparison.Ordinal))
-            throw new VaultRefusedException($"{path} is not under a KV mount");
-        var version = Text(data?["options"]?["version"]) == "2" ? KvVersion.V2 : KvVersion.V1;
-        return new KvMount(mountPath, version);
+            throw new VaultRefusedException($"{path} is not under a mount Vault reports");
+        return (mountPath, Text(data?["type"]), data);
     }
 
     private static string? Text(System.Text.Json.Nodes.JsonNode? node) =>

@@ -12,7 +12,7 @@ namespace ConfigInjector.Backends.Vault;
 /// SecretPolicies. Vault refusing it (login or read) is <see cref="ReadStatus.Refused"/>, naming the service account
 /// and role; Vault or the API server out of reach stays an outage for <c>onBackendError</c>.
 /// </summary>
-internal sealed class VaultPodBackend(string name, VaultReads reads, ServiceAccountLogins logins) : ISecretBackend, IReadsAsServiceAccount
+internal sealed class VaultPodBackend(string name, VaultReads reads, ServiceAccountLogins logins) : ISecretBackend, IReadsAsServiceAccount, IIssuesLeases
 {
     public string Name => name;
 
@@ -40,6 +40,48 @@ internal sealed class VaultPodBackend(string name, VaultReads reads, ServiceAcco
         catch (ServiceAccountUnavailableException e)
         {
             return SecretRead.Failed(location, $"no token of service account {serviceAccount.Namespace}/{serviceAccount.ServiceAccount}: {e.Message}");
+        }
+    }
+
+    /// <summary>Issued to the pod's service account: its Vault role, not the webhook's, must allow the engine's path.</summary>
+    public async ValueTask<IssuedSecret> IssueAsync(SecretLocation location, Subject? serviceAccount, CancellationToken cancellationToken)
+    {
+        if (serviceAccount is null)
+            return new IssuedSecret(await ReadAsync(location, cancellationToken), null);
+        var login = logins.For(serviceAccount);
+        try
+        {
+            var (status, issued) = await reads.Leases.IssueAsync(location, login, cancellationToken);
+            return status == HttpStatusCode.Forbidden ? new IssuedSecret(SecretRead.Refused(location, $"vault refused {login.Who}: {issued.Read.Reason}"), null) : issued;
+        }
+        catch (Exception e) when (e is VaultLoginRefusedException or ServiceAccountMissingException)
+        {
+            return new IssuedSecret(SecretRead.Refused(location, e.Message), null);
+        }
+        catch (ServiceAccountUnavailableException e)
+        {
+            return new IssuedSecret(SecretRead.Failed(location, $"no token of service account {serviceAccount.Namespace}/{serviceAccount.ServiceAccount}: {e.Message}"), null);
+        }
+    }
+
+    /// <summary>Renewed and revoked by the service account it was issued to.</summary>
+    public ValueTask<LeaseAnswer> RenewAsync(Lease lease, Subject? serviceAccount, CancellationToken cancellationToken) =>
+        AsAsync(serviceAccount, login => reads.Leases.RenewAsync(lease, login, cancellationToken));
+
+    public ValueTask<LeaseAnswer> RevokeAsync(Lease lease, Subject? serviceAccount, CancellationToken cancellationToken) =>
+        AsAsync(serviceAccount, login => reads.Leases.RevokeAsync(lease, login, cancellationToken));
+
+    private async ValueTask<LeaseAnswer> AsAsync(Subject? serviceAccount, Func<IVaultAuth, Task<LeaseAnswer>> call)
+    {
+        if (serviceAccount is null)
+            return new LeaseAnswer(LeaseOutcome.Failed, null, $"{name} reads as the pod's service account and none was named");
+        try
+        {
+            return await call(logins.For(serviceAccount));
+        }
+        catch (Exception e) when (e is VaultLoginRefusedException or ServiceAccountMissingException or ServiceAccountUnavailableException)
+        {
+            return new LeaseAnswer(LeaseOutcome.Failed, null, e.Message);
         }
     }
 }

@@ -28,6 +28,8 @@ internal sealed class VaultTransport(HttpClient http, VaultSettings settings, Ti
     /// <summary>A Kubernetes Secret holds at most 1 MiB of data: an answer can be a few times that in JSON, not more.</summary>
     public const int MaxResponseBytes = 4 * 1024 * 1024;
 
+    public TimeProvider Time => time;
+
     public async Task<VaultResponse> SendAsync(HttpMethod method, string path, string? token, JsonNode? body, CancellationToken cancellationToken)
     {
         for (var attempt = 1; ; attempt++)

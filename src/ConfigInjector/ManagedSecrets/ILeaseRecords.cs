@@ -1,0 +1,17 @@
+namespace ConfigInjector.ManagedSecrets;
+
+/// <summary>Where <see cref="LeaseRecord"/>s are kept: Secrets in the injector's namespace in a cluster, memory without one.</summary>
+internal interface ILeaseRecords
+{
+    Task<LeaseRecord?> FindAsync(string @namespace, string secretName, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Creates a record (no <see cref="LeaseRecord.Version"/>) or replaces the version it was read at; false when
+    /// someone else wrote first (another replica admitted a pod of the same workload): read it again.
+    /// </summary>
+    Task<bool> TrySaveAsync(LeaseRecord record, CancellationToken cancellationToken);
+
+    Task<IReadOnlyList<LeaseRecord>> ListAsync(CancellationToken cancellationToken);
+
+    Task DeleteAsync(LeaseRecord record, CancellationToken cancellationToken);
+}

@@ -1,0 +1,218 @@
+using System.Text;
+using ConfigInjector.Backends;
+using ConfigInjector.Core.Annotations;
+using ConfigInjector.Core.Planning;
+using ConfigInjector.Core.Policies;
+using ConfigInjector.Core.References;
+using ConfigInjector.Core.Secrets;
+using ConfigInjector.ManagedSecrets;
+using k8s.Models;
+
+namespace ConfigInjector.Sync;
+
+/// <summary>
+/// The leader's care of dynamic credentials, one pass over every <see cref="LeaseRecord"/> per tick: a lease is renewed
+/// at two thirds of what Vault granted last; one that cannot outlive its next renewal (the role's max TTL) or has ended
+/// is replaced by a new credential, written into the managed Secret with a restart record (so the workload rolls as for
+/// any rotation: paced, debounced, with Events), and the lease it replaced is revoked once no pod can hold it — every pod
+/// of the Secret was created after the new credential. A record whose Secret no pod uses any more (the workload was
+/// deleted or scaled away) is revoked, its Secret deleted, within one pass after the adoption grace period.
+/// No finalizer: a record outlives its Secret in the injector's namespace, so a worker that was down revokes on its
+/// return; and a lease nobody renews still ends at its TTL in Vault, so nothing outlives the TTL without the worker.
+/// </summary>
+internal sealed partial class LeaseKeeper(ISyncCluster cluster, ILeaseRecords records, LeaseIssuers issuers, ISigningKey signingKey, SyncSettings settings, TimeProvider time, ILogger<LeaseKeeper> log) : ILeaderTask
+{
+    public string Name => "lease keeper";
+
+    public async Task RunAsync(CancellationToken leading)
+    {
+        while (!leading.IsCancellationRequested)
+        {
+            try
+            {
+                await PassAsync(leading);
+            }
+            catch (Exception e) when (!leading.IsCancellationRequested && e is ClusterApiException or ManagedSecretException)
+            {
+                LogPassFailed(log, e.Message);
+            }
+            await Task.Delay(settings.Tick, time, leading);
+        }
+    }
+
+    /// <summary>One pass; returns what it did, for tests and the bench.</summary>
+    public async Task<LeasePassResult> PassAsync(CancellationToken cancellationToken)
+    {
+        var result = new LeasePassResult();
+        var pods = new Dictionary<string, IList<V1Pod>>(StringComparer.Ordinal);
+        foreach (var record in await records.ListAsync(cancellationToken))
+        {
+            if (!pods.TryGetValue(record.Namespace, out var all))
+                pods[record.Namespace] = all = await cluster.ListPodsAsync(record.Namespace, cancellationToken);
+            var users = all.Where(p => p.Metadata.Annotations?.TryGetValue(AnnotationKeys.ManagedSecret, out var name) == true && name == record.SecretName).ToList();
+            await KeepAsync(record, users, result, cancellationToken);
+        }
+        return result;
+    }
+
+    private async Task KeepAsync(LeaseRecord record, List<V1Pod> users, LeasePassResult result, CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow();
+        var owner = new Subject(record.Namespace, record.ServiceAccount);
+        if (users.Count == 0 && now - record.Created > settings.AdoptionGracePeriod)
+        {
+            await RetireAsync(record, owner, result, cancellationToken);
+            return;
+        }
+        var leases = new Dictionary<SecretLocation, LeasedCredential>(record.Leases);
+        var changed = false;
+        foreach (var (location, held) in record.Leases)
+        {
+            var current = held;
+            var step = held.Lease.Next(now);
+            if (step == LeaseStep.Renew)
+            {
+                var renewed = await issuers.RenewAsync(location.Backend, held.Lease, owner, cancellationToken);
+                result.Renewed += renewed.Outcome == LeaseOutcome.Done ? 1 : 0;
+                if (renewed.Lease is not null)
+                    current = held with { Lease = renewed.Lease };
+                else if (renewed.Outcome == LeaseOutcome.Gone)
+                    step = LeaseStep.Expired;
+                else
+                    LogRenewFailed(log, record.Namespace, record.SecretName, location.ToString(), renewed.Reason ?? "");
+            }
+            if (step is LeaseStep.Reissue or LeaseStep.Expired)
+            {
+                var issued = await issuers.IssueAsync(location, owner, cancellationToken);
+                if (issued.Lease is null || issued.Read.Document is null)
+                {
+                    LogReissueFailed(log, record.Namespace, record.SecretName, location.ToString(), issued.Read.Reason ?? "");
+                    continue;
+                }
+                result.Reissued++;
+                current = new LeasedCredential(location, issued.Read.Document, issued.Lease, step == LeaseStep.Expired ? held.Previous : held.Lease);
+                LogReissued(log, record.Namespace, record.SecretName, location.ToString(), issued.Lease.ToString());
+            }
+            // The replaced lease goes once no pod started before the new credential is left (creation times are whole seconds).
+            if (current.Previous is { } previous && users.All(p => p.Metadata.CreationTimestamp is { } created && created > current.Issued.UtcDateTime.AddSeconds(1)))
+            {
+                await issuers.RevokeAsync(location.Backend, previous, owner, cancellationToken);
+                result.Revoked++;
+                current = current with { Previous = null };
+            }
+            changed |= current != held;
+            leases[location] = current;
+        }
+        var saved = record with { Leases = leases };
+        if (changed && !await records.TrySaveAsync(saved, cancellationToken))
+            return;
+        await DeliverAsync(saved, result, cancellationToken);
+    }
+
+    /// <summary>Writes each lease's credential into the managed Secret where it holds another one, with a restart due for env consumers.</summary>
+    private async Task DeliverAsync(LeaseRecord record, LeasePassResult result, CancellationToken cancellationToken)
+    {
+        V1Secret secret;
+        try
+        {
+            secret = await cluster.ReadSecretAsync(record.Namespace, record.SecretName, cancellationToken);
+        }
+        catch (ClusterApiException e) when (e.IsNotFound)
+        {
+            return;
+        }
+        var keys = await signingKey.GetAsync(cancellationToken);
+        if (!ManagedSecretFactory.IsAuthentic(secret, keys) || ManagedSecretFactory.ReadSources(secret) is not { } sources)
+            return;
+        var updated = new Dictionary<string, KeySource>(sources);
+        var changes = new List<string>();
+        var envChanged = false;
+        foreach (var (key, source) in sources)
+        {
+            var reference = ReferenceParser.Parse(source.Ref).Value;
+            if (reference?.Key is null || !record.Leases.TryGetValue(reference.Location, out var credential) || source.Version == credential.Document.Version
+                || !credential.Document.Data.TryGetValue(reference.Key, out var value))
+                continue;
+            secret.Data ??= new Dictionary<string, byte[]>();
+            secret.Data[key] = Encoding.UTF8.GetBytes(value);
+            updated[key] = source with { Version = credential.Document.Version };
+            changes.Add($"{source.Ref}@{credential.Document.Version}");
+            envChanged |= !key.StartsWith(ManagedSecretSpec.FileKeyPrefix, StringComparison.Ordinal);
+        }
+        if (changes.Count == 0)
+            return;
+        secret.Metadata.Annotations[ManagedSecretFactory.SourcesAnnotation] = ManagedSecretFactory.SerializeSources(updated);
+        if (envChanged && ManagedSecretFactory.ReadRotation(secret).OnChange == RotationMode.Restart)
+            RestartRecord.Set(secret, time.GetUtcNow(), RotationSettings.DefaultDebounce, changes, keys);
+        ManagedSecretSignature.Upgrade(keys.Current, secret);
+        try
+        {
+            await cluster.ReplaceSecretAsync(secret, cancellationToken);
+            result.Delivered++;
+            await cluster.RecordEventAsync(ObjectReferences.Of("v1", "Secret", secret.Metadata), "Normal", "Rotated", $"new dynamic credentials: {string.Join(", ", changes)}", cancellationToken);
+        }
+        catch (ClusterApiException e) when (e.IsConflict || e.IsNotFound)
+        {
+            // Written or gone since the read: the next pass delivers again.
+        }
+    }
+
+    /// <summary>Revokes every lease of a record no pod uses any more, deletes its Secret (its credentials are dead) and the record.</summary>
+    private async Task RetireAsync(LeaseRecord record, Subject owner, LeasePassResult result, CancellationToken cancellationToken)
+    {
+        foreach (var (location, held) in record.Leases)
+        {
+            foreach (var lease in new[] { held.Lease, held.Previous }.OfType<Lease>())
+            {
+                var revoked = await issuers.RevokeAsync(location.Backend, lease, owner, cancellationToken);
+                if (revoked.Outcome == LeaseOutcome.Failed)
+                {
+                    LogRevokeFailed(log, record.Namespace, record.SecretName, location.ToString(), revoked.Reason ?? "");
+                    return;
+                }
+                result.Revoked++;
+            }
+        }
+        try
+        {
+            // Kept, it would hand dead credentials to the next pod: admission keeps an existing Secret's values.
+            var secret = await cluster.ReadSecretAsync(record.Namespace, record.SecretName, cancellationToken);
+            if (ManagedSecretFactory.IsAuthentic(secret, await signingKey.GetAsync(cancellationToken)))
+                await cluster.DeleteSecretAsync(secret, cancellationToken);
+        }
+        catch (ClusterApiException e) when (e.IsNotFound || e.IsConflict)
+        {
+        }
+        await records.DeleteAsync(record, cancellationToken);
+        result.Retired++;
+        LogRetired(log, record.Namespace, record.SecretName);
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "managed Secret {Namespace}/{Name}: {Location} re-issued as {Lease}")]
+    private static partial void LogReissued(ILogger logger, string @namespace, string name, string location, string lease);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "managed Secret {Namespace}/{Name}: {Location} not renewed: {Reason}")]
+    private static partial void LogRenewFailed(ILogger logger, string @namespace, string name, string location, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "managed Secret {Namespace}/{Name}: {Location} not re-issued: {Reason}")]
+    private static partial void LogReissueFailed(ILogger logger, string @namespace, string name, string location, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "managed Secret {Namespace}/{Name}: {Location} not revoked, retried next pass: {Reason}")]
+    private static partial void LogRevokeFailed(ILogger logger, string @namespace, string name, string location, string reason);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "managed Secret {Namespace}/{Name}: no pod uses it; its leases were revoked")]
+    private static partial void LogRetired(ILogger logger, string @namespace, string name);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "lease pass failed, retried next tick: {Reason}")]
+    private static partial void LogPassFailed(ILogger logger, string reason);
+}
+
+/// <summary>What one <see cref="LeaseKeeper"/> pass did.</summary>
+internal sealed class LeasePassResult
+{
+    public int Renewed { get; set; }
+    public int Reissued { get; set; }
+    public int Revoked { get; set; }
+    public int Delivered { get; set; }
+    public int Retired { get; set; }
+}

@@ -1,0 +1,137 @@
+using System.Text.Json.Nodes;
+using ConfigInjector.Backends;
+using ConfigInjector.Core.Annotations;
+using ConfigInjector.Core.Planning;
+using ConfigInjector.Core.Policies;
+using ConfigInjector.Core.References;
+using ConfigInjector.ManagedSecrets;
+using ConfigInjector.Sync;
+using ConfigInjector.Tests.Backends;
+using ConfigInjector.Tests.Sync;
+using ConfigInjector.TestSupport.Fakes;
+using k8s;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace ConfigInjector.Tests.Dynamic;
+
+/// <summary>
+/// The leader's lease keeper on one fake clock shared by Vault and the API server: renewals at two thirds of the TTL,
+/// a new credential before the max TTL (delivered with one restart due), the old lease revoked only once every pod is
+/// newer than it, revocation when the workload is gone, and a worker that was down past the TTL leaving nothing alive.
+/// </summary>
+public sealed class LeaseKeeperTests : IAsyncLifetime
+{
+    private const string Name = "configinjector-shop-7d9f-0123456789";
+    private static readonly SecretLocation Creds = new("vault-prod", "database/creds/shop", null);
+    private static readonly (string Name, string Uid) ReplicaSet = ("shop-7d9f", "5d0c7a4e-0000-4000-8000-00000000000a");
+    private SyncHarness _harness = null!;
+    private InProcessLeaseRecords _records = null!;
+    private LeaseKeeper _keeper = null!;
+    private (string User, string Password, string LeaseId) _first;
+
+    private VaultFake Vault => _harness.Vault;
+
+    public async Task InitializeAsync()
+    {
+        _harness = await SyncHarness.StartAsync(sharedClock: true);
+        Vault.AddDatabaseRole("database", "shop", TimeSpan.FromHours(1), TimeSpan.FromHours(2));
+        var backend = VaultTestBackends.Create(Vault, $$"""
+            kvVersion: auto
+            retry: { attempts: 1, baseDelay: 10ms }
+            auth: { token: { file: {{VaultTestBackends.TokenFile(VaultFake.RootToken)}} } }
+            """, _harness.Time, "vault-prod");
+        var issuers = new LeaseIssuers(new Dictionary<string, ISecretBackend> { ["vault-prod"] = backend }, TimeSpan.FromSeconds(10));
+        _records = new InProcessLeaseRecords();
+        _keeper = new LeaseKeeper(_harness.Cluster, _records, issuers, _harness.Keys, SyncSettings.Default, _harness.Time, NullLogger<LeaseKeeper>.Instance);
+
+        // What an admission leaves: the lease in its record, its keys in the managed Secret, one pod reading it.
+        var issued = await issuers.IssueAsync(Creds, new Subject("shop", "api"), CancellationToken.None);
+        var data = issued.Read.Document!;
+        _first = (data.Data["username"], data.Data["password"], issued.Lease!.Id);
+        Assert.True(await _records.TrySaveAsync(new LeaseRecord("shop", Name, "api", _harness.Time.GetUtcNow(),
+            new Dictionary<SecretLocation, LeasedCredential> { [Creds] = new(Creds, data, issued.Lease) }), CancellationToken.None));
+        var secret = ManagedSecretFactory.Create(new ManagedSecretSpec(Name, "shop",
+            new Dictionary<string, string> { ["DB_USER"] = _first.User, ["DB_PASSWORD"] = _first.Password },
+            new Dictionary<string, KeySource> { ["DB_USER"] = new("vault-prod:database/creds/shop#username", data.Version), ["DB_PASSWORD"] = new("vault-prod:database/creds/shop#password", data.Version) },
+            new RotationSettings(TimeSpan.FromMinutes(5), RotationMode.Restart), null, "api"), SyncHarness.Key);
+        _harness.Api.Put("secrets", JsonNode.Parse(KubernetesJson.Serialize(secret))!.AsObject());
+        _harness.AddPod("shop-7d9f-a", ReplicaSet, new Dictionary<string, string> { ["app"] = "shop" }, _harness.Time.GetUtcNow().AddSeconds(-30), Name);
+    }
+
+    public async Task DisposeAsync() => await _harness.DisposeAsync();
+
+    private Task<LeasePassResult> PassAfterAsync(TimeSpan wait)
+    {
+        _harness.Time.Advance(wait);
+        return _keeper.PassAsync(CancellationToken.None);
+    }
+
+    private string Value(string key) => _harness.Value("shop", Name, key);
+
+    [Fact]
+    public async Task Leases_are_renewed_at_two_thirds_of_their_ttl_and_not_before()
+    {
+        Assert.Equal(0, (await PassAfterAsync(TimeSpan.FromMinutes(39))).Renewed);
+        Assert.Equal(1, (await PassAfterAsync(TimeSpan.FromMinutes(2))).Renewed);
+        Assert.Equal(0, (await PassAfterAsync(TimeSpan.FromMinutes(30))).Renewed);
+        Assert.Equal(1, (await PassAfterAsync(TimeSpan.FromMinutes(11))).Renewed);
+
+        Assert.Equal((2, 1), (Vault.LeasesRenewed, Vault.CredentialsIssued));
+        Assert.True(Vault.CanLogIn(_first.User, _first.Password));
+        Assert.Null(_harness.RestartDue("shop", Name));
+    }
+
+    [Fact]
+    public async Task Before_the_max_ttl_a_new_credential_is_delivered_with_one_restart_and_the_old_lease_goes_after_the_rollout()
+    {
+        await PassAfterAsync(TimeSpan.FromMinutes(41));
+        await PassAfterAsync(TimeSpan.FromMinutes(41)); // granted only the 38 minutes left of the 2 h max TTL
+        var reissue = await PassAfterAsync(TimeSpan.FromMinutes(26));
+
+        Assert.Equal((1, 1), (reissue.Reissued, reissue.Delivered));
+        var (user, password) = (Value("DB_USER"), Value("DB_PASSWORD"));
+        Assert.NotEqual(_first.User, user);
+        Assert.True(Vault.CanLogIn(user, password));
+        Assert.NotNull(_harness.RestartDue("shop", Name));
+        // The old pod still runs with the old credential: its lease lives on.
+        Assert.Equal(0, (await PassAfterAsync(TimeSpan.FromSeconds(5))).Revoked);
+        Assert.True(Vault.CanLogIn(_first.User, _first.Password));
+
+        // The rollout: the old pod replaced by one created after the new credential.
+        _harness.Api.Delete("pods", "shop", "shop-7d9f-a");
+        _harness.AddPod("shop-7d9f-b", ReplicaSet, new Dictionary<string, string> { ["app"] = "shop" }, _harness.Time.GetUtcNow(), Name);
+        var after = await PassAfterAsync(TimeSpan.FromSeconds(5));
+
+        Assert.Equal((1, 0), (after.Revoked, after.Reissued));
+        Assert.False(Vault.CanLogIn(_first.User, _first.Password));
+        Assert.True(Vault.CanLogIn(user, password));
+        Assert.Equal(2, Vault.CredentialsIssued);
+    }
+
+    [Fact]
+    public async Task A_lease_whose_workload_is_gone_is_revoked_in_one_pass_with_its_secret()
+    {
+        _harness.Api.Delete("pods", "shop", "shop-7d9f-a");
+
+        var pass = await PassAfterAsync(SyncSettings.Default.AdoptionGracePeriod + TimeSpan.FromSeconds(1));
+
+        Assert.Equal((1, 1), (pass.Retired, pass.Revoked));
+        Assert.Equal(0, Vault.LiveLeases);
+        Assert.Null(_harness.Api.Get("secrets", "shop", Name));
+        Assert.Empty(await _records.ListAsync(CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task A_worker_down_past_the_ttl_leaves_nothing_alive_and_on_return_delivers_a_new_credential()
+    {
+        _harness.Time.Advance(TimeSpan.FromMinutes(61));
+
+        Assert.False(Vault.CanLogIn(_first.User, _first.Password));
+        Assert.Equal(0, Vault.LiveLeases);
+
+        var back = await _keeper.PassAsync(CancellationToken.None);
+        Assert.Equal((1, 1), (back.Reissued, back.Delivered));
+        Assert.True(Vault.CanLogIn(Value("DB_USER"), Value("DB_PASSWORD")));
+        Assert.NotNull(_harness.RestartDue("shop", Name));
+    }
+}

@@ -23,8 +23,9 @@ internal sealed class VaultLeases(VaultSettings settings, VaultTransport transpo
             return (HttpStatusCode.NotFound, new IssuedSecret(SecretRead.NotFound(location, "dynamic credentials have no versions: drop the @version"), null));
         try
         {
-            var answer = await IssueWithTokenAsync(location, await auth.TokenAsync(cancellationToken), cancellationToken);
-            if (answer.Status == HttpStatusCode.Forbidden && auth.Invalidate())
+            var token = await auth.TokenAsync(cancellationToken);
+            var answer = await IssueWithTokenAsync(location, token, cancellationToken);
+            if (answer.Status == HttpStatusCode.Forbidden && auth.Invalidate(token))
                 answer = await IssueWithTokenAsync(location, await auth.TokenAsync(cancellationToken), cancellationToken);
             return answer;
         }
@@ -86,8 +87,9 @@ internal sealed class VaultLeases(VaultSettings settings, VaultTransport transpo
     {
         try
         {
-            var response = await transport.SendAsync(HttpMethod.Put, path, await auth.TokenAsync(cancellationToken), body, cancellationToken);
-            if (response.Status == HttpStatusCode.Forbidden && auth.Invalidate())
+            var token = await auth.TokenAsync(cancellationToken);
+            var response = await transport.SendAsync(HttpMethod.Put, path, token, body, cancellationToken);
+            if (response.Status == HttpStatusCode.Forbidden && auth.Invalidate(token))
                 response = await transport.SendAsync(HttpMethod.Put, path, await auth.TokenAsync(cancellationToken), body, cancellationToken);
             // Vault answers 400 for a lease it does not know (expired, revoked) or cannot renew: it is over.
             if (response.Status == HttpStatusCode.BadRequest)

@@ -54,7 +54,9 @@ internal sealed class AdmissionHandler(
 
         cancellationToken.ThrowIfCancellationRequested();
         var dynamic = DynamicCredentials.Locations(prepared.Value);
-        if (dynamic.Count > 0 && (dynamicCredentials is null ? "dynamic credentials are not issued here" : DynamicCredentials.Unsupported(prepared.Value, dynamic)) is { } unsupported)
+        if (dynamic.Count > 0 && dynamicCredentials is not { Issues: true })
+            return Deny(input, Requested(prepared.Value), [DynamicCredentials.NotIssuedHere(prepared.Value, dynamic)], prepared.Value.Warnings, false, prepared.Value) with { NeedsCluster = true };
+        if (dynamic.Count > 0 && DynamicCredentials.Unsupported(prepared.Value, dynamic) is { } unsupported)
             return Deny(input, Requested(prepared.Value), [unsupported], prepared.Value.Warnings, false, prepared.Value);
         // Read as the pod's service account where a backend has identity: pod (the subject the policies judged).
         // Dynamic paths are never read through the cache: they stand in empty until the managed Secret is named.

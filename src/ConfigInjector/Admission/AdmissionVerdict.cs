@@ -3,6 +3,9 @@ namespace ConfigInjector.Admission;
 /// <summary>The answer to one admission: allowed (with or without a patch) or denied with a one-line message.</summary>
 internal sealed record AdmissionVerdict(bool Allowed, byte[]? Patch, IReadOnlyList<string> Warnings, int? Code, string? Message, string Result)
 {
+    /// <summary>Denied for what only a cluster does (issuing dynamic credentials): an input error to <c>inject</c>, not a policy verdict.</summary>
+    public bool NeedsCluster { get; init; }
+
     public static AdmissionVerdict Pass(IReadOnlyList<string> warnings) => new(true, null, warnings, null, null, "not_injected");
 
     public static AdmissionVerdict Injected(byte[] patch, IReadOnlyList<string> warnings) => new(true, patch, warnings, null, null, "injected");

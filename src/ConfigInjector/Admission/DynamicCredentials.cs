@@ -23,6 +23,14 @@ internal sealed partial class DynamicCredentials(LeaseIssuers issuers, ILeaseRec
 
     private const string NoStale = "dynamic credentials belong to one managed Secret and are never reused from another, so onBackendError: allow-stale acts as deny for them";
 
+    /// <summary>Whether credentials are issued here at all: only where a sync worker renews and revokes their leases.</summary>
+    public bool Issues => records.Kept;
+
+    /// <summary>Why a run with no sync worker (inject, serve without a cluster) issues nothing for these refs.</summary>
+    public static string NotIssuedHere(PreparedInjection prepared, IReadOnlySet<SecretLocation> dynamic) =>
+        string.Join(", ", prepared.Decisions.Keys.Concat(prepared.PathDecisions.Keys).Where(r => dynamic.Contains(r.Location)).Select(r => r.ToString()).Distinct().Order(StringComparer.Ordinal))
+        + ": dynamic refs are issued only in a cluster, where the sync worker renews and revokes their leases; without one (inject, serve with no kubeconfig) nothing would ever revoke them";
+
     /// <summary>The locations the policies allowed as dynamic.</summary>
     public static HashSet<SecretLocation> Locations(PreparedInjection prepared) =>
         [.. prepared.Decisions.Values.Concat(prepared.PathDecisions.Values).Where(d => d.Allowed && d.Dynamic).Select(d => d.Ref.Location)];

@@ -75,6 +75,8 @@ internal sealed class OfflineInjector : IDisposable
                 }
                 var verdict = await _handler.HandleAsync(new AdmissionInput("offline", pod, ns, false, "configinjector inject"), cancellationToken);
                 warnings.AddRange(verdict.Warnings.Select(w => $"{what}: {w}"));
+                if (verdict.NeedsCluster)
+                    throw new ConfigException($"{what}: {verdict.Message!["configinjector: ".Length..]}");
                 if (!verdict.Allowed)
                 {
                     denials.Add($"{what}: {verdict.Message}");

@@ -17,6 +17,9 @@ internal sealed class KubernetesLeaseRecords(IKubernetes client, string injector
     public const string Label = "configinjector.io/lease-record";
     private const string DataKey = "record";
 
+    /// <summary>With a cluster, serve always runs the leader-elected sync worker, whose lease keeper renews and revokes.</summary>
+    public bool Kept => true;
+
     public async Task<LeaseRecord?> FindAsync(string @namespace, string secretName, CancellationToken cancellationToken)
     {
         try

@@ -3,11 +3,14 @@ using System.Globalization;
 
 namespace ConfigInjector.ManagedSecrets;
 
-/// <summary>Lease records of a run without a cluster: in this process, versioned like the API server's objects.</summary>
-internal sealed class InProcessLeaseRecords : ILeaseRecords
+/// <summary>Lease records in this process, versioned like the API server's objects.</summary>
+/// <param name="kept">Whether a worker of this process keeps them (tests); a run without a cluster has none.</param>
+internal sealed class InProcessLeaseRecords(bool kept = false) : ILeaseRecords
 {
     private readonly ConcurrentDictionary<(string Namespace, string Name), LeaseRecord> _records = new();
     private long _version;
+
+    public bool Kept => kept;
 
     public Task<LeaseRecord?> FindAsync(string @namespace, string secretName, CancellationToken cancellationToken) =>
         Task.FromResult(_records.GetValueOrDefault((@namespace, secretName)));

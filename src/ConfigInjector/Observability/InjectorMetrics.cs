@@ -25,6 +25,7 @@ internal sealed class InjectorMetrics
         ManagedSecrets = factory.CreateGauge("configinjector_managed_secrets", "Managed Secrets the sync worker knows while it leads (0 on the other replicas).");
         PodsOnStaleVersion = factory.CreateGauge("configinjector_pods_on_stale_version", "Running pods holding an older version of a ref than their managed Secret (env values wait for a restart), at the last scan.", "namespace");
         EventWritesDropped = factory.CreateCounter("configinjector_event_writes_dropped_total", "Admission Event writes refused because the write queue (or the namespace's share of it) was full.");
+        Leases = factory.CreateGauge("configinjector_leases", "Dynamic-credential leases the lease keeper holds while it leads, by backend and state (active, expired, revoke_pending), at its last pass.", "backend", "state");
         Leader = factory.CreateGauge("configinjector_sync_leader", "1 while this replica holds the sync worker's lease.");
         CertificateExpiry = factory.CreateGauge("configinjector_certificate_expiry_timestamp_seconds", "Unix time at which the serving certificate expires (0 while none is loaded).");
     }
@@ -49,6 +50,9 @@ internal sealed class InjectorMetrics
     /// <summary>By namespace: pods holding an older version of a ref than their managed Secret.</summary>
     public Gauge PodsOnStaleVersion { get; }
     public Gauge Leader { get; }
+
+    /// <summary>By backend and state (<c>active</c>, <c>expired</c>, <c>revoke_pending</c>); never a lease id in a label.</summary>
+    public Gauge Leases { get; }
     public Gauge CertificateExpiry { get; }
 
     /// <summary>A refused count update is tried again at the next count write while the Event is remembered.</summary>
@@ -68,5 +72,15 @@ internal sealed class InjectorMetrics
         MissedInjectionsNow.Set(0);
         foreach (var labels in PodsOnStaleVersion.GetAllLabelValues().ToList())
             PodsOnStaleVersion.RemoveLabelled(labels);
+        SetLeases(new Dictionary<(string Backend, string State), int>());
+    }
+
+    /// <summary>The lease counts of one pass: a backend and state seen before and absent now shows 0.</summary>
+    public void SetLeases(IReadOnlyDictionary<(string Backend, string State), int> counts)
+    {
+        foreach (var labels in Leases.GetAllLabelValues().ToList())
+            Leases.WithLabels(labels).Set(counts.GetValueOrDefault((labels[0], labels[1])));
+        foreach (var ((backend, state), count) in counts)
+            Leases.WithLabels(backend, state).Set(count);
     }
 }

@@ -6,6 +6,7 @@ using ConfigInjector.Core.Policies;
 using ConfigInjector.Core.References;
 using ConfigInjector.Core.Secrets;
 using ConfigInjector.ManagedSecrets;
+using ConfigInjector.Observability;
 using k8s.Models;
 
 namespace ConfigInjector.Sync;
@@ -20,7 +21,7 @@ namespace ConfigInjector.Sync;
 /// No finalizer: a record outlives its Secret in the injector's namespace, so a worker that was down revokes on its
 /// return; and a lease nobody renews still ends at its TTL in Vault, so nothing outlives the TTL without the worker.
 /// </summary>
-internal sealed partial class LeaseKeeper(ISyncCluster cluster, ILeaseRecords records, LeaseIssuers issuers, ISigningKey signingKey, SyncSettings settings, TimeProvider time, ILogger<LeaseKeeper> log) : ILeaderTask
+internal sealed partial class LeaseKeeper(ISyncCluster cluster, ILeaseRecords records, LeaseIssuers issuers, ISigningKey signingKey, SyncSettings settings, InjectorMetrics metrics, TimeProvider time, ILogger<LeaseKeeper> log) : ILeaderTask
 {
     public string Name => "lease keeper";
 
@@ -52,6 +53,7 @@ internal sealed partial class LeaseKeeper(ISyncCluster cluster, ILeaseRecords re
             var users = all.Where(p => p.Metadata.Annotations?.TryGetValue(AnnotationKeys.ManagedSecret, out var name) == true && name == record.SecretName).ToList();
             await KeepAsync(record, users, result, cancellationToken);
         }
+        metrics.SetLeases(result.Leases);
         return result;
     }
 
@@ -104,6 +106,7 @@ internal sealed partial class LeaseKeeper(ISyncCluster cluster, ILeaseRecords re
             leases[location] = current;
         }
         var saved = record with { Leases = leases };
+        result.Count(saved, now);
         if (changed && !await records.TrySaveAsync(saved, cancellationToken))
             return;
         await DeliverAsync(saved, result, cancellationToken);
@@ -167,6 +170,8 @@ internal sealed partial class LeaseKeeper(ISyncCluster cluster, ILeaseRecords re
                 var revoked = await issuers.RevokeAsync(location.Backend, lease, owner, cancellationToken);
                 if (revoked.Outcome == LeaseOutcome.Failed)
                 {
+                    foreach (var (pending, credential) in record.Leases)
+                        result.Count(pending.Backend, LeasePassResult.RevokePending, credential.Previous is null ? 1 : 2);
                     LogRevokeFailed(log, record.Namespace, record.SecretName, location.ToString(), revoked.Reason ?? "");
                     return;
                 }
@@ -215,4 +220,30 @@ internal sealed class LeasePassResult
     public int Revoked { get; set; }
     public int Delivered { get; set; }
     public int Retired { get; set; }
+
+    /// <summary>The lease works: its credential is the managed Secret's and has not ended.</summary>
+    public const string Active = "active";
+
+    /// <summary>The lease ended unrenewed and no new credential could be issued: the Secret holds a dead credential.</summary>
+    public const string Expired = "expired";
+
+    /// <summary>A lease replaced (waiting for the rollout) or of a workload gone, whose revocation has not happened yet.</summary>
+    public const string RevokePending = "revoke_pending";
+
+    /// <summary>Leases by backend and state after the pass, for <c>configinjector_leases</c>.</summary>
+    public Dictionary<(string Backend, string State), int> Leases { get; } = [];
+
+    public void Count(string backend, string state, int leases = 1) =>
+        Leases[(backend, state)] = Leases.GetValueOrDefault((backend, state)) + leases;
+
+    /// <summary>Counts what a kept record holds as the pass leaves it.</summary>
+    public void Count(LeaseRecord record, DateTimeOffset now)
+    {
+        foreach (var (location, credential) in record.Leases)
+        {
+            Count(location.Backend, credential.Lease.ExpiresAt > now ? Active : Expired);
+            if (credential.Previous is { } previous && previous.ExpiresAt > now)
+                Count(location.Backend, RevokePending);
+        }
+    }
 }

@@ -1,8 +1,10 @@
 using System.Text;
+using ConfigInjector.ManagedSecrets;
 using ConfigInjector.TestSupport;
 using ConfigInjector.TestSupport.Builders;
 using ConfigInjector.TestSupport.Fakes;
 using k8s.Models;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Time.Testing;
 
 namespace ConfigInjector.Tests.Dynamic;
@@ -27,16 +29,7 @@ public sealed class DynamicAdmissionTests : IAsyncLifetime
             Directory.CreateDirectory(Path.Combine(workDir, "config"));
             File.WriteAllText(Path.Combine(workDir, "config", "token"), VaultFake.RootToken);
             File.WriteAllText(Path.Combine(workDir, "config", "injector.yaml"), VaultWebhook.BackendConfig(_vault, "token", "vault-prod", "kvVersion: auto", "retry: { attempts: 1 }"));
-            File.WriteAllText(Path.Combine(workDir, "examples", "policies", "dynamic.yaml"), """
-                apiVersion: configinjector.io/v1alpha1
-                kind: SecretPolicy
-                metadata: { name: shop }
-                spec:
-                  subjects: { namespaces: [shop] }
-                  rules:
-                    - backend: vault-prod
-                      paths: ["database/creds/shop"]
-                      dynamic: true
+            File.WriteAllText(Path.Combine(workDir, "examples", "policies", "dynamic.yaml"), ShopPolicy.Dynamic + """
                   onBackendError: allow-stale
                 ---
                 apiVersion: configinjector.io/v1alpha1
@@ -48,7 +41,9 @@ public sealed class DynamicAdmissionTests : IAsyncLifetime
                     - backend: vault-prod
                       paths: ["database/creds/shop"]
                 """);
-        }, settings: s => s with { Time = _time });
+        }, settings: s => s with { Time = _time },
+            // Records a sync worker keeps, as a cluster's are: without one, no dynamic credential is issued (OfflineDynamicTests).
+            services: s => s.AddSingleton<ILeaseRecords>(new InProcessLeaseRecords(kept: true)));
     }
 
     public async Task DisposeAsync()

@@ -5,12 +5,14 @@ using ConfigInjector.Core.Planning;
 using ConfigInjector.Core.Policies;
 using ConfigInjector.Core.References;
 using ConfigInjector.ManagedSecrets;
+using ConfigInjector.Observability;
 using ConfigInjector.Sync;
 using ConfigInjector.Tests.Backends;
 using ConfigInjector.Tests.Sync;
 using ConfigInjector.TestSupport.Fakes;
 using k8s;
 using Microsoft.Extensions.Logging.Abstractions;
+using Prometheus;
 
 namespace ConfigInjector.Tests.Dynamic;
 
@@ -27,6 +29,8 @@ public sealed class LeaseKeeperTests : IAsyncLifetime
     private SyncHarness _harness = null!;
     private InProcessLeaseRecords _records = null!;
     private LeaseKeeper _keeper = null!;
+    private LeaseIssuers _issuers = null!;
+    private readonly InjectorMetrics _metrics = new(Metrics.NewCustomRegistry());
     private (string User, string Password, string LeaseId) _first;
 
     private VaultFake Vault => _harness.Vault;
@@ -40,22 +44,26 @@ public sealed class LeaseKeeperTests : IAsyncLifetime
             retry: { attempts: 1, baseDelay: 10ms }
             auth: { token: { file: {{VaultTestBackends.TokenFile(VaultFake.RootToken)}} } }
             """, _harness.Time, "vault-prod");
-        var issuers = new LeaseIssuers(new Dictionary<string, ISecretBackend> { ["vault-prod"] = backend }, TimeSpan.FromSeconds(10));
+        _issuers = new LeaseIssuers(new Dictionary<string, ISecretBackend> { ["vault-prod"] = backend }, TimeSpan.FromSeconds(10));
         _records = new InProcessLeaseRecords();
-        _keeper = new LeaseKeeper(_harness.Cluster, _records, issuers, _harness.Keys, SyncSettings.Default, _harness.Time, NullLogger<LeaseKeeper>.Instance);
+        _keeper = new LeaseKeeper(_harness.Cluster, _records, _issuers, _harness.Keys, SyncSettings.Default, _metrics, _harness.Time, NullLogger<LeaseKeeper>.Instance);
+        _first = await AddWorkloadAsync(Name, ReplicaSet, "shop-7d9f-a");
+    }
 
-        // What an admission leaves: the lease in its record, its keys in the managed Secret, one pod reading it.
-        var issued = await issuers.IssueAsync(Creds, new Subject("shop", "api"), CancellationToken.None);
+    /// <summary>What an admission leaves: the lease in its record, its keys in the managed Secret, one pod reading it.</summary>
+    private async Task<(string User, string Password, string LeaseId)> AddWorkloadAsync(string name, (string Name, string Uid) replicaSet, string pod)
+    {
+        var issued = await _issuers.IssueAsync(Creds, new Subject("shop", "api"), CancellationToken.None);
         var data = issued.Read.Document!;
-        _first = (data.Data["username"], data.Data["password"], issued.Lease!.Id);
-        Assert.True(await _records.TrySaveAsync(new LeaseRecord("shop", Name, "api", _harness.Time.GetUtcNow(),
-            new Dictionary<SecretLocation, LeasedCredential> { [Creds] = new(Creds, data, issued.Lease) }), CancellationToken.None));
-        var secret = ManagedSecretFactory.Create(new ManagedSecretSpec(Name, "shop",
-            new Dictionary<string, string> { ["DB_USER"] = _first.User, ["DB_PASSWORD"] = _first.Password },
+        Assert.True(await _records.TrySaveAsync(new LeaseRecord("shop", name, "api", _harness.Time.GetUtcNow(),
+            new Dictionary<SecretLocation, LeasedCredential> { [Creds] = new(Creds, data, issued.Lease!) }), CancellationToken.None));
+        var secret = ManagedSecretFactory.Create(new ManagedSecretSpec(name, "shop",
+            new Dictionary<string, string> { ["DB_USER"] = data.Data["username"], ["DB_PASSWORD"] = data.Data["password"] },
             new Dictionary<string, KeySource> { ["DB_USER"] = new("vault-prod:database/creds/shop#username", data.Version), ["DB_PASSWORD"] = new("vault-prod:database/creds/shop#password", data.Version) },
             new RotationSettings(TimeSpan.FromMinutes(5), RotationMode.Restart), null, "api"), SyncHarness.Key);
         _harness.Api.Put("secrets", JsonNode.Parse(KubernetesJson.Serialize(secret))!.AsObject());
-        _harness.AddPod("shop-7d9f-a", ReplicaSet, new Dictionary<string, string> { ["app"] = "shop" }, _harness.Time.GetUtcNow().AddSeconds(-30), Name);
+        _harness.AddPod(pod, replicaSet, new Dictionary<string, string> { ["app"] = "shop" }, _harness.Time.GetUtcNow().AddSeconds(-30), name);
+        return (data.Data["username"], data.Data["password"], issued.Lease!.Id);
     }
 
     public async Task DisposeAsync() => await _harness.DisposeAsync();
@@ -134,4 +142,28 @@ public sealed class LeaseKeeperTests : IAsyncLifetime
         Assert.True(Vault.CanLogIn(Value("DB_USER"), Value("DB_PASSWORD")));
         Assert.NotNull(_harness.RestartDue("shop", Name));
     }
+
+    [Fact]
+    public async Task The_leases_gauge_counts_each_pass_by_state_and_never_names_a_lease()
+    {
+        var others = new[] { await AddWorkloadAsync(Name + "1", ("shop-11aa", "5d0c7a4e-0000-4000-8000-00000000000b"), "shop-11aa-a"), await AddWorkloadAsync(Name + "2", ("shop-22bb", "5d0c7a4e-0000-4000-8000-00000000000c"), "shop-22bb-a") };
+
+        await PassAfterAsync(TimeSpan.FromSeconds(1));
+        Assert.Equal(3, Gauge("active"));
+
+        foreach (var pod in new[] { "shop-7d9f-a", "shop-11aa-a", "shop-22bb-a" })
+            _harness.Api.Delete("pods", "shop", pod);
+        await PassAfterAsync(SyncSettings.Default.AdoptionGracePeriod + TimeSpan.FromSeconds(1));
+
+        Assert.Equal(0, Vault.LiveLeases);
+        Assert.Equal(0, Gauge("active"));
+        using var scrape = new MemoryStream();
+        await _metrics.Registry.CollectAndExportAsTextAsync(scrape);
+        var text = System.Text.Encoding.UTF8.GetString(scrape.ToArray());
+        Assert.Contains("configinjector_leases{backend=\"vault-prod\",state=\"active\"} 0", text, StringComparison.Ordinal);
+        foreach (var leaseId in others.Select(o => o.LeaseId).Append(_first.LeaseId))
+            Assert.DoesNotContain(leaseId, text, StringComparison.Ordinal);
+    }
+
+    private double Gauge(string state) => _metrics.Leases.WithLabels("vault-prod", state).Value;
 }

@@ -41,8 +41,11 @@ public sealed class ClusterEnvironment : IAsyncDisposable
     public async Task<WebhookServer> StartReplicaAsync(string identity = "replica-a", int maxConcurrentRestarts = 5, string onBackendError = "deny", bool policiesFromCluster = false, string cacheTtl = "1s",
         string policyNamespaces = "[shop]", Func<ServeSettings, ServeSettings>? settings = null, string vaultAuth = "auth: { token: { file: token } }",
         string rotation = "{ interval: 1s, onChange: restart, debounce: 1s }", Action<Microsoft.Extensions.DependencyInjection.IServiceCollection>? services = null,
-        string refreshBatchWindow = "2s")
+        string refreshBatchWindow = "2s", bool steadyLeader = false)
     {
+        // Short terms let tests see failover in seconds; a steady leader keeps its term on a loaded machine, for
+        // tests that count what one term does (a new term makes every Secret due, and so reads everything again).
+        var (leaseDuration, renewDeadline, retryPeriod) = steadyLeader ? ("60s", "40s", "2s") : ("3s", "2s", "500ms");
         var server = await WebhookServer.StartAsync(workDir =>
         {
             Directory.CreateDirectory(Path.Combine(workDir, "config"));
@@ -62,9 +65,9 @@ public sealed class ClusterEnvironment : IAsyncDisposable
                   backendReadsPerSecond: 1000
                   missedInjectionScanInterval: 1s
                   adoptionGracePeriod: 2s
-                  leaseDuration: 3s
-                  renewDeadline: 2s
-                  retryPeriod: 500ms
+                  leaseDuration: {{leaseDuration}}
+                  renewDeadline: {{renewDeadline}}
+                  retryPeriod: {{retryPeriod}}
                   refreshBatchWindow: {{refreshBatchWindow}}
                 """);
             File.WriteAllText(Path.Combine(workDir, "examples", "policies", "shop.yaml"), $$"""

@@ -14,10 +14,16 @@ internal interface IIssuesLeases
 {
     ValueTask<IssuedSecret> IssueAsync(SecretLocation location, Subject? serviceAccount, CancellationToken cancellationToken);
 
+    /// <summary>The lease-issuing engine the location is in, asked of the vault without issuing; null when it is in none, or the vault cannot say.</summary>
+    ValueTask<IssuingEngine?> EngineOfAsync(SecretLocation location, Subject? serviceAccount, CancellationToken cancellationToken);
+
     ValueTask<LeaseAnswer> RenewAsync(Lease lease, Subject? serviceAccount, CancellationToken cancellationToken);
 
     ValueTask<LeaseAnswer> RevokeAsync(Lease lease, Subject? serviceAccount, CancellationToken cancellationToken);
 }
+
+/// <summary>A mount that issues credentials with a lease, and its engine's type (<c>database</c>, <c>aws</c>, …).</summary>
+internal sealed record IssuingEngine(string Mount, string Type);
 
 /// <summary>The read of one issue: every key of one credential, and its lease (null when the read failed).</summary>
 internal sealed record IssuedSecret(SecretRead Read, Lease? Lease);

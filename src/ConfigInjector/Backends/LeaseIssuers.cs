@@ -14,7 +14,7 @@ internal sealed class LeaseIssuers(IReadOnlyDictionary<string, ISecretBackend> b
     /// <summary>Whether <paramref name="backend"/> can issue credentials at all.</summary>
     public bool Issues(string backend) => backends.GetValueOrDefault(backend) is IIssuesLeases;
 
-    public async Task<IssuedSecret> IssueAsync(SecretLocation location, Subject pod, CancellationToken cancellationToken)
+    public async Task<IssuedSecret> IssueAsync(SecretLocation location, Subject? pod, CancellationToken cancellationToken)
     {
         if (Issuer(location.Backend) is not { } issuer)
             return new IssuedSecret(SecretRead.NotFound(location, $"backend \"{location.Backend}\" issues no dynamic credentials"), null);
@@ -22,10 +22,15 @@ internal sealed class LeaseIssuers(IReadOnlyDictionary<string, ISecretBackend> b
             () => new IssuedSecret(SecretRead.Failed(location, $"timed out after {timeout.TotalSeconds:0.#}s"), null), cancellationToken);
     }
 
-    public Task<LeaseAnswer> RenewAsync(string backend, Lease lease, Subject pod, CancellationToken cancellationToken) =>
+    /// <summary>The lease-issuing engine <paramref name="location"/> is in, or null (asks the vault's mount table; issues nothing).</summary>
+    public async Task<IssuingEngine?> EngineOfAsync(SecretLocation location, Subject? pod, CancellationToken cancellationToken) =>
+        Issuer(location.Backend) is not { } issuer ? null
+        : await WithTimeoutAsync(token => issuer.EngineOfAsync(location, As(location.Backend, pod), token).AsTask(), () => null, cancellationToken);
+
+    public Task<LeaseAnswer> RenewAsync(string backend, Lease lease, Subject? pod, CancellationToken cancellationToken) =>
         CallAsync(backend, (issuer, token) => issuer.RenewAsync(lease, As(backend, pod), token), cancellationToken);
 
-    public Task<LeaseAnswer> RevokeAsync(string backend, Lease lease, Subject pod, CancellationToken cancellationToken) =>
+    public Task<LeaseAnswer> RevokeAsync(string backend, Lease lease, Subject? pod, CancellationToken cancellationToken) =>
         CallAsync(backend, (issuer, token) => issuer.RevokeAsync(lease, As(backend, pod), token), cancellationToken);
 
     private Task<LeaseAnswer> CallAsync(string backend, Func<IIssuesLeases, CancellationToken, ValueTask<LeaseAnswer>> call, CancellationToken cancellationToken) =>
@@ -35,7 +40,7 @@ internal sealed class LeaseIssuers(IReadOnlyDictionary<string, ISecretBackend> b
 
     private IIssuesLeases? Issuer(string backend) => backends.GetValueOrDefault(backend) as IIssuesLeases;
 
-    private Subject? As(string backend, Subject pod) => backends.GetValueOrDefault(backend) is IReadsAsServiceAccount ? pod : null;
+    private Subject? As(string backend, Subject? pod) => backends.GetValueOrDefault(backend) is IReadsAsServiceAccount ? pod : null;
 
     private async Task<T> WithTimeoutAsync<T>(Func<CancellationToken, Task<T>> call, Func<T> timedOut, CancellationToken cancellationToken)
     {

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using ConfigInjector.Backends;
 using ConfigInjector.Configuration;
+using ConfigInjector.Core.Policies;
 using ConfigInjector.Core.References;
 using ConfigInjector.Core.Secrets;
 
@@ -9,7 +10,8 @@ namespace ConfigInjector.Cli;
 /// <summary>
 /// <c>configinjector resolve REF</c>: reads one ref as the webhook would and prints its version and metadata; the value
 /// only with <c>--show-value</c>. <c>--as NAMESPACE/SERVICEACCOUNT</c> reads an <c>identity: pod</c> backend as that
-/// service account, as the webhook would for its pods.
+/// service account, as the webhook would for its pods. A ref in a lease-issuing engine (dynamic) is said to be one
+/// and issues nothing unless <c>--issue</c> is given (<see cref="DynamicResolve"/>).
 /// </summary>
 internal static class ResolveCommand
 {
@@ -18,8 +20,9 @@ internal static class ResolveCommand
         var reference = new Argument<string>("REF") { Description = "<backend>:<path>[#<key>][@<version>]" };
         var showValue = new Option<bool>("--show-value") { Description = "also print the value (it goes to your terminal: mind who is watching)" };
         var readAs = new Option<string?>("--as") { Description = "NAMESPACE/SERVICEACCOUNT: read as that service account, for backends with identity: pod (needs the cluster)" };
+        var issue = new Option<bool>("--issue") { Description = "for a dynamic ref: issue one credential, show its lease, and revoke it before exiting" };
         var cluster = new ClusterServiceAccounts();
-        var command = new Command("resolve", "Read one reference from its backend and show its version and keys.") { reference, showValue, readAs };
+        var command = new Command("resolve", "Read one reference from its backend and show its version and keys.") { reference, showValue, readAs, issue };
         common.AddTo(command);
         cluster.AddTo(command);
         command.SetAction(async (parse, cancellationToken) =>
@@ -46,44 +49,55 @@ internal static class ResolveCommand
             using var services = OfflineBackends.Build(config with { Backends = [settings] }, accounts: cluster.For(parse));
             var reader = services.GetRequiredService<SecretReader>();
 
+            var issuers = services.GetRequiredService<LeaseIssuers>();
             var read = await reader.ReadAsync(reader.KeyFor(wanted.Location, subject), cancellationToken);
+            // A KV read of a path in a lease-issuing engine is refused before anything is read: only then ask what it is.
+            if (read.Status != ReadStatus.Found && await issuers.EngineOfAsync(wanted.Location, subject, cancellationToken) is { } engine)
+            {
+                var dynamic = new DynamicResolve(issuers, output, error, TimeProvider.System);
+                return await dynamic.RunAsync(text, wanted, settings, engine, subject, parse.GetValue(issue), parse.GetValue(showValue), cancellationToken);
+            }
+            if (parse.GetValue(issue) && read.Status == ReadStatus.Found)
+                throw new ConfigException($"--issue: {text} is a KV secret, read and not issued; drop --issue");
             if (read.Status != ReadStatus.Found)
             {
                 await error.WriteLineAsync($"configinjector: {text}: {read.Status switch { ReadStatus.NotFound => "not found", ReadStatus.Refused => "refused", _ => "backend error" }}: {read.Reason}");
                 return ExitCodes.Failed;
             }
             var document = read.Document!;
-            var key = wanted.Key ?? (document.Data.Count == 1 ? document.Data.Keys.First() : null);
-            await output.WriteLineAsync($"ref:      {text}");
-            await output.WriteLineAsync($"backend:  {settings.Name} (type {settings.Type}, {(settings.Sensitive ? "sensitive" : "not sensitive")})");
-            if (subject is not null)
-                await output.WriteLineAsync($"read as:  service account {subject.Namespace}/{subject.ServiceAccount}");
-            await output.WriteLineAsync($"path:     {wanted.Path}");
+            await WriteHeaderAsync(output, text, settings, subject, wanted.Path);
             await output.WriteLineAsync($"version:  {document.Version}");
             await output.WriteLineAsync($"keys:     {string.Join(", ", document.Data.Keys.Order(StringComparer.Ordinal))}");
-            if (key is null)
-            {
-                await error.WriteLineAsync($"configinjector: {text}: the path holds {document.Data.Count} keys; name one with #<key>");
-                return ExitCodes.Failed;
-            }
-            if (!document.Data.TryGetValue(key, out var value))
-            {
-                await error.WriteLineAsync($"configinjector: {text}: the path has no key \"{key}\"");
-                return ExitCodes.Failed;
-            }
-            // Even a value's length narrows a guess: it is shown with the value or not at all.
-            if (parse.GetValue(showValue))
-            {
-                await output.WriteLineAsync($"key:      {key} ({value.Length} characters)");
-                await output.WriteLineAsync($"value:    {value}");
-            }
-            else
-            {
-                await output.WriteLineAsync($"key:      {key}");
-                await output.WriteLineAsync("value:    (hidden; --show-value prints it)");
-            }
-            return ExitCodes.Ok;
+            return await WriteKeyAsync(output, error, text, wanted.Key, document.Data, parse.GetValue(showValue), "path");
         });
         return command;
+    }
+
+    public static async Task WriteHeaderAsync(TextWriter output, string text, BackendSettings settings, Subject? subject, string path)
+    {
+        await output.WriteLineAsync($"ref:      {text}");
+        await output.WriteLineAsync($"backend:  {settings.Name} (type {settings.Type}, {(settings.Sensitive ? "sensitive" : "not sensitive")})");
+        if (subject is not null)
+            await output.WriteLineAsync($"read as:  service account {subject.Namespace}/{subject.ServiceAccount}");
+        await output.WriteLineAsync($"path:     {path}");
+    }
+
+    /// <summary>The key the ref names (or the only one), and its value only when asked: even its length narrows a guess.</summary>
+    public static async Task<int> WriteKeyAsync(TextWriter output, TextWriter error, string text, string? wanted, IReadOnlyDictionary<string, string> data, bool showValue, string holder)
+    {
+        var key = wanted ?? (data.Count == 1 ? data.Keys.First() : null);
+        if (key is null)
+        {
+            await error.WriteLineAsync($"configinjector: {text}: the {holder} holds {data.Count} keys; name one with #<key>");
+            return ExitCodes.Failed;
+        }
+        if (!data.TryGetValue(key, out var value))
+        {
+            await error.WriteLineAsync($"configinjector: {text}: the {holder} has no key \"{key}\"");
+            return ExitCodes.Failed;
+        }
+        await output.WriteLineAsync(showValue ? $"key:      {key} ({value.Length} characters)" : $"key:      {key}");
+        await output.WriteLineAsync(showValue ? $"value:    {value}" : "value:    (hidden; --show-value prints it)");
+        return ExitCodes.Ok;
     }
 }

@@ -19,6 +19,9 @@ internal sealed class VaultBackend(string name, VaultReads reads, IVaultAuth aut
     public async ValueTask<IssuedSecret> IssueAsync(SecretLocation location, Subject? serviceAccount, CancellationToken cancellationToken) =>
         (await reads.Leases.IssueAsync(location, auth, cancellationToken)).Issued;
 
+    public async ValueTask<IssuingEngine?> EngineOfAsync(SecretLocation location, Subject? serviceAccount, CancellationToken cancellationToken) =>
+        await reads.Leases.EngineOfAsync(location, auth, cancellationToken);
+
     public async ValueTask<LeaseAnswer> RenewAsync(Lease lease, Subject? serviceAccount, CancellationToken cancellationToken) =>
         await reads.Leases.RenewAsync(lease, auth, cancellationToken);
 

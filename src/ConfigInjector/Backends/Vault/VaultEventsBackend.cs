@@ -28,6 +28,8 @@ internal sealed class VaultEventsBackend(VaultBackend reads, VaultSettings setti
 
     public ValueTask<IssuedSecret> IssueAsync(SecretLocation location, Core.Policies.Subject? serviceAccount, CancellationToken cancellationToken) => reads.IssueAsync(location, serviceAccount, cancellationToken);
 
+    public ValueTask<IssuingEngine?> EngineOfAsync(SecretLocation location, Core.Policies.Subject? serviceAccount, CancellationToken cancellationToken) => reads.EngineOfAsync(location, serviceAccount, cancellationToken);
+
     public ValueTask<LeaseAnswer> RenewAsync(Core.Secrets.Lease lease, Core.Policies.Subject? serviceAccount, CancellationToken cancellationToken) => reads.RenewAsync(lease, serviceAccount, cancellationToken);
 
     public ValueTask<LeaseAnswer> RevokeAsync(Core.Secrets.Lease lease, Core.Policies.Subject? serviceAccount, CancellationToken cancellationToken) => reads.RevokeAsync(lease, serviceAccount, cancellationToken);

@@ -64,6 +64,19 @@ internal sealed class VaultLeases(VaultSettings settings, VaultTransport transpo
         return (response.Status, new IssuedSecret(SecretRead.Found(location, new SecretDocument(Lease.Fingerprint(leaseId), data)), lease));
     }
 
+    /// <summary>Asks Vault's mount table only: nothing is issued. Null for a path in no lease-issuing engine, or when Vault cannot say.</summary>
+    public async Task<IssuingEngine?> EngineOfAsync(SecretLocation location, IVaultAuth auth, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await _mounts.ResolveEngineAsync(location.Path, await auth.TokenAsync(cancellationToken), cancellationToken);
+        }
+        catch (Exception e) when (e is VaultUnavailableException or VaultRefusedException)
+        {
+            return null;
+        }
+    }
+
     /// <summary><c>PUT sys/leases/renew</c> asking for the lease's own TTL again; Vault grants less near the role's max TTL.</summary>
     public async Task<LeaseAnswer> RenewAsync(Lease lease, IVaultAuth auth, CancellationToken cancellationToken)
     {

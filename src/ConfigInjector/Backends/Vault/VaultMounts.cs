@@ -61,7 +61,7 @@ internal sealed class VaultMounts(VaultSettings settings, VaultTransport transpo
     /// The mount of a path a SecretPolicy rule marks <c>dynamic: true</c>: it must be a lease-issuing engine, never
     /// Vault's own mounts and never KV (whose secrets are read, not issued). Not cached: each issue asks Vault again.
     /// </summary>
-    public async Task<string> ResolveEngineAsync(string path, string token, CancellationToken cancellationToken)
+    public async Task<IssuingEngine> ResolveEngineAsync(string path, string token, CancellationToken cancellationToken)
     {
         var first = path.Split('/', 2)[0];
         if (ReservedMounts.Contains(first, StringComparer.OrdinalIgnoreCase))
@@ -69,7 +69,7 @@ internal sealed class VaultMounts(VaultSettings settings, VaultTransport transpo
         var (mountPath, type, _) = await AskAsync(path, token, "mount", cancellationToken);
         if (type is "kv" or "generic" or "cubbyhole" or "identity" or "system" or "token")
             throw new VaultRefusedException($"{mountPath} is a {type} mount, not a lease-issuing secrets engine; drop dynamic: true to read KV secrets");
-        return mountPath;
+        return new IssuingEngine(mountPath, type ?? "unknown");
     }
 
     private async Task<(string Path, string? Type, System.Text.Json.Nodes.JsonNode? Data)> AskAsync(string path, string token, string what, CancellationToken cancellationToken)

@@ -64,6 +64,20 @@ internal sealed class VaultPodBackend(string name, VaultReads reads, ServiceAcco
         }
     }
 
+    public async ValueTask<IssuingEngine?> EngineOfAsync(SecretLocation location, Subject? serviceAccount, CancellationToken cancellationToken)
+    {
+        if (serviceAccount is null)
+            return null;
+        try
+        {
+            return await reads.Leases.EngineOfAsync(location, logins.For(serviceAccount), cancellationToken);
+        }
+        catch (Exception e) when (e is VaultLoginRefusedException or ServiceAccountMissingException or ServiceAccountUnavailableException)
+        {
+            return null;
+        }
+    }
+
     /// <summary>Renewed and revoked by the service account it was issued to.</summary>
     public ValueTask<LeaseAnswer> RenewAsync(Lease lease, Subject? serviceAccount, CancellationToken cancellationToken) =>
         AsAsync(serviceAccount, login => reads.Leases.RenewAsync(lease, login, cancellationToken));

@@ -98,9 +98,17 @@ internal sealed partial class LeaseKeeper(ISyncCluster cluster, ILeaseRecords re
             // The replaced lease goes once no pod started before the new credential is left (creation times are whole seconds).
             if (current.Previous is { } previous && users.All(p => p.Metadata.CreationTimestamp is { } created && created > current.Issued.UtcDateTime.AddSeconds(1)))
             {
-                await issuers.RevokeAsync(location.Backend, previous, owner, cancellationToken);
-                result.Revoked++;
-                current = current with { Previous = null };
+                var revoked = await issuers.RevokeAsync(location.Backend, previous, owner, cancellationToken);
+                if (revoked.Outcome == LeaseOutcome.Failed)
+                {
+                    // Kept in the record: dropped now, the old credential would work on until its max TTL.
+                    LogRevokeFailed(log, record.Namespace, record.SecretName, location.ToString(), revoked.Reason ?? "");
+                }
+                else
+                {
+                    result.Revoked++;
+                    current = current with { Previous = null };
+                }
             }
             changed |= current != held;
             leases[location] = current;

@@ -78,9 +78,9 @@ public sealed class DynamicAdmissionTests : IAsyncLifetime
         Assert.True(_vault.CanLogIn(user, password));
         Assert.Equal(1, _vault.CredentialsIssued);
         var leaseId = _vault.LeaseIds.Single();
-        var visible = review.Body + review.PatchText + string.Join("\n", secret.Metadata.Annotations.Values) + _server.AllLogText();
-        foreach (var hidden in new[] { leaseId, user, password })
-            Assert.DoesNotContain(hidden, visible, StringComparison.Ordinal);
+        var leaks = new Fuzzing.LeakScan([leaseId, user, password]);
+        Assert.Null(leaks.FindInResponse(review.Body));
+        Assert.Null(leaks.FindInText(string.Join("\n", secret.Metadata.Annotations.Values) + _server.AllLogText()));
         // The lease id is kept with the worker's record, never in the managed Secret.
         Assert.DoesNotContain(secret.Data.Values, v => Encoding.UTF8.GetString(v).Contains(leaseId, StringComparison.Ordinal));
     }

@@ -11,7 +11,7 @@ using ConfigInjector.Tests.Backends;
 using ConfigInjector.Tests.Sync;
 using ConfigInjector.TestSupport.Fakes;
 using k8s;
-using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Logging.Testing;
 using Prometheus;
 
 namespace ConfigInjector.Tests.Dynamic;
@@ -31,6 +31,7 @@ public sealed class LeaseKeeperTests : IAsyncLifetime
     private LeaseKeeper _keeper = null!;
     private LeaseIssuers _issuers = null!;
     private readonly InjectorMetrics _metrics = new(Metrics.NewCustomRegistry());
+    private readonly FakeLogger<LeaseKeeper> _log = new();
     private (string User, string Password, string LeaseId) _first;
 
     private VaultFake Vault => _harness.Vault;
@@ -46,7 +47,7 @@ public sealed class LeaseKeeperTests : IAsyncLifetime
             """, _harness.Time, "vault-prod");
         _issuers = new LeaseIssuers(new Dictionary<string, ISecretBackend> { ["vault-prod"] = backend }, TimeSpan.FromSeconds(10));
         _records = new InProcessLeaseRecords();
-        _keeper = new LeaseKeeper(_harness.Cluster, _records, _issuers, _harness.Keys, SyncSettings.Default, _metrics, _harness.Time, NullLogger<LeaseKeeper>.Instance);
+        _keeper = new LeaseKeeper(_harness.Cluster, _records, _issuers, _harness.Keys, SyncSettings.Default, _metrics, _harness.Time, _log);
         _first = await AddWorkloadAsync(Name, ReplicaSet, "shop-7d9f-a");
     }
 
@@ -117,6 +118,26 @@ public sealed class LeaseKeeperTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_replaced_lease_whose_revocation_fails_is_kept_and_revoked_on_a_later_pass()
+    {
+        await PassAfterAsync(TimeSpan.FromMinutes(41));
+        await PassAfterAsync(TimeSpan.FromMinutes(41));
+        await PassAfterAsync(TimeSpan.FromMinutes(26));
+        _harness.Time.Advance(TimeSpan.FromSeconds(5));
+        _harness.Api.Delete("pods", "shop", "shop-7d9f-a");
+        _harness.AddPod("shop-7d9f-b", ReplicaSet, new Dictionary<string, string> { ["app"] = "shop" }, _harness.Time.GetUtcNow(), Name);
+
+        Vault.Sealed = true;
+        Assert.Equal(0, (await PassAfterAsync(TimeSpan.FromSeconds(5))).Revoked);
+        Vault.Sealed = false;
+        Assert.True(Vault.CanLogIn(_first.User, _first.Password));
+        Assert.Equal(1, (await PassAfterAsync(TimeSpan.FromSeconds(5))).Revoked);
+
+        Assert.False(Vault.CanLogIn(_first.User, _first.Password));
+        Assert.Contains(_log.Collector.GetSnapshot(), r => r.Message.Contains("not revoked, retried next pass", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task A_lease_whose_workload_is_gone_is_revoked_in_one_pass_with_its_secret()
     {
         _harness.Api.Delete("pods", "shop", "shop-7d9f-a");
@@ -163,6 +184,46 @@ public sealed class LeaseKeeperTests : IAsyncLifetime
         Assert.Contains("configinjector_leases{backend=\"vault-prod\",state=\"active\"} 0", text, StringComparison.Ordinal);
         foreach (var leaseId in others.Select(o => o.LeaseId).Append(_first.LeaseId))
             Assert.DoesNotContain(leaseId, text, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task No_username_password_or_lease_id_shows_in_logs_events_metadata_or_metrics_over_a_leases_life()
+    {
+        var other = await AddWorkloadAsync(Name + "1", ("shop-11aa", "5d0c7a4e-0000-4000-8000-00000000000b"), "shop-11aa-a");
+        await PassAfterAsync(TimeSpan.FromMinutes(41));
+        await PassAfterAsync(TimeSpan.FromMinutes(41));
+        // Each failure path logs the vault's answer: sealed while re-issuing, then while revoking.
+        Vault.Sealed = true;
+        Assert.Equal(0, (await PassAfterAsync(TimeSpan.FromMinutes(26))).Reissued);
+        Vault.Sealed = false;
+        Assert.Equal(2, (await PassAfterAsync(TimeSpan.FromSeconds(5))).Reissued);
+        _harness.Time.Advance(TimeSpan.FromSeconds(5));
+        _harness.Api.Delete("pods", "shop", "shop-7d9f-a");
+        _harness.Api.Delete("pods", "shop", "shop-11aa-a");
+        _harness.AddPod("shop-7d9f-b", ReplicaSet, new Dictionary<string, string> { ["app"] = "shop" }, _harness.Time.GetUtcNow(), Name);
+        Vault.Sealed = true;
+        await PassAfterAsync(SyncSettings.Default.AdoptionGracePeriod + TimeSpan.FromSeconds(1));
+        Vault.Sealed = false;
+        await PassAfterAsync(TimeSpan.FromSeconds(5));
+
+        Assert.False(Vault.CanLogIn(other.User, other.Password));
+        Assert.False(Vault.CanLogIn(_first.User, _first.Password));
+        Assert.Contains(_log.Collector.GetSnapshot(), r => r.Message.Contains("not re-issued", StringComparison.Ordinal));
+        Assert.Contains(_log.Collector.GetSnapshot(), r => r.Message.Contains("not revoked", StringComparison.Ordinal));
+        var leaks = new Fuzzing.LeakScan(Vault.IssuedCredentials.Concat(Vault.LeaseIds));
+        using var scrape = new MemoryStream();
+        await _metrics.Registry.CollectAndExportAsTextAsync(scrape);
+        var seen = new Dictionary<string, string>
+        {
+            ["log"] = string.Join("\n", _log.Collector.GetSnapshot().Select(r => $"{r.Message} {r.Exception} {string.Join(" ", r.StructuredState?.Select(p => p.Value) ?? [])}")),
+            ["events"] = string.Join("\n", _harness.Api.All("events").Select(e => e.ToJsonString())),
+            // The managed Secrets' data is where the credentials belong; everything else about them is visible to more people.
+            ["secret metadata"] = string.Join("\n", _harness.Api.All("secrets").Select(s => s["metadata"]!.ToJsonString())),
+            ["pods"] = string.Join("\n", _harness.Api.All("pods").Select(p => p.ToJsonString())),
+            ["metrics"] = System.Text.Encoding.UTF8.GetString(scrape.ToArray()),
+        };
+        foreach (var (where, text) in seen)
+            Assert.True(leaks.FindInText(text) is null, $"{leaks.FindInText(text)} in the {where}");
     }
 
     private double Gauge(string state) => _metrics.Leases.WithLabels("vault-prod", state).Value;

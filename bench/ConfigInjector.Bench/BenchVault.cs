@@ -8,7 +8,8 @@ namespace ConfigInjector.Bench;
 /// <summary>The <c>vault-bench</c> backend over a Vault fake, as a config file would declare it, for the in-process scenarios.</summary>
 internal static class BenchVault
 {
-    public static async Task<IReadOnlyDictionary<string, ISecretBackend>> BackendsAsync(VaultFake vault)
+    /// <param name="time">The backends' clock: a lease's issue and expiry times are read from it.</param>
+    public static async Task<IReadOnlyDictionary<string, ISecretBackend>> BackendsAsync(VaultFake vault, TimeProvider? time = null)
     {
         var tokenFile = Path.GetTempFileName();
         await File.WriteAllTextAsync(tokenFile, VaultFake.RootToken);
@@ -21,6 +22,6 @@ internal static class BenchVault
                 timeout: 10s
                 auth: { token: { file: {{tokenFile}} } }
             """, "bench.yaml", "/");
-        return BackendRegistry.Default.CreateAll(config, new BackendContext(TimeProvider.System, NullLoggerFactory.Instance, new StaticVersionKey(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32))));
+        return BackendRegistry.Default.CreateAll(config, new BackendContext(time ?? TimeProvider.System, NullLoggerFactory.Instance, new StaticVersionKey(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32))));
     }
 }

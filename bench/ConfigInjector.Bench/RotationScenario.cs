@@ -1,20 +1,14 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json.Nodes;
-using ConfigInjector.Backends;
 using ConfigInjector.Core.Annotations;
 using ConfigInjector.Core.Planning;
 using ConfigInjector.Core.Policies;
 using ConfigInjector.Kubernetes;
-using ConfigInjector.ManagedSecrets;
-using ConfigInjector.Observability;
-using ConfigInjector.Policies;
 using ConfigInjector.Sync;
 using ConfigInjector.TestSupport.Fakes;
 using k8s;
 using Microsoft.Extensions.Logging.Abstractions;
-using Microsoft.Extensions.Time.Testing;
-using Prometheus;
 
 namespace ConfigInjector.Bench;
 
@@ -47,17 +41,11 @@ internal static class RotationScenario
         }
 
         var client = new k8s.Kubernetes(new KubernetesClientConfiguration { Host = api.Address.ToString() });
-        var metrics = new InjectorMetrics(Metrics.NewCustomRegistry());
         var backends = await BenchVault.BackendsAsync(vault);
         var events = new EventRecorder(client, TimeProvider.System, "bench", NullLogger<EventRecorder>.Instance);
         var cluster = new KubernetesSyncCluster(client, events);
-        var restarter = new WorkloadRestarter(cluster, SyncSettings.Default, new FakeTimeProvider(), metrics, NullLogger<WorkloadRestarter>.Instance);
-        var restarts = new RestartRecords(cluster, new StaticSigningKey(signingKey), restarter, TimeProvider.System, metrics, NullLogger<RestartRecords>.Instance);
         using var limiter = new BackendLimiter(100_000);
-        var reader = new SecretReader(backends, metrics, TimeSpan.FromSeconds(30));
-        var policies = new StaticPolicySource(new SecretPolicy("bench", new PolicySubjects(["team-*"], null), [new PolicyRule("vault-bench", ["secret/rot/*"], null)], RotationSettings.Default, BackendErrorMode.Deny));
-        var pass = new RotationPass(cluster, reader, new SecretCache(reader, TimeProvider.System, TimeSpan.FromMinutes(5), metrics), new StaticSigningKey(signingKey), policies,
-            limiter, restarts, SyncSettings.Default, TimeProvider.System, metrics, NullLogger<RotationPass>.Instance);
+        var pass = BenchRotationPass.Create(cluster, backends, signingKey, "secret/rot/*", limiter);
 
         var strings = new SharedStrings();
         var maps = new SharedMaps(strings);

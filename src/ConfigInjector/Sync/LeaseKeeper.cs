@@ -23,10 +23,16 @@ namespace ConfigInjector.Sync;
 /// </summary>
 internal sealed partial class LeaseKeeper(ISyncCluster cluster, ILeaseRecords records, LeaseIssuers issuers, ISigningKey signingKey, SyncSettings settings, InjectorMetrics metrics, TimeProvider time, ILogger<LeaseKeeper> log) : ILeaderTask
 {
+    // What each managed Secret was last seen to hold (its record's credential versions): a pass reads the Secret only
+    // when its record holds other credentials than that — once per Secret when this replica starts leading, then after
+    // a re-issue or a delivery that did not land — not once per tick.
+    private readonly Dictionary<(string Namespace, string Name), string> _delivered = [];
+
     public string Name => "lease keeper";
 
     public async Task RunAsync(CancellationToken leading)
     {
+        _delivered.Clear(); // another leader may have written the Secrets since this replica last led
         while (!leading.IsCancellationRequested)
         {
             try
@@ -46,7 +52,10 @@ internal sealed partial class LeaseKeeper(ISyncCluster cluster, ILeaseRecords re
     {
         var result = new LeasePassResult();
         var pods = new Dictionary<string, IList<V1Pod>>(StringComparer.Ordinal);
-        foreach (var record in await records.ListAsync(cancellationToken))
+        var listed = await records.ListAsync(cancellationToken);
+        foreach (var gone in _delivered.Keys.Except(listed.Select(r => (r.Namespace, r.SecretName))).ToList())
+            _delivered.Remove(gone);
+        foreach (var record in listed)
         {
             if (!pods.TryGetValue(record.Namespace, out var all))
                 pods[record.Namespace] = all = await cluster.ListPodsAsync(record.Namespace, cancellationToken);
@@ -117,8 +126,11 @@ internal sealed partial class LeaseKeeper(ISyncCluster cluster, ILeaseRecords re
         result.Count(saved, now);
         if (changed && !await records.TrySaveAsync(saved, cancellationToken))
             return;
-        await DeliverAsync(saved, result, cancellationToken);
+        if (_delivered.GetValueOrDefault((saved.Namespace, saved.SecretName)) != Delivery(saved))
+            await DeliverAsync(saved, result, cancellationToken);
     }
+
+    private static string Delivery(LeaseRecord record) => string.Join(",", record.Leases.Values.Select(l => l.Document.Version).Order(StringComparer.Ordinal));
 
     /// <summary>Writes each lease's credential into the managed Secret where it holds another one, with a restart due for env consumers.</summary>
     private async Task DeliverAsync(LeaseRecord record, LeasePassResult result, CancellationToken cancellationToken)
@@ -151,7 +163,10 @@ internal sealed partial class LeaseKeeper(ISyncCluster cluster, ILeaseRecords re
             envChanged |= !key.StartsWith(ManagedSecretSpec.FileKeyPrefix, StringComparison.Ordinal);
         }
         if (changes.Count == 0)
+        {
+            _delivered[(record.Namespace, record.SecretName)] = Delivery(record);
             return;
+        }
         secret.Metadata.Annotations[ManagedSecretFactory.SourcesAnnotation] = ManagedSecretFactory.SerializeSources(updated);
         if (envChanged && ManagedSecretFactory.ReadRotation(secret).OnChange == RotationMode.Restart)
             RestartRecord.Set(secret, time.GetUtcNow(), RotationSettings.DefaultDebounce, changes, keys);
@@ -159,6 +174,7 @@ internal sealed partial class LeaseKeeper(ISyncCluster cluster, ILeaseRecords re
         try
         {
             await cluster.ReplaceSecretAsync(secret, cancellationToken);
+            _delivered[(record.Namespace, record.SecretName)] = Delivery(record);
             result.Delivered++;
             await cluster.RecordEventAsync(ObjectReferences.Of("v1", "Secret", secret.Metadata), "Normal", "Rotated", $"new dynamic credentials: {string.Join(", ", changes)}", cancellationToken);
         }

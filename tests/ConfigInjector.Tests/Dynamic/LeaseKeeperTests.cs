@@ -226,5 +226,53 @@ public sealed class LeaseKeeperTests : IAsyncLifetime
             Assert.True(leaks.FindInText(text) is null, $"{leaks.FindInText(text)} in the {where}");
     }
 
+    [Fact]
+    public async Task A_managed_secret_is_read_only_until_it_holds_its_records_credential_not_on_every_pass()
+    {
+        await PassAfterAsync(TimeSpan.FromSeconds(1)); // a keeper's first pass checks each Secret once
+        var reads = SecretReads();
+
+        await PassAfterAsync(TimeSpan.FromSeconds(1));
+        Assert.Equal(1, (await PassAfterAsync(TimeSpan.FromMinutes(41))).Renewed); // a renewal keeps the credential
+
+        Assert.Equal(reads, SecretReads());
+    }
+
+    [Fact]
+    public async Task A_new_credential_whose_write_was_refused_is_delivered_on_the_next_pass()
+    {
+        await PassAfterAsync(TimeSpan.FromMinutes(41));
+        await PassAfterAsync(TimeSpan.FromMinutes(41));
+        _harness.Api.FailNext("PUT", "secrets", 409, reason: "Conflict");
+        var refused = await PassAfterAsync(TimeSpan.FromMinutes(26));
+        Assert.Equal((1, 0), (refused.Reissued, refused.Delivered));
+
+        var next = await PassAfterAsync(TimeSpan.FromSeconds(1));
+
+        Assert.Equal(1, next.Delivered);
+        Assert.NotEqual(_first.User, Value("DB_USER"));
+        Assert.True(Vault.CanLogIn(Value("DB_USER"), Value("DB_PASSWORD")));
+    }
+
+    [Fact]
+    public async Task A_credential_recorded_by_another_replica_is_delivered_on_the_next_pass()
+    {
+        await PassAfterAsync(TimeSpan.FromSeconds(1));
+        // Admission elsewhere replaced the lease (too little of it left for a new pod) and recorded the new one.
+        var record = (await _records.FindAsync("shop", Name, CancellationToken.None))!;
+        var issued = await _issuers.IssueAsync(Creds, new Subject("shop", "api"), CancellationToken.None);
+        Assert.True(await _records.TrySaveAsync(record with
+        {
+            Leases = new Dictionary<SecretLocation, LeasedCredential> { [Creds] = new(Creds, issued.Read.Document!, issued.Lease!, record.Leases[Creds].Lease) },
+        }, CancellationToken.None));
+
+        var pass = await PassAfterAsync(TimeSpan.FromSeconds(1));
+
+        Assert.Equal(1, pass.Delivered);
+        Assert.Equal(issued.Read.Document!.Data["username"], Value("DB_USER"));
+    }
+
+    private int SecretReads() => _harness.Api.Count($"GET secrets shop/{Name}");
+
     private double Gauge(string state) => _metrics.Leases.WithLabels("vault-prod", state).Value;
 }

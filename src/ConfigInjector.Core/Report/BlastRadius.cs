@@ -64,8 +64,8 @@ public static class BlastRadius
                     : cluster.LatestVersions.GetValueOrDefault(reference.Location) ?? secretVersion ?? used.Version;
                 var standing = podVersion == latest && lease?.Flagged != true ? PodStanding.Current : PodStanding.Stale;
                 var action = standing == PodStanding.Current ? held?.Pinned == true ? "none (pinned to this version)" : "none"
-                    : podVersion == latest && lease?.State == LeaseState.NotRecorded ? "no lease record: nothing renews this credential; a new pod of the workload is issued a recorded one"
-                    : podVersion == latest ? "lease expired: not renewed or re-issued by the injector (see the log of its leader); a new pod of the workload is issued new credentials"
+                    : podVersion == latest && lease?.State == LeaseState.NotRecorded ? "no lease record: nothing renews or revokes this credential; it stops working at its TTL"
+                    : podVersion == latest ? "lease expired: not renewed or re-issued by the injector (see the log of its leader); the credential no longer works"
                     : secretVersion is not null && secretVersion != latest ? "rotation pending: the sync worker has not written the latest version to the Secret yet"
                     : cluster.Terminating.Contains((ns, pod.Metadata!.Name)) ? "terminating"
                     : cluster.RollingOut.Contains((ns, workload.Kind, workload.Name)) ? "restart in progress"

@@ -121,6 +121,7 @@ public sealed class DynamicReportTests : IAsyncLifetime
         var row = Row(json, "password");
         Assert.Equal(("not-recorded", "stale"), (row["lease"]!["state"]!.GetValue<string>(), row["standing"]!.GetValue<string>()));
         Assert.Equal("NO LEASE RECORD: nothing renews or revokes it; it ends at its TTL", row["lease"]!["text"]!.GetValue<string>());
+        Assert.Equal("no lease record: nothing renews or revokes this credential; it stops working at its TTL", row["action"]!.GetValue<string>());
     }
 
     [Fact]

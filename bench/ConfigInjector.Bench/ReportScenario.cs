@@ -70,7 +70,7 @@ internal static class ReportScenario
         var client = new k8s.Kubernetes(new KubernetesClientConfiguration { Host = api.Address.ToString() });
         var backends = await BenchVault.BackendsAsync(vault);
         var metrics = new InjectorMetrics(Metrics.NewCustomRegistry());
-        var service = new ReportService(new KubernetesReportCluster(client), new SecretReader(backends, metrics, TimeSpan.FromSeconds(30)), new HashSet<string> { "vault-bench" }, new ConfigInjector.ManagedSecrets.StaticSigningKey(new byte[32]));
+        var service = new ReportService(new KubernetesReportCluster(client, "config-injector"), new SecretReader(backends, metrics, TimeSpan.FromSeconds(30)), new HashSet<string> { "vault-bench" }, new ConfigInjector.ManagedSecrets.StaticSigningKey(new byte[32]), TimeProvider.System);
         var pattern = RefPattern.Parse("vault-bench:secret/app/**").Value!;
         IReadOnlyList<SecretPolicy> policies = [new SecretPolicy("bench", new PolicySubjects(["team-*"], null), [new PolicyRule("vault-bench", ["secret/app/*"], null)], RotationSettings.Default, BackendErrorMode.Deny)];
 
@@ -124,7 +124,7 @@ internal static class ReportScenario
     /// <summary>The pure part alone: <see cref="BlastRadius.Build"/> over the listed snapshot.</summary>
     private static async Task<double> PureBuildSecondsAsync(IKubernetes client, RefPattern pattern, IReadOnlyList<SecretPolicy> policies, int rounds)
     {
-        var objects = await new KubernetesReportCluster(client).ReadAsync(null, CancellationToken.None);
+        var objects = await new KubernetesReportCluster(client, "config-injector").ReadAsync(null, CancellationToken.None);
         var latest = BlastRadius.Locations(pattern, objects.Pods).ToDictionary(l => l, _ => "2");
         var snapshot = new ClusterSnapshot(objects.Pods, objects.ManagedSecrets, objects.ControllersByUid, objects.RollingOut, policies, latest);
         BlastRadius.Build(pattern, snapshot);

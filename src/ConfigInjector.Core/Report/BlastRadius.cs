@@ -3,6 +3,7 @@ using ConfigInjector.Core.Ownership;
 using ConfigInjector.Core.Planning;
 using ConfigInjector.Core.Policies;
 using ConfigInjector.Core.References;
+using ConfigInjector.Core.Secrets;
 using ConfigInjector.Core.Templates;
 using k8s.Models;
 
@@ -55,25 +56,45 @@ public static class BlastRadius
                 var delivery = DeliveryOf(pod, secretName, held?.Keys ?? []);
                 var secretVersion = held?.Version;
                 var podVersion = delivery == Delivery.File ? secretVersion ?? used.Version : used.Version;
+                // A dynamic ref has no one latest version: each managed Secret has its own lease, and its record says which is current.
+                var lease = cluster.Dynamic.Contains(reference.Location) ? LeaseOf(cluster, ns, secretName, reference.Location, podVersion) : null;
                 // A ref pinned to a version (ref@3) stays there: its latest is the pin, whatever the vault holds since.
                 var latest = held?.Pinned == true ? secretVersion
-                    : cluster.LatestVersions.GetValueOrDefault(new SecretLocation(reference.Backend, reference.Path, null)) ?? secretVersion ?? used.Version;
-                var standing = podVersion == latest ? PodStanding.Current : PodStanding.Stale;
+                    : lease is not null ? CurrentLease(cluster, ns, secretName, reference.Location) ?? secretVersion ?? used.Version
+                    : cluster.LatestVersions.GetValueOrDefault(reference.Location) ?? secretVersion ?? used.Version;
+                var standing = podVersion == latest && lease?.Flagged != true ? PodStanding.Current : PodStanding.Stale;
                 var action = standing == PodStanding.Current ? held?.Pinned == true ? "none (pinned to this version)" : "none"
+                    : podVersion == latest && lease?.State == LeaseState.NotRecorded ? "no lease record: nothing renews or revokes this credential; it stops working at its TTL"
+                    : podVersion == latest ? "lease expired: not renewed or re-issued by the injector (see the log of its leader); the credential no longer works"
                     : secretVersion is not null && secretVersion != latest ? "rotation pending: the sync worker has not written the latest version to the Secret yet"
                     : cluster.Terminating.Contains((ns, pod.Metadata!.Name)) ? "terminating"
                     : cluster.RollingOut.Contains((ns, workload.Kind, workload.Name)) ? "restart in progress"
                     : Restartable.Contains(workload.Kind) ? "restart pending"
                     : "recreate the pod (it has no controller that restarts)";
                 rows.Add(new ReportRow(ns, workload.Kind, workload.Name, pod.Metadata!.Name, reference.ToString(), delivery, podVersion, secretVersion, latest,
-                    standing, action, policyOf.TryGetValue((subject, reference), out var policy) ? policy : policyOf[(subject, reference)] = PolicyOf(cluster.Policies, subject, reference)));
+                    standing, action, policyOf.TryGetValue((subject, reference), out var policy) ? policy : policyOf[(subject, reference)] = PolicyOf(cluster.Policies, subject, reference))
+                { Lease = lease });
             }
         }
         rows.Sort(RowOrder);
         var pods = rows.GroupBy(r => (r.Namespace, r.Pod)).Select(g => BlastRadiusReport.Worst(g.Select(r => r.Standing))).ToList();
-        var summary = new ReportSummary(pods.Count, pods.Count(p => p == PodStanding.Current), pods.Count(p => p == PodStanding.Stale), pods.Count(p => p == PodStanding.Unknown));
-        return new BlastRadiusReport(pattern.ToString(), rows, summary, []);
+        var summary = new ReportSummary(pods.Count, pods.Count(p => p == PodStanding.Current), pods.Count(p => p == PodStanding.Stale), pods.Count(p => p == PodStanding.Unknown))
+        {
+            PodsLeaseEnded = rows.Where(r => r.Lease?.Flagged == true).Select(r => (r.Namespace, r.Pod)).Distinct().Count(),
+        };
+        return new BlastRadiusReport(pattern.ToString(), rows, summary, []) { GeneratedAt = cluster.Now };
     }
+
+    /// <summary>The lease behind a pod's dynamic ref, from its managed Secret's record.</summary>
+    private static PodLease LeaseOf(ClusterSnapshot cluster, string ns, string? secretName, SecretLocation location, string? podVersion) =>
+        cluster.Leases is null ? new PodLease(LeaseState.Unread)
+        : secretName is not null && cluster.Leases.TryGetValue((ns, secretName), out var leases) && leases.TryGetValue(location, out var held)
+            ? PodLease.Of(podVersion, held.Current, held.Previous, cluster.Now)
+            : new PodLease(LeaseState.NotRecorded);
+
+    /// <summary>The version (lease fingerprint) a managed Secret's record holds now for a dynamic path, if known.</summary>
+    private static string? CurrentLease(ClusterSnapshot cluster, string ns, string? secretName, SecretLocation location) =>
+        secretName is not null && cluster.Leases?.GetValueOrDefault((ns, secretName))?.GetValueOrDefault(location) is { } held ? Lease.Fingerprint(held.Current.Id) : null;
 
     /// <summary>The paths whose latest version the report needs: those of the matching refs the pods were given.</summary>
     public static IReadOnlyList<SecretLocation> Locations(RefPattern pattern, IEnumerable<V1Pod> pods) =>

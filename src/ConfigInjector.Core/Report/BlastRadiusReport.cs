@@ -32,13 +32,27 @@ public sealed record ReportRow(
     string? LatestVersion,
     PodStanding Standing,
     string Action,
-    string? Policy);
+    string? Policy)
+{
+    /// <summary>For a dynamic ref, the lease behind the credential the pod holds; null for any other ref.</summary>
+    public PodLease? Lease { get; init; }
+}
 
-public sealed record ReportSummary(int Pods, int PodsCurrent, int PodsStale, int PodsUnknown);
+public sealed record ReportSummary(int Pods, int PodsCurrent, int PodsStale, int PodsUnknown)
+{
+    /// <summary>Pods whose dynamic credential's lease has ended or is not recorded (counted among <see cref="PodsStale"/> too).</summary>
+    public int PodsLeaseEnded { get; init; }
+}
 
 /// <summary>The blast radius of a ref pattern: every pod that reads a matching ref, grouped for people by namespace and workload.</summary>
 public sealed record BlastRadiusReport(string Pattern, IReadOnlyList<ReportRow> Rows, ReportSummary Summary, IReadOnlyList<string> Notes)
 {
+    /// <summary>When the cluster was read: what lease expiries are told relative to.</summary>
+    public DateTimeOffset GeneratedAt { get; init; }
+
+    /// <summary>Whether any row is of a dynamic ref (the lease column is shown only then).</summary>
+    public bool HasLeases => Rows.Any(r => r.Lease is not null);
+
     /// <summary>Pods on an older version, per namespace (for the page's chart and the gauge).</summary>
     public IReadOnlyDictionary<string, (int Current, int Stale, int Unknown)> ByNamespace() =>
         Rows.GroupBy(r => r.Namespace, StringComparer.Ordinal).OrderBy(g => g.Key, StringComparer.Ordinal).ToDictionary(

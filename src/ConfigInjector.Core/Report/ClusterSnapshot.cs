@@ -1,5 +1,6 @@
 using ConfigInjector.Core.Policies;
 using ConfigInjector.Core.References;
+using ConfigInjector.Core.Secrets;
 using k8s.Models;
 
 namespace ConfigInjector.Core.Report;
@@ -29,4 +30,16 @@ public sealed record ClusterSnapshot(
 {
     /// <summary>Pods being deleted (namespace, name): still running until they exit, told apart by the adapter (the core reads no clock or time).</summary>
     public IReadOnlySet<(string Namespace, string Name)> Terminating { get; init; } = new HashSet<(string, string)>();
+
+    /// <summary>Paths in a lease-issuing engine (<see cref="DynamicLocations"/>): each managed Secret has its own lease, so they have no one latest version.</summary>
+    public IReadOnlySet<SecretLocation> Dynamic { get; init; } = new HashSet<SecretLocation>();
+
+    /// <summary>The leases each managed Secret's record holds, by (namespace, Secret name) and path; null when the records could not be read.</summary>
+    public IReadOnlyDictionary<(string Namespace, string Secret), IReadOnlyDictionary<SecretLocation, HeldLease>>? Leases { get; init; }
+
+    /// <summary>When the snapshot was taken, for the leases' expiry (the adapter's clock: the core reads none).</summary>
+    public DateTimeOffset Now { get; init; }
 }
+
+/// <summary>A lease record's entry for one path: the lease now, and the one it replaced while pods may still hold it.</summary>
+public sealed record HeldLease(Lease Current, Lease? Previous);

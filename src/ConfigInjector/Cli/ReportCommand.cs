@@ -60,7 +60,7 @@ internal static class ReportCommand
             }
             if (policies.Problem is not null)
                 await stderr.WriteLineAsync($"warning: {policies.Problem}; the POLICY column is empty");
-            var report = new ReportService(new KubernetesReportCluster(client), services.GetRequiredService<SecretReader>(), config.Backends.Select(b => b.Name).ToHashSet(StringComparer.Ordinal), installKeys);
+            var report = new ReportService(new KubernetesReportCluster(client, keyNamespace), services.GetRequiredService<SecretReader>(), config.Backends.Select(b => b.Name).ToHashSet(StringComparer.Ordinal), installKeys, time);
             var deadline = waitFor is { } w ? time.GetUtcNow() + w : (DateTimeOffset?)null;
 
             var result = await report.BuildAsync(pattern, parse.GetValue(ns), policies.Current, cancellationToken);

@@ -53,7 +53,7 @@ internal static class RotateCommand
             if (deadline is not { } until)
                 return ExitCodes.Ok;
 
-            var report = new ReportService(new KubernetesReportCluster(client), services.GetRequiredService<Backends.SecretReader>(), config.Backends.Select(b => b.Name).ToHashSet(StringComparer.Ordinal), installKeys);
+            var report = new ReportService(new KubernetesReportCluster(client, keyNamespace), services.GetRequiredService<Backends.SecretReader>(), config.Backends.Select(b => b.Name).ToHashSet(StringComparer.Ordinal), installKeys, time);
             var result = await report.BuildAsync(pattern, parse.GetValue(ns), [], cancellationToken);
             result = await ReportWait.UntilCurrentAsync(report, result, pattern, parse.GetValue(ns), [], until, stderr, time, cancellationToken);
             if (result.Summary.PodsStale == 0)

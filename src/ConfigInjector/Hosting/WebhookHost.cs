@@ -179,8 +179,8 @@ internal static partial class WebhookHost
             services.AddSingleton(timings);
         services.AddKubernetes(client, lease.Namespace, lease.Identity, names.SigningKey, policiesAsResources: !policiesFromFolder);
         services.AddSingleton<Report.ITokenReviewer>(new KubernetesTokenReviewer(client));
-        services.AddSingleton(sp => new Report.ReportService(new KubernetesReportCluster(client), sp.GetRequiredService<SecretReader>(),
-            config.Backends.Select(b => b.Name).ToHashSet(StringComparer.Ordinal), sp.GetRequiredService<ISigningKey>()));
+        services.AddSingleton(sp => new Report.ReportService(new KubernetesReportCluster(client, lease.Namespace), sp.GetRequiredService<SecretReader>(),
+            config.Backends.Select(b => b.Name).ToHashSet(StringComparer.Ordinal), sp.GetRequiredService<ISigningKey>(), settings.Time));
         services.AddSyncWorker(sync, lease, names.Lease);
     }
 

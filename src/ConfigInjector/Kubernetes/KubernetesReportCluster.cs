@@ -9,11 +9,25 @@ namespace ConfigInjector.Kubernetes;
 
 /// <summary>
 /// The report's reads: chunked lists (500 a page, as kubectl pages) of pods and managed Secrets, and the ReplicaSets,
-/// Jobs and workloads that may control each pod (checked by uid and selector in the core) and say whether a rollout is under way.
+/// Jobs and workloads that may control each pod (checked by uid and selector in the core) and say whether a rollout is under way;
+/// and the lease records in the injector's namespace (<see cref="KubernetesLeaseRecords"/>).
 /// </summary>
-internal sealed class KubernetesReportCluster(IKubernetes client) : IReportCluster
+internal sealed class KubernetesReportCluster(IKubernetes client, string injectorNamespace) : IReportCluster
 {
     private const int PageSize = 500;
+
+    public async Task<LeaseRecordsRead> ReadLeaseRecordsAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            return new LeaseRecordsRead(await new KubernetesLeaseRecords(client, injectorNamespace).ListAsync(cancellationToken));
+        }
+        catch (ManagedSecrets.ManagedSecretException e)
+        {
+            // Typically a person whose kubeconfig may not read Secrets in the injector's namespace: the report goes on without.
+            return new LeaseRecordsRead(null, e.Message);
+        }
+    }
 
     public async Task<ClusterObjects> ReadAsync(string? ns, CancellationToken cancellationToken)
     {

@@ -9,7 +9,8 @@ namespace ConfigInjector.Report;
 /// The report as one self-contained HTML page (no scripts, fonts or images from anywhere: clusters often have no
 /// internet, and the page's Content-Security-Policy forbids loading anything): a chart of pods on the latest vs an
 /// older version per namespace, then a table per namespace grouped by workload with older versions highlighted.
-/// Every text is HTML-encoded; only refs, versions and names appear.
+/// Every text is HTML-encoded; only refs, versions and names appear (and a dynamic ref's lease state and times, an
+/// ended or unrecorded lease highlighted).
 /// </summary>
 internal static class ReportPage
 {
@@ -27,10 +28,13 @@ internal static class ReportPage
         foreach (var note in report.Notes)
             html.Append("<p class=\"note\">").Append(E(note)).Append("</p>\n");
         Chart(html, report.ByNamespace());
+        // The lease column only where a dynamic ref is in the report, as in the table.
+        var leases = report.HasLeases;
         foreach (var ns in report.Rows.GroupBy(r => r.Namespace, StringComparer.Ordinal))
         {
             html.Append("<section class=\"namespace\" data-namespace=\"").Append(E(ns.Key)).Append("\"><h2>namespace ").Append(E(ns.Key)).Append("</h2>\n<table><thead><tr>")
-                .Append("<th>workload</th><th>pod</th><th>ref</th><th>delivery</th><th>pod version</th><th>secret version</th><th>latest</th><th>action</th><th>policy</th></tr></thead><tbody>\n");
+                .Append("<th>workload</th><th>pod</th><th>ref</th><th>delivery</th><th>pod version</th><th>secret version</th><th>latest</th>")
+                .Append(leases ? "<th>lease</th>" : "").Append("<th>action</th><th>policy</th></tr></thead><tbody>\n");
             foreach (var workload in ns.GroupBy(r => $"{r.WorkloadKind}/{r.Workload}", StringComparer.Ordinal))
             {
                 var first = true;
@@ -42,8 +46,10 @@ internal static class ReportPage
                     first = false;
                     html.Append("<td>").Append(E(row.Pod)).Append("</td><td><code>").Append(E(row.Ref)).Append("</code></td><td>").Append(E(ReportText.Word(row.Delivery))).Append("</td>")
                         .Append("<td class=\"version").Append(row.Standing == PodStanding.Stale ? " old" : "").Append("\">").Append(E(row.PodVersion ?? "unknown")).Append("</td>")
-                        .Append("<td class=\"version\">").Append(E(row.SecretVersion ?? "-")).Append("</td><td class=\"version\">").Append(E(row.LatestVersion ?? "?")).Append("</td>")
-                        .Append("<td>").Append(E(row.Action)).Append("</td><td>").Append(E(row.Policy ?? "(none now)")).Append("</td></tr>\n");
+                        .Append("<td class=\"version\">").Append(E(row.SecretVersion ?? "-")).Append("</td><td class=\"version\">").Append(E(row.LatestVersion ?? "?")).Append("</td>");
+                    if (leases)
+                        html.Append("<td class=\"lease").Append(row.Lease is { } lease ? " " + lease.Word : "").Append("\">").Append(E(ReportText.Lease(row, report))).Append("</td>");
+                    html.Append("<td>").Append(E(row.Action)).Append("</td><td>").Append(E(row.Policy ?? "(none now)")).Append("</td></tr>\n");
                 }
             }
             html.Append("</tbody></table></section>\n");
@@ -100,6 +106,7 @@ internal static class ReportPage
         thead th{background:#f3f4f6}th[scope=rowgroup]{background:#fafafa}
         tr.stale td.old{background:#ffd7d5;color:#8b0000;font-weight:700}
         tr.unknown td{background:#fff4ce}
+        td.lease.expired,td.lease.not-recorded{background:#ffd7d5;color:#8b0000;font-weight:700}
         svg.chart text{font-size:13px;fill:#1d2327}
         rect.current{fill:#2da44e}rect.stale{fill:#cf222e}rect.unknown{fill:#bf8700}
         """;

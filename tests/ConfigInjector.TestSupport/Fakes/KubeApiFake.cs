@@ -303,6 +303,8 @@ public sealed partial class KubeApiFake : IAsyncDisposable
             await StatusAsync(context, injected.Status, injected.Reason, $"injected fault {injected.Status}");
             return;
         }
+        if (await RefusedByRbacAsync(context, by, route))
+            return;
 
         if (context.Request.Method == "POST" && route is { Resource: "serviceaccounts", Subresource: "token", Name: not null })
         {

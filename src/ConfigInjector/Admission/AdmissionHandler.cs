@@ -60,7 +60,8 @@ internal sealed class AdmissionHandler(
             return Deny(input, Requested(prepared.Value), [unsupported], prepared.Value.Warnings, false, prepared.Value);
         // Read as the pod's service account where a backend has identity: pod (the subject the policies judged).
         // Dynamic paths are never read through the cache: they stand in empty until the managed Secret is named.
-        var reads = await secrets.ReadAllAsync(prepared.Value.Subject, [.. prepared.Value.Locations.Where(l => !dynamic.Contains(l))], cancellationToken);
+        var cached = dynamic.Count == 0 ? prepared.Value.Locations : [.. prepared.Value.Locations.Where(l => !dynamic.Contains(l))];
+        var reads = await secrets.ReadAllAsync(prepared.Value.Subject, cached, cancellationToken);
         if (dynamic.Count > 0)
             reads = new Dictionary<Core.References.SecretLocation, Core.Secrets.SecretRead>(reads.Concat(DynamicCredentials.Pending(prepared.Value, dynamic)));
         cancellationToken.ThrowIfCancellationRequested();
@@ -69,25 +70,9 @@ internal sealed class AdmissionHandler(
             return Deny(input, Requested(prepared.Value), completed.Errors, completed.Warnings, completed.PolicyDenied, prepared.Value);
         if (dynamic.Count > 0 && completed.Value.Secret is { } named)
         {
-            if (input.DryRun)
-            {
-                // A dry run issues nothing: the plan keeps the stand-ins, and says what a real admission would do.
-                completed = completed with
-                {
-                    Value = completed.Value with
-                    {
-                        Warnings = [.. completed.Value.Warnings, .. dynamic.Select(l =>
-                    $"{l} is dynamic: nothing issued in a dry run; an admission issues one lease for managed Secret {named.Name}, or reuses the live one it holds")]
-                    }
-                };
-            }
-            else
-            {
-                var issued = await dynamicCredentials!.ObtainAsync(prepared.Value.Subject, named, dynamic, cancellationToken);
-                completed = InjectionCompleter.Complete(input.Pod, prepared.Value, new Dictionary<Core.References.SecretLocation, Core.Secrets.SecretRead>(reads.Where(r => !dynamic.Contains(r.Key)).Concat(issued)), cancellationToken);
-                if (completed.Value is null)
-                    return Deny(input, Requested(prepared.Value), completed.Errors, completed.Warnings, completed.PolicyDenied, prepared.Value);
-            }
+            completed = await WithDynamicCredentialsAsync(input, prepared.Value, completed, reads, named, dynamic, cancellationToken);
+            if (completed.Value is null)
+                return Deny(input, Requested(prepared.Value), completed.Errors, completed.Warnings, completed.PolicyDenied, prepared.Value);
         }
 
         var plan = completed.Value;
@@ -113,6 +98,22 @@ internal sealed class AdmissionHandler(
         // The plan's decisions are one per ref the pod asked for: they name every requested ref, each text made once.
         audit.Write(input, prepared.Value.Subject, [], plan.Decisions, "allowed", null);
         return AdmissionVerdict.Injected(patch, [.. plan.Warnings.Distinct()]);
+    }
+
+    /// <summary>
+    /// The plan again with the dynamic paths' credentials in place of their stand-ins; a dry run issues nothing and
+    /// keeps the stand-ins, saying what a real admission would do.
+    /// </summary>
+    private async Task<StepOutcome<InjectionPlan>> WithDynamicCredentialsAsync(AdmissionInput input, PreparedInjection prepared, StepOutcome<InjectionPlan> completed,
+        IReadOnlyDictionary<Core.References.SecretLocation, Core.Secrets.SecretRead> reads, ManagedSecretSpec named, HashSet<Core.References.SecretLocation> dynamic, CancellationToken cancellationToken)
+    {
+        if (input.DryRun)
+        {
+            var warnings = dynamic.Select(l => $"{l} is dynamic: nothing issued in a dry run; an admission issues one lease for managed Secret {named.Name}, or reuses the live one it holds");
+            return completed with { Value = completed.Value! with { Warnings = [.. completed.Value.Warnings, .. warnings] } };
+        }
+        var issued = await dynamicCredentials!.ObtainAsync(prepared.Subject, named, dynamic, cancellationToken);
+        return InjectionCompleter.Complete(input.Pod, prepared, new Dictionary<Core.References.SecretLocation, Core.Secrets.SecretRead>(reads.Where(r => !dynamic.Contains(r.Key)).Concat(issued)), cancellationToken);
     }
 
     private AdmissionVerdict Deny(AdmissionInput input, IEnumerable<string> requested, IReadOnlyList<string> errors, IReadOnlyList<string> warnings, bool policyDenied, PreparedInjection? prepared)

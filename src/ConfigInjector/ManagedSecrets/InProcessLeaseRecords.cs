@@ -31,9 +31,14 @@ internal sealed class InProcessLeaseRecords(bool kept = false) : ILeaseRecords
 
     public Task<IReadOnlyList<LeaseRecord>> ListAsync(CancellationToken cancellationToken) => Task.FromResult<IReadOnlyList<LeaseRecord>>([.. _records.Values]);
 
+    /// <summary>Only the version read, as the API server's resourceVersion precondition: a record written since stays.</summary>
     public Task DeleteAsync(LeaseRecord record, CancellationToken cancellationToken)
     {
-        _records.TryRemove((record.Namespace, record.SecretName), out _);
+        lock (_records)
+        {
+            if (_records.TryGetValue((record.Namespace, record.SecretName), out var current) && current.Version == record.Version)
+                _records.TryRemove((record.Namespace, record.SecretName), out _);
+        }
         return Task.CompletedTask;
     }
 }

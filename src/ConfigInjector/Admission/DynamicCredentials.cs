@@ -13,7 +13,7 @@ namespace ConfigInjector.Admission;
 /// path from that one credential, and nothing issued for a dry run. The lease goes to a <see cref="LeaseRecord"/>
 /// before the managed Secret is written, so nothing is issued that the worker does not know about.
 /// </summary>
-internal sealed partial class DynamicCredentials(LeaseIssuers issuers, ILeaseRecords records, TimeProvider time, ILogger<DynamicCredentials> log)
+internal sealed partial class DynamicCredentials(LeaseIssuers issuers, ILeaseRecords records, ILeaseDeliverer deliverer, TimeProvider time, ILogger<DynamicCredentials> log)
 {
     /// <summary>A lease with less than this left is not handed to a new pod: the worker is about to replace it.</summary>
     public static readonly TimeSpan MinRemaining = TimeSpan.FromMinutes(1);
@@ -91,13 +91,33 @@ internal sealed partial class DynamicCredentials(LeaseIssuers issuers, ILeaseRec
             {
                 foreach (var (location, lease) in issued)
                     LogIssued(log, secret.Namespace, secret.Name, location.ToString(), lease.ToString());
-                return reads;
+                return await DeliveredAsync(secret, reads, cancellationToken);
             }
             // Another replica recorded a lease for the same Secret first: ours is revoked and theirs is used.
             foreach (var (location, lease) in issued)
                 await issuers.RevokeAsync(location.Backend, lease, pod, cancellationToken);
             if (attempt == 3)
                 return dynamic.ToDictionary(l => l, l => SecretRead.Failed(l, $"the lease record of {secret.Namespace}/{secret.Name} kept changing; try again ({NoStale})"));
+        }
+    }
+
+    /// <summary>
+    /// The new credentials written into the managed Secret if it exists already: its lease had ended (or was about to),
+    /// and an admission's own write keeps an existing Secret's data, so without this the new pod would start with the
+    /// dead credential. A Secret that cannot be written fails the reads: the pod must not start with it.
+    /// </summary>
+    private async Task<Dictionary<SecretLocation, SecretRead>> DeliveredAsync(ManagedSecretSpec secret, Dictionary<SecretLocation, SecretRead> reads, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await deliverer.DeliverAsync(secret.Namespace, secret.Name, cancellationToken);
+            return reads;
+        }
+        catch (ManagedSecretException e)
+        {
+            return reads.ToDictionary(r => r.Key, r => r.Value.Status == ReadStatus.Found
+                ? SecretRead.Failed(r.Key, $"managed Secret {secret.Namespace}/{secret.Name} holds an ended credential and the new one could not be written: {e.Message} ({NoStale})")
+                : r.Value);
         }
     }
 

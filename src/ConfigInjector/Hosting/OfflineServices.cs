@@ -17,6 +17,7 @@ internal static class OfflineServices
         services.AddSingleton<InProcessManagedSecretStore>();
         services.AddSingleton<IManagedSecretStore>(sp => sp.GetRequiredService<InProcessManagedSecretStore>());
         services.AddSingleton<ILeaseRecords, InProcessLeaseRecords>();
+        services.AddSingleton<ILeaseDeliverer, InProcessLeaseDeliverer>();
         services.AddSingleton<INamespaceOptIn, NoNamespaceOptIn>();
         services.AddSingleton<LoggedAdmissionEvents>();
         services.AddSingleton<IAdmissionEvents>(sp => sp.GetRequiredService<LoggedAdmissionEvents>());

@@ -20,6 +20,7 @@ internal static class KubernetesServices
         services.TryAddSingleton(KubernetesTimings.Default);
         services.AddSingleton<IManagedSecretStore, KubernetesManagedSecretStore>();
         services.AddSingleton<ILeaseRecords>(new KubernetesLeaseRecords(client, injectorNamespace));
+        services.AddSingleton<ILeaseDeliverer, KubernetesLeaseDeliverer>();
         services.AddSingleton<INamespaceOptIn, NamespaceLabelOptIn>();
         services.AddSingleton<Backends.PodIdentity.IServiceAccounts>(new KubernetesServiceAccounts(client));
         services.AddSingleton(sp => new EventRecorder(client, sp.GetRequiredService<TimeProvider>(), identity, sp.GetRequiredService<ILogger<EventRecorder>>()));

@@ -1,4 +1,3 @@
-using System.Text;
 using ConfigInjector.Backends;
 using ConfigInjector.Core.Annotations;
 using ConfigInjector.Core.Planning;
@@ -132,45 +131,31 @@ internal sealed partial class LeaseKeeper(ISyncCluster cluster, ILeaseRecords re
 
     private static string Delivery(LeaseRecord record) => string.Join(",", record.Leases.Values.Select(l => l.Document.Version).Order(StringComparer.Ordinal));
 
-    /// <summary>Writes each lease's credential into the managed Secret where it holds another one, with a restart due for env consumers.</summary>
-    private async Task DeliverAsync(LeaseRecord record, LeasePassResult result, CancellationToken cancellationToken)
+    /// <summary>
+    /// Writes each lease's credential into the managed Secret where it holds another one, with a restart due for env
+    /// consumers. The record is read again after the Secret (<see cref="LeaseDelivery"/>): an admission may have
+    /// replaced an expired lease and delivered it since this pass listed the records.
+    /// </summary>
+    private async Task DeliverAsync(LeaseRecord listed, LeasePassResult result, CancellationToken cancellationToken)
     {
         V1Secret secret;
         try
         {
-            secret = await cluster.ReadSecretAsync(record.Namespace, record.SecretName, cancellationToken);
+            secret = await cluster.ReadSecretAsync(listed.Namespace, listed.SecretName, cancellationToken);
         }
         catch (ClusterApiException e) when (e.IsNotFound)
         {
             return;
         }
         var keys = await signingKey.GetAsync(cancellationToken);
-        if (!ManagedSecretFactory.IsAuthentic(secret, keys) || ManagedSecretFactory.ReadSources(secret) is not { } sources)
+        if (!ManagedSecretFactory.IsAuthentic(secret, keys) || await records.FindAsync(listed.Namespace, listed.SecretName, cancellationToken) is not { } record)
             return;
-        var updated = new Dictionary<string, KeySource>(sources);
-        var changes = new List<string>();
-        var envChanged = false;
-        foreach (var (key, source) in sources)
-        {
-            var reference = ReferenceParser.Parse(source.Ref).Value;
-            if (reference?.Key is null || !record.Leases.TryGetValue(reference.Location, out var credential) || source.Version == credential.Document.Version
-                || !credential.Document.Data.TryGetValue(reference.Key, out var value))
-                continue;
-            secret.Data ??= new Dictionary<string, byte[]>();
-            secret.Data[key] = Encoding.UTF8.GetBytes(value);
-            updated[key] = source with { Version = credential.Document.Version };
-            changes.Add($"{source.Ref}@{credential.Document.Version}");
-            envChanged |= !key.StartsWith(ManagedSecretSpec.FileKeyPrefix, StringComparison.Ordinal);
-        }
+        var changes = LeaseDelivery.Apply(secret, record, time.GetUtcNow(), keys);
         if (changes.Count == 0)
         {
             _delivered[(record.Namespace, record.SecretName)] = Delivery(record);
             return;
         }
-        secret.Metadata.Annotations[ManagedSecretFactory.SourcesAnnotation] = ManagedSecretFactory.SerializeSources(updated);
-        if (envChanged && ManagedSecretFactory.ReadRotation(secret).OnChange == RotationMode.Restart)
-            RestartRecord.Set(secret, time.GetUtcNow(), RotationSettings.DefaultDebounce, changes, keys);
-        ManagedSecretSignature.Upgrade(keys.Current, secret);
         try
         {
             await cluster.ReplaceSecretAsync(secret, cancellationToken);

@@ -65,6 +65,9 @@ public sealed partial class VaultFake
         _leases.Values.Any(l => l.Username == username && l.Password == password && Live(l));
 
     /// <summary>When a lease ends (null for one never issued), and whether it was revoked.</summary>
+    /// <summary>Ends a lease as its TTL running out does when nobody renews it: its credential stops working.</summary>
+    public void EndLease(string leaseId) => _leases[leaseId].Expires = _time.GetUtcNow();
+
     public (DateTimeOffset Expires, bool Revoked)? LeaseState(string leaseId) =>
         _leases.TryGetValue(leaseId, out var lease) ? (lease.Expires, lease.Revoked) : null;
 

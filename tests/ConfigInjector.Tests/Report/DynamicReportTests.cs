@@ -1,9 +1,8 @@
 using System.Net.Http.Headers;
-using System.Text;
 using System.Text.Json.Nodes;
 using ConfigInjector.Cli;
-using ConfigInjector.ManagedSecrets;
 using ConfigInjector.Report;
+using ConfigInjector.Tests.Dynamic;
 using ConfigInjector.TestSupport;
 using ConfigInjector.TestSupport.Fakes;
 
@@ -92,10 +91,7 @@ public sealed class DynamicReportTests : IAsyncLifetime
         // The vault was sealed past the lease's end, so the leader could neither renew nor re-issue it: its record still
         // holds the lease, which (by the wall clock the CLI reads) ended an hour ago.
         Vault.Sealed = true;
-        EditRecord(record => record with
-        {
-            Leases = record.Leases.ToDictionary(l => l.Key, l => l.Value with { Lease = l.Value.Lease with { ExpiresAt = DateTimeOffset.UtcNow.AddHours(-1) } }),
-        });
+        Api.EditLeaseRecord(record => record.EndedAt(DateTimeOffset.UtcNow.AddHours(-1)));
 
         var (code, json, _) = await Report("--output", "json");
         var (_, table, _) = await Report();
@@ -169,15 +165,4 @@ public sealed class DynamicReportTests : IAsyncLifetime
     }
 
     private const string KubernetesLeaseRecordsLabel = ConfigInjector.Kubernetes.KubernetesLeaseRecords.Label;
-
-    /// <summary>Rewrites the one lease record in the injector's namespace, as the API server would keep the change.</summary>
-    private void EditRecord(Func<LeaseRecord, LeaseRecord> change)
-    {
-        var stored = Api.All("secrets", "config-injector").Single(s => s["metadata"]!["labels"]?[KubernetesLeaseRecordsLabel] is not null);
-        Api.Update("secrets", "config-injector", stored["metadata"]!["name"]!.GetValue<string>(), s =>
-        {
-            var record = LeaseRecord.FromJson(Encoding.UTF8.GetString(Convert.FromBase64String(s["data"]!["record"]!.GetValue<string>())), null)!;
-            s["data"]!["record"] = Convert.ToBase64String(Encoding.UTF8.GetBytes(change(record).ToJson()));
-        });
-    }
 }

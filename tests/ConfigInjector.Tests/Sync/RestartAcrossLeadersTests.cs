@@ -1,4 +1,5 @@
 using ConfigInjector.Hosting;
+using ConfigInjector.ManagedSecrets;
 using ConfigInjector.Sync;
 using ConfigInjector.TestSupport;
 using ConfigInjector.TestSupport.Fakes;

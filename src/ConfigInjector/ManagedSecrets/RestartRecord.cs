@@ -4,7 +4,7 @@ using System.Text;
 using ConfigInjector.Core.Planning;
 using k8s.Models;
 
-namespace ConfigInjector.Sync;
+namespace ConfigInjector.ManagedSecrets;
 
 /// <summary>
 /// The record, on a managed Secret, that a rotation made its workloads' restart due: since when (the latest change),

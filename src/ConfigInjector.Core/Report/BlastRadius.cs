@@ -63,14 +63,12 @@ public static class BlastRadius
                     : lease is not null ? CurrentLease(cluster, ns, secretName, reference.Location) ?? secretVersion ?? used.Version
                     : cluster.LatestVersions.GetValueOrDefault(reference.Location) ?? secretVersion ?? used.Version;
                 var standing = podVersion == latest && lease?.Flagged != true ? PodStanding.Current : PodStanding.Stale;
+                // An ended or unrecorded lease is repaired the way an old version is: the pods admitted next are issued new credentials.
                 var action = standing == PodStanding.Current ? held?.Pinned == true ? "none (pinned to this version)" : "none"
-                    : podVersion == latest && lease?.State == LeaseState.NotRecorded ? "no lease record: nothing renews or revokes this credential; it stops working at its TTL"
-                    : podVersion == latest ? "lease expired: not renewed or re-issued by the injector (see the log of its leader); the credential no longer works"
+                    : podVersion == latest && lease?.State == LeaseState.NotRecorded ? "no lease record: nothing renews or revokes this credential, it stops working at its TTL, and new pods are issued recorded ones; " + Remedy(cluster, ns, pod, workload)
+                    : podVersion == latest ? "lease expired: not renewed or re-issued by the injector (see the log of its leader), the credential no longer works, and new pods are issued new ones; " + Remedy(cluster, ns, pod, workload)
                     : secretVersion is not null && secretVersion != latest ? "rotation pending: the sync worker has not written the latest version to the Secret yet"
-                    : cluster.Terminating.Contains((ns, pod.Metadata!.Name)) ? "terminating"
-                    : cluster.RollingOut.Contains((ns, workload.Kind, workload.Name)) ? "restart in progress"
-                    : Restartable.Contains(workload.Kind) ? "restart pending"
-                    : "recreate the pod (it has no controller that restarts)";
+                    : Remedy(cluster, ns, pod, workload);
                 rows.Add(new ReportRow(ns, workload.Kind, workload.Name, pod.Metadata!.Name, reference.ToString(), delivery, podVersion, secretVersion, latest,
                     standing, action, policyOf.TryGetValue((subject, reference), out var policy) ? policy : policyOf[(subject, reference)] = PolicyOf(cluster.Policies, subject, reference))
                 { Lease = lease });
@@ -84,6 +82,16 @@ public static class BlastRadius
         };
         return new BlastRadiusReport(pattern.ToString(), rows, summary, []) { GeneratedAt = cluster.Now };
     }
+
+    /// <summary>What puts a pod on the latest version: <see cref="RestartPending"/> is what <c>report --restart</c> acts on.</summary>
+    private static string Remedy(ClusterSnapshot cluster, string ns, V1Pod pod, WorkloadRef workload) =>
+        cluster.Terminating.Contains((ns, pod.Metadata!.Name)) ? "terminating"
+        : cluster.RollingOut.Contains((ns, workload.Kind, workload.Name)) ? "restart in progress"
+        : Restartable.Contains(workload.Kind) ? RestartPending
+        : "recreate the pod (it has no controller that restarts)";
+
+    /// <summary>The end of a stale row's action when rolling its workload puts it right.</summary>
+    public const string RestartPending = "restart pending";
 
     /// <summary>The lease behind a pod's dynamic ref, from its managed Secret's record.</summary>
     private static PodLease LeaseOf(ClusterSnapshot cluster, string ns, string? secretName, SecretLocation location, string? podVersion) =>

@@ -5,13 +5,14 @@ namespace ConfigInjector.Report;
 
 /// <summary>
 /// <c>report --restart</c>: rolls every Deployment, StatefulSet and DaemonSet the report found with a pod still on an
-/// older version through an env var, with the sync worker's own restarter (paced by maxConcurrentRestarts, one Event
+/// older version through an env var or on a dynamic credential whose lease ended (its new pods are issued new
+/// credentials), with the sync worker's own restarter (paced by maxConcurrentRestarts, one Event
 /// per restart). Bare pods and Jobs cannot be rolled: the report says to recreate them.
 /// </summary>
 internal static class StaleRestarts
 {
     public static IReadOnlyList<Workload> Workloads(BlastRadiusReport report) =>
-        [.. report.Rows.Where(r => r.Standing == PodStanding.Stale && r.Action == "restart pending")
+        [.. report.Rows.Where(r => r.Standing == PodStanding.Stale && r.Action.EndsWith(BlastRadius.RestartPending, StringComparison.Ordinal))
             .Select(r => new Workload(r.WorkloadKind, r.Namespace, r.Workload))
             .Distinct()];
 

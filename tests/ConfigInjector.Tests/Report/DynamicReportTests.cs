@@ -117,7 +117,7 @@ public sealed class DynamicReportTests : IAsyncLifetime
         var row = Row(json, "password");
         Assert.Equal(("not-recorded", "stale"), (row["lease"]!["state"]!.GetValue<string>(), row["standing"]!.GetValue<string>()));
         Assert.Equal("NO LEASE RECORD: nothing renews or revokes it; it ends at its TTL", row["lease"]!["text"]!.GetValue<string>());
-        Assert.Equal("no lease record: nothing renews or revokes this credential; it stops working at its TTL", row["action"]!.GetValue<string>());
+        Assert.Equal("no lease record: nothing renews or revokes this credential, it stops working at its TTL, and new pods are issued recorded ones; restart pending", row["action"]!.GetValue<string>());
     }
 
     [Fact]
@@ -162,6 +162,24 @@ public sealed class DynamicReportTests : IAsyncLifetime
             foreach (var secret in hidden)
                 Assert.DoesNotContain(secret, output, StringComparison.Ordinal);
         }
+    }
+
+    [Fact]
+    public async Task Restart_rolls_a_workload_whose_lease_ended()
+    {
+        Vault.Sealed = true;
+        Api.EditLeaseRecord(record => record.EndedAt(DateTimeOffset.UtcNow.AddHours(-1)));
+
+        var restarting = Report("--restart", "--output", "json");
+        // Its new pods are admitted with new credentials (EndedLeaseAdmissionTests); the old ones hold a dead one.
+        await Eventually.TrueAsync(() => Api.RestartedAt("shop", "orders") is not null, "orders to be restarted");
+        Api.CompleteRollout("shop", "orders");
+        var (code, json, stderr) = await restarting;
+
+        Assert.Contains("restarting 1 workloads: Deployment shop/orders", stderr, StringComparison.Ordinal);
+        Assert.EndsWith("; restart pending", Row(json, "username")["action"]!.GetValue<string>(), StringComparison.Ordinal);
+        Assert.Equal(ExitCodes.Failed, code);
+        Assert.Single(Api.Events("RolloutRestart"));
     }
 
     private const string KubernetesLeaseRecordsLabel = ConfigInjector.Kubernetes.KubernetesLeaseRecords.Label;

@@ -17,10 +17,12 @@ namespace ConfigInjector.Sync;
 /// any rotation: paced, debounced, with Events), and the lease it replaced is revoked once no pod can hold it — every pod
 /// of the Secret was created after the new credential. A record whose Secret no pod uses any more (the workload was
 /// deleted or scaled away) is revoked, its Secret deleted, within one pass after the adoption grace period.
+/// Its Vault calls share the rotation pass's per-backend rate (<c>sync.backendReadsPerSecond</c>): a leader back from
+/// an outage, with every lease due at once, does not flood Vault.
 /// No finalizer: a record outlives its Secret in the injector's namespace, so a worker that was down revokes on its
 /// return; and a lease nobody renews still ends at its TTL in Vault, so nothing outlives the TTL without the worker.
 /// </summary>
-internal sealed partial class LeaseKeeper(ISyncCluster cluster, ILeaseRecords records, LeaseIssuers issuers, ISigningKey signingKey, SyncSettings settings, InjectorMetrics metrics, TimeProvider time, ILogger<LeaseKeeper> log) : ILeaderTask
+internal sealed partial class LeaseKeeper(ISyncCluster cluster, ILeaseRecords records, LeaseIssuers issuers, BackendLimiter limiter, ISigningKey signingKey, SyncSettings settings, InjectorMetrics metrics, TimeProvider time, ILogger<LeaseKeeper> log) : ILeaderTask
 {
     // What each managed Secret was last seen to hold (its record's credential versions): a pass reads the Secret only
     // when its record holds other credentials than that — once per Secret when this replica starts leading, then after
@@ -75,6 +77,7 @@ internal sealed partial class LeaseKeeper(ISyncCluster cluster, ILeaseRecords re
             return;
         }
         var leases = new Dictionary<SecretLocation, LeasedCredential>(record.Leases);
+        var issuedNow = new List<(SecretLocation Location, Lease Lease)>();
         var changed = false;
         foreach (var (location, held) in record.Leases)
         {
@@ -82,7 +85,7 @@ internal sealed partial class LeaseKeeper(ISyncCluster cluster, ILeaseRecords re
             var step = held.Lease.Next(now);
             if (step == LeaseStep.Renew)
             {
-                var renewed = await issuers.RenewAsync(location.Backend, held.Lease, owner, cancellationToken);
+                var renewed = await limiter.RunAsync(location.Backend, () => issuers.RenewAsync(location.Backend, held.Lease, owner, cancellationToken), cancellationToken);
                 result.Renewed += renewed.Outcome == LeaseOutcome.Done ? 1 : 0;
                 if (renewed.Lease is not null)
                     current = held with { Lease = renewed.Lease };
@@ -93,20 +96,21 @@ internal sealed partial class LeaseKeeper(ISyncCluster cluster, ILeaseRecords re
             }
             if (step is LeaseStep.Reissue or LeaseStep.Expired)
             {
-                var issued = await issuers.IssueAsync(location, owner, cancellationToken);
+                var issued = await limiter.RunAsync(location.Backend, () => issuers.IssueAsync(location, owner, cancellationToken), cancellationToken);
                 if (issued.Lease is null || issued.Read.Document is null)
                 {
                     LogReissueFailed(log, record.Namespace, record.SecretName, location.ToString(), issued.Read.Reason ?? "");
                     continue;
                 }
                 result.Reissued++;
+                issuedNow.Add((location, issued.Lease));
                 current = new LeasedCredential(location, issued.Read.Document, issued.Lease, step == LeaseStep.Expired ? held.Previous : held.Lease);
                 LogReissued(log, record.Namespace, record.SecretName, location.ToString(), issued.Lease.ToString());
             }
             // The replaced lease goes once no pod started before the new credential is left (creation times are whole seconds).
             if (current.Previous is { } previous && users.All(p => p.Metadata.CreationTimestamp is { } created && created > current.Issued.UtcDateTime.AddSeconds(1)))
             {
-                var revoked = await issuers.RevokeAsync(location.Backend, previous, owner, cancellationToken);
+                var revoked = await limiter.RunAsync(location.Backend, () => issuers.RevokeAsync(location.Backend, previous, owner, cancellationToken), cancellationToken);
                 if (revoked.Outcome == LeaseOutcome.Failed)
                 {
                     // Kept in the record: dropped now, the old credential would work on until its max TTL.
@@ -124,7 +128,17 @@ internal sealed partial class LeaseKeeper(ISyncCluster cluster, ILeaseRecords re
         var saved = record with { Leases = leases };
         result.Count(saved, now);
         if (changed && !await records.TrySaveAsync(saved, cancellationToken))
+        {
+            // Written since the list (an admission replaced an ended lease): what this pass issued is in no record, so
+            // nothing would ever revoke it; the next pass works from the record as it is now.
+            foreach (var (location, lease) in issuedNow)
+            {
+                var revoked = await limiter.RunAsync(location.Backend, () => issuers.RevokeAsync(location.Backend, lease, owner, cancellationToken), cancellationToken);
+                if (revoked.Outcome == LeaseOutcome.Failed)
+                    LogRevokeFailed(log, record.Namespace, record.SecretName, location.ToString(), revoked.Reason ?? "");
+            }
             return;
+        }
         if (_delivered.GetValueOrDefault((saved.Namespace, saved.SecretName)) != Delivery(saved))
             await DeliverAsync(saved, result, cancellationToken);
     }
@@ -176,7 +190,7 @@ internal sealed partial class LeaseKeeper(ISyncCluster cluster, ILeaseRecords re
         {
             foreach (var lease in new[] { held.Lease, held.Previous }.OfType<Lease>())
             {
-                var revoked = await issuers.RevokeAsync(location.Backend, lease, owner, cancellationToken);
+                var revoked = await limiter.RunAsync(location.Backend, () => issuers.RevokeAsync(location.Backend, lease, owner, cancellationToken), cancellationToken);
                 if (revoked.Outcome == LeaseOutcome.Failed)
                 {
                     foreach (var (pending, credential) in record.Leases)

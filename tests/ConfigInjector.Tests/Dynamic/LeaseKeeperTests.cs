@@ -21,7 +21,7 @@ namespace ConfigInjector.Tests.Dynamic;
 /// a new credential before the max TTL (delivered with one restart due), the old lease revoked only once every pod is
 /// newer than it, revocation when the workload is gone, and a worker that was down past the TTL leaving nothing alive.
 /// </summary>
-public sealed class LeaseKeeperTests : IAsyncLifetime
+public sealed class LeaseKeeperTests : IAsyncLifetime, IDisposable
 {
     private const string Name = "configinjector-shop-7d9f-0123456789";
     private static readonly SecretLocation Creds = new("vault-prod", "database/creds/shop", null);
@@ -32,6 +32,7 @@ public sealed class LeaseKeeperTests : IAsyncLifetime
     private LeaseIssuers _issuers = null!;
     private readonly InjectorMetrics _metrics = new(Metrics.NewCustomRegistry());
     private readonly FakeLogger<LeaseKeeper> _log = new();
+    private readonly BackendLimiter _limiter = new(1000);
     private (string User, string Password, string LeaseId) _first;
 
     private VaultFake Vault => _harness.Vault;
@@ -47,7 +48,7 @@ public sealed class LeaseKeeperTests : IAsyncLifetime
             """, _harness.Time, "vault-prod");
         _issuers = new LeaseIssuers(new Dictionary<string, ISecretBackend> { ["vault-prod"] = backend }, TimeSpan.FromSeconds(10));
         _records = new InProcessLeaseRecords();
-        _keeper = new LeaseKeeper(_harness.Cluster, _records, _issuers, _harness.Keys, SyncSettings.Default, _metrics, _harness.Time, _log);
+        _keeper = new LeaseKeeper(_harness.Cluster, _records, _issuers, _limiter, _harness.Keys, SyncSettings.Default, _metrics, _harness.Time, _log);
         _first = await AddWorkloadAsync(Name, ReplicaSet, "shop-7d9f-a");
     }
 
@@ -68,6 +69,8 @@ public sealed class LeaseKeeperTests : IAsyncLifetime
     }
 
     public async Task DisposeAsync() => await _harness.DisposeAsync();
+
+    public void Dispose() => _limiter.Dispose();
 
     private Task<LeasePassResult> PassAfterAsync(TimeSpan wait)
     {
@@ -162,6 +165,63 @@ public sealed class LeaseKeeperTests : IAsyncLifetime
         Assert.Equal((1, 1), (back.Reissued, back.Delivered));
         Assert.True(Vault.CanLogIn(Value("DB_USER"), Value("DB_PASSWORD")));
         Assert.NotNull(_harness.RestartDue("shop", Name));
+    }
+
+    [Fact]
+    public async Task A_credential_issued_for_a_record_an_admission_wrote_first_is_revoked()
+    {
+        _harness.Time.Advance(TimeSpan.FromMinutes(61));
+        // Between the keeper's list and its save, an admission replaces the ended lease (EndedLeaseAdmissionTests).
+        var racing = new RecordsWrittenAfterList(_records, async () =>
+        {
+            var record = (await _records.FindAsync("shop", Name, CancellationToken.None))!;
+            var admitted = await _issuers.IssueAsync(Creds, new Subject("shop", "api"), CancellationToken.None);
+            Assert.True(await _records.TrySaveAsync(record with { Leases = new Dictionary<SecretLocation, LeasedCredential> { [Creds] = new(Creds, admitted.Read.Document!, admitted.Lease!) } }, CancellationToken.None));
+        });
+        var keeper = new LeaseKeeper(_harness.Cluster, racing, _issuers, _limiter, _harness.Keys, SyncSettings.Default, _metrics, _harness.Time, _log);
+
+        var pass = await keeper.PassAsync(CancellationToken.None);
+
+        Assert.Equal((1, 0), (pass.Reissued, pass.Delivered));
+        Assert.Equal(3, Vault.CredentialsIssued);
+        // Only the admission's credential lives: the keeper's own, in no record, would have lived to its TTL.
+        Assert.Equal(1, Vault.LiveLeases);
+    }
+
+    private sealed class RecordsWrittenAfterList(ILeaseRecords inner, Func<Task> afterList) : ILeaseRecords
+    {
+        public bool Kept => inner.Kept;
+
+        public async Task<IReadOnlyList<LeaseRecord>> ListAsync(CancellationToken cancellationToken)
+        {
+            var listed = await inner.ListAsync(cancellationToken);
+            await afterList();
+            return listed;
+        }
+
+        public Task<LeaseRecord?> FindAsync(string @namespace, string secretName, CancellationToken cancellationToken) => inner.FindAsync(@namespace, secretName, cancellationToken);
+
+        public Task<bool> TrySaveAsync(LeaseRecord record, CancellationToken cancellationToken) => inner.TrySaveAsync(record, cancellationToken);
+
+        public Task DeleteAsync(LeaseRecord record, CancellationToken cancellationToken) => inner.DeleteAsync(record, cancellationToken);
+    }
+
+    [Fact]
+    public async Task Its_vault_calls_share_the_backends_rate_limit()
+    {
+        for (var i = 1; i <= 5; i++)
+            await AddWorkloadAsync($"{Name}{i}", ($"shop-{i}a{i}b", $"5d0c7a4e-0000-4000-8000-00000000002{i}"), $"shop-{i}a{i}b-a");
+        _harness.Time.Advance(TimeSpan.FromMinutes(41));
+        using var twoPerSecond = new BackendLimiter(2);
+        var keeper = new LeaseKeeper(_harness.Cluster, _records, _issuers, twoPerSecond, _harness.Keys, SyncSettings.Default, _metrics, _harness.Time, _log);
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+
+        var pass = await keeper.PassAsync(CancellationToken.None);
+
+        Assert.Equal(6, pass.Renewed);
+        // Two calls at once, then two a second: six renewals cannot all be made in under two seconds (a lower bound
+        // only, which a slow machine cannot break; unpaced, the pass takes milliseconds).
+        Assert.True(clock.Elapsed >= TimeSpan.FromSeconds(1.9), $"six renewals at two a second took {clock.Elapsed}");
     }
 
     [Fact]

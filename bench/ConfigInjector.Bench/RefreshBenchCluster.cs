@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json.Nodes;
@@ -148,15 +147,7 @@ internal sealed class RefreshBenchCluster : IAsyncDisposable
     /// Key Vault's SecretNewVersionCreated as Event Grid delivers it (an array in the Event Grid schema, the documented
     /// sample), its <c>Id</c> the new version's URL on this Key Vault.
     /// </summary>
-    public string EventGridDelivery(string secretName, string version)
-    {
-        var delivery = JsonNode.Parse(EventDeliveries.KeyVaultEvent("kv-bench", secretName))!.AsObject();
-        delivery["id"] = Guid.NewGuid().ToString();
-        delivery["eventTime"] = DateTime.UtcNow.ToString("O", CultureInfo.InvariantCulture);
-        delivery["data"]!["Id"] = $"{KeyVault.Address.ToString().TrimEnd('/')}/secrets/{secretName}/{version}";
-        delivery["data"]!["Version"] = version;
-        return new JsonArray(delivery).ToJsonString();
-    }
+    public string EventGridDelivery(string secretName, string version) => EventDeliveries.KeyVaultDeliveryAt(KeyVault.Address, "kv-bench", secretName, version);
 
     public static async Task UntilAsync(Func<bool> condition, string what, TimeSpan timeout)
     {

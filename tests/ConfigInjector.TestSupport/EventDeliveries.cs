@@ -50,6 +50,20 @@ public static class EventDeliveries
         }
         """;
 
+    /// <summary>
+    /// One Event Grid delivery (an array in the Event Grid schema) of a new version of <paramref name="secret"/> in the
+    /// vault at <paramref name="vaultUri"/> (a fake's loopback address): <c>data.Id</c> is the version's URL there.
+    /// </summary>
+    public static string KeyVaultDeliveryAt(Uri vaultUri, string vault, string secret, string version)
+    {
+        var delivery = System.Text.Json.Nodes.JsonNode.Parse(KeyVaultEvent(vault, secret))!.AsObject();
+        delivery["id"] = Guid.NewGuid().ToString();
+        delivery["eventTime"] = DateTime.UtcNow.ToString("O", System.Globalization.CultureInfo.InvariantCulture);
+        delivery["data"]!["Id"] = $"{vaultUri.ToString().TrimEnd('/')}/secrets/{secret}/{version}";
+        delivery["data"]!["Version"] = version;
+        return new System.Text.Json.Nodes.JsonArray(delivery).ToJsonString();
+    }
+
     /// <summary>The same event as Event Grid delivers it in the CloudEvents 1.0 schema.</summary>
     public static string KeyVaultCloudEvent(string vault, string secret) => $$"""
         {

@@ -9,6 +9,11 @@ namespace ConfigInjector.Sync;
 /// buys timing only, and a flood of it is coalesced: every request that arrives while a batch is pending joins it, and
 /// batches are at least <paramref name="window"/> apart, so one pass reads each ref once for all of them.
 /// What is kept is a hash of the value, and only for Secrets that carry the annotation.
+/// <para>
+/// The first request of a quiet period waits out the window too: it cannot tell it is alone, and served at once it
+/// would leave the rest of a flood to a second batch, which must read every ref again (a read that began before a
+/// request may have missed the vault write that request is about).
+/// </para>
 /// </summary>
 internal sealed class RefreshRequests(TimeProvider time, TimeSpan window)
 {
@@ -41,6 +46,25 @@ internal sealed class RefreshRequests(TimeProvider time, TimeSpan window)
             if (_batch <= now)
                 _batch = now + window;
             return _batch;
+        }
+    }
+
+    /// <summary>
+    /// How long the leader sleeps before its next pass: a tick, but not past the pending batch, which is served when due
+    /// rather than at the tick after it (a batch opened during a sleep is seen when it ends: at once while the tick is
+    /// no longer than the window, as by default).
+    /// </summary>
+    /// <param name="lastPass">When the last pass began: a batch due after that is not served yet, even if it is due by now
+    /// (a timer may wake a little early, and the pass's own work then crosses the batch's time).</param>
+    public TimeSpan UntilNextPass(TimeSpan tick, DateTimeOffset lastPass)
+    {
+        var now = time.GetUtcNow();
+        lock (_lock)
+        {
+            if (_batch <= lastPass)
+                return tick;
+            var left = _batch - now;
+            return left >= tick ? tick : left > TimeSpan.Zero ? left : TimeSpan.Zero;
         }
     }
 

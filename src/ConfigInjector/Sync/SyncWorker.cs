@@ -123,6 +123,7 @@ internal sealed partial class SyncWorker(
             var nextCollect = time.GetUtcNow();
             while (!token.IsCancellationRequested)
             {
+                var passStarted = time.GetUtcNow();
                 try
                 {
                     (nextCollect, nextScan) = await PassAsync(informer, due, nextCollect, nextScan, token);
@@ -134,7 +135,7 @@ internal sealed partial class SyncWorker(
                     var later = time.GetUtcNow() + settings.FailedPassHold;
                     (nextCollect, nextScan) = (nextCollect < later ? later : nextCollect, nextScan < later ? later : nextScan);
                 }
-                await Delay(settings.Tick, token);
+                await Delay(refreshes.UntilNextPass(settings.Tick, passStarted), token);
             }
         }
         catch (OperationCanceledException) when (token.IsCancellationRequested)

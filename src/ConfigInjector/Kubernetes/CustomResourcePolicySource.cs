@@ -1,4 +1,5 @@
 using System.Text.Json;
+using ConfigInjector.Core.Planning;
 using ConfigInjector.Core.Policies;
 using ConfigInjector.Policies;
 using ConfigInjector.Sync;
@@ -12,13 +13,16 @@ namespace ConfigInjector.Kubernetes;
 /// same reader as the policy files; an invalid one is logged with its name and field and left out. What was judged of
 /// each object (<see cref="Verdicts"/>) is what the leader writes into the objects' status.
 /// </summary>
-internal sealed partial class CustomResourcePolicySource(IKubernetes client, KubernetesTimings timings, TimeProvider time, ILogger<CustomResourcePolicySource> log) : BackgroundService, IPolicySource
+/// <param name="backends">The install's backends, to tell on an object that names another (null: not told).</param>
+internal sealed partial class CustomResourcePolicySource(IKubernetes client, KubernetesTimings timings, TimeProvider time, ILogger<CustomResourcePolicySource> log,
+    IReadOnlyDictionary<string, BackendInfo>? backends = null) : BackgroundService, IPolicySource
 {
     public const string Group = "configinjector.io";
     public const string Version = "v1alpha1";
 
     private readonly Lock _lock = new();
     private readonly HashSet<string> _reported = [];
+    private readonly IReadOnlySet<string>? _backendNames = backends?.Keys.ToHashSet(StringComparer.Ordinal);
     private Informer<CustomResource>? _policies;
     private Informer<CustomResource>? _profiles;
     private volatile IReadOnlyList<SecretPolicy> _current = [];
@@ -117,19 +121,27 @@ internal sealed partial class CustomResourcePolicySource(IKubernetes client, Kub
             var items = (_policies?.Items ?? []).Select(i => (Plural: "secretpolicies", Item: i)).Concat((_profiles?.Items ?? []).Select(i => (Plural: "configprofiles", Item: i)));
             foreach (var (plural, item) in items.OrderBy(i => i.Item.Metadata.Name, StringComparer.Ordinal))
             {
-                var (verdict, result) = PolicyVerdict.Judge(plural, item);
+                var (verdict, result) = PolicyVerdict.Judge(plural, item, _backendNames);
                 verdicts.Add(verdict);
                 policies.AddRange(result.Policies);
                 profiles.AddRange(result.Profiles);
                 // Once per spec (generation), not per resourceVersion: the leader's status write changes the latter.
-                if (verdict.Problem is not null && _reported.Add($"{verdict.Label}@{item.Metadata.Uid}/{item.Metadata.Generation?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? item.Metadata.ResourceVersion}"))
-                    LogInvalid(log, verdict.Label, verdict.Problem);
+                if ((verdict.Problem ?? verdict.Warning) is not null && _reported.Add($"{verdict.Label}@{item.Metadata.Uid}/{item.Metadata.Generation?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? item.Metadata.ResourceVersion}"))
+                {
+                    if (verdict.Problem is not null)
+                        LogInvalid(log, verdict.Label, verdict.Problem);
+                    else
+                        LogUnknownBackend(log, verdict.Label, verdict.Warning!);
+                }
             }
             _verdicts = verdicts;
             _current = policies;
             _currentProfiles = profiles;
         }
     }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "{Object} {Warning}")]
+    private static partial void LogUnknownBackend(ILogger logger, string @object, string warning);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "ignored an invalid policy object: {Object}: {Problem}")]
     private static partial void LogInvalid(ILogger logger, string @object, string problem);

@@ -48,7 +48,7 @@ internal sealed partial class PolicyStatusWriter(CustomResourcePolicySource sour
             if ((done.TryGetValue(key, out var seen) && seen == version) || (held.TryGetValue(key, out var until) && until > now))
                 continue;
             var current = JsonNode.Parse(verdict.Item.Json) as JsonObject;
-            var status = PolicyConditions.Next(current?["status"] as JsonObject, verdict.Item.Metadata.Generation ?? 0, verdict.Problem, now);
+            var status = PolicyConditions.Next(current?["status"] as JsonObject, verdict.Item.Metadata.Generation ?? 0, verdict.Problem, now, verdict.Warning);
             if (status is not null && current is not null)
             {
                 try

@@ -75,6 +75,26 @@ public sealed class PolicyStatusTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_policy_naming_a_backend_the_install_lacks_says_so_in_its_status_and_fixing_it_makes_it_valid()
+    {
+        var replica = await _cluster.StartReplicaAsync(policiesFromCluster: true);
+        var typo = Policy("shop", "deny");
+        typo["spec"]!["rules"]!.AsArray().Add(new JsonObject { ["backend"] = "vault-prd", ["paths"] = new JsonArray("secret/shop/**") });
+        _cluster.Api.Put("secretpolicies", typo);
+
+        await Eventually.TrueAsync(() => Ready(StoredPolicy("shop")) is not null, "the leader to write the status");
+        var condition = Ready(StoredPolicy("shop"));
+        // Still used (its other rule allows), but what the typo meant to allow is never injected: said where kubectl shows it.
+        Assert.Equal(("True", "UnknownBackend"), (Field(condition, "status"), Field(condition, "reason")));
+        Assert.Equal("used by the webhook, but it names backend vault-prd, not configured in this install (configured: vault-prod): what it allows is never injected",
+            Field(condition, "message"));
+        Assert.Contains("SecretPolicy shop names backend vault-prd", replica.AllLogText(), StringComparison.Ordinal);
+
+        _cluster.Api.Update("secretpolicies", null, "shop", p => p["spec"]!["rules"]!.AsArray()[1]!["backend"] = "vault-prod");
+        await Eventually.TrueAsync(() => Field(Ready(StoredPolicy("shop")), "reason") == "Valid", "the fixed policy to be valid");
+    }
+
+    [Fact]
     public async Task A_config_profile_gets_the_same_status()
     {
         await _cluster.StartReplicaAsync(policiesFromCluster: true);

@@ -17,9 +17,11 @@ namespace ConfigInjector.TestSupport.Fakes;
 ///   its iss, sub and aud must match one federated credential of that client id, within exp/nbf; otherwise 400
 ///   invalid_client with the AADSTS code Entra uses (700211 issuer, 700213 subject, 700212 audience, 700024 time
 ///   range, 50027 malformed or badly signed);
-/// - Key Vault (Azure RBAC) then lets a federated client read secrets only with a role assignment
-///   (<see cref="AddFederatedIdentity"/>'s <c>mayRead</c>); otherwise 403 Forbidden, inner code ForbiddenByRbac
-///   (https://learn.microsoft.com/azure/key-vault/general/rbac-guide).
+/// - Key Vault (Azure RBAC) then lets a federated client read secrets only with a role assignment, on the whole vault
+///   (<see cref="AddFederatedIdentity"/>'s <c>mayRead</c>) or on one secret (<see cref="GrantRead"/>, a secret-scope
+///   assignment); otherwise 403 Forbidden, inner code ForbiddenByRbac
+///   (https://learn.microsoft.com/azure/key-vault/general/rbac-guide). Key Vault checks the assignments at each
+///   request, not when the token is issued, so one withdrawn (<see cref="WithdrawRead"/>) refuses tokens already held.
 /// </summary>
 public sealed partial class KeyVaultFake
 {
@@ -31,6 +33,7 @@ public sealed partial class KeyVaultFake
     private readonly ConcurrentDictionary<string, FederatedCredential> _federated = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, string> _federatedTokens = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, bool> _readers = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<(string Client, string Secret), bool> _secretReaders = new();
     private readonly ConcurrentQueue<string> _readsByClient = new();
 
     /// <summary>The clock the assertion's exp and nbf are checked by.</summary>
@@ -49,6 +52,30 @@ public sealed partial class KeyVaultFake
         if (mayRead)
             _readers[clientId] = true;
     }
+
+    /// <summary>
+    /// The <c>backends:</c> entry of a Key Vault backend on this fake with <c>identity: pod</c> (tokens exchanged at its
+    /// Entra endpoint, one attempt, a 5s timeout); more fields in <paramref name="backendFields"/>.
+    /// </summary>
+    public string PodIdentityBackendConfig(string name = "kv-prod", params string[] backendFields) =>
+        $"backends:\n  - name: {name}\n    type: azure-keyvault\n    identity: pod\n    vaultUri: {Address}\n    tenantId: {TenantId}\n"
+        + $"    authorityHost: {Address}\n    caFile: {CaFile}\n    disableChallengeResourceVerification: true\n    timeout: 5s\n    retry: {{ attempts: 1 }}\n"
+        + string.Concat(backendFields.Where(f => f.Length > 0).Select(f => $"    {f}\n"));
+
+    /// <summary>'Key Vault Secrets User' for <paramref name="clientId"/> on the secret <paramref name="secretName"/> only.</summary>
+    public void GrantRead(string clientId, string secretName) => _secretReaders[(clientId, secretName.ToLowerInvariant())] = true;
+
+    /// <summary>Removes every role assignment of <paramref name="clientId"/> on this vault and its secrets.</summary>
+    public void WithdrawRead(string clientId)
+    {
+        _readers.TryRemove(clientId, out _);
+        foreach (var assignment in _secretReaders.Keys.Where(k => k.Client == clientId))
+            _secretReaders.TryRemove(assignment, out _);
+    }
+
+    /// <summary>Whether a role assignment lets <paramref name="clientId"/> read <paramref name="secretName"/> (names are case-insensitive).</summary>
+    private bool MayRead(string clientId, string secretName) =>
+        _readers.ContainsKey(clientId) || _secretReaders.ContainsKey((clientId, secretName.ToLowerInvariant()));
 
     private async Task FederatedTokenAsync(HttpContext context, string tenant, IFormCollection form, FederatedCredential credential)
     {

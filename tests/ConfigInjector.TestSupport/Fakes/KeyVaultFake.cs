@@ -115,7 +115,7 @@ public sealed partial class KeyVaultFake : IAsyncDisposable
     private async Task GetSecretAsync(HttpContext context, string name, string? version)
     {
         var client = FederatedClient(context);
-        if (client is not null && !_readers.ContainsKey(client))
+        if (client is not null && !MayRead(client, name))
         {
             _requests.Enqueue($"GET forbidden {name} as {client}");
             await Error(context, 403, "Forbidden", $"Caller is not authorized to perform action on resource. Caller: appid={client}. Action: 'Microsoft.KeyVault/vaults/secrets/getSecret/action'", "ForbiddenByRbac");

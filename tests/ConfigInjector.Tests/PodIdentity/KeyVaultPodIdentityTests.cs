@@ -1,6 +1,8 @@
+using ConfigInjector.Backends.AzureKeyVault;
 using ConfigInjector.TestSupport;
 using ConfigInjector.TestSupport.Builders;
 using ConfigInjector.TestSupport.Fakes;
+using Microsoft.Extensions.Time.Testing;
 
 namespace ConfigInjector.Tests.PodIdentity;
 
@@ -49,32 +51,20 @@ public sealed class KeyVaultPodIdentityTests : IAsyncLifetime
         await _api.DisposeAsync();
     }
 
-    private async Task<WebhookServer> StartAsync(string onBackendError = "deny", string cacheTtl = "5m", string extra = "")
+    /// <param name="time">The host's clock (default: the system's).</param>
+    private async Task<WebhookServer> StartAsync(string onBackendError = "deny", string cacheTtl = "5m", string extra = "", TimeProvider? time = null)
     {
         var server = await WebhookServer.StartAsync(workDir =>
         {
             Directory.CreateDirectory(Path.Combine(workDir, "config"));
-            File.WriteAllText(Path.Combine(workDir, "config", "injector.yaml"), $$"""
-                backends:
-                  - name: kv-prod
-                    type: azure-keyvault
-                    identity: pod
-                    vaultUri: {{_keyVault.Address}}
-                    tenantId: {{KeyVaultFake.TenantId}}
-                    authorityHost: {{_keyVault.Address}}
-                    caFile: {{_keyVault.CaFile}}
-                    disableChallengeResourceVerification: true
-                    timeout: 5s
-                    retry: { attempts: 1 }
-                    {{extra}}
-                cache: { ttl: {{cacheTtl}} }
-                """);
+            File.WriteAllText(Path.Combine(workDir, "config", "injector.yaml"), _keyVault.PodIdentityBackendConfig("kv-prod", extra) + $"cache: {{ ttl: {cacheTtl} }}\n");
             File.WriteAllText(Path.Combine(workDir, "examples", "policies", "shop.yaml"), PodIdentityChecks.ShopPolicy("kv-prod", "db-*", onBackendError));
         }, settings: s => s with
         {
             Kubeconfig = _api.WriteKubeconfig(s.WorkingDirectory),
             LeaseIdentity = new ConfigInjector.Sync.LeaseIdentity("config-injector", "replica-a"),
             PoliciesFolder = Path.Combine(s.WorkingDirectory, "examples", "policies"),
+            Time = time ?? s.Time,
         });
         _servers.Add(server);
         return server;
@@ -179,5 +169,22 @@ public sealed class KeyVaultPodIdentityTests : IAsyncLifetime
         var failure = await Assert.ThrowsAnyAsync<Exception>(() => StartAsync(extra: "clientId: " + CheckoutClient));
 
         Assert.Contains("identity: pod reads with the client id each service account names (azure.workload.identity/client-id); remove clientId", failure.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_service_account_pointed_at_another_client_id_is_admitted_with_that_one_once_its_annotations_are_due_again()
+    {
+        const string Repointed = "44444444-0000-4000-8000-00000000beef";
+        var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        var server = await StartAsync(cacheTtl: "30s", time: clock);
+        Assert.True((await ReviewAsync(server, Pod("checkout"), dryRun: true)).Allowed);
+        _keyVault.AddFederatedIdentity(Repointed, "shop", "checkout", mayRead: true);
+        _api.Update("serviceaccounts", "shop", "checkout", sa => sa["metadata"]!["annotations"]![ServiceAccountClients.ClientIdAnnotation] = Repointed);
+        clock.Advance(ServiceAccountClients.AnnotationsFreshFor);
+
+        var review = await ReviewAsync(server, Pod("checkout"), dryRun: true);
+
+        Assert.True(review.Allowed, review.Message);
+        Assert.Equal([$"{CheckoutClient} db-password", $"{Repointed} db-password"], _keyVault.ReadsByClient);
     }
 }

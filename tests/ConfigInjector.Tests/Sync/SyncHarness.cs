@@ -14,6 +14,7 @@ using ConfigInjector.Sync;
 using ConfigInjector.TestSupport.Fakes;
 using k8s;
 using k8s.Models;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Time.Testing;
 using Prometheus;
@@ -102,10 +103,25 @@ internal sealed class SyncHarness : IAsyncDisposable
         return PassOver(yaml, new BackendContext(Time, NullLoggerFactory.Instance, Backends.TestVersionKeys.Install) { ServiceAccounts = new KubernetesServiceAccounts(Client) });
     }
 
+    /// <summary>
+    /// A pass whose <c>kv-prod</c> is <paramref name="keyVault"/> with <c>identity: pod</c>: each service account's
+    /// client id from its annotation, its token asked of the API fake and exchanged at the Key Vault fake's Entra endpoint.
+    /// </summary>
+    /// <param name="logs">Where the pass and the backend log (default: nowhere).</param>
+    public RotationPass KeyVaultPodPass(KeyVaultFake keyVault, ILoggerFactory? logs = null)
+    {
+        logs ??= NullLoggerFactory.Instance;
+        return PassOver(keyVault.PodIdentityBackendConfig(), new BackendContext(Time, logs, Backends.TestVersionKeys.Install) { ServiceAccounts = new KubernetesServiceAccounts(Client) }, logs);
+    }
+
+    /// <summary>The Key Vault clients kept by the backend of the last <see cref="KeyVaultPodPass"/>.</summary>
+    public ConfigInjector.Backends.AzureKeyVault.ServiceAccountClients KeyVaultClients =>
+        ((ConfigInjector.Backends.AzureKeyVault.KeyVaultPodBackend)_backends!["kv-prod"]).Clients;
+
     /// <summary>The Vault logins made so far by the backend of the last <see cref="PodPass"/>, over every service account.</summary>
     public int PodLogins => ((ConfigInjector.Backends.Vault.VaultPodBackend)_backends!["vault-prod"]).Logins.Logins;
 
-    private RotationPass PassOver(string backendConfig, BackendContext context)
+    private RotationPass PassOver(string backendConfig, BackendContext context, ILoggerFactory? logs = null)
     {
         var metrics = PassMetrics = new InjectorMetrics(Metrics.NewCustomRegistry());
         var config = ConfigFileReader.Parse(backendConfig, "injector.yaml", "/");
@@ -114,7 +130,7 @@ internal sealed class SyncHarness : IAsyncDisposable
         Restarts = new RestartRecords(Cluster, Keys, Restarter, Time, metrics, NullLogger<RestartRecords>.Instance);
         var reader = new SecretReader(backends, metrics, TimeSpan.FromSeconds(10));
         return new RotationPass(Cluster, reader, new SecretCache(reader, Time, TimeSpan.FromMinutes(5), metrics), Keys, Policies,
-            new BackendLimiter(1000), Restarts, SyncSettings.Default, Time, metrics, NullLogger<RotationPass>.Instance);
+            new BackendLimiter(1000), Restarts, SyncSettings.Default, Time, metrics, (logs ?? NullLoggerFactory.Instance).CreateLogger<RotationPass>());
     }
 
     public ManagedSecretCollector Collector() =>
@@ -193,10 +209,11 @@ internal sealed class FixedPolicies : IPolicySource
     public bool Ready => true;
 
     /// <param name="debounce">The policy's rotation.debounce: 1s unless a test is about it, so a restart follows its change within a tick or two.</param>
-    public FixedPolicies Allow(string name, string ns, string? serviceAccount, string paths, TimeSpan? interval = null, TimeSpan? debounce = null)
+    /// <param name="backend">The backend the rule is for.</param>
+    public FixedPolicies Allow(string name, string ns, string? serviceAccount, string paths, TimeSpan? interval = null, TimeSpan? debounce = null, string backend = "vault-prod")
     {
         Policies.Add(new SecretPolicy(name, new PolicySubjects([ns], serviceAccount is null ? null : [serviceAccount]),
-            [new PolicyRule("vault-prod", [paths], null)], new RotationSettings(interval ?? TimeSpan.FromMinutes(5), RotationMode.None) { Debounce = debounce ?? TimeSpan.FromSeconds(1) }, BackendErrorMode.Deny));
+            [new PolicyRule(backend, [paths], null)], new RotationSettings(interval ?? TimeSpan.FromMinutes(5), RotationMode.None) { Debounce = debounce ?? TimeSpan.FromSeconds(1) }, BackendErrorMode.Deny));
         return this;
     }
 }

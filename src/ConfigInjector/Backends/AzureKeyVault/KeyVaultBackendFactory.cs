@@ -26,7 +26,7 @@ internal sealed class KeyVaultBackendFactory : IBackendFactory
                 {
                     DisableInstanceDiscovery = kv.AuthorityHost is not null,
                 }, kv, transport)), options), kv, context.Time, who);
-            return new KeyVaultPodBackend(settings.Name, new ServiceAccountClients(kv, context.ServiceAccounts, ClientFor));
+            return new KeyVaultPodBackend(settings.Name, new ServiceAccountClients(kv, context.ServiceAccounts, context.Time, ClientFor));
         }
         var client = new SecretClient(kv.VaultUri, Credential(kv, transport, settings), options);
         return new KeyVaultBackend(settings.Name, client, kv, context.Time);

@@ -14,6 +14,8 @@ public class LeaderElectorTests
     private static readonly TimeSpan Duration = TimeSpan.FromSeconds(15);
     private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(10);
     private static readonly TimeSpan Retry = TimeSpan.FromSeconds(2);
+    private static readonly TimeSpan MaxJitteredRetry = Retry * 1.2;
+    private static readonly TimeSpan Tick = TimeSpan.FromMilliseconds(250);
 
     private readonly FakeTimeProvider _time = new(DateTimeOffset.Parse("2026-11-29T12:00:00Z", System.Globalization.CultureInfo.InvariantCulture));
     private readonly MemoryLeases _leases = new();
@@ -48,12 +50,14 @@ public class LeaderElectorTests
         // behind ours, which must not make the Lease look expired.
         _leases.Current!.Spec.RenewTime = _time.GetUtcNow().UtcDateTime.AddHours(-1);
         _leases.Bump();
+        var died = _time.GetUtcNow();
         await stopA.CancelAsync();
 
-        await Step(Duration - TimeSpan.FromSeconds(3));
-        Assert.False(b.Leading);
-        await Step(TimeSpan.FromSeconds(6));
+        await StepUntil(() => b.Leading, TimeSpan.FromMinutes(2));
         Assert.True(b.Leading);
+        // b first sees the last write at its next read (at most one jittered retry after it), and takes over at the
+        // first read a lease duration after that: never sooner than the duration, and within two retries of it.
+        Assert.InRange(b.StartedAt - died, Duration, Duration + (2 * MaxJitteredRetry) + Tick);
         Assert.Equal("replica-b", _leases.Current!.Spec.HolderIdentity);
         Assert.Equal(1, _leases.Current.Spec.LeaseTransitions);
         await stopB.CancelAsync();
@@ -120,6 +124,7 @@ public class LeaderElectorTests
         var candidate = new Candidate();
         elector.OnStartedLeading += () =>
         {
+            candidate.StartedAt = _time.GetUtcNow();
             candidate.Leading = true;
             var leaders = Interlocked.Increment(ref _leaders);
             lock (_leases)
@@ -145,17 +150,29 @@ public class LeaderElectorTests
 
     private async Task Step(TimeSpan total)
     {
-        for (var passed = TimeSpan.Zero; passed < total; passed += TimeSpan.FromMilliseconds(250))
+        for (var passed = TimeSpan.Zero; passed < total; passed += Tick)
         {
             await Task.Delay(2);
-            _time.Advance(TimeSpan.FromMilliseconds(250));
+            _time.Advance(Tick);
         }
         await Task.Delay(20);
+    }
+
+    private async Task StepUntil(Func<bool> done, TimeSpan atMost)
+    {
+        for (var passed = TimeSpan.Zero; passed < atMost && !done(); passed += Tick)
+        {
+            await Task.Delay(2);
+            _time.Advance(Tick);
+            await Task.Delay(2);
+        }
     }
 
     private sealed class Candidate
     {
         public volatile bool Leading;
+
+        public DateTimeOffset StartedAt { get; set; }
 
         public Task Run { get; set; } = Task.CompletedTask;
     }

@@ -33,8 +33,9 @@ public class AdmissionLimitsTests
         await using var vault = await VaultFake.StartAsync();
         vault.EnableKv("secret", 2);
         vault.Delay = TimeSpan.FromSeconds(20);
-        await using var server = await VaultWebhook.StartAsync(vault, ["timeout: 30s"], configTail: "webhook: { admissionTimeout: 400ms }\n");
-        // 40 paths are read 16 at a time; all of them share one read timeout (3/4 of the deadline).
+        await using var server = await VaultWebhook.StartAsync(vault, ["timeout: 30s"], configTail: "webhook: { admissionTimeout: 4s }\n");
+        // 40 paths are read 16 at a time; all of them share one read timeout (3/4 of the deadline), which leaves the
+        // answer a second to spare however loaded this machine is.
         var pod = PodBuilder.Injected();
         for (var i = 0; i < 40; i++)
             pod = pod.WithAnnotation($"configinjector.io/secret.P{i}", $"vault-prod:secret/app/db{i}#password");
@@ -43,7 +44,7 @@ public class AdmissionLimitsTests
 
         Assert.False(result.Allowed);
         Assert.Equal(403, result.Code);
-        Assert.Contains("backend error: timed out after 0.3s", result.Message, StringComparison.Ordinal);
+        Assert.Contains("backend error: timed out after 3s", result.Message, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -52,7 +53,7 @@ public class AdmissionLimitsTests
         await using var vault = await VaultFake.StartAsync();
         vault.EnableKv("secret", 2);
         vault.Put("secret/app/db", new Dictionary<string, string> { ["password"] = "stale-but-good-value" });
-        await using var server = await VaultWebhook.StartAsync(vault, ["timeout: 30s"], onBackendError: "allow-stale", configTail: "cache: { ttl: 10ms }\nwebhook: { admissionTimeout: 2s }\n");
+        await using var server = await VaultWebhook.StartAsync(vault, ["timeout: 30s"], onBackendError: "allow-stale", configTail: "cache: { ttl: 10ms }\nwebhook: { admissionTimeout: 4s }\n");
         var pod = PodBuilder.Injected().WithAnnotation("configinjector.io/secret.P", "vault-prod:secret/app/db#password");
         Assert.True((await server.ReviewPodAsync(pod)).Allowed);
         vault.Delay = TimeSpan.FromSeconds(20);
@@ -64,7 +65,8 @@ public class AdmissionLimitsTests
 
         Assert.True(result.Allowed, result.Message);
         Assert.Contains(result.Warnings, w => w.Contains("using the last-known-good value (onBackendError: allow-stale)", StringComparison.Ordinal));
-        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(2), $"answered after {clock.Elapsed}");
+        // Allowed at all means before the deadline (past it the answer is a 500); and not after Vault's 20 s.
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(10), $"answered after {clock.Elapsed}");
     }
 
     [Fact]

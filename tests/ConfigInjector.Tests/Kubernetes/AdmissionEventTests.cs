@@ -63,13 +63,17 @@ public sealed class AdmissionEventTests : IAsyncLifetime
     {
         var rs = _cluster.Api.AddDeployment("shop", "web");
 
+        var reviewing = System.Diagnostics.Stopwatch.StartNew();
         for (var i = 0; i < 50; i++)
             (await _server.ReviewPodAsync(Denied(rs), "shop")).AssertDenied();
+        reviewing.Stop();
 
         await Eventually.TrueAsync(() => _cluster.Api.Events("InjectionDenied") is [{ } e] && e["count"]!.GetValue<int>() == 50, "one InjectionDenied Event counting 50");
         Assert.Equal(1, _cluster.Api.Count("POST events"));
-        // Repeats are counted by a patch per round, not one per admission.
-        Assert.InRange(_cluster.Api.Count("PATCH events"), 1, 10);
+        // Repeats are counted by a patch per round, not one per admission: at most one per round the reviews spanned
+        // (and the round after), however slowly this machine answered them.
+        var rounds = 2 + (int)(reviewing.Elapsed / Fast.EventCountEvery);
+        Assert.InRange(_cluster.Api.Count("PATCH events"), 1, Math.Min(rounds, 25));
     }
 
     [Fact]

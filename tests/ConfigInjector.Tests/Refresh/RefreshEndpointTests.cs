@@ -73,7 +73,8 @@ public sealed class RefreshEndpointTests : IAsyncLifetime
         while (status != HttpStatusCode.OK && clock.Elapsed < TimeSpan.FromSeconds(10));
 
         Assert.Equal(HttpStatusCode.OK, status);
-        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(3), $"the new secret took {clock.Elapsed}");
+        // The file is read again at most once a second: seconds, not a restart (8 s of slack for a loaded machine).
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(8), $"the new secret took {clock.Elapsed}");
         using var old = await _server.PostAsync("""{"refs": ["dev:app/db"]}""");
         Assert.Equal(HttpStatusCode.Forbidden, old.StatusCode);
     }

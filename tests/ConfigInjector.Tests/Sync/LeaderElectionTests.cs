@@ -125,7 +125,8 @@ public sealed class LeaderElectionTests : IAsyncLifetime
     [Fact]
     public async Task A_leader_keeps_one_list_and_one_watch_over_managed_secrets_for_all_its_listeners()
     {
-        var server = await _cluster.StartReplicaAsync("replica-a");
+        // A steady term: a new one (a short lease lost on a loaded machine) would list again.
+        var server = await _cluster.StartReplicaAsync("replica-a", steadyLeader: true);
         var worker = server.Services.GetRequiredService<SyncWorker>();
         await Eventually.TrueAsync(() => worker.IsLeader, "leadership");
         // The worker's first pass runs over the shared informer's items: a rotation proves it is fed.

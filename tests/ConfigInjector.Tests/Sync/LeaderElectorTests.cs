@@ -26,8 +26,7 @@ public class LeaderElectorTests
     public async Task The_first_candidate_leads_and_the_second_waits_while_the_lease_is_renewed()
     {
         using var stop = new CancellationTokenSource();
-        var a = Start("replica-a", stop.Token);
-        await Step(Retry);
+        var a = await LeadingAsync("replica-a", stop.Token);
         var b = Start("replica-b", stop.Token);
         await Step(TimeSpan.FromSeconds(60));
 
@@ -42,9 +41,9 @@ public class LeaderElectorTests
     {
         using var stopA = new CancellationTokenSource();
         using var stopB = new CancellationTokenSource();
-        var a = Start("replica-a", stopA.Token);
-        await Step(Retry);
+        var a = await LeadingAsync("replica-a", stopA.Token);
         var b = Start("replica-b", stopB.Token);
+        await b.Begun.Task.WaitAsync(TimeSpan.FromSeconds(10));
         await Step(Retry * 2);
         // The leader dies without a word (no release): its renewTime stays, and it was written by a clock an hour
         // behind ours, which must not make the Lease look expired.
@@ -56,8 +55,9 @@ public class LeaderElectorTests
         await StepUntil(() => b.Leading, TimeSpan.FromMinutes(2));
         Assert.True(b.Leading);
         // b first sees the last write at its next read (at most one jittered retry after it), and takes over at the
-        // first read a lease duration after that: never sooner than the duration, and within two retries of it.
-        Assert.InRange(b.StartedAt - died, Duration, Duration + (2 * MaxJitteredRetry) + Tick);
+        // first read a lease duration after that: never sooner than the duration, and within two retries of it (each
+        // timer firing at the first tick past its due time).
+        Assert.InRange(b.StartedAt - died, Duration, Duration + (2 * MaxJitteredRetry) + (3 * Tick));
         Assert.Equal("replica-b", _leases.Current!.Spec.HolderIdentity);
         Assert.Equal(1, _leases.Current.Spec.LeaseTransitions);
         await stopB.CancelAsync();
@@ -72,14 +72,16 @@ public class LeaderElectorTests
         using var stop = new CancellationTokenSource();
         var a = await LeadingAsync("replica-a", stop.Token);
 
+        var lastRenewal = _leases.RenewedAt;
         _leases.Failure = unreachable
             ? new HttpRequestException("Connection refused (127.0.0.1:6443)")
             : new ClusterApiException(HttpStatusCode.InternalServerError, "the API server is failing");
-        await Step(Deadline - TimeSpan.FromSeconds(3));
-        Assert.True(a.Leading);
-        await Step(TimeSpan.FromSeconds(4));
+        await StepUntil(() => !a.Leading, TimeSpan.FromMinutes(1));
+
         Assert.False(a.Leading);
-        Assert.True(a.Run.IsCompleted);
+        // It stops at its renew deadline after the last renewal it made, at the retry that first finds it passed.
+        Assert.InRange(a.StoppedAt - lastRenewal, Deadline, Deadline + Retry + Tick);
+        await a.Run.WaitAsync(TimeSpan.FromSeconds(5));
         await stop.CancelAsync();
     }
 
@@ -91,8 +93,11 @@ public class LeaderElectorTests
 
         _leases.Current!.Spec.HolderIdentity = "replica-z";
         _leases.Bump();
-        await Step(Retry + TimeSpan.FromMilliseconds(500));
+        var takenAt = _time.GetUtcNow();
+        await StepUntil(() => !a.Leading, TimeSpan.FromMinutes(1));
+
         Assert.False(a.Leading);
+        Assert.InRange(a.StoppedAt - takenAt, TimeSpan.Zero, Retry + Tick);
         await stop.CancelAsync();
     }
 
@@ -113,7 +118,7 @@ public class LeaderElectorTests
     private async Task<Candidate> LeadingAsync(string identity, CancellationToken token)
     {
         var candidate = Start(identity, token);
-        await Step(Retry);
+        await StepUntil(() => candidate.Leading, TimeSpan.FromMinutes(1));
         Assert.True(candidate.Leading);
         return candidate;
     }
@@ -132,11 +137,13 @@ public class LeaderElectorTests
         };
         elector.OnStoppedLeading += () =>
         {
+            candidate.StoppedAt = _time.GetUtcNow();
             candidate.Leading = false;
             Interlocked.Decrement(ref _leaders);
         };
         candidate.Run = Task.Run(async () =>
         {
+            candidate.Begun.TrySetResult();
             try
             {
                 await elector.RunUntilLeadershipLostAsync(token);
@@ -148,24 +155,18 @@ public class LeaderElectorTests
         return candidate;
     }
 
-    private async Task Step(TimeSpan total)
-    {
-        for (var passed = TimeSpan.Zero; passed < total; passed += Tick)
-        {
-            await Task.Delay(2);
-            _time.Advance(Tick);
-        }
-        await Task.Delay(20);
-    }
+    private Task Step(TimeSpan total) => StepUntil(() => false, total);
 
     private async Task StepUntil(Func<bool> done, TimeSpan atMost)
     {
         for (var passed = TimeSpan.Zero; passed < atMost && !done(); passed += Tick)
         {
             await Task.Delay(2);
-            _time.Advance(Tick);
-            await Task.Delay(2);
+            // Off the test's SynchronizationContext, the timers' continuations (each candidate's read and write of the
+            // Lease, all synchronous here) run inside Advance, so a busy machine cannot leave a candidate behind the clock.
+            await Task.Run(() => _time.Advance(Tick));
         }
+        await Task.Delay(20);
     }
 
     private sealed class Candidate
@@ -173,6 +174,11 @@ public class LeaderElectorTests
         public volatile bool Leading;
 
         public DateTimeOffset StartedAt { get; set; }
+
+        public DateTimeOffset StoppedAt { get; set; }
+
+        /// <summary>Its loop has started, so its first read of the Lease is made at the clock's current time.</summary>
+        public TaskCompletionSource Begun { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
         public Task Run { get; set; } = Task.CompletedTask;
     }
@@ -185,6 +191,9 @@ public class LeaderElectorTests
         private int _version;
 
         public V1Lease? Current { get; private set; }
+
+        /// <summary>The renewTime of the last write that succeeded.</summary>
+        public DateTimeOffset RenewedAt { get; private set; }
 
         public volatile Exception? Failure;
 
@@ -216,6 +225,7 @@ public class LeaderElectorTests
                     throw new ClusterApiException(HttpStatusCode.Conflict, "exists");
                 Current = lease;
                 Current.Metadata.ResourceVersion = (++_version).ToString(System.Globalization.CultureInfo.InvariantCulture);
+                RenewedAt = new DateTimeOffset(DateTime.SpecifyKind(lease.Spec.RenewTime!.Value, DateTimeKind.Utc));
                 return Copy(Current);
             }
         }
@@ -229,6 +239,7 @@ public class LeaderElectorTests
                     throw new ClusterApiException(HttpStatusCode.Conflict, "stale");
                 Current = lease;
                 Current.Metadata.ResourceVersion = (++_version).ToString(System.Globalization.CultureInfo.InvariantCulture);
+                RenewedAt = new DateTimeOffset(DateTime.SpecifyKind(lease.Spec.RenewTime!.Value, DateTimeKind.Utc));
                 return Task.FromResult(Copy(Current));
             }
         }

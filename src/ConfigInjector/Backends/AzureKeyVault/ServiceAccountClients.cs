@@ -18,11 +18,8 @@ internal sealed class ServiceAccountClients(KeyVaultSettings settings, IServiceA
     public const string ClientIdAnnotation = "azure.workload.identity/client-id";
     public const string TenantIdAnnotation = "azure.workload.identity/tenant-id";
 
-    /// <summary>
-    /// How long a service account's annotations are taken as read: a platform team that points it at another Entra app
-    /// sees the next read after this use it, at the cost of one GET per service account per minute of use.
-    /// </summary>
-    public static readonly TimeSpan AnnotationsFreshFor = TimeSpan.FromMinutes(1);
+    /// <summary>How long a service account's annotations are taken as read (then a client id changed since applies).</summary>
+    public static readonly TimeSpan AnnotationsFreshFor = ServiceAccountAnnotations.FreshFor;
 
     /// <summary>Past this many service accounts, the clients are forgotten (each exchanges again when next used).</summary>
     private const int Capacity = 10_000;

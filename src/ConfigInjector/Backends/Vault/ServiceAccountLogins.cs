@@ -31,7 +31,12 @@ internal sealed class ServiceAccountLogins(PodKubernetesAuthSettings settings, I
     public int Logins => _logins.Values.Where(l => l.IsValueCreated).Sum(l => l.Value.Logins);
 }
 
-/// <summary>The Vault token of one service account: its role from the service account's annotation or the backend's settings.</summary>
+/// <summary>
+/// The Vault token of one service account: its role from the service account's annotation or the backend's settings.
+/// The annotation is read at each login and again once it is <see cref="RoleFreshFor"/> old (one GET, whoever reads
+/// meanwhile waits for it): a role changed since drops the token, so the next read logs in as the new role instead of
+/// renewing the old one for as long as Vault lets it.
+/// </summary>
 // A forgotten login is not disposed: a read may still hold it. Its semaphore has no wait handle, so nothing leaks.
 #pragma warning disable CA1001
 internal sealed class ServiceAccountLogin : IVaultAuth
@@ -41,14 +46,20 @@ internal sealed class ServiceAccountLogin : IVaultAuth
     private readonly PodKubernetesAuthSettings _settings;
     private readonly IServiceAccounts _accounts;
     private readonly LoginAuth _login;
+    private readonly TimeProvider _time;
+    private long _roleReadAtTicks;
 
     public ServiceAccountLogin(Subject serviceAccount, PodKubernetesAuthSettings settings, IServiceAccounts accounts, VaultTransport transport, TimeProvider time)
     {
         _serviceAccount = serviceAccount;
         _settings = settings;
         _accounts = accounts;
+        _time = time;
         _login = new LoginAuth("kubernetes", settings.Mount, BodyAsync, transport, time, Refused);
     }
+
+    /// <summary>How long the role read from the annotation is taken as read (then a role changed since applies).</summary>
+    public static readonly TimeSpan RoleFreshFor = ServiceAccountAnnotations.FreshFor;
 
     /// <summary>The role of the latest login (for messages); null before the first.</summary>
     public string? Role { get; private set; }
@@ -59,14 +70,48 @@ internal sealed class ServiceAccountLogin : IVaultAuth
 
     public int Logins => _login.Logins;
 
-    public ValueTask<string> TokenAsync(CancellationToken cancellationToken) => _login.TokenAsync(cancellationToken);
+    public async ValueTask<string> TokenAsync(CancellationToken cancellationToken)
+    {
+        if (Role is not null && RoleIsStale)
+            await _login.DropIfAsync(RoleChangedAsync, cancellationToken);
+        return await _login.TokenAsync(cancellationToken);
+    }
 
     public bool Invalidate(string token) => _login.Invalidate(token);
 
-    // The annotation is read at every login, so a changed role applies from the next token on.
+    private bool RoleIsStale => _time.GetUtcNow().UtcTicks - Volatile.Read(ref _roleReadAtTicks) >= RoleFreshFor.Ticks;
+
+    private void RoleReadNow() => Volatile.Write(ref _roleReadAtTicks, _time.GetUtcNow().UtcTicks);
+
+    // Runs under the login's lock, so a login in progress (which reads the role itself) is never undone by it.
+    private async ValueTask<bool> RoleChangedAsync(CancellationToken cancellationToken)
+    {
+        if (!RoleIsStale)
+            return false;
+        IReadOnlyDictionary<string, string> annotations;
+        try
+        {
+            annotations = await _accounts.AnnotationsAsync(_serviceAccount, cancellationToken);
+        }
+        catch (ServiceAccountUnavailableException)
+        {
+            // The API server out of reach is no reason to stop reading as the role it named a minute ago.
+            RoleReadNow();
+            return false;
+        }
+        catch (ServiceAccountMissingException)
+        {
+            // Gone: its token must not outlive it; the next login says so.
+            return true;
+        }
+        RoleReadNow();
+        return _settings.RoleFor(_serviceAccount, annotations) != Role;
+    }
+
     private async ValueTask<JsonObject> BodyAsync(CancellationToken cancellationToken)
     {
         Role = _settings.RoleFor(_serviceAccount, await _accounts.AnnotationsAsync(_serviceAccount, cancellationToken));
+        RoleReadNow();
         var token = await _accounts.RequestTokenAsync(_serviceAccount, _settings.Audience, cancellationToken);
         return new JsonObject { ["role"] = Role, ["jwt"] = token.Token };
     }

@@ -90,6 +90,25 @@ internal sealed class LoginAuth(string method, string mount, Func<CancellationTo
     }
 
     /// <summary>
+    /// Under the lock logins take: when <paramref name="outdated"/> says the token no longer fits (its login was made
+    /// from settings that have changed since), it is dropped, so the next <see cref="TokenAsync"/> logs in again.
+    /// It is not revoked: Vault revokes the leases a token created along with it, and credentials issued with it are in use.
+    /// </summary>
+    public async ValueTask DropIfAsync(Func<CancellationToken, ValueTask<bool>> outdated, CancellationToken cancellationToken)
+    {
+        await _refresh.WaitAsync(cancellationToken);
+        try
+        {
+            if (await outdated(cancellationToken))
+                _lease = null;
+        }
+        finally
+        {
+            _refresh.Release();
+        }
+    }
+
+    /// <summary>
     /// A 403 with a token obtained a minute ago is the Vault policy saying no, not an expired token: logging in
     /// again would only load Vault (and its TokenReview calls) on every read.
     /// </summary>

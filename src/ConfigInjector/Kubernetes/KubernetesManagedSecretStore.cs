@@ -1,5 +1,6 @@
 using ConfigInjector.Core.Planning;
 using ConfigInjector.ManagedSecrets;
+using ConfigInjector.Sync;
 using k8s;
 using k8s.Autorest;
 using k8s.Models;
@@ -10,36 +11,62 @@ namespace ConfigInjector.Kubernetes;
 /// Managed Secrets through the Kubernetes API: create, or on 409 read, compare and reuse or update (guarded by
 /// resourceVersion, retried on conflict). A Secret with the same name that ConfigInjector does not manage is never touched.
 /// </summary>
-internal sealed partial class KubernetesManagedSecretStore(IKubernetes client, ISigningKey signingKey, KubernetesTimings timings, TimeProvider time, ILogger<KubernetesManagedSecretStore> log) : IManagedSecretStore
+internal sealed partial class KubernetesManagedSecretStore : IManagedSecretStore
 {
     private const int Attempts = 4;
 
     // Pods of one ReplicaSet arrive in bursts: once this replica has written (or confirmed) a Secret for an owner,
     // the next pods of that owner need no create → 409 → read round trips.
     private const int AppliedCapacity = 10_000;
-    private readonly System.Collections.Concurrent.ConcurrentDictionary<(string Namespace, string Name, string? Owner), DateTimeOffset> _applied = new();
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<(string Namespace, string Name), (string Owner, DateTimeOffset At)> _applied = new();
+    private readonly IKubernetes _client;
+    private readonly ISigningKey _signingKey;
+    private readonly KubernetesTimings _timings;
+    private readonly TimeProvider _time;
+    private readonly ILogger<KubernetesManagedSecretStore> _log;
+
+    /// <param name="watch">
+    /// The process's watch over managed Secrets (absent without the sync worker): a Secret deleted since this replica
+    /// wrote it is written again by the next pod of its owner, instead of that pod waiting for a Secret that is gone.
+    /// </param>
+    public KubernetesManagedSecretStore(IKubernetes client, ISigningKey signingKey, KubernetesTimings timings, TimeProvider time, ILogger<KubernetesManagedSecretStore> log, ManagedSecretWatch? watch = null)
+    {
+        _client = client;
+        _signingKey = signingKey;
+        _timings = timings;
+        _time = time;
+        _log = log;
+        watch?.Informer.Changed += (type, secret) =>
+        {
+            if (type == WatchEventType.Deleted && secret.Metadata is { } deleted)
+                Forget(deleted.NamespaceProperty, deleted.Name);
+        };
+    }
+
+    /// <summary>The Secret is gone (or may be): the next pod of its owner writes it again.</summary>
+    public void Forget(string ns, string name) => _applied.TryRemove((ns, name), out _);
 
     public async Task ApplyAsync(V1Secret secret, CancellationToken cancellationToken)
     {
         var ns = secret.Metadata.NamespaceProperty;
         var name = secret.Metadata.Name;
-        (string Namespace, string Name, string? Owner) key = (ns, name, secret.Metadata.OwnerReferences?.FirstOrDefault()?.Uid);
-        if (key.Owner is not null && _applied.TryGetValue(key, out var at) && time.GetUtcNow() - at < timings.RecentlyApplied)
+        var owner = secret.Metadata.OwnerReferences?.FirstOrDefault()?.Uid;
+        if (owner is not null && _applied.TryGetValue((ns, name), out var applied) && applied.Owner == owner && _time.GetUtcNow() - applied.At < _timings.RecentlyApplied)
             return;
         await ApplyToApiAsync(secret, ns, name, cancellationToken);
-        if (key.Owner is not null)
+        if (owner is not null)
         {
             // Only recent entries matter: forget the old ones rather than grow with every owner ever seen.
             if (_applied.Count >= AppliedCapacity)
             {
-                foreach (var old in _applied.Where(a => time.GetUtcNow() - a.Value >= timings.RecentlyApplied).ToList())
+                foreach (var old in _applied.Where(a => _time.GetUtcNow() - a.Value.At >= _timings.RecentlyApplied).ToList())
                     _applied.TryRemove(old.Key, out _);
                 // A burst of distinct owners (a cluster-wide rollout, a tenant making workloads) must not grow it
                 // either: forgetting costs the next pod of an owner one create that answers 409.
                 if (_applied.Count >= AppliedCapacity)
                     _applied.Clear();
             }
-            _applied[key] = time.GetUtcNow();
+            _applied[(ns, name)] = (owner, _time.GetUtcNow());
         }
     }
 
@@ -49,8 +76,8 @@ internal sealed partial class KubernetesManagedSecretStore(IKubernetes client, I
         {
             try
             {
-                await client.CoreV1.CreateNamespacedSecretAsync(secret, ns, cancellationToken: cancellationToken);
-                LogCreated(log, ns, name, secret.Data?.Count ?? 0);
+                await _client.CoreV1.CreateNamespacedSecretAsync(secret, ns, cancellationToken: cancellationToken);
+                LogCreated(_log, ns, name, secret.Data?.Count ?? 0);
                 return;
             }
             catch (HttpOperationException e) when (KubernetesErrors.IsConflict(e))
@@ -64,19 +91,19 @@ internal sealed partial class KubernetesManagedSecretStore(IKubernetes client, I
 
             try
             {
-                var existing = await client.CoreV1.ReadNamespacedSecretAsync(name, ns, cancellationToken: cancellationToken);
+                var existing = await _client.CoreV1.ReadNamespacedSecretAsync(name, ns, cancellationToken: cancellationToken);
                 if (!ManagedSecretFactory.IsManaged(existing))
                     throw new ManagedSecretException($"Secret {ns}/{name} exists and is not managed by config-injector; refusing to change it");
                 // Names are predictable: a Secret planted under one must not feed this pod. A signature that fails may
                 // be one made with a key just rotated in by another replica: read the keys again before refusing.
-                var keys = await signingKey.GetAsync(cancellationToken);
-                if (!ManagedSecretFactory.IsAuthentic(existing, keys) && !ManagedSecretFactory.IsAuthentic(existing, keys = await signingKey.RefreshAsync(cancellationToken)))
+                var keys = await _signingKey.GetAsync(cancellationToken);
+                if (!ManagedSecretFactory.IsAuthentic(existing, keys) && !ManagedSecretFactory.IsAuthentic(existing, keys = await _signingKey.RefreshAsync(cancellationToken)))
                     throw new ManagedSecretException($"Secret {ns}/{name} exists but was not written by config-injector (its signature does not match); refusing to use it");
                 var merged = Merge(existing, secret, keys.Current);
                 if (merged is null)
                     return;
-                await client.CoreV1.ReplaceNamespacedSecretAsync(merged, name, ns, cancellationToken: cancellationToken);
-                LogUpdated(log, ns, name);
+                await _client.CoreV1.ReplaceNamespacedSecretAsync(merged, name, ns, cancellationToken: cancellationToken);
+                LogUpdated(_log, ns, name);
                 return;
             }
             catch (HttpOperationException e) when ((KubernetesErrors.IsConflict(e) || KubernetesErrors.IsNotFound(e)) && attempt < Attempts)

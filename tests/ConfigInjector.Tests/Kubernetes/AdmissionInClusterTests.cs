@@ -37,6 +37,27 @@ public sealed class AdmissionInClusterTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_managed_secret_deleted_after_its_first_pod_is_written_again_by_the_next_pod_of_its_owner()
+    {
+        var server = await _cluster.StartReplicaAsync();
+        var rs = _cluster.Api.AddDeployment("shop", "web");
+        Assert.True((await server.ReviewPodAsync(Pod(rs), "shop")).Allowed);
+        var name = Assert.Single(_cluster.Api.All("secrets", "shop"))["metadata"]!["name"]!.GetValue<string>();
+
+        // The troubleshooting reflex: delete the Secret, then the pod. The ReplicaSet's new pod comes within seconds,
+        // well inside the minute this replica would otherwise take the Secret as written.
+        _cluster.Api.Delete("secrets", "shop", name);
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while (_cluster.Api.Get("secrets", "shop", name) is null && DateTime.UtcNow < deadline)
+        {
+            Assert.True((await server.ReviewPodAsync(Pod(rs), "shop")).Allowed);
+            await Task.Delay(100);
+        }
+
+        Assert.NotNull(_cluster.Api.Get("secrets", "shop", name));
+    }
+
+    [Fact]
     public async Task Dry_run_and_denied_pods_create_nothing()
     {
         var server = await _cluster.StartReplicaAsync();

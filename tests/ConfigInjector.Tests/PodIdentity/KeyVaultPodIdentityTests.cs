@@ -150,6 +150,24 @@ public sealed class KeyVaultPodIdentityTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_tenant_id_annotation_naming_another_tenant_than_the_vaults_denies_the_pod_even_when_errors_are_skipped()
+    {
+        const string OtherTenant = "99999999-0000-4000-8000-0000000000aa";
+        _api.AddServiceAccount("shop", "elsewhere", new Dictionary<string, string>
+        {
+            ["azure.workload.identity/client-id"] = CheckoutClient,
+            ["azure.workload.identity/tenant-id"] = OtherTenant,
+        });
+        var server = await StartAsync("skip");
+
+        var review = await ReviewAsync(server, Pod("elsewhere"));
+
+        // A mistake in the service account, not an outage: skipping the ref would start the pod without its secret.
+        review.AssertDenied($"service account shop/elsewhere (client id {CheckoutClient}) cannot read this vault: it is in tenant {KeyVaultFake.TenantId}");
+        Assert.Equal(0, _keyVault.Count("POST token"));
+    }
+
+    [Fact]
     public async Task Concurrent_admissions_of_one_service_account_make_one_token_request_and_one_exchange()
     {
         var server = await StartAsync();

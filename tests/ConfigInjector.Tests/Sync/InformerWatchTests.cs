@@ -78,10 +78,11 @@ public sealed class InformerWatchTests : IAsyncLifetime, IDisposable
     public async Task A_watch_that_brings_only_bookmarks_is_not_taken_for_dead()
     {
         _sync.Api.BookmarkInterval = TimeSpan.FromMilliseconds(200);
-        await StartAsync(silenceLimit: TimeSpan.FromSeconds(1.5));
+        // A silence limit 15 bookmarks long, so a loaded machine's pause cannot pass for a silent watch.
+        await StartAsync(silenceLimit: TimeSpan.FromSeconds(3));
 
         // More than two silence limits with nothing but bookmarks on the watch.
-        await Task.Delay(TimeSpan.FromSeconds(3.5));
+        await Task.Delay(TimeSpan.FromSeconds(7));
 
         Assert.Equal(1, Watches());
         Assert.True(_sync.Api.BookmarksSent >= 8, $"{_sync.Api.BookmarksSent} bookmarks");

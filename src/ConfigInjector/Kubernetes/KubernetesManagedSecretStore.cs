@@ -18,7 +18,8 @@ internal sealed partial class KubernetesManagedSecretStore : IManagedSecretStore
     // Pods of one ReplicaSet arrive in bursts: once this replica has written (or confirmed) a Secret for an owner,
     // the next pods of that owner need no create → 409 → read round trips.
     private const int AppliedCapacity = 10_000;
-    private readonly System.Collections.Concurrent.ConcurrentDictionary<(string Namespace, string Name), (string Owner, DateTimeOffset At)> _applied = new();
+    // (owner, when that write began); a null owner marks a deletion seen at that time.
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<(string Namespace, string Name), (string? Owner, DateTimeOffset At)> _applied = new();
     private readonly IKubernetes _client;
     private readonly ISigningKey _signingKey;
     private readonly KubernetesTimings _timings;
@@ -43,15 +44,25 @@ internal sealed partial class KubernetesManagedSecretStore : IManagedSecretStore
         };
     }
 
-    /// <summary>The Secret is gone (or may be): the next pod of its owner writes it again.</summary>
-    public void Forget(string ns, string name) => _applied.TryRemove((ns, name), out _);
+    /// <summary>
+    /// The Secret is gone: the next pod of its owner writes it again. A mark, not a removal, so a write of it that was
+    /// already on its way when the deletion was seen does not take the Secret as written again.
+    /// </summary>
+    public void Forget(string ns, string name)
+    {
+        if (_applied.Count < AppliedCapacity)
+            _applied[(ns, name)] = (null, _time.GetUtcNow());
+        else
+            _applied.TryRemove((ns, name), out _);
+    }
 
     public async Task ApplyAsync(V1Secret secret, CancellationToken cancellationToken)
     {
         var ns = secret.Metadata.NamespaceProperty;
         var name = secret.Metadata.Name;
         var owner = secret.Metadata.OwnerReferences?.FirstOrDefault()?.Uid;
-        if (owner is not null && _applied.TryGetValue((ns, name), out var applied) && applied.Owner == owner && _time.GetUtcNow() - applied.At < _timings.RecentlyApplied)
+        var began = _time.GetUtcNow();
+        if (owner is not null && _applied.TryGetValue((ns, name), out var applied) && applied.Owner == owner && began - applied.At < _timings.RecentlyApplied)
             return;
         await ApplyToApiAsync(secret, ns, name, cancellationToken);
         if (owner is not null)
@@ -66,7 +77,7 @@ internal sealed partial class KubernetesManagedSecretStore : IManagedSecretStore
                 if (_applied.Count >= AppliedCapacity)
                     _applied.Clear();
             }
-            _applied[(ns, name)] = (owner, _time.GetUtcNow());
+            _applied.AddOrUpdate((ns, name), (owner, began), (_, seen) => seen.Owner is null && seen.At >= began ? seen : (owner, began));
         }
     }
 

@@ -103,6 +103,14 @@ public sealed partial class KubeApiFake : IAsyncDisposable
     /// <summary>How long each create takes to answer (an API server under load, etcd slow to commit).</summary>
     public TimeSpan CreateDelay { get; set; }
 
+    /// <summary>How long each GET of a service account takes to answer (an API server that has stopped answering).</summary>
+    public TimeSpan ServiceAccountGetDelay { get; set; }
+
+    /// <summary>GETs of a service account held by <see cref="ServiceAccountGetDelay"/> whose client has not given up yet.</summary>
+    public int ServiceAccountGetsWaiting => Volatile.Read(ref _serviceAccountGetsWaiting);
+
+    private int _serviceAccountGetsWaiting;
+
     public static async Task<KubeApiFake> StartAsync()
     {
         var fake = new KubeApiFake();
@@ -306,6 +314,18 @@ public sealed partial class KubeApiFake : IAsyncDisposable
         if (await RefusedByRbacAsync(context, by, route))
             return;
 
+        if (context.Request.Method == "GET" && route is { Resource: "serviceaccounts", Subresource: null, Name: not null } && ServiceAccountGetDelay > TimeSpan.Zero)
+        {
+            Interlocked.Increment(ref _serviceAccountGetsWaiting);
+            try
+            {
+                await Task.Delay(ServiceAccountGetDelay, context.RequestAborted);
+            }
+            finally
+            {
+                Interlocked.Decrement(ref _serviceAccountGetsWaiting);
+            }
+        }
         if (context.Request.Method == "POST" && route is { Resource: "serviceaccounts", Subresource: "token", Name: not null })
         {
             await TokenRequestAsync(context, route);

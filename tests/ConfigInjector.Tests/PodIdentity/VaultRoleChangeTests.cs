@@ -1,6 +1,7 @@
 using ConfigInjector.Backends.Vault;
 using ConfigInjector.Sync;
 using ConfigInjector.Tests.Sync;
+using ConfigInjector.TestSupport.Fakes;
 
 namespace ConfigInjector.Tests.PodIdentity;
 
@@ -107,7 +108,33 @@ public sealed class VaultRoleChangeTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task A_deleted_service_account_stops_its_reads_within_a_minute()
+    public async Task An_api_server_that_stops_answering_when_the_role_is_due_again_does_not_hold_up_the_reads()
+    {
+        var pass = _sync.PodPass();
+        await RunAsync(pass);
+        _sync.Time.Advance(ServiceAccountLogin.RoleFreshFor);
+        _sync.Api.ServiceAccountGetDelay = TimeSpan.FromMinutes(5);
+        WriteVersion(2);
+
+        // The reads wait a couple of seconds (on the shared clock) for the role, then go on with the token held.
+        var passing = RunAsync(pass);
+        var waited = System.Diagnostics.Stopwatch.StartNew();
+        while (!passing.IsCompleted && waited.Elapsed < TimeSpan.FromSeconds(20))
+        {
+            await Task.Delay(20);
+            _sync.Time.Advance(TimeSpan.FromMilliseconds(500));
+        }
+
+        Assert.True(passing.IsCompleted, "the pass waited on the API server");
+        Assert.All((await passing).Values, r => Assert.True(r.Status == ReconcileStatus.Updated, $"{r.Name}: {r.Status} {r.Reason}"));
+        Assert.Equal(1, _sync.Vault.Count("POST auth/kubernetes/login"));
+        // The read of the role gives up on its own (30 s): then nothing is left waiting on the API server.
+        _sync.Time.Advance(TimeSpan.FromSeconds(30));
+        await Eventually.TrueAsync(() => _sync.Api.ServiceAccountGetsWaiting == 0, "the role's read to be given up");
+    }
+
+    [Fact]
+    public async Task A_deleted_service_account_keeps_its_token_for_what_it_issued_and_its_next_login_is_refused()
     {
         var pass = _sync.PodPass();
         await RunAsync(pass);
@@ -115,10 +142,20 @@ public sealed class VaultRoleChangeTests : IAsyncLifetime
         WriteVersion(2);
         _sync.Time.Advance(ServiceAccountLogin.RoleFreshFor);
 
+        // The token held stays: leases it issued must still be renewable and revocable (the workload may be going too).
+        var kept = await RunAsync(pass);
+        Assert.All(kept.Values, r => Assert.True(r.Status == ReconcileStatus.Updated, $"{r.Name}: {r.Status} {r.Reason}"));
+        Assert.Equal(2, _sync.Api.Count("GET serviceaccounts"));
+
+        // Once Vault ends that token, logging in again is refused, naming the service account.
+        _sync.Vault.RevokeAll();
+        _sync.Time.Advance(ServiceAccountLogin.RoleFreshFor);
+        WriteVersion(3);
         var results = await RunAsync(pass);
 
         Assert.All(results.Values, r => Assert.NotEqual(ReconcileStatus.Updated, r.Status));
         Assert.All(results.Values, r => Assert.Contains("service account shop/app does not exist", r.Reason, StringComparison.Ordinal));
-        Assert.Equal("db-v1", _sync.Value("shop", "app-db", "VALUE"));
+        Assert.Equal("db-v2", _sync.Value("shop", "app-db", "VALUE"));
+        Assert.Equal(1, _sync.Vault.Count("POST auth/kubernetes/login"));
     }
 }

@@ -31,7 +31,7 @@ internal static partial class EntraAnswer
         if (VaultTenant(failure) is { } tenant)
         {
             return SecretRead.Refused(location,
-                $"{who} cannot read this vault: it is in tenant {tenant}, and the service account names another ({ServiceAccountClients.TenantIdAnnotation}, else the backend's tenantId)");
+                $"{who} cannot read this vault: it is in tenant {tenant}, and the service account names another ({ServiceAccountClients.TenantIdAnnotation}, else the backend's tenantId or AZURE_TENANT_ID; give the tenant's id, not its domain)");
         }
         return SecretRead.Failed(location, $"no Entra token for {who}: {KeyVaultBackend.FirstLine(failure.Message)}");
     }

@@ -33,8 +33,8 @@ internal sealed class ServiceAccountLogins(PodKubernetesAuthSettings settings, I
 
 /// <summary>
 /// The Vault token of one service account: its role from the service account's annotation or the backend's settings.
-/// The annotation is read at each login and again once it is <see cref="RoleFreshFor"/> old (one GET, whoever reads
-/// meanwhile waits for it): a role changed since drops the token, so the next read logs in as the new role instead of
+/// The annotation is read at each login and again once it is <see cref="RoleFreshFor"/> old (one GET, shared by
+/// whoever reads meanwhile): a role changed since drops the token, so the next read logs in as the new role instead of
 /// renewing the old one for as long as Vault lets it.
 /// </summary>
 // A forgotten login is not disposed: a read may still hold it. Its semaphore has no wait handle, so nothing leaks.
@@ -42,11 +42,20 @@ internal sealed class ServiceAccountLogins(PodKubernetesAuthSettings settings, I
 internal sealed class ServiceAccountLogin : IVaultAuth
 #pragma warning restore CA1001
 {
+    /// <summary>How long a read waits for the role to be read again before going on with the token held.</summary>
+    private static readonly TimeSpan RecheckWait = TimeSpan.FromSeconds(2);
+
+    /// <summary>How long the API server has to answer that read (it goes on in the background after <see cref="RecheckWait"/>).</summary>
+    private static readonly TimeSpan RecheckTimeout = TimeSpan.FromSeconds(30);
+
     private readonly Subject _serviceAccount;
     private readonly PodKubernetesAuthSettings _settings;
     private readonly IServiceAccounts _accounts;
     private readonly LoginAuth _login;
     private readonly TimeProvider _time;
+    private readonly Lock _gate = new();
+    private Task? _recheck;
+    private string? _loggingInAs;
     private long _roleReadAtTicks;
 
     public ServiceAccountLogin(Subject serviceAccount, PodKubernetesAuthSettings settings, IServiceAccounts accounts, VaultTransport transport, TimeProvider time)
@@ -55,16 +64,16 @@ internal sealed class ServiceAccountLogin : IVaultAuth
         _settings = settings;
         _accounts = accounts;
         _time = time;
-        _login = new LoginAuth("kubernetes", settings.Mount, BodyAsync, transport, time, Refused);
+        _login = new LoginAuth("kubernetes", settings.Mount, BodyAsync, transport, time, Refused, LoggedIn);
     }
 
     /// <summary>How long the role read from the annotation is taken as read (then a role changed since applies).</summary>
     public static readonly TimeSpan RoleFreshFor = ServiceAccountAnnotations.FreshFor;
 
-    /// <summary>The role of the latest login (for messages); null before the first.</summary>
+    /// <summary>The role of the token held (for messages and to tell a changed role); null before the first login.</summary>
     public string? Role { get; private set; }
 
-    public string Who => $"service account {_serviceAccount.Namespace}/{_serviceAccount.ServiceAccount}{(Role is null ? "" : $" (Vault role {Role})")}";
+    public string Who => Naming(Role);
 
     public bool Holds => _login.Holds;
 
@@ -72,8 +81,17 @@ internal sealed class ServiceAccountLogin : IVaultAuth
 
     public async ValueTask<string> TokenAsync(CancellationToken cancellationToken)
     {
-        if (Role is not null && RoleIsStale)
-            await _login.DropIfAsync(RoleChangedAsync, cancellationToken);
+        if (Role is not null && RoleIsStale && _login.Holds)
+        {
+            try
+            {
+                await Recheck().WaitAsync(RecheckWait, _time, cancellationToken);
+            }
+            catch (TimeoutException)
+            {
+                // The API server is slow to answer: the token held serves meanwhile; the read finishes on its own.
+            }
+        }
         return await _login.TokenAsync(cancellationToken);
     }
 
@@ -83,41 +101,53 @@ internal sealed class ServiceAccountLogin : IVaultAuth
 
     private void RoleReadNow() => Volatile.Write(ref _roleReadAtTicks, _time.GetUtcNow().UtcTicks);
 
-    // Runs under the login's lock, so a login in progress (which reads the role itself) is never undone by it.
-    private async ValueTask<bool> RoleChangedAsync(CancellationToken cancellationToken)
+    private string Naming(string? role) => $"service account {_serviceAccount.Namespace}/{_serviceAccount.ServiceAccount}{(role is null ? "" : $" (Vault role {role})")}";
+
+    private Task Recheck()
     {
-        if (!RoleIsStale)
-            return false;
-        IReadOnlyDictionary<string, string> annotations;
+        lock (_gate)
+            return _recheck is { IsCompleted: false } running ? running : _recheck = RecheckRoleAsync();
+    }
+
+    // Shared by every read waiting on it, so none of their cancellations may end it; it never fails.
+    private async Task RecheckRoleAsync()
+    {
+        await Task.Yield();
+        string role;
         try
         {
-            annotations = await _accounts.AnnotationsAsync(_serviceAccount, cancellationToken);
+            using var bounded = new CancellationTokenSource(RecheckTimeout, _time);
+            role = _settings.RoleFor(_serviceAccount, await _accounts.AnnotationsAsync(_serviceAccount, bounded.Token));
         }
-        catch (ServiceAccountUnavailableException)
+        catch (Exception)
         {
-            // The API server out of reach is no reason to stop reading as the role it named a minute ago.
+            // Out of reach or too slow: the role named a minute ago stays. Gone: the token stays too, so the leases it
+            // issued can still be renewed or revoked; its next login says the service account does not exist.
             RoleReadNow();
-            return false;
-        }
-        catch (ServiceAccountMissingException)
-        {
-            // Gone: its token must not outlive it; the next login says so.
-            return true;
+            return;
         }
         RoleReadNow();
-        return _settings.RoleFor(_serviceAccount, annotations) != Role;
+        if (role != Role)
+            await _login.DropIfAsync(() => role != Role, CancellationToken.None);
     }
 
     private async ValueTask<JsonObject> BodyAsync(CancellationToken cancellationToken)
     {
-        Role = _settings.RoleFor(_serviceAccount, await _accounts.AnnotationsAsync(_serviceAccount, cancellationToken));
-        RoleReadNow();
+        var role = _settings.RoleFor(_serviceAccount, await _accounts.AnnotationsAsync(_serviceAccount, cancellationToken));
+        _loggingInAs = role;
         var token = await _accounts.RequestTokenAsync(_serviceAccount, _settings.Audience, cancellationToken);
-        return new JsonObject { ["role"] = Role, ["jwt"] = token.Token };
+        return new JsonObject { ["role"] = role, ["jwt"] = token.Token };
+    }
+
+    // Only a login that succeeded changes the role of the token held: a failed one leaves the old token, and its role.
+    private void LoggedIn()
+    {
+        Role = _loggingInAs;
+        RoleReadNow();
     }
 
     private VaultLoginRefusedException Refused(VaultResponse response) =>
-        new($"vault refused {Who} at auth/{_settings.Mount}/login: {response.Summary}");
+        new($"vault refused {Naming(_loggingInAs)} at auth/{_settings.Mount}/login: {response.Summary}");
 }
 
 /// <summary>Vault would not log the service account in (unknown role, not bound to it, wrong audience): its answer, not an outage.</summary>

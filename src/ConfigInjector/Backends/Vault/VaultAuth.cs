@@ -46,8 +46,9 @@ internal sealed record TokenLease(string Token, bool Renewable, DateTimeOffset R
 /// What a login Vault answers with 400 or 403 throws, when that is the vault's verdict on who logs in rather than an
 /// outage (<c>identity: pod</c>); otherwise a <see cref="VaultUnavailableException"/>.
 /// </param>
+/// <param name="loggedIn">Called when a login has succeeded, before its token is used (what it was made from now holds).</param>
 internal sealed class LoginAuth(string method, string mount, Func<CancellationToken, ValueTask<JsonObject>> loginBody, VaultTransport transport, TimeProvider time,
-    Func<VaultResponse, Exception>? refused = null) : IVaultAuth, IDisposable
+    Func<VaultResponse, Exception>? refused = null, Action? loggedIn = null) : IVaultAuth, IDisposable
 {
     private readonly SemaphoreSlim _refresh = new(1, 1);
 
@@ -79,6 +80,7 @@ internal sealed class LoginAuth(string method, string mount, Func<CancellationTo
                 return renewed.Token;
             }
             var fresh = await LoginAsync(cancellationToken);
+            loggedIn?.Invoke();
             _lease = fresh;
             _obtainedAt = time.GetUtcNow();
             return fresh.Token;
@@ -90,16 +92,17 @@ internal sealed class LoginAuth(string method, string mount, Func<CancellationTo
     }
 
     /// <summary>
-    /// Under the lock logins take: when <paramref name="outdated"/> says the token no longer fits (its login was made
-    /// from settings that have changed since), it is dropped, so the next <see cref="TokenAsync"/> logs in again.
-    /// It is not revoked: Vault revokes the leases a token created along with it, and credentials issued with it are in use.
+    /// Under the lock logins take, so never against a login in progress: when <paramref name="outdated"/> says the
+    /// token held no longer fits (its login was made from settings that have changed since), it is dropped and the next
+    /// <see cref="TokenAsync"/> logs in again. It is not revoked: credentials it issued are in use, and Vault revokes
+    /// them with it. <paramref name="outdated"/> must not wait on anything (it runs holding the lock).
     /// </summary>
-    public async ValueTask DropIfAsync(Func<CancellationToken, ValueTask<bool>> outdated, CancellationToken cancellationToken)
+    public async ValueTask DropIfAsync(Func<bool> outdated, CancellationToken cancellationToken)
     {
         await _refresh.WaitAsync(cancellationToken);
         try
         {
-            if (await outdated(cancellationToken))
+            if (_lease is not null && outdated())
                 _lease = null;
         }
         finally

@@ -114,6 +114,9 @@ public static class ManagedSecretFactory
     public static bool HasManualLifecycle(V1Secret secret) =>
         secret.Metadata?.Annotations?.TryGetValue(LifecycleAnnotation, out var lifecycle) == true && lifecycle == ManualLifecycle;
 
+    /// <summary>A deep copy, to change without touching the object a cache or store holds.</summary>
+    public static V1Secret Copy(V1Secret secret) => k8s.KubernetesJson.Deserialize<V1Secret>(k8s.KubernetesJson.Serialize(secret));
+
     public static bool IsManaged(V1Secret secret) => secret.Metadata?.Labels?.TryGetValue(ManagedByLabel, out var by) == true && by == ManagedByValue;
 
     public static string SerializeSources(IReadOnlyDictionary<string, KeySource> sources) =>

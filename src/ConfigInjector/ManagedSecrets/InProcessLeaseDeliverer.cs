@@ -1,6 +1,4 @@
 using ConfigInjector.Core.Planning;
-using k8s;
-using k8s.Models;
 
 namespace ConfigInjector.ManagedSecrets;
 
@@ -15,7 +13,7 @@ internal sealed class InProcessLeaseDeliverer(InProcessManagedSecretStore store,
         if (!ManagedSecretFactory.IsAuthentic(stored, keys) || await records.FindAsync(@namespace, secretName, cancellationToken) is not { } record)
             return [];
         // The stored object is changed only through the store, never in place.
-        var secret = KubernetesJson.Deserialize<V1Secret>(KubernetesJson.Serialize(stored));
+        var secret = ManagedSecretFactory.Copy(stored);
         var changes = LeaseDelivery.Apply(secret, record, time.GetUtcNow(), keys);
         if (changes.Count > 0)
             await store.ApplyAsync(secret, cancellationToken);

@@ -30,7 +30,7 @@ internal sealed partial class ManagedSecretCollector(ISyncCluster cluster, ISign
             V1Secret secret;
             try
             {
-                secret = cached.Data is not null ? RotationPass.Copy(cached) : await cluster.ReadSecretAsync(cached.Metadata.NamespaceProperty, cached.Metadata.Name, cancellationToken);
+                secret = cached.Data is not null ? ManagedSecretFactory.Copy(cached) : await cluster.ReadSecretAsync(cached.Metadata.NamespaceProperty, cached.Metadata.Name, cancellationToken);
             }
             catch (ClusterApiException e) when (e.IsNotFound)
             {

@@ -231,7 +231,7 @@ internal sealed partial class RotationPass(
             cancellationToken.ThrowIfCancellationRequested();
             if (!owned)
             {
-                secret = Copy(secret);
+                secret = ManagedSecretFactory.Copy(secret);
                 owned = true;
             }
             var previousData = secret.Data;
@@ -354,8 +354,6 @@ internal sealed partial class RotationPass(
         secret.Metadata?.Annotations?.TryGetValue(ComposedSources.Annotation, out var json) == true ? ComposedSources.Parse(json) ?? Empty : Empty;
 
     private static readonly Dictionary<string, ComposedSource> Empty = [];
-
-    public static V1Secret Copy(V1Secret secret) => k8s.KubernetesJson.Deserialize<V1Secret>(k8s.KubernetesJson.Serialize(secret));
 
     private static Dictionary<string, string> Strings(IDictionary<string, byte[]>? data) =>
         data?.ToDictionary(d => d.Key, d => Encoding.UTF8.GetString(d.Value), StringComparer.Ordinal) ?? [];

@@ -128,7 +128,7 @@ internal sealed class ServiceAccountLogin : IVaultAuth
         }
         RoleReadNow();
         if (role != Role)
-            await _login.DropIfAsync(() => role != Role, CancellationToken.None);
+            await _login.DropIfAsync(() => role != Role);
     }
 
     private async ValueTask<JsonObject> BodyAsync(CancellationToken cancellationToken)

@@ -97,9 +97,9 @@ internal sealed class LoginAuth(string method, string mount, Func<CancellationTo
     /// <see cref="TokenAsync"/> logs in again. It is not revoked: credentials it issued are in use, and Vault revokes
     /// them with it. <paramref name="outdated"/> must not wait on anything (it runs holding the lock).
     /// </summary>
-    public async ValueTask DropIfAsync(Func<bool> outdated, CancellationToken cancellationToken)
+    public async ValueTask DropIfAsync(Func<bool> outdated)
     {
-        await _refresh.WaitAsync(cancellationToken);
+        await _refresh.WaitAsync();
         try
         {
             if (_lease is not null && outdated())
